@@ -1,0 +1,208 @@
+"""AMI actions: what the product sends to Asterisk, and their exact encoding.
+
+Strategy: an action is `Action: <Name>` CRLF, then `Key: Value` CRLF lines (keys may
+repeat, e.g. several `Variable:` lines on an Originate), then an empty line, as the
+`.sent.txt` recordings in `shared/fixtures/asterisk/ami/` show. A value containing CR or LF
+would end the header early and let text become a second header or action, so it is refused
+with a `LocalProtocolError`; so are empty keys and keys with a colon or whitespace. The
+builders below cover the actions the product uses; `Action` carries any other.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from callcenter.ami.errors import LocalProtocolError
+
+_SECRET_KEYS = frozenset({"Secret", "Key"})
+_FORBIDDEN_IN_VALUE = ("\r", "\n", "\x00")
+
+
+@dataclass(frozen=True, slots=True)
+class Action:
+    """One AMI action. `fields` are the headers after `Action:`/`ActionID:`, in order."""
+
+    name: str
+    fields: tuple[tuple[str, str], ...] = ()
+    action_id: str | None = None
+
+    def with_id(self, action_id: str) -> Action:
+        """A copy carrying `action_id` (the client assigns one to every action)."""
+        return Action(self.name, self.fields, action_id)
+
+    def get(self, key: str) -> str | None:
+        """The value of header `key`, if the action has it."""
+        for k, v in self.fields:
+            if k == key:
+                return v
+        return None
+
+    def __repr__(self) -> str:
+        # Never let a Secret or an MD5 key reach a log line through repr().
+        shown = tuple((k, "***" if k in _SECRET_KEYS else v) for k, v in self.fields)
+        return f"Action(name={self.name!r}, fields={shown!r}, action_id={self.action_id!r})"
+
+
+def _check_key(key: str) -> None:
+    if not key or any(c in key for c in ":\r\n\x00 \t"):
+        raise LocalProtocolError(f"AMI header name {key!r} is empty or contains ':' or spaces")
+
+
+def _check_value(key: str, value: str) -> None:
+    if any(c in value for c in _FORBIDDEN_IN_VALUE):
+        raise LocalProtocolError(
+            f"AMI header {key!r}: value contains CR, LF or NUL, which would inject a header"
+        )
+
+
+def encode_action(action: Action) -> bytes:
+    """The exact bytes of `action`, or `LocalProtocolError` if it cannot be carried."""
+    _check_key(action.name)
+    lines = [f"Action: {action.name}"]
+    if action.action_id is not None:
+        _check_value("ActionID", action.action_id)
+        lines.append(f"ActionID: {action.action_id}")
+    for key, value in action.fields:
+        _check_key(key)
+        _check_value(key, value)
+        lines.append(f"{key}: {value}")
+    lines.append("\r\n")
+    return "\r\n".join(lines).encode("utf-8")
+
+
+def _pairs(**headers: str | None) -> tuple[tuple[str, str], ...]:
+    return tuple((k, v) for k, v in headers.items() if v is not None)
+
+
+def login(username: str, secret: str, events: bool | str = True) -> Action:
+    """Plain-text login. `events` is True/False or an event mask such as "call,system"."""
+    mask = "on" if events is True else "off" if events is False else events
+    return Action("Login", (("Username", username), ("Secret", secret), ("Events", mask)))
+
+
+def challenge() -> Action:
+    """Ask for an MD5 challenge (first step of a login that keeps the secret off the wire)."""
+    return Action("Challenge", (("AuthType", "MD5"),))
+
+
+def login_md5(username: str, secret: str, challenge_text: str, events: bool | str = True) -> Action:
+    """MD5 login: `Key` = md5(challenge + secret), as recorded in s12-ami-misc-md5."""
+    key = hashlib.md5((challenge_text + secret).encode(), usedforsecurity=False).hexdigest()
+    mask = "on" if events is True else "off" if events is False else events
+    return Action(
+        "Login", (("AuthType", "MD5"), ("Username", username), ("Key", key), ("Events", mask))
+    )
+
+
+def logoff() -> Action:
+    """End the session politely (Asterisk answers `Response: Goodbye`)."""
+    return Action("Logoff")
+
+
+def ping() -> Action:
+    """Keep-alive; Asterisk answers `Ping: Pong` with a timestamp."""
+    return Action("Ping")
+
+
+def core_show_channels() -> Action:
+    """List every channel (a list action); used to resync after a reconnect."""
+    return Action("CoreShowChannels")
+
+
+def status(channel: str | None = None) -> Action:
+    """Channel status, of one channel or all (a list action)."""
+    return Action("Status", _pairs(Channel=channel))
+
+
+def command(cli: str) -> Action:
+    """Run a CLI command; the reply carries one `Output:` line per line of text."""
+    return Action("Command", (("Command", cli),))
+
+
+def getvar(variable: str, channel: str | None = None) -> Action:
+    """Read a channel variable (or a global one when `channel` is None)."""
+    return Action("Getvar", _pairs(Channel=channel, Variable=variable))
+
+
+def setvar(variable: str, value: str, channel: str | None = None) -> Action:
+    """Set a channel variable (or a global one when `channel` is None)."""
+    return Action("Setvar", _pairs(Channel=channel, Variable=variable, Value=value))
+
+
+def hangup(channel: str, cause: int | None = None) -> Action:
+    """Hang a channel up, optionally with a Q.850 cause."""
+    return Action("Hangup", _pairs(Channel=channel, Cause=None if cause is None else str(cause)))
+
+
+def redirect(channel: str, context: str, exten: str, priority: int = 1) -> Action:
+    """Send a channel to another place in the dialplan."""
+    return Action(
+        "Redirect",
+        (("Channel", channel), ("Context", context), ("Exten", exten), ("Priority", str(priority))),
+    )
+
+
+def originate(
+    channel: str,
+    *,
+    context: str | None = None,
+    exten: str | None = None,
+    priority: int | None = None,
+    application: str | None = None,
+    data: str | None = None,
+    timeout_ms: int | None = None,
+    caller_id: str | None = None,
+    variables: Mapping[str, str] | Iterable[tuple[str, str]] = (),
+    channel_id: str | None = None,
+    other_channel_id: str | None = None,
+    run_async: bool = True,
+) -> Action:
+    """Originate a call to `channel`, into a dialplan place or an application.
+
+    The product offers a call to an agent with `application="Bridge"` and
+    `data=<caller channel>` (see s5); variables travel as repeated `Variable: K=V` headers.
+    """
+    if (application is None) == (context is None and exten is None):
+        raise LocalProtocolError("Originate needs either context/exten or application")
+    pairs = list(
+        _pairs(
+            Channel=channel,
+            Context=context,
+            Exten=exten,
+            Priority=None if priority is None else str(priority),
+            Application=application,
+            Data=data,
+            CallerID=caller_id,
+            Timeout=None if timeout_ms is None else str(timeout_ms),
+            ChannelId=channel_id,
+            OtherChannelId=other_channel_id,
+        )
+    )
+    items = variables.items() if isinstance(variables, Mapping) else variables
+    for name, value in items:
+        if "=" in name:
+            raise LocalProtocolError(f"Originate variable name {name!r} contains '='")
+        pairs.append(("Variable", f"{name}={value}"))
+    if run_async:
+        pairs.append(("Async", "true"))
+    return Action("Originate", tuple(pairs))
+
+
+def bridge(channel1: str, channel2: str, tone: bool = False) -> Action:
+    """Bridge two existing channels (s5b)."""
+    return Action(
+        "Bridge",
+        (("Channel1", channel1), ("Channel2", channel2), ("Tone", "yes" if tone else "no")),
+    )
+
+
+def events(mask: str) -> Action:
+    """Change the event mask of this session ("on", "off", "call,system", ...)."""
+    return Action("Events", (("EventMask", mask),))
+
+
+def user_event(name: str, **headers: str) -> Action:
+    """Raise a UserEvent carrying `headers` (Asterisk echoes them in the event)."""
+    return Action("UserEvent", (("UserEvent", name), *headers.items()))

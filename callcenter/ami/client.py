@@ -1,0 +1,399 @@
+"""The asyncio AMI client: one per Asterisk server, several per process.
+
+Strategy: a supervisor task owns the connection. It connects, reads the banner, logs in
+(plain or MD5 challenge), runs the resync hooks (e.g. CoreShowChannels) and then keeps the
+connection until it drops, when it reconnects with exponential backoff and full jitter.
+A refused login is final (`AMIAuthenticationError`), never a retry loop. Every action gets
+a fresh ActionID and a deadline; when the connection drops every pending action fails with
+`AMIConnectionLost` at once. A ping runs every `ping_interval`; an answer missing after
+`ping_timeout` recycles the connection (a half-dead TCP link otherwise looks alive for
+hours). Events go to bounded subscriptions (see `subscription.py`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import random
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+
+import structlog
+
+from callcenter.ami import actions
+from callcenter.ami.actions import Action
+from callcenter.ami.codec import CLOSED, DEFAULT_MAX_MESSAGE_SIZE, NEED_DATA
+from callcenter.ami.errors import (
+    AMIActionError,
+    AMIActionTimeout,
+    AMIAuthenticationError,
+    AMIConnectionLost,
+    AMIError,
+    AMINotConnected,
+    AMIProtocolError,
+)
+from callcenter.ami.messages import ActionResult, Banner, Event, Response
+from callcenter.ami.protocol import AMIProtocol
+from callcenter.ami.subscription import (
+    ConnectionChanged,
+    EventSubscription,
+    OverflowPolicy,
+)
+
+log = structlog.get_logger(__name__)
+
+ConnectHook = Callable[["AMIClient"], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class AMIServer:
+    """Where and how to log in. `secret` never appears in repr or logs."""
+
+    name: str
+    host: str
+    port: int
+    username: str
+    secret: str
+    auth: str = "plain"  # "plain" or "md5"
+    events: str = "on"
+
+    def __repr__(self) -> str:
+        return f"AMIServer(name={self.name!r}, host={self.host!r}, port={self.port}, user=...)"
+
+
+@dataclass(frozen=True, slots=True)
+class AMIClientOptions:
+    """Timeouts, bounds and backoff of a client; the defaults suit a production PBX."""
+
+    connect_timeout: float = 5.0
+    action_timeout: float = 10.0
+    ping_interval: float = 20.0
+    ping_timeout: float = 5.0
+    backoff_initial: float = 0.5
+    backoff_max: float = 30.0
+    max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE
+    read_size: int = 64 * 1024
+
+
+class _Connection:
+    """One TCP connection's protocol state, writer and waiters."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, max_size: int):
+        self.reader = reader
+        self.writer = writer
+        self.proto = AMIProtocol(max_size)
+        self.waiters: dict[str, asyncio.Future[ActionResult]] = {}
+        self.banner: asyncio.Future[Banner] = asyncio.get_running_loop().create_future()
+        self.logged_in = False
+
+    def fail_all(self, exc: AMIError) -> None:
+        self.proto.abandon_pending()
+        for fut in self.waiters.values():
+            if not fut.done():
+                fut.set_exception(exc)
+        self.waiters.clear()
+        if not self.banner.done():
+            self.banner.set_exception(exc)
+
+
+def backoff_delay(attempt: int, initial: float, cap: float, rng: random.Random) -> float:
+    """Exponential backoff with full jitter: uniform(0, min(cap, initial * 2**attempt))."""
+    return rng.uniform(0.0, min(cap, initial * (2 ** min(attempt, 30))))
+
+
+class AMIClient:
+    """An AMI connection to one Asterisk server that keeps itself alive."""
+
+    def __init__(
+        self,
+        server: AMIServer,
+        options: AMIClientOptions | None = None,
+        *,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.server = server
+        self.options = options or AMIClientOptions()
+        self._rng = rng or random.Random()
+        self._ids = itertools.count(1)
+        self._conn: _Connection | None = None
+        self._subs: list[EventSubscription] = []
+        self._hooks: list[ConnectHook] = []
+        self._task: asyncio.Task[None] | None = None
+        self._state = "idle"
+        self._state_changed = asyncio.Event()
+        self._failure: BaseException | None = None
+        self._closing = False
+        self.banner: Banner | None = None
+        self.connects = 0
+        self._conn_was_up = False
+
+    # -- public API -------------------------------------------------------------------
+
+    @property
+    def state(self) -> str:
+        """idle, connecting, connected, disconnected, failed or closed."""
+        return self._state
+
+    @property
+    def connected(self) -> bool:
+        """True while logged in and resynced."""
+        return self._state == "connected"
+
+    def subscribe(
+        self,
+        names: Iterable[str] | None = None,
+        *,
+        maxsize: int = 10_000,
+        policy: OverflowPolicy = OverflowPolicy.BLOCK,
+    ) -> EventSubscription:
+        """A new bounded subscription to events named in `names` (all when None)."""
+        sub = EventSubscription(None if names is None else frozenset(names), maxsize, policy)
+        self._subs.append(sub)
+        return sub
+
+    def unsubscribe(self, sub: EventSubscription) -> None:
+        """Stop delivering to `sub` and end its iteration."""
+        sub.close()
+        with contextlib.suppress(ValueError):
+            self._subs.remove(sub)
+
+    def add_connect_hook(self, hook: ConnectHook) -> None:
+        """Run `hook(client)` after every login, before the client reports `connected`."""
+        self._hooks.append(hook)
+
+    async def start(self) -> None:
+        """Start the supervisor task (returns at once; see `wait_connected`)."""
+        if self._task is not None:
+            raise RuntimeError("AMIClient.start() called twice")
+        self._closing = False
+        self._task = asyncio.create_task(self._supervise(), name=f"ami:{self.server.name}")
+
+    async def wait_connected(self, timeout: float | None = None) -> None:
+        """Wait until logged in; raises `AMIAuthenticationError` if the login was refused."""
+        async with asyncio.timeout(timeout):
+            while True:
+                if self._state == "connected":
+                    return
+                if self._state == "failed" and self._failure is not None:
+                    raise self._failure
+                if self._state == "closed":
+                    raise AMINotConnected(f"AMI client {self.server.name} is closed")
+                self._state_changed.clear()
+                await self._state_changed.wait()
+
+    async def connect(self, timeout: float | None = None) -> None:
+        """Start and wait for the first login (a refused login raises at once)."""
+        await self.start()
+        await self.wait_connected(timeout)
+
+    async def send_action(
+        self, action: Action, *, timeout: float | None = None, check: bool = True
+    ) -> ActionResult:
+        """Send `action`, wait for its complete answer (list items gathered).
+
+        Raises `AMINotConnected` when not logged in, `AMIActionTimeout` after `timeout`
+        (default `options.action_timeout`), `AMIConnectionLost` if the connection drops
+        first, and `AMIActionError` for `Response: Error` unless `check` is False.
+        """
+        conn = self._conn
+        if conn is None or not conn.logged_in:
+            raise AMINotConnected(f"AMI {self.server.name}: not connected, {action.name} not sent")
+        return await self._roundtrip(conn, action, timeout, check)
+
+    async def close(self) -> None:
+        """Log off politely if connected, stop reconnecting, end every subscription."""
+        self._closing = True
+        conn = self._conn
+        if conn is not None and conn.logged_in:
+            with contextlib.suppress(AMIError, OSError, TimeoutError):
+                await self._roundtrip(conn, actions.logoff(), 1.0, False)
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        self._set_state("closed", "client closed")
+        for sub in self._subs:
+            sub.close()
+        self._subs.clear()
+
+    # -- internals --------------------------------------------------------------------
+
+    async def _roundtrip(
+        self, conn: _Connection, action: Action, timeout: float | None, check: bool
+    ) -> ActionResult:
+        action_id = f"cc-{self.server.name}-{next(self._ids)}"
+        data = conn.proto.send(action.with_id(action_id))
+        fut: asyncio.Future[ActionResult] = asyncio.get_running_loop().create_future()
+        conn.waiters[action_id] = fut
+        try:
+            conn.writer.write(data)
+            async with asyncio.timeout(timeout or self.options.action_timeout):
+                result = await fut
+        except TimeoutError:
+            conn.proto.forget(action_id)
+            raise AMIActionTimeout(
+                f"AMI {self.server.name}: no answer to {action.name} ({action_id}) in time"
+            ) from None
+        finally:
+            conn.waiters.pop(action_id, None)
+        if check and not result.ok:
+            raise AMIActionError(action.name, result.response)
+        return result
+
+    def _set_state(self, state: str, reason: str = "") -> None:
+        if state == self._state:
+            return
+        self._state = state
+        self._state_changed.set()
+        if state in ("connected", "disconnected", "failed", "closed"):
+            note = ConnectionChanged(self.server.name, state, reason)
+            for sub in self._subs:
+                sub.notify(note)
+
+    async def _supervise(self) -> None:
+        structlog.contextvars.bind_contextvars(ami_server=self.server.name)
+        attempt = 0
+        while not self._closing:
+            self._set_state("connecting")
+            try:
+                await self._run_connection()
+            except AMIAuthenticationError as exc:
+                self._failure = exc
+                log.error("ami.login_refused", host=self.server.host, port=self.server.port)
+                self._set_state("failed", str(exc))
+                return
+            except (OSError, TimeoutError, AMIError) as exc:
+                log.warning("ami.connection_failed", error=str(exc), attempt=attempt)
+                self._set_state("disconnected", str(exc) or type(exc).__name__)
+            if self._closing:
+                return
+            if self._conn_was_up:
+                attempt = 0
+            delay = backoff_delay(
+                attempt, self.options.backoff_initial, self.options.backoff_max, self._rng
+            )
+            attempt += 1
+            log.info("ami.reconnect_scheduled", delay_s=round(delay, 3), attempt=attempt)
+            await asyncio.sleep(delay)
+
+    async def _run_connection(self) -> None:
+        self._conn_was_up = False
+        opts = self.options
+        async with asyncio.timeout(opts.connect_timeout):
+            reader, writer = await asyncio.open_connection(self.server.host, self.server.port)
+        conn = _Connection(reader, writer, opts.max_message_size)
+        self._conn = conn
+        reader_task = asyncio.create_task(self._read_loop(conn), name="ami-reader")
+        # Whatever ends the reader (EOF, reset, protocol error) must fail the login and
+        # every pending action at once, not when their deadlines run out.
+        reader_task.add_done_callback(lambda t: self._reader_ended(conn, t))
+        pinger: asyncio.Task[None] | None = None
+        try:
+            async with asyncio.timeout(opts.connect_timeout):
+                self.banner = await conn.banner
+                await self._login(conn)
+            conn.logged_in = True
+            for hook in self._hooks:
+                await hook(self)
+            self.connects += 1
+            self._conn_was_up = True
+            log.info("ami.connected", host=self.server.host, port=self.server.port)
+            self._set_state("connected")
+            pinger = asyncio.create_task(self._ping_loop(conn), name="ami-ping")
+            await reader_task
+        finally:
+            if pinger is not None:
+                pinger.cancel()
+            reader_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, AMIError, OSError):
+                await reader_task
+            conn.fail_all(AMIConnectionLost(f"AMI connection to {self.server.name} lost"))
+            conn.logged_in = False
+            self._conn = None
+            writer.close()
+            with contextlib.suppress(OSError, asyncio.CancelledError):
+                await writer.wait_closed()
+
+    def _reader_ended(self, conn: _Connection, task: asyncio.Task[None]) -> None:
+        exc = None if task.cancelled() else task.exception()
+        if isinstance(exc, AMIProtocolError):
+            log.error("ami.protocol_error", error=str(exc))
+        reason = f": {exc}" if exc is not None else ""
+        conn.fail_all(AMIConnectionLost(f"AMI connection to {self.server.name} lost{reason}"))
+
+    async def _login(self, conn: _Connection) -> None:
+        srv = self.server
+        if srv.auth == "md5":
+            chal = await self._roundtrip(conn, actions.challenge(), None, True)
+            challenge_text = chal.response.get("Challenge") or ""
+            login = actions.login_md5(srv.username, srv.secret, challenge_text, srv.events)
+        else:
+            login = actions.login(srv.username, srv.secret, srv.events)
+        result = await self._roundtrip(conn, login, None, False)
+        if not result.ok:
+            raise AMIAuthenticationError(
+                f"AMI {srv.name} ({srv.host}:{srv.port}) refused user {srv.username!r}: "
+                f"{result.response.message or 'Authentication failed'}"
+            )
+
+    async def _ping_loop(self, conn: _Connection) -> None:
+        opts = self.options
+        while True:
+            await asyncio.sleep(opts.ping_interval)
+            try:
+                await self._roundtrip(conn, actions.ping(), opts.ping_timeout, True)
+            except (AMIActionTimeout, AMIActionError) as exc:
+                log.warning("ami.ping_failed", error=str(exc))
+                # Recycle: closing the transport ends the read loop and the supervisor
+                # reconnects.
+                conn.writer.close()
+                return
+
+    async def _read_loop(self, conn: _Connection) -> None:
+        proto = conn.proto
+        read = conn.reader.read
+        size = self.options.read_size
+        batch: list[Event] = []
+        while True:
+            data = await read(size)
+            proto.receive_data(data)
+            while True:
+                out = proto.next_event()
+                if isinstance(out, Event):
+                    batch.append(out)
+                    continue
+                if out is NEED_DATA:
+                    break
+                if out is CLOSED:
+                    self._deliver(batch)
+                    raise AMIConnectionLost(f"Asterisk {self.server.name} closed the connection")
+                if isinstance(out, ActionResult):
+                    # Events that came before the reply reach subscribers before the
+                    # action's caller resumes: stream order is kept.
+                    self._deliver(batch)
+                    batch = []
+                    fut = conn.waiters.get(out.response.action_id or "")
+                    if fut is not None and not fut.done():
+                        fut.set_result(out)
+                elif isinstance(out, Response):
+                    log.warning(
+                        "ami.unmatched_response", action_id=out.action_id, status=out.status
+                    )
+                elif isinstance(out, Banner) and not conn.banner.done():
+                    conn.banner.set_result(out)
+            if batch:
+                self._deliver(batch)
+                batch = []
+                for sub in self._subs:
+                    if sub.full:
+                        await sub.wait_for_room()
+                # StreamReader.read() returns without yielding while data is buffered, so
+                # without this the reader would parse ahead until every queue is full:
+                # more memory, more GC work, and later delivery. Let consumers run.
+                await asyncio.sleep(0)
+
+    def _deliver(self, batch: list[Event]) -> None:
+        if batch:
+            for sub in self._subs:
+                sub.deliver(batch)

@@ -1,0 +1,208 @@
+"""Settings: `config/callcenter.yaml` plus environment overrides, validated.
+
+Strategy: the YAML file is read here (the pure cores never read files) and validated by
+pydantic models with `extra="forbid"`, so a misspelt key is an error, not a silent default.
+Environment variables override the file: `CALLCENTER_<SECTION>__<KEY>` (e.g.
+`CALLCENTER_FASTAGI__PORT=4574`). Secrets never sit in the repository: an AMI server's
+secret comes from `CALLCENTER_AMI_SECRET_<NAME>` (or, discouraged, `secret:` in the file).
+Every error names the file, the line, the key and the problem, e.g.
+`config/callcenter.yaml:14: asterisk.servers[0].port: Input should be a valid integer`.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+ENV_PREFIX = "CALLCENTER_"
+
+
+class SettingsError(Exception):
+    """The configuration cannot be used; the message lists every problem found."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ServiceSettings(_Section):
+    """The process itself."""
+
+    name: str = "callcenter"
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    log_format: Literal["auto", "console", "json"] = "auto"
+    shutdown_grace_s: float = Field(5.0, ge=0, le=300)
+
+
+class AMIServerSettings(_Section):
+    """One Asterisk server's manager interface."""
+
+    name: str = Field(pattern=r"^[A-Za-z0-9_-]{1,32}$")
+    host: str = "127.0.0.1"
+    port: int = Field(5038, ge=1, le=65535)
+    username: str = Field(min_length=1)
+    secret: SecretStr | None = None
+    auth: Literal["plain", "md5"] = "md5"
+    events: str = "on"
+
+    @property
+    def secret_env(self) -> str:
+        """The environment variable that holds this server's secret."""
+        return f"{ENV_PREFIX}AMI_SECRET_{self.name.upper().replace('-', '_')}"
+
+
+class AsteriskSettings(_Section):
+    """The Asterisk servers this backend drives, and how the AMI clients behave."""
+
+    servers: list[AMIServerSettings] = Field(default_factory=list)
+    connect_timeout_s: float = Field(5.0, gt=0, le=120)
+    action_timeout_s: float = Field(10.0, gt=0, le=300)
+    ping_interval_s: float = Field(20.0, gt=0, le=3600)
+    ping_timeout_s: float = Field(5.0, gt=0, le=120)
+    reconnect_initial_s: float = Field(0.5, gt=0, le=60)
+    reconnect_max_s: float = Field(30.0, gt=0, le=3600)
+
+    @field_validator("servers")
+    @classmethod
+    def _unique_names(cls, servers: list[AMIServerSettings]) -> list[AMIServerSettings]:
+        names = [s.name for s in servers]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"server names must be unique, repeated: {', '.join(dupes)}")
+        return servers
+
+
+class FastAGISettings(_Section):
+    """The FastAGI server Asterisk's dialplan connects to (`AGI(agi://host:port/ivr)`)."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(4573, ge=0, le=65535)
+    max_sessions: int = Field(500, ge=1, le=100_000)
+    idle_timeout_s: float = Field(300.0, gt=0, le=86_400)
+
+
+class Settings(BaseSettings):
+    """Everything the service reads at start."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_nested_delimiter="__",
+        extra="forbid",
+        frozen=True,
+    )
+
+    service: ServiceSettings = ServiceSettings()
+    asterisk: AsteriskSettings = AsteriskSettings()
+    fastagi: FastAGISettings = FastAGISettings()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # The YAML file arrives as init kwargs; the environment must win over it.
+        return (env_settings, init_settings)
+
+
+def _line_of(root: yaml.Node | None, loc: tuple[int | str, ...]) -> int | None:
+    """The 1-based line of the YAML node at `loc`, or of its nearest existing parent."""
+    node = root
+    line = None if node is None else node.start_mark.line + 1
+    for part in loc:
+        if isinstance(node, yaml.MappingNode) and isinstance(part, str):
+            match = next((v for k, v in node.value if getattr(k, "value", None) == part), None)
+            if match is None:
+                key = next((k for k, _ in node.value if getattr(k, "value", None) == part), None)
+                return key.start_mark.line + 1 if key is not None else line
+            node = match
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
+            if part >= len(node.value):
+                return line
+            node = node.value[part]
+        else:
+            return line
+        line = node.start_mark.line + 1
+    return line
+
+
+def _dotted(loc: tuple[int | str, ...]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(top level)"
+
+
+def _describe(path: Path, root: yaml.Node | None, exc: ValidationError) -> str:
+    lines = []
+    for err in exc.errors():
+        loc = tuple(err["loc"])
+        key = _dotted(loc)
+        env = ENV_PREFIX + "__".join(str(p) for p in loc).upper()
+        source = f"{env} (environment)" if env in os.environ else f"{path}:{_line_of(root, loc)}"
+        value = err.get("input")
+        shown = "" if isinstance(value, dict | list) or value is None else f" (got {value!r})"
+        if "secret" in key.lower():
+            shown = ""
+        lines.append(f"{source}: {key}: {err['msg']}{shown}")
+    return "\n".join(lines)
+
+
+def load_settings(path: Path, *, require_secrets: bool = True) -> Settings:
+    """Read, validate and complete the settings in `path`; `SettingsError` on any problem.
+
+    With `require_secrets=False` (the demo) a server without a secret is kept, secret None,
+    and the service reports it instead of connecting.
+    """
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise SettingsError(f"{path}: cannot read the settings file: {exc.strerror}") from None
+    try:
+        root = yaml.compose(text)
+        data: Any = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise SettingsError(f"{where}: not valid YAML: {problem}") from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise SettingsError(f"{path}:1: the settings file must be a mapping of sections")
+    try:
+        settings = Settings(**data)
+    except ValidationError as exc:
+        raise SettingsError(_describe(path, root, exc)) from None
+    return _with_secrets(path, root, settings, require_secrets)
+
+
+def _with_secrets(
+    path: Path, root: yaml.Node | None, settings: Settings, required: bool
+) -> Settings:
+    servers = []
+    missing = []
+    for i, configured in enumerate(settings.asterisk.servers):
+        server = configured
+        env_secret = os.environ.get(server.secret_env)
+        if env_secret:
+            server = server.model_copy(update={"secret": SecretStr(env_secret)})
+        elif server.secret is None:
+            line = _line_of(root, ("asterisk", "servers", i))
+            missing.append(
+                f"{path}:{line}: asterisk.servers[{i}] ({server.name}): no AMI secret; "
+                f"set {server.secret_env} in the environment"
+            )
+        servers.append(server)
+    if missing and required:
+        raise SettingsError("\n".join(missing))
+    asterisk = settings.asterisk.model_copy(update={"servers": servers})
+    return settings.model_copy(update={"asterisk": asterisk})

@@ -1,0 +1,1 @@
+"""Customer records, interaction history and the screen-pop payload."""

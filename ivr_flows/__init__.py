@@ -1,0 +1,1 @@
+"""The IVR: flow schema, the pure interpreter, and the shipped flows."""
