@@ -1,0 +1,5 @@
+"""`python -m callcenter` runs the CLI."""
+
+from callcenter.cli import main
+
+raise SystemExit(main())

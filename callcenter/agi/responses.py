@@ -1,0 +1,108 @@
+"""AGI replies: one status line, or a `520-` block gathered whole.
+
+Strategy: a reply is `<code> <text>`; for code 200 the text is `result=<r>`, optionally
+followed by ` (<data>)` and ` endpos=<n>`. The forms below are the ones a real Asterisk 22
+sent in `shared/fixtures/asterisk/agi/` (see its README), plus those res_agi.c prints for
+RECORD FILE and GET DATA:
+
+    200 result=0                      200 result=49 endpos=20000   (a digit, as its ASCII code)
+    200 result=23                     200 result=1 (5550001)        200 result=1 ()
+    200 result= (timeout)             200 result=-1 endpos=0        200 result=0 (timeout) endpos=8
+    510 Invalid or unknown command
+    511 Command Not Permitted on a dead channel or intercept routine
+    520-Invalid command syntax.  Proper usage follows:  ...usage lines...  520 End of proper usage.
+
+Data runs to the last `)` so that a variable whose value holds parentheses survives. A 200
+tail we do not know keeps its first parenthesised data and any endpos, and stays whole in
+`text`: Asterisk modules add replies (SPEECH ...) and a bridge must not drop a call over one.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from callcenter.agi.errors import RemoteProtocolError
+
+_TAIL = re.compile(r"(?: \((?P<data>.*)\))?(?: endpos=(?P<endpos>-?[0-9]{1,20}))?", re.DOTALL)
+_LOOSE_DATA = re.compile(r" \((?P<data>[^)]*)\)")
+_LOOSE_ENDPOS = re.compile(r" endpos=(?P<endpos>-?[0-9]{1,20})(?![0-9])")
+
+
+@dataclass(frozen=True, slots=True)
+class AGIResponse:
+    """Asterisk's reply to one command.
+
+    `code` is the status (200, 510, 511, 520 ...); `result` the text after `result=` (empty
+    for other codes and for `result= (timeout)`); `data` what stood in parentheses (`""`
+    for `()`, None when there were none); `endpos` the sample offset STREAM FILE and RECORD
+    FILE report; `text` the whole reply, lines joined by `\\n`, 520 usage included.
+    """
+
+    code: int
+    result: str
+    data: str | None
+    endpos: int | None
+    text: str
+
+    @property
+    def result_int(self) -> int | None:
+        """`result` as an integer, or None when it is not one (empty, or digits like "23")."""
+        try:
+            return int(self.result)
+        except ValueError:
+            return None
+
+    @property
+    def ok(self) -> bool:
+        """True for a 200 reply, whatever its result."""
+        return self.code == 200
+
+
+def status_code(line: str) -> tuple[int, bool] | None:
+    """Return (code, opens_block) when `line` is a status line, else None.
+
+    `opens_block` is True for `NNN-text`, the first line of a multi-line reply.
+    """
+    code, separator = line[:3], line[3:4]
+    if len(code) != 3 or not (code.isascii() and code.isdigit()) or separator not in ("", " ", "-"):
+        return None
+    return int(code), separator == "-"
+
+
+def parse_response(lines: list[str], code: int | None = None) -> AGIResponse:
+    """Build a response from its status line, or from a whole `NNN-` ... `NNN ` block.
+
+    `code` is the status code when the caller has already read it from the first line.
+    """
+    first = lines[0]
+    if code is None:
+        status = status_code(first)
+        if status is None:
+            raise RemoteProtocolError(f"not an AGI status line: {first[:80]!r}")
+        code = status[0]
+    if code != 200 or len(lines) > 1:
+        return AGIResponse(code=code, result="", data=None, endpos=None, text="\n".join(lines))
+    if not first.startswith("200 result="):
+        raise RemoteProtocolError(f"a 200 reply without result=: {first[:80]!r}")
+    result, space, tail = first[len("200 result=") :].partition(" ")
+    if not space:
+        # The common reply, `200 result=0`, needs no regular expression.
+        return AGIResponse(code=200, result=result, data=None, endpos=None, text=first)
+    tail_match = _TAIL.fullmatch(space + tail)
+    if tail_match is not None:
+        data, endpos = tail_match["data"], tail_match["endpos"]
+    else:
+        loose_data, loose_endpos = (
+            _LOOSE_DATA.match(space + tail),
+            _LOOSE_ENDPOS.search(space + tail),
+        )
+        data = loose_data["data"] if loose_data else None
+        endpos = loose_endpos["endpos"] if loose_endpos else None
+    return AGIResponse(
+        code=200,
+        result=result,
+        data=data,
+        endpos=int(endpos) if endpos is not None else None,
+        text=first,
+    )

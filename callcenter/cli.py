@@ -1,0 +1,88 @@
+"""The `callcenter` command: serve, demo, version, config check."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from pathlib import Path
+
+from callcenter import __version__
+from callcenter.paths import default_config_file
+from callcenter.settings import Settings, SettingsError, load_settings
+
+
+def _load(path: Path, *, require_secrets: bool = True) -> Settings:
+    try:
+        return load_settings(path, require_secrets=require_secrets)
+    except SettingsError as exc:
+        print(f"callcenter: invalid settings\n{exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def cmd_serve(args: argparse.Namespace, *, require_secrets: bool = True) -> int:
+    """Run the service against the settings file until interrupted."""
+    from callcenter.logsetup import configure_logging  # noqa: PLC0415
+    from callcenter.service import run  # noqa: PLC0415  (keep `version` light)
+
+    settings = _load(args.config, require_secrets=require_secrets)
+    configure_logging(settings.service.log_level, settings.service.log_format)
+    print(f"callcenter {__version__}: settings from {args.config}", file=sys.stderr)
+    return asyncio.run(run(settings))
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """The demo: for now the service on the shipped settings (see README)."""
+    print(
+        "callcenter demo: the PBX simulator and the web pages are not built yet; starting\n"
+        "the service on the shipped settings. It listens for FastAGI and connects to the\n"
+        "Asterisk servers in the settings; press Ctrl-C to stop.",
+        file=sys.stderr,
+    )
+    return cmd_serve(args, require_secrets=False)
+
+
+def cmd_version(_args: argparse.Namespace) -> int:
+    """Print the version."""
+    print(f"callcenter {__version__}")
+    return 0
+
+
+def cmd_config_check(args: argparse.Namespace) -> int:
+    """Validate the settings file and print the effective settings (secrets hidden)."""
+    settings = _load(args.config)
+    print(f"{args.config}: valid")
+    print(settings.model_dump_json(indent=2))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser (exposed for tests)."""
+    parser = argparse.ArgumentParser(prog="callcenter", description=__doc__)
+    parser.add_argument(
+        "--config",
+        type=Path,
+        default=None,
+        help="settings file (default: $CALLCENTER_CONFIG or config/callcenter.yaml)",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("serve", help="run the service").set_defaults(func=cmd_serve)
+    sub.add_parser("demo", help="run the demo").set_defaults(func=cmd_demo)
+    sub.add_parser("version", help="print the version").set_defaults(func=cmd_version)
+    config = sub.add_parser("config", help="settings tools")
+    config_sub = config.add_subparsers(dest="config_command", required=True)
+    config_sub.add_parser("check", help="validate the settings").set_defaults(func=cmd_config_check)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `callcenter` console script."""
+    args = build_parser().parse_args(argv)
+    if args.config is None:
+        args.config = default_config_file()
+    status: int = args.func(args)
+    return status
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

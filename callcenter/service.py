@@ -1,0 +1,151 @@
+"""The running service: the Asterisk bridge up, until a signal says stop.
+
+Strategy: build every adapter from the settings (one AMI client per Asterisk server, one
+FastAGI server), start them, say plainly what the service is waiting for, and on SIGINT or
+SIGTERM shut them down in reverse order with a grace period for calls in progress. Later
+issues add the ACD task, persistence and the web on the same skeleton.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+from dataclasses import dataclass, field
+
+import structlog
+
+from callcenter.agi import FastAGIServer
+from callcenter.ami import (
+    AMIAuthenticationError,
+    AMIClient,
+    AMIClientOptions,
+    AMIServer,
+    ConnectionChanged,
+    EventSubscription,
+    OverflowPolicy,
+)
+from callcenter.settings import AsteriskSettings, Settings
+
+log = structlog.get_logger(__name__)
+
+
+def ami_clients(settings: AsteriskSettings) -> list[AMIClient]:
+    """One client per configured Asterisk server, with the configured timeouts."""
+    options = AMIClientOptions(
+        connect_timeout=settings.connect_timeout_s,
+        action_timeout=settings.action_timeout_s,
+        ping_interval=settings.ping_interval_s,
+        ping_timeout=settings.ping_timeout_s,
+        backoff_initial=settings.reconnect_initial_s,
+        backoff_max=settings.reconnect_max_s,
+    )
+    clients = []
+    for srv in settings.servers:
+        if srv.secret is None:
+            log.error(
+                "ami.secret_missing",
+                server=srv.name,
+                hint=f"set {srv.secret_env} to connect to {srv.host}:{srv.port}",
+            )
+            continue
+        secret = srv.secret.get_secret_value()
+        server = AMIServer(srv.name, srv.host, srv.port, srv.username, secret, srv.auth, srv.events)
+        clients.append(AMIClient(server, options))
+    return clients
+
+
+@dataclass
+class Service:
+    """The adapters of one running backend."""
+
+    settings: Settings
+    agi: FastAGIServer
+    ami: list[AMIClient] = field(default_factory=list)
+    _watchers: list[asyncio.Task[None]] = field(default_factory=list)
+
+    @classmethod
+    def build(cls, settings: Settings) -> Service:
+        """Create (not start) every adapter the settings describe."""
+        fa = settings.fastagi
+        agi = FastAGIServer(
+            host=fa.host, port=fa.port, max_sessions=fa.max_sessions, idle_timeout=fa.idle_timeout_s
+        )
+        return cls(settings, agi, ami_clients(settings.asterisk))
+
+    async def start(self) -> None:
+        """Open the FastAGI port and start connecting to every Asterisk server."""
+        await self.agi.start()
+        log.info(
+            "fastagi.listening",
+            url=f"agi://{self.settings.fastagi.host}:{self.agi.port}/",
+            max_sessions=self.settings.fastagi.max_sessions,
+        )
+        if not self.ami:
+            log.warning(
+                "ami.none_configured",
+                hint="no AMI link: add asterisk.servers with their secrets to drive a PBX",
+            )
+        for client in self.ami:
+            sub = client.subscribe(["FullyBooted"], maxsize=64, policy=OverflowPolicy.DROP)
+            self._watchers.append(asyncio.create_task(self._watch(client, sub)))
+            await client.start()
+            log.info(
+                "ami.waiting_for_asterisk",
+                server=client.server.name,
+                address=f"{client.server.host}:{client.server.port}",
+            )
+
+    async def _watch(self, client: AMIClient, sub: EventSubscription) -> None:
+        # Connection changes are operational facts: each one becomes a log event.
+        async for item in sub:
+            if isinstance(item, ConnectionChanged):
+                log.info("ami.connection", server=item.server, state=item.state, reason=item.reason)
+
+    async def stop(self) -> None:
+        """Stop accepting calls, let running sessions finish (grace period), disconnect."""
+        await self.agi.close(grace=self.settings.service.shutdown_grace_s)
+        for client in self.ami:
+            await client.close()
+        for task in self._watchers:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+
+async def run(settings: Settings) -> int:
+    """Run until SIGINT/SIGTERM; the exit status for the CLI."""
+    service = Service.build(settings)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await service.start()
+    except OSError as exc:
+        log.error("service.start_failed", error=str(exc))
+        await service.stop()
+        return 1
+    failed = asyncio.create_task(_first_auth_failure(service))
+    stopped = asyncio.create_task(stop.wait())
+    done, _ = await asyncio.wait({failed, stopped}, return_when=asyncio.FIRST_COMPLETED)
+    for task in (failed, stopped):
+        task.cancel()
+    log.info("service.stopping")
+    await service.stop()
+    return 2 if failed in done and failed.result() else 0
+
+
+async def _first_auth_failure(service: Service) -> bool:
+    # A refused AMI login will not fix itself: stop with an error instead of idling.
+    waits = [asyncio.create_task(c.wait_connected()) for c in service.ami]
+    for next_done in asyncio.as_completed(waits):
+        try:
+            await next_done
+        except AMIAuthenticationError as exc:
+            log.error("service.ami_login_refused", error=str(exc))
+            for w in waits:
+                w.cancel()
+            return True
+    await asyncio.Event().wait()
+    return False

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs everything the tests need and runs the whole suite: lint, types, import rules,
+# then pytest. This is the README's test command and what CI runs (.ci/run).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PY=${PYTHON:-python3}
+VENV=${CALLCENTER_VENV:-.venv}
+
+# A virtual environment keeps the machine's own Python untouched; where venv is missing
+# (Debian without python3-venv) the interpreter itself is used.
+if [ ! -x "$VENV/bin/python" ] && ! "$PY" -m venv "$VENV" >/dev/null 2>&1; then
+    echo "run.sh: no venv module; installing into $PY itself" >&2
+    VENV=""
+fi
+if [ -n "$VENV" ]; then BIN="$VENV/bin/"; RUN="$VENV/bin/python"; else BIN=""; RUN="$PY"; fi
+
+echo "== installing the package with its test and benchmark extras"
+"$RUN" -m pip install --quiet --disable-pip-version-check --upgrade pip
+"$RUN" -m pip install --quiet --disable-pip-version-check -e '.[test,bench]'
+
+echo "== ruff"
+"$RUN" -m ruff check .
+"$RUN" -m ruff format --check .
+echo "== mypy --strict"
+"$RUN" -m mypy
+echo "== import rules"
+"${BIN}lint-imports"
+echo "== pytest"
+"$RUN" -m pytest -q "$@"
