@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from callcenter import __version__
+from callcenter.flows_cli import add_flows_commands
 from callcenter.paths import default_config_file
 from callcenter.settings import Settings, SettingsError, load_settings
 
@@ -72,6 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
     config = sub.add_parser("config", help="settings tools")
     config_sub = config.add_subparsers(dest="config_command", required=True)
     config_sub.add_parser("check", help="validate the settings").set_defaults(func=cmd_config_check)
+    add_flows_commands(sub)
     return parser
 
 

@@ -25,6 +25,7 @@ from callcenter.ami import (
     EventSubscription,
     OverflowPolicy,
 )
+from callcenter.flows_loader import FlowLibrary, FlowLoadError
 from callcenter.settings import AsteriskSettings, Settings
 
 log = structlog.get_logger(__name__)
@@ -61,17 +62,29 @@ class Service:
 
     settings: Settings
     agi: FastAGIServer
+    flows: FlowLibrary
     ami: list[AMIClient] = field(default_factory=list)
     _watchers: list[asyncio.Task[None]] = field(default_factory=list)
 
     @classmethod
     def build(cls, settings: Settings) -> Service:
-        """Create (not start) every adapter the settings describe."""
+        """Create (not start) every adapter the settings describe.
+
+        Raises FlowLoadError when an IVR flow is broken: the service never starts on one.
+        """
+        flows = FlowLibrary(settings.ivr)
+        log.info("ivr.flows_loaded", flows=list(flows.flows.names), dir=str(settings.ivr.flows_dir))
         fa = settings.fastagi
         agi = FastAGIServer(
             host=fa.host, port=fa.port, max_sessions=fa.max_sessions, idle_timeout=fa.idle_timeout_s
         )
-        return cls(settings, agi, ami_clients(settings.asterisk))
+        return cls(settings, agi, flows, ami_clients(settings.asterisk))
+
+    def reload_flows(self) -> None:
+        """Re-read the flow files (SIGHUP); on any error the running flows stay in use."""
+        problems = self.flows.reload()
+        if problems:
+            log.error("ivr.flows_kept", reason="the new flows are broken", problems=problems)
 
     async def start(self) -> None:
         """Open the FastAGI port and start connecting to every Asterisk server."""
@@ -114,12 +127,17 @@ class Service:
 
 
 async def run(settings: Settings) -> int:
-    """Run until SIGINT/SIGTERM; the exit status for the CLI."""
-    service = Service.build(settings)
+    """Run until SIGINT/SIGTERM (SIGHUP reloads the IVR flows); the CLI's exit status."""
+    try:
+        service = Service.build(settings)
+    except FlowLoadError as exc:
+        log.error("service.broken_flows", problems=list(exc.messages))
+        return 2
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    loop.add_signal_handler(signal.SIGHUP, service.reload_flows)
     try:
         await service.start()
     except OSError as exc:

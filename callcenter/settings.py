@@ -11,9 +11,12 @@ Every error names the file, the line, the key and the problem, e.g.
 
 from __future__ import annotations
 
+import importlib.util
 import os
+import re
 from pathlib import Path
 from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
@@ -86,6 +89,82 @@ class FastAGISettings(_Section):
     idle_timeout_s: float = Field(300.0, gt=0, le=86_400)
 
 
+def _shipped_flows() -> Path:
+    # Found without importing the package: `callcenter version` stays quick.
+    spec = importlib.util.find_spec("ivr_flows")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("the ivr_flows package is not installed")
+    return Path(next(iter(spec.submodule_search_locations))) / "flows"
+
+
+SHIPPED_FLOWS = _shipped_flows()
+"""The flows that come with the product: main hotline, after hours, post-call survey."""
+
+_DIALLED = re.compile(r"[0-9*#+]{1,32}")
+_FLOW = re.compile(r"[a-z][a-z0-9_]{0,63}")
+_SCRIPT = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
+class IVRSettings(_Section):
+    """Which flow answers a call, where the flows are, and the zone opening hours are read in.
+
+    A call that enters FastAGI under a script listed in `scripts` (`agi://.../survey`) runs
+    that flow; any other runs the flow of its dialled number (`dnis`), else `default_flow`.
+    That the named flows exist is checked when the flows are loaded.
+    """
+
+    flows_dir: Path = Field(default_factory=lambda: SHIPPED_FLOWS)
+    """The directory of flow files (`*.yaml`); a relative path is read from the working
+    directory."""
+    timezone: str = "UTC"
+    default_flow: str = "main_hotline"
+    dnis: dict[str, str] = Field(default_factory=lambda: {"100": "main_hotline"})
+    scripts: dict[str, str] = Field(default_factory=lambda: {"survey": "post_call_survey"})
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, name: str) -> str:
+        try:
+            ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {name!r} (e.g. Europe/Berlin, UTC)") from None
+        return name
+
+    @field_validator("default_flow")
+    @classmethod
+    def _flow_name(cls, name: str) -> str:
+        if _FLOW.fullmatch(name) is None:
+            raise ValueError(f"{name!r} is not a flow name (the file name without .yaml)")
+        return name
+
+    @field_validator("dnis", "scripts", mode="before")
+    @classmethod
+    def _keys_as_text(cls, value: Any) -> Any:
+        # YAML reads `100: main_hotline` with the number 100 as the key.
+        if isinstance(value, dict):
+            return {str(key): flow for key, flow in value.items()}
+        return value
+
+    @field_validator("dnis")
+    @classmethod
+    def _dialled_numbers(cls, routes: dict[str, str]) -> dict[str, str]:
+        return _routes(routes, _DIALLED, "a dialled number")
+
+    @field_validator("scripts")
+    @classmethod
+    def _script_names(cls, routes: dict[str, str]) -> dict[str, str]:
+        return _routes(routes, _SCRIPT, "a FastAGI script name")
+
+
+def _routes(routes: dict[str, str], key_pattern: re.Pattern[str], what: str) -> dict[str, str]:
+    for key, flow in routes.items():
+        if key_pattern.fullmatch(key) is None:
+            raise ValueError(f"{key!r} is not {what}")
+        if _FLOW.fullmatch(flow) is None:
+            raise ValueError(f"{key}: {flow!r} is not a flow name (the file name without .yaml)")
+    return routes
+
+
 class Settings(BaseSettings):
     """Everything the service reads at start."""
 
@@ -99,6 +178,7 @@ class Settings(BaseSettings):
     service: ServiceSettings = ServiceSettings()
     asterisk: AsteriskSettings = AsteriskSettings()
     fastagi: FastAGISettings = FastAGISettings()
+    ivr: IVRSettings = IVRSettings()
 
     @classmethod
     def settings_customise_sources(

@@ -12,6 +12,10 @@ from pathlib import Path
 
 import pytest
 
+from callcenter.paths import config_dir
+
+SHIPPED_FLOWS = config_dir().parent / "ivr_flows" / "flows"
+
 
 class TinyAsterisk:
     """Just enough AMI for the service to log in (or be refused) and log off."""
@@ -64,14 +68,16 @@ async def tiny() -> AsyncIterator[TinyAsterisk]:
         fake.server.close()
 
 
-async def start_service(tmp_path: Path, ami_port: int) -> asyncio.subprocess.Process:
+async def start_service(
+    tmp_path: Path, ami_port: int, extra: str = ""
+) -> asyncio.subprocess.Process:
     config = tmp_path / "callcenter.yaml"
     config.write_text(
         "service: {log_format: json, shutdown_grace_s: 1}\n"
         "asterisk:\n  servers:\n"
         f"    - {{name: lab, host: 127.0.0.1, port: {ami_port}, username: callcenter}}\n"
         "  reconnect_initial_s: 0.05\n  reconnect_max_s: 0.2\n"
-        "fastagi: {host: 127.0.0.1, port: 0}\n"
+        "fastagi: {host: 127.0.0.1, port: 0}\n" + extra
     )
     env = {**os.environ, "CALLCENTER_AMI_SECRET_LAB": "lab-secret"}
     return await asyncio.create_subprocess_exec(
@@ -155,6 +161,56 @@ async def test_given_no_asterisk_yet_when_serve_starts_then_it_says_what_it_wait
         assert records[-1]["address"] == f"127.0.0.1:{port}"
         await read_until(proc, "ami.reconnect_scheduled")
         proc.send_signal(signal.SIGINT)
+        async with asyncio.timeout(15):
+            assert await proc.wait() == 0
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+
+
+def copy_flows(tmp_path: Path) -> Path:
+    flows = tmp_path / "flows"
+    flows.mkdir()
+    for path in SHIPPED_FLOWS.glob("*.yaml"):
+        (flows / path.name).write_text(path.read_text())
+    return flows
+
+
+async def test_given_a_broken_flow_when_serve_starts_then_it_refuses_naming_file_and_line(
+    tmp_path: Path, tiny: TinyAsterisk
+) -> None:
+    flows = copy_flows(tmp_path)
+    survey = flows / "post_call_survey.yaml"
+    survey.write_text(survey.read_text().replace("type: survey", "type: surveyy", 1))
+    proc = await start_service(tmp_path, await tiny.start(), f"ivr: {{flows_dir: '{flows}'}}\n")
+    records = await read_until(proc, "service.broken_flows")
+    problems = str(records[-1]["problems"])
+    assert "post_call_survey.yaml:" in problems
+    assert "surveyy" in problems
+    async with asyncio.timeout(15):
+        assert await proc.wait() == 2
+    assert tiny.logins == 0  # nothing was started
+
+
+async def test_given_a_running_service_when_flows_are_broken_and_sighup_then_old_flows_stay(
+    tmp_path: Path, tiny: TinyAsterisk
+) -> None:
+    flows = copy_flows(tmp_path)
+    proc = await start_service(tmp_path, await tiny.start(), f"ivr: {{flows_dir: '{flows}'}}\n")
+    try:
+        await read_until(proc, "ami.connection")
+        survey = flows / "post_call_survey.yaml"
+        good = survey.read_text()
+        survey.write_text(good.replace("type: survey", "type: surveyy", 1))
+        proc.send_signal(signal.SIGHUP)
+        kept = await read_until(proc, "ivr.flows_kept")
+        assert "surveyy" in str(kept[-1]["problems"])
+        survey.write_text(good)
+        proc.send_signal(signal.SIGHUP)
+        reloaded = await read_until(proc, "ivr.flows_reloaded")
+        assert "post_call_survey" in str(reloaded[-1]["flows"])
+        proc.send_signal(signal.SIGTERM)
         async with asyncio.timeout(15):
             assert await proc.wait() == 0
     finally:

@@ -1,0 +1,75 @@
+"""`callcenter flows check [FILES]`: validate IVR flows and draw the valid ones as trees.
+
+Strategy: the same loader as the service, so what the check accepts the service starts
+with. Without files it checks the flows directory of the settings (`--config`) and that
+every route there names a flow. Problems go to stderr, one per line with file and line;
+the exit status is 1 when any flow is broken (2, as for every command, when the settings
+themselves are). Valid flows are printed as trees on stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ivr_flows import FlowSet
+
+
+def add_flows_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add `flows check [FILES]` to the `callcenter` command's subparsers."""
+    flows = subparsers.add_parser("flows", help="IVR flow tools")
+    flows_sub = flows.add_subparsers(dest="flows_command", required=True)
+    check = flows_sub.add_parser(
+        "check", help="validate IVR flows and print each valid flow as a tree"
+    )
+    check.add_argument(
+        "files",
+        nargs="*",
+        type=Path,
+        metavar="FILE",
+        help="flow files (default: the flows directory named in the settings)",
+    )
+    check.set_defaults(func=cmd_flows_check)
+
+
+def cmd_flows_check(args: argparse.Namespace) -> int:
+    """Check the flows; print problems (exit 1) or the trees of the valid flows (exit 0)."""
+    # Imported here so that the other commands (`version`) start without the IVR.
+    from callcenter.flows_loader import FlowLoadError, load_flow_files  # noqa: PLC0415
+    from ivr_flows import flow_tree  # noqa: PLC0415
+
+    files: list[Path] = args.files
+    try:
+        if files:
+            flows = load_flow_files(files)
+            shown = [path.stem for path in files]
+        else:
+            flows = _configured_flows(args.config)
+            shown = list(flows.names)
+    except FlowLoadError as error:
+        count = len(error.messages)
+        print("callcenter: broken flows", file=sys.stderr)
+        for message in error.messages:
+            print(message, file=sys.stderr)
+        print(f"{count} problem{'s' if count != 1 else ''}; nothing was loaded", file=sys.stderr)
+        return 1
+    for name in shown:
+        print("\n".join(flow_tree(flows[name])))
+        print()
+    print(f"{len(shown)} flow{'s' if len(shown) != 1 else ''} valid")
+    return 0
+
+
+def _configured_flows(config: Path) -> FlowSet:
+    from callcenter.flows_loader import FlowLibrary  # noqa: PLC0415
+    from callcenter.settings import SettingsError, load_settings  # noqa: PLC0415
+
+    try:
+        settings = load_settings(config, require_secrets=False)
+    except SettingsError as error:
+        print(f"callcenter: invalid settings\n{error}", file=sys.stderr)
+        raise SystemExit(2) from None
+    return FlowLibrary(settings.ivr).flows

@@ -1,0 +1,54 @@
+"""How queue, voicemail, transfer and hang-up nodes behave on a call.
+
+Strategy: these are where the IVR's work leaves the interpreter. A queue node ends the IVR
+with EnqueueCall, carrying the collected data so the agent never asks twice; a voicemail
+records and goes on; transfer and hang-up end the call.
+"""
+
+from __future__ import annotations
+
+from types import MappingProxyType
+
+from ivr_flows.actions import EnqueueCall, Hangup, RecordVoicemail, Transfer
+from ivr_flows.inputs import IvrInput, RecordingDone
+from ivr_flows.nodes_exits import HangupNode, QueueNode, TransferNode, VoicemailNode
+from ivr_flows.steps import CallContext, End, Go, Step, Visit, Wait
+
+ExitNode = QueueNode | VoicemailNode | TransferNode | HangupNode
+"""The node types handled here."""
+
+
+def enter(node: ExitNode, visit: Visit, ctx: CallContext) -> Step:
+    """Start the node."""
+    match node:
+        case QueueNode():
+            return End("queued", (_enqueue(node, ctx.data),))
+        case VoicemailNode():
+            return Wait((RecordVoicemail(node.queue, node.prompts, node.max_seconds),))
+        case TransferNode():
+            return End("transferred", (Transfer(node.number),))
+        case HangupNode():
+            # The node's label names calls that achieved nothing else (no voicemail ...).
+            ctx.outcome = ctx.outcome or node.outcome
+            return End(None, (Hangup(),))
+
+
+def resume(node: ExitNode, visit: Visit, event: IvrInput, ctx: CallContext) -> Step:
+    """Take the end of a recording."""
+    if isinstance(node, VoicemailNode) and isinstance(event, RecordingDone):
+        ctx.data["voicemail.seconds"] = f"{max(event.seconds, 0.0):.0f}"
+        ctx.outcome = "voicemail"
+        return Go(node.next)
+    raise ValueError(f"{type(node).__name__} takes no {type(event).__name__}")
+
+
+def _enqueue(node: QueueNode, data: dict[str, str]) -> EnqueueCall:
+    skills = dict(node.skills)
+    language = data.get("language")
+    if node.language_skill and language:
+        skills.setdefault(f"lang-{language}", 1)
+    tier = data.get("customer.tier", "")
+    priority = max(node.priority, node.priority_by_tier.get(tier, 0))
+    keys = data if node.attach is None else [key for key in node.attach if key in data]
+    attached = {key: data[key] for key in keys}
+    return EnqueueCall(node.queue, MappingProxyType(skills), priority, MappingProxyType(attached))
