@@ -1,0 +1,147 @@
+"""Live counters per queue and per agent, and the metrics derived from them.
+
+Strategy: the core feeds these accumulators from the same facts it routes on, so the live
+numbers agree with the historical ones computed from the event log. Definitions are those of
+DESIGN.md ("Metric definitions"):
+
+* service level: answered within T / denominator chosen by `ServiceLevelFormula` (default:
+  answered + abandoned after the short-abandon threshold);
+* ASA: total queue wait of answered calls / answered calls;
+* AHT: (talk + hold + wrap-up) / handled calls (hold is part of talk: the bridge stays up);
+* abandon rate: abandoned (excluding short abandons) / offered;
+* occupancy: handling (on call + wrap-up) / (handling + available (ready + ringing)).
+
+Callback entries hold no line, so they stay out of service level, ASA and abandons; their
+handling still counts in AHT and occupancy, since it is agent work.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+
+from acd.config import ServiceLevelFormula
+from acd.states import AgentState
+from acd.types import Seconds
+
+
+@dataclass(slots=True)
+class QueueCounters:
+    """What happened in one queue since the start of the reporting period."""
+
+    period_start: Seconds = 0.0
+    offered: int = 0
+    answered: int = 0
+    answered_within_threshold: int = 0
+    abandoned: int = 0
+    """Abandons after the short-abandon threshold."""
+    short_abandoned: int = 0
+    overflowed: int = 0
+    timed_out: int = 0
+    callback_requests: int = 0
+    callbacks_queued: int = 0
+    callbacks_answered: int = 0
+    callbacks_cancelled: int = 0
+    total_answer_wait: Seconds = 0.0
+    handled: int = 0
+    total_handle_time: Seconds = 0.0
+    arrivals: deque[Seconds] = field(default_factory=deque)
+
+    def note_arrival(self, now: Seconds, window: Seconds) -> None:
+        """Count a new piece of work for the observed arrival rate."""
+        self.arrivals.append(now)
+        self._trim(now, window)
+
+    def note_answer(self, waited: Seconds, threshold: Seconds) -> None:
+        """A voice call was answered after ``waited`` seconds in the queue."""
+        self.answered += 1
+        self.total_answer_wait += waited
+        if waited <= threshold:
+            self.answered_within_threshold += 1
+
+    def note_abandon(self, waited: Seconds, short_threshold: Seconds) -> None:
+        """A caller hung up before being answered."""
+        if waited < short_threshold:
+            self.short_abandoned += 1
+        else:
+            self.abandoned += 1
+
+    def note_handled(self, handle_time: Seconds) -> None:
+        """An agent finished a call of this queue, wrap-up included."""
+        self.handled += 1
+        self.total_handle_time += handle_time
+
+    def service_level(self, formula: ServiceLevelFormula) -> float | None:
+        """Share of calls answered within the threshold, or None before any call counts."""
+        if formula is ServiceLevelFormula.ANSWERED_AND_ABANDONED:
+            denominator = self.answered + self.abandoned
+        elif formula is ServiceLevelFormula.OFFERED:
+            denominator = self.offered
+        else:
+            denominator = self.answered
+        return self.answered_within_threshold / denominator if denominator else None
+
+    def asa(self) -> Seconds | None:
+        """Average speed of answer, or None before the first answer."""
+        return self.total_answer_wait / self.answered if self.answered else None
+
+    def aht(self) -> Seconds | None:
+        """Average handle time, or None before the first handled call."""
+        return self.total_handle_time / self.handled if self.handled else None
+
+    def abandon_rate(self) -> float | None:
+        """Abandoned (short abandons excluded) over offered, or None before any call."""
+        return self.abandoned / self.offered if self.offered else None
+
+    def arrival_rate(self, now: Seconds, window: Seconds) -> float | None:
+        """Arrivals per second over the last ``window`` seconds (or the period, if shorter)."""
+        self._trim(now, window)
+        span = min(window, now - self.period_start)
+        if span <= 0:
+            return None
+        return len(self.arrivals) / span
+
+    def _trim(self, now: Seconds, window: Seconds) -> None:
+        arrivals = self.arrivals
+        horizon = now - window
+        while arrivals and arrivals[0] < horizon:
+            arrivals.popleft()
+
+
+_HANDLING = (AgentState.ON_CALL, AgentState.WRAP_UP)
+_AVAILABLE = (AgentState.READY, AgentState.RESERVED)
+
+
+@dataclass(slots=True)
+class AgentCounters:
+    """Time in each state and calls handled by one agent since the start of the period."""
+
+    time_in: dict[AgentState, Seconds] = field(default_factory=dict)
+    handled: int = 0
+    total_handle_time: Seconds = 0.0
+
+    def add_time(self, state: AgentState, seconds: Seconds) -> None:
+        """Credit ``seconds`` spent in ``state``."""
+        self.time_in[state] = self.time_in.get(state, 0.0) + seconds
+
+    def time_including_current(
+        self, state: AgentState, current: AgentState, current_for: Seconds
+    ) -> Seconds:
+        """Time spent in ``state``, counting the state the agent is in right now."""
+        spent = self.time_in.get(state, 0.0)
+        return spent + current_for if state is current else spent
+
+    def handling_time(self, current: AgentState, current_for: Seconds) -> Seconds:
+        """Time on call and in wrap-up, the current state included."""
+        return sum(self.time_including_current(s, current, current_for) for s in _HANDLING)
+
+    def available_time(self, current: AgentState, current_for: Seconds) -> Seconds:
+        """Time ready or ringing, the current state included."""
+        return sum(self.time_including_current(s, current, current_for) for s in _AVAILABLE)
+
+    def occupancy(self, current: AgentState, current_for: Seconds) -> float | None:
+        """Handling / (handling + available), or None before any such time."""
+        handling = self.handling_time(current, current_for)
+        available = self.available_time(current, current_for)
+        total = handling + available
+        return handling / total if total > 0 else None

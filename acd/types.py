@@ -1,0 +1,60 @@
+"""Shared vocabulary of the ACD core: time, skill requirements and timer keys.
+
+Strategy: time is a plain ``float`` of epoch seconds handed in with every input (DESIGN.md:
+"every input carries now"), so the shell can feed ``time.time()`` and a simulation can feed
+whatever clock it likes. Timers are data: a `TimerKey` names one arming of one timer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import TypeAlias
+
+Seconds: TypeAlias = float
+"""A duration, or a point in time as epoch seconds."""
+
+Requirement: TypeAlias = tuple[tuple[str, int], ...]
+"""Skills with minimum levels, sorted by skill name; empty means any member of the queue."""
+
+
+class TimerKind(StrEnum):
+    """What a timer is for; the subject of the key says for whom."""
+
+    RING = "ring"
+    """Safety net behind the PBX's own ring timeout; subject: call id."""
+    RELAX = "relax"
+    """The next skill-relaxation step of a waiting call; subject: call id."""
+    MAX_WAIT = "max-wait"
+    """The queue's maximum wait for a call; subject: call id."""
+    ANNOUNCE = "announce"
+    """The next position / estimated-wait announcement; subject: call id."""
+    WRAP_UP = "wrap-up"
+    """End of an agent's wrap-up time; subject: agent id."""
+
+
+WAITING_TIMERS = (TimerKind.RELAX, TimerKind.MAX_WAIT, TimerKind.ANNOUNCE)
+"""Timers a call has only while it waits in line."""
+
+
+@dataclass(frozen=True, slots=True)
+class TimerKey:
+    """Names one arming of a timer.
+
+    ``serial`` grows with every arming, so a firing of a timer that was cancelled and armed
+    again is told apart from the current one and dropped as stale.
+    """
+
+    kind: TimerKind
+    subject: str
+    serial: int
+
+    def __str__(self) -> str:
+        return f"{self.kind.value}:{self.subject}#{self.serial}"
+
+
+def describe_requirement(requirement: Requirement) -> str:
+    """Render a requirement for people, e.g. ``billing>=4, lang-fr>=3`` or ``any member``."""
+    if not requirement:
+        return "any member"
+    return ", ".join(f"{skill}>={level}" for skill, level in requirement)
