@@ -19,82 +19,17 @@ numeric header that is not a number, or a missing channel block, raises
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import NamedTuple
 
-from callcenter.ami.errors import RemoteProtocolError
+from callcenter.ami.fields import (
+    UNKNOWN,
+    BridgeSnapshot,
+    ChannelSnapshot,
+    Number,
+    Text,
+    parse_int,
+    require_channel,
+)
 from callcenter.ami.messages import Event
-
-UNKNOWN = "<unknown>"
-
-
-def _int(headers: dict[str, str], key: str, event: str, default: int = 0) -> int:
-    raw = headers.get(key)
-    if raw is None or raw == "":
-        return default
-    try:
-        return int(raw)
-    except ValueError:
-        raise RemoteProtocolError(
-            f"AMI event {event}: header {key!r} should be an integer, got {raw[:40]!r}"
-        ) from None
-
-
-class ChannelSnapshot(NamedTuple):
-    """One channel as an event describes it (the standard channel header block)."""
-
-    channel: str
-    uniqueid: str
-    linkedid: str
-    state: int
-    state_desc: str
-    caller_id_num: str
-    caller_id_name: str
-    connected_line_num: str
-    connected_line_name: str
-    context: str
-    exten: str
-    priority: int
-    language: str
-    account_code: str
-
-    @classmethod
-    def parse(cls, h: dict[str, str], event: str, prefix: str = "") -> ChannelSnapshot | None:
-        """The snapshot under `prefix` (e.g. "Dest"), or None if the event has no such party."""
-        channel = h.get(prefix + "Channel")
-        if channel is None:
-            return None
-        return cls(
-            channel,
-            h.get(prefix + "Uniqueid", ""),
-            h.get(prefix + "Linkedid", ""),
-            _int(h, prefix + "ChannelState", event),
-            h.get(prefix + "ChannelStateDesc", ""),
-            h.get(prefix + "CallerIDNum", ""),
-            h.get(prefix + "CallerIDName", ""),
-            h.get(prefix + "ConnectedLineNum", ""),
-            h.get(prefix + "ConnectedLineName", ""),
-            h.get(prefix + "Context", ""),
-            h.get(prefix + "Exten", ""),
-            _int(h, prefix + "Priority", event),
-            h.get(prefix + "Language", ""),
-            h.get(prefix + "AccountCode", ""),
-        )
-
-
-def _require_channel(h: dict[str, str], event: str, prefix: str = "") -> ChannelSnapshot:
-    snap = ChannelSnapshot.parse(h, event, prefix)
-    if snap is None:
-        raise RemoteProtocolError(f"AMI event {event} has no {prefix}Channel header")
-    return snap
-
-
-class BridgeSnapshot(NamedTuple):
-    """A bridge as BridgeCreate/Enter/Leave/Destroy describe it."""
-
-    bridge_id: str
-    bridge_type: str
-    technology: str
-    num_channels: int
 
 
 @dataclass(frozen=True, slots=True, repr=False)
@@ -104,12 +39,10 @@ class ChannelEvent(Event):
     @property
     def channel(self) -> ChannelSnapshot:
         """The channel this event is about."""
-        return _require_channel(self.headers, self.name)
+        return require_channel(self.headers, self.name)
 
-    @property
-    def uniqueid(self) -> str:
-        """The channel's Uniqueid (the call's identity on Asterisk)."""
-        return self.headers.get("Uniqueid", "")
+    uniqueid = Text("Uniqueid")
+    """The channel's Uniqueid (the call's identity on Asterisk)."""
 
 
 @dataclass(frozen=True, slots=True, repr=False)
@@ -126,15 +59,11 @@ class Newstate(ChannelEvent):
 class Newexten(ChannelEvent):
     """The channel moved to a dialplan step, running `application(app_data)`."""
 
-    @property
-    def application(self) -> str:
-        """The dialplan application of this step."""
-        return self.headers.get("Application", "")
+    application = Text("Application")
+    """The dialplan application of this step."""
 
-    @property
-    def app_data(self) -> str:
-        """Its arguments."""
-        return self.headers.get("AppData", "")
+    app_data = Text("AppData")
+    """Its arguments."""
 
 
 @dataclass(frozen=True, slots=True, repr=False)
@@ -146,20 +75,14 @@ class VarSet(Event):
         """The channel the variable belongs to, or None for a global."""
         return ChannelSnapshot.parse(self.headers, self.name)
 
-    @property
-    def uniqueid(self) -> str:
-        """The channel's Uniqueid ("" for a global)."""
-        return self.headers.get("Uniqueid", "")
+    uniqueid = Text("Uniqueid")
+    """The channel's Uniqueid ("" for a global)."""
 
-    @property
-    def variable(self) -> str:
-        """The variable's name."""
-        return self.headers.get("Variable", "")
+    variable = Text("Variable")
+    """The variable's name."""
 
-    @property
-    def value(self) -> str:
-        """Its new value."""
-        return self.headers.get("Value", "")
+    value = Text("Value")
+    """Its new value."""
 
 
 @dataclass(frozen=True, slots=True, repr=False)
@@ -174,17 +97,13 @@ class DialEvent(Event):
     @property
     def dest(self) -> ChannelSnapshot:
         """The dialled channel."""
-        return _require_channel(self.headers, self.name, "Dest")
+        return require_channel(self.headers, self.name, "Dest")
 
-    @property
-    def dial_string(self) -> str:
-        """What was dialled (DialBegin)."""
-        return self.headers.get("DialString", "")
+    dial_string = Text("DialString")
+    """What was dialled (DialBegin)."""
 
-    @property
-    def dial_status(self) -> str:
-        """ANSWER, BUSY, NOANSWER, CANCEL, RINGING, ... (DialState, DialEnd)."""
-        return self.headers.get("DialStatus", "")
+    dial_status = Text("DialStatus")
+    """ANSWER, BUSY, NOANSWER, CANCEL, RINGING, ... (DialState, DialEnd)."""
 
 
 @dataclass(frozen=True, slots=True, repr=False)
@@ -214,7 +133,7 @@ class BridgeEvent(Event):
             h.get("BridgeUniqueid", ""),
             h.get("BridgeType", ""),
             h.get("BridgeTechnology", ""),
-            _int(h, "BridgeNumChannels", self.name),
+            parse_int(h, "BridgeNumChannels", self.name),
         )
 
 
@@ -235,12 +154,10 @@ class BridgeChannelEvent(BridgeEvent):
     @property
     def channel(self) -> ChannelSnapshot:
         """The channel that entered or left."""
-        return _require_channel(self.headers, self.name)
+        return require_channel(self.headers, self.name)
 
-    @property
-    def uniqueid(self) -> str:
-        """That channel's Uniqueid."""
-        return self.headers.get("Uniqueid", "")
+    uniqueid = Text("Uniqueid")
+    """That channel's Uniqueid."""
 
 
 @dataclass(frozen=True, slots=True, repr=False)
@@ -262,15 +179,11 @@ class BridgeLeave(BridgeChannelEvent):
 class Hangup(ChannelEvent):
     """The channel is gone. `cause` is the Q.850 cause (16 normal, 17 busy, ...)."""
 
-    @property
-    def cause(self) -> int:
-        """The Q.850 cause code."""
-        return _int(self.headers, "Cause", self.name)
+    cause = Number("Cause")
+    """The Q.850 cause code."""
 
-    @property
-    def cause_txt(self) -> str:
-        """Its text (`Cause-txt`)."""
-        return self.headers.get("Cause-txt", "")
+    cause_txt = Text("Cause-txt")
+    """Its text (`Cause-txt`)."""
 
 
 @dataclass(frozen=True, slots=True, repr=False)
@@ -280,7 +193,7 @@ class HangupRequest(ChannelEvent):
     @property
     def cause(self) -> int | None:
         """The requested cause, if given."""
-        cause = _int(self.headers, "Cause", self.name, -1)
+        cause = parse_int(self.headers, "Cause", self.name, -1)
         return None if cause == -1 else cause
 
 
@@ -288,22 +201,18 @@ class HangupRequest(ChannelEvent):
 class DTMFEvent(ChannelEvent):
     """DTMFBegin / DTMFEnd: `digit` pressed, `direction` Received or Sent."""
 
-    @property
-    def digit(self) -> str:
-        """The digit (0-9, *, #, A-D)."""
-        return self.headers.get("Digit", "")
+    digit = Text("Digit")
+    """The digit (0-9, *, #, A-D)."""
 
-    @property
-    def direction(self) -> str:
-        """Received (from the phone) or Sent."""
-        return self.headers.get("Direction", "")
+    direction = Text("Direction")
+    """Received (from the phone) or Sent."""
 
     @property
     def duration_ms(self) -> int | None:
         """How long the digit lasted (DTMFEnd only)."""
         if "DurationMs" not in self.headers:
             return None
-        return _int(self.headers, "DurationMs", self.name)
+        return parse_int(self.headers, "DurationMs", self.name)
 
 
 @dataclass(frozen=True, slots=True, repr=False)
@@ -320,10 +229,8 @@ class DTMFEnd(DTMFEvent):
 class MusicOnHold(ChannelEvent):
     """MusicOnHoldStart / MusicOnHoldStop."""
 
-    @property
-    def moh_class(self) -> str:
-        """The music class ("" on stop)."""
-        return self.headers.get("Class", "")
+    moh_class = Text("Class")
+    """The music class ("" on stop)."""
 
 
 @dataclass(frozen=True, slots=True, repr=False)
@@ -335,45 +242,31 @@ class OriginateResponse(Event):
     Asterisk says `<unknown>` (no channel survived).
     """
 
-    @property
-    def response(self) -> str:
-        """Success or Failure."""
-        return self.headers.get("Response", "")
+    response = Text("Response")
+    """Success or Failure."""
 
     @property
     def succeeded(self) -> bool:
         """True when the originated channel was answered."""
         return self.response == "Success"
 
-    @property
-    def reason(self) -> int:
-        """The reason code (see the class docstring)."""
-        return _int(self.headers, "Reason", self.name)
+    reason = Number("Reason")
+    """The reason code (see the class docstring)."""
 
-    @property
-    def channel_name(self) -> str:
-        """What was originated (a dial string such as `PJSIP/agent1001`)."""
-        return self.headers.get("Channel", "")
+    channel_name = Text("Channel")
+    """What was originated (a dial string such as `PJSIP/agent1001`)."""
 
-    @property
-    def application(self) -> str:
-        """The application the answered leg was sent to (e.g. Bridge)."""
-        return self.headers.get("Application", "")
+    application = Text("Application")
+    """The application the answered leg was sent to (e.g. Bridge)."""
 
-    @property
-    def data(self) -> str:
-        """Its data (for Bridge, the caller's channel and options)."""
-        return self.headers.get("Data", "")
+    data = Text("Data")
+    """Its data (for Bridge, the caller's channel and options)."""
 
-    @property
-    def context(self) -> str:
-        """The dialplan context, for an Originate into the dialplan."""
-        return self.headers.get("Context", "")
+    context = Text("Context")
+    """The dialplan context, for an Originate into the dialplan."""
 
-    @property
-    def exten(self) -> str:
-        """The extension, for an Originate into the dialplan."""
-        return self.headers.get("Exten", "")
+    exten = Text("Exten")
+    """The extension, for an Originate into the dialplan."""
 
     @property
     def uniqueid(self) -> str | None:
@@ -386,35 +279,25 @@ class OriginateResponse(Event):
 class DeviceStateChange(Event):
     """A device (e.g. `PJSIP/agent1001`) changed state: NOT_INUSE, INUSE, RINGING, ..."""
 
-    @property
-    def device(self) -> str:
-        """The device name."""
-        return self.headers.get("Device", "")
+    device = Text("Device")
+    """The device name."""
 
-    @property
-    def state(self) -> str:
-        """Its new state."""
-        return self.headers.get("State", "")
+    state = Text("State")
+    """Its new state."""
 
 
 @dataclass(frozen=True, slots=True, repr=False)
 class FullyBooted(Event):
     """Asterisk is up (sent right after login, and after a restart)."""
 
-    @property
-    def status(self) -> str:
-        """ "Fully Booted"."""
-        return self.headers.get("Status", "")
+    status = Text("Status")
+    """"Fully Booted"."""
 
-    @property
-    def uptime(self) -> int:
-        """Seconds since Asterisk started."""
-        return _int(self.headers, "Uptime", self.name)
+    uptime = Number("Uptime")
+    """Seconds since Asterisk started."""
 
-    @property
-    def last_reload(self) -> int:
-        """Seconds since the last reload."""
-        return _int(self.headers, "LastReload", self.name)
+    last_reload = Number("LastReload")
+    """Seconds since the last reload."""
 
 
 @dataclass(frozen=True, slots=True, repr=False)
@@ -424,7 +307,7 @@ class ChanSpy(Event):
     @property
     def spyer(self) -> ChannelSnapshot:
         """The supervisor's channel."""
-        return _require_channel(self.headers, self.name, "Spyer")
+        return require_channel(self.headers, self.name, "Spyer")
 
     @property
     def spyee(self) -> ChannelSnapshot | None:
@@ -436,35 +319,25 @@ class ChanSpy(Event):
 class CoreShowChannel(ChannelEvent):
     """One item of a CoreShowChannels list (used to resync after a reconnect)."""
 
-    @property
-    def application(self) -> str:
-        """The application the channel is in (AGI, Bridge, ...)."""
-        return self.headers.get("Application", "")
+    application = Text("Application")
+    """The application the channel is in (AGI, Bridge, ...)."""
 
-    @property
-    def application_data(self) -> str:
-        """Its arguments (for AGI, the script URL)."""
-        return self.headers.get("ApplicationData", "")
+    application_data = Text("ApplicationData")
+    """Its arguments (for AGI, the script URL)."""
 
-    @property
-    def bridge_id(self) -> str:
-        """The bridge the channel is in, "" if none."""
-        return self.headers.get("BridgeId", "")
+    bridge_id = Text("BridgeId")
+    """The bridge the channel is in, "" if none."""
 
-    @property
-    def duration(self) -> str:
-        """How long the channel has existed, as Asterisk prints it (HH:MM:SS)."""
-        return self.headers.get("Duration", "")
+    duration = Text("Duration")
+    """How long the channel has existed, as Asterisk prints it (HH:MM:SS)."""
 
 
 @dataclass(frozen=True, slots=True, repr=False)
 class UserEvent(Event):
     """A UserEvent. It repeats the raising action's headers, ActionID included."""
 
-    @property
-    def user_event(self) -> str:
-        """The user event's own name."""
-        return self.headers.get("UserEvent", "")
+    user_event = Text("UserEvent")
+    """The user event's own name."""
 
 
 EVENT_CLASSES: dict[str, type[Event]] = {

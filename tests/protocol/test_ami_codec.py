@@ -26,6 +26,7 @@ from callcenter.ami.events import (
     Newchannel,
     OriginateResponse,
 )
+from callcenter.ami.fields import Number, Text
 from tests.asterisk_fixtures import ami_streams, fixtures_root
 
 STREAMS = ami_streams()
@@ -137,9 +138,9 @@ def _typed_properties(cls: type) -> list[str]:
     return [
         name
         for klass in cls.__mro__
-        if klass.__module__ == "callcenter.ami.events"
+        if klass.__module__ in ("callcenter.ami.events", "callcenter.ami.messages")
         for name, value in vars(klass).items()
-        if isinstance(value, property)
+        if isinstance(value, property | Text | Number)
     ]
 
 
