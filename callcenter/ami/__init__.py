@@ -15,6 +15,7 @@ from callcenter.ami.errors import (
     AMIError,
     AMINotConnected,
     AMIProtocolError,
+    AMIResyncError,
     LocalProtocolError,
     RemoteProtocolError,
 )
@@ -41,6 +42,7 @@ __all__ = [
     "AMIProtocol",
     "AMIProtocolError",
     "AMIReader",
+    "AMIResyncError",
     "AMIServer",
     "Action",
     "ActionResult",

@@ -32,6 +32,7 @@ from callcenter.ami.errors import (
     AMIError,
     AMINotConnected,
     AMIProtocolError,
+    AMIResyncError,
 )
 from callcenter.ami.messages import ActionResult, Banner, Event, Response
 from callcenter.ami.protocol import AMIProtocol
@@ -216,6 +217,9 @@ class AMIClient:
         for sub in self._subs:
             sub.close()
         self._subs.clear()
+        # A connect cancelled mid-handshake closes its transport with call_soon(); give it
+        # that turn, or a loop closed right after us would leak the socket.
+        await asyncio.sleep(0)
 
     # -- internals --------------------------------------------------------------------
 
@@ -266,6 +270,9 @@ class AMIClient:
             except (OSError, TimeoutError, AMIError) as exc:
                 log.warning("ami.connection_failed", error=str(exc), attempt=attempt)
                 self._set_state("disconnected", str(exc) or type(exc).__name__)
+            except Exception as exc:  # the supervisor must outlive any bug of ours
+                log.exception("ami.supervisor_error", attempt=attempt)
+                self._set_state("disconnected", f"internal error: {exc!r}")
             if self._closing:
                 return
             if self._conn_was_up:
@@ -295,7 +302,7 @@ class AMIClient:
                 await self._login(conn)
             conn.logged_in = True
             for hook in self._hooks:
-                await hook(self)
+                await self._run_hook(hook)
             self.connects += 1
             self._conn_was_up = True
             log.info("ami.connected", host=self.server.host, port=self.server.port)
@@ -314,6 +321,17 @@ class AMIClient:
             writer.close()
             with contextlib.suppress(OSError, asyncio.CancelledError):
                 await writer.wait_closed()
+
+    async def _run_hook(self, hook: ConnectHook) -> None:
+        try:
+            await hook(self)
+        except (AMIError, OSError, TimeoutError):
+            raise
+        except Exception as exc:  # a hook is caller code, see below
+            # Whatever a resync hook raises must become a reconnect that subscribers hear
+            # about, never a supervisor task that dies quietly.
+            name = getattr(hook, "__qualname__", repr(hook))
+            raise AMIResyncError(f"resync hook {name} failed: {exc}") from exc
 
     def _reader_ended(self, conn: _Connection, task: asyncio.Task[None]) -> None:
         exc = None if task.cancelled() else task.exception()

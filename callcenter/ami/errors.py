@@ -34,6 +34,10 @@ class AMIAuthenticationError(AMIError):
     """Asterisk refused the login (wrong username, secret or MD5 key). Not retried."""
 
 
+class AMIResyncError(AMIError):
+    """A connect hook (resync after login) failed; the connection is recycled and retried."""
+
+
 class AMIConnectionLost(AMIError):
     """The connection dropped while an action was waiting for its response."""
 

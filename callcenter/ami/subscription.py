@@ -7,7 +7,8 @@ Strategy: each consumer of a client's events gets its own bounded queue. Two pol
   must see every event in order.
 - `DROP`: newer events are dropped while the queue is full, counted, and the consumer is
   told with one `EventsLost(count)` item before the next event it does get, so it knows to
-  resync. Right for wallboards and monitors that must never slow calls down.
+  resync. The marker takes a queue slot like an event. Right for wallboards and monitors
+  that must never slow calls down.
 
 Connection changes (`ConnectionChanged`) bypass the name filter: every consumer must know
 when the stream broke, since events are lost across a reconnect whatever the policy.
@@ -106,15 +107,19 @@ class EventSubscription:
             return
         items = self._items
         if self.policy is OverflowPolicy.DROP:
-            room = max(0, self.maxsize - 1 - len(items))  # one slot kept for the marker
+            room = self.maxsize - len(items)
+            if self._lost:
+                # An earlier gap is marked, once, right before the next event delivered:
+                # the marker goes in only when an event can follow it.
+                if room < 2:
+                    self._lost += len(batch)
+                    return
+                items.append(EventsLost(self._lost))
+                self._lost = 0
+                room -= 1
             if room < len(batch):
                 self._lost += len(batch) - room
                 batch = batch[:room]
-                if not batch:
-                    return
-            if self._lost and room > len(batch):
-                items.append(EventsLost(self._lost))
-                self._lost = 0
         items.extend(batch)
         self._wake()
 
