@@ -5,15 +5,18 @@ events of `ami/ami-s11-load-events.txt` (the real 150-call load, 12,319 events) 
 to at least `--events` events. Each consumer runs in a fresh child process and reports
 how long it took from login to the last event, and its peak memory:
 
-- callcenter: `AMIClient` + a subscription, i.e. typed events as the product consumes them;
+- callcenter: `AMIClient` + a subscription read with `next_batch()`, i.e. typed events as
+  the product's consumers take them;
 - panoramisk 1.4: `Manager` with a `*` event callback;
 - pyst2 0.5.1: `asterisk.manager.Manager` with a `*` event callback. It reads one byte per
   system call, so it gets a smaller slice of the same stream (`--pyst2-events`).
 
 Virtual machines steal CPU time unevenly (this one showed 100% steal in `top`), so each
 consumer runs `--repeat` times, interleaved with the others, and the table keeps each one's
-best run; "events/CPU-s" divides by the consumer's own CPU time, which stolen time does not
-inflate, and is the steadier column for comparing.
+best run; "events/CPU-s" divides by the consumer's own CPU time. `--instructions` adds the
+steal-proof measure: each consumer runs under valgrind's callgrind at two stream lengths,
+and the difference in instructions divided by the difference in events is its cost per
+event, start-up excluded (pyst2 is left out: under valgrind it would take an hour).
 
 Run: python benchmarks/ami_throughput.py [--events 200000] [--quick]
 """
@@ -24,7 +27,9 @@ import argparse
 import asyncio
 import json
 import os
+import re
 import resource
+import shutil
 import subprocess
 import sys
 import time
@@ -116,13 +121,16 @@ def consume_callcenter(port: int, n: int) -> tuple[float, float]:
         await client.connect(timeout=10)
         t0, c0 = time.perf_counter(), time.process_time()
         count = 0
-        async for item in sub:
-            if isinstance(item, Event):
-                # Every consumer reads one field of every event, so none wins by not parsing.
-                item.headers.get("Uniqueid")
-                count += 1
-                if count == n:
-                    break
+        # The batch API, as the product's consumers take events (panoramisk calls a plain
+        # function per event: neither pays a coroutine step per event).
+        while count < n:
+            for item in await sub.next_batch():
+                if isinstance(item, Event):
+                    # Every consumer reads one field of every event: none wins by not parsing.
+                    item.headers.get("Uniqueid")
+                    count += 1
+                    if count == n:
+                        break
         measured = time.perf_counter() - t0, time.process_time() - c0
         await client.close()
         return measured
@@ -244,6 +252,58 @@ async def measure(name: str, n_events: int, timeout: float) -> dict[str, float] 
         server.close()
 
 
+async def instructions_per_event(name: str, small: int, large: int) -> float | str:
+    """Instructions per event of consumer `name` under callgrind (start-up cancels out)."""
+    valgrind = shutil.which("valgrind")
+    if valgrind is None:
+        return "valgrind not installed"
+    stream, _ = build_stream(large)
+    server, port = await serve(stream)
+    counts = []
+    try:
+        for n in (small, large):
+            proc = await asyncio.create_subprocess_exec(
+                valgrind,
+                "--tool=callgrind",
+                "--callgrind-out-file=/dev/null",
+                sys.executable,
+                __file__,
+                "--child",
+                name,
+                "--port",
+                str(port),
+                "--events",
+                str(n),
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+            )
+            _, err = await proc.communicate()
+            found = re.search(rb"Collected : (\d+)", err)
+            if proc.returncode != 0 or found is None:
+                return "callgrind run failed"
+            counts.append(int(found.group(1)))
+    finally:
+        server.close()
+    return (counts[1] - counts[0]) / (large - small)
+
+
+async def print_instructions(small: int, large: int) -> None:
+    rows, costs = [], {}
+    for name in ("callcenter", "panoramisk"):
+        cost = await instructions_per_event(name, small, large)
+        costs[name] = cost
+    base = costs["panoramisk"]
+    for name, cost in costs.items():
+        if isinstance(cost, str):
+            rows.append([name, "-", "-", cost])
+            continue
+        ratio = f"{base / cost:.2f}x" if isinstance(base, float) else "-"
+        rows.append([name, f"{cost:,.0f}", ratio, "ok"])
+    print()
+    print(f"Instructions per event under callgrind ({small:,} and {large:,} events; steal-proof)")
+    print_table(["consumer", "instructions/event", "panoramisk / it", "status"], rows)
+
+
 async def main_async(args: argparse.Namespace) -> None:
     plan = [
         ("callcenter", args.events),
@@ -302,6 +362,8 @@ async def main_async(args: argparse.Namespace) -> None:
         ],
         rows,
     )
+    if args.instructions:
+        await print_instructions(*((1_000, 3_000) if args.quick else (10_000, 30_000)))
 
 
 def main() -> None:
@@ -310,6 +372,9 @@ def main() -> None:
     parser.add_argument("--pyst2-events", type=int, default=5_000)
     parser.add_argument("--timeout", type=float, default=300.0)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument(
+        "--instructions", action="store_true", help="also count instructions per event (valgrind)"
+    )
     parser.add_argument("--quick", action="store_true", help="small sizes for a smoke test")
     parser.add_argument("--child", choices=sorted(CONSUMERS))
     parser.add_argument("--port", type=int)

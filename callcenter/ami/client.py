@@ -87,6 +87,7 @@ class _Connection:
         self.waiters: dict[str, asyncio.Future[ActionResult]] = {}
         self.banner: asyncio.Future[Banner] = asyncio.get_running_loop().create_future()
         self.logged_in = False
+        self.close_reason = ""
 
     def fail_all(self, exc: AMIError) -> None:
         self.proto.abandon_pending()
@@ -232,15 +233,18 @@ class AMIClient:
         conn.waiters[action_id] = fut
         try:
             conn.writer.write(data)
-            async with asyncio.timeout(timeout or self.options.action_timeout):
+            deadline = self.options.action_timeout if timeout is None else timeout
+            async with asyncio.timeout(deadline):
                 result = await fut
         except TimeoutError:
-            conn.proto.forget(action_id)
             raise AMIActionTimeout(
                 f"AMI {self.server.name}: no answer to {action.name} ({action_id}) in time"
             ) from None
         finally:
             conn.waiters.pop(action_id, None)
+            if not fut.done():
+                # Timed out or cancelled by the caller: a late reply comes back bare.
+                conn.proto.forget(action_id)
         if check and not result.ok:
             raise AMIActionError(action.name, result.response)
         return result
@@ -365,6 +369,7 @@ class AMIClient:
                 log.warning("ami.ping_failed", error=str(exc))
                 # Recycle: closing the transport ends the read loop and the supervisor
                 # reconnects.
+                conn.close_reason = f"no answer to Ping within {opts.ping_timeout} s"
                 conn.writer.close()
                 return
 
@@ -377,29 +382,32 @@ class AMIClient:
             data = await read(size)
             proto.receive_data(data)
             while True:
-                out = proto.next_event()
-                if isinstance(out, Event):
-                    batch.append(out)
-                    continue
-                if out is NEED_DATA:
+                outs = proto.next_events()
+                if outs is NEED_DATA:
                     break
-                if out is CLOSED:
+                if outs is CLOSED:
                     self._deliver(batch)
-                    raise AMIConnectionLost(f"Asterisk {self.server.name} closed the connection")
-                if isinstance(out, ActionResult):
-                    # Events that came before the reply reach subscribers before the
-                    # action's caller resumes: stream order is kept.
-                    self._deliver(batch)
-                    batch = []
-                    fut = conn.waiters.get(out.response.action_id or "")
-                    if fut is not None and not fut.done():
-                        fut.set_result(out)
-                elif isinstance(out, Response):
-                    log.warning(
-                        "ami.unmatched_response", action_id=out.action_id, status=out.status
+                    raise AMIConnectionLost(
+                        conn.close_reason or f"Asterisk {self.server.name} closed the connection"
                     )
-                elif isinstance(out, Banner) and not conn.banner.done():
-                    conn.banner.set_result(out)
+                assert isinstance(outs, list)
+                for out in outs:
+                    if isinstance(out, Event):
+                        batch.append(out)
+                    elif isinstance(out, ActionResult):
+                        # Events that came before the reply reach subscribers before the
+                        # action's caller resumes: stream order is kept.
+                        self._deliver(batch)
+                        batch = []
+                        fut = conn.waiters.get(out.response.action_id or "")
+                        if fut is not None and not fut.done():
+                            fut.set_result(out)
+                    elif isinstance(out, Response):
+                        log.warning(
+                            "ami.unmatched_response", action_id=out.action_id, status=out.status
+                        )
+                    elif isinstance(out, Banner) and not conn.banner.done():
+                        conn.banner.set_result(out)
             if batch:
                 self._deliver(batch)
                 batch = []

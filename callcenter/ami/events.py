@@ -18,8 +18,6 @@ numeric header that is not a number, or a missing channel block, raises
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from callcenter.ami.fields import (
     UNKNOWN,
     BridgeSnapshot,
@@ -32,9 +30,10 @@ from callcenter.ami.fields import (
 from callcenter.ami.messages import Event
 
 
-@dataclass(frozen=True, slots=True, repr=False)
 class ChannelEvent(Event):
     """An event about one channel: Newchannel, Newstate, Hangup, ..."""
+
+    __slots__ = ()
 
     @property
     def channel(self) -> ChannelSnapshot:
@@ -45,19 +44,22 @@ class ChannelEvent(Event):
     """The channel's Uniqueid (the call's identity on Asterisk)."""
 
 
-@dataclass(frozen=True, slots=True, repr=False)
 class Newchannel(ChannelEvent):
     """A channel was created (a caller arrives, an Originate starts ringing an agent)."""
 
+    __slots__ = ()
 
-@dataclass(frozen=True, slots=True, repr=False)
+
 class Newstate(ChannelEvent):
     """A channel changed state (Ringing, Up, ...): `channel.state` / `channel.state_desc`."""
 
+    __slots__ = ()
 
-@dataclass(frozen=True, slots=True, repr=False)
+
 class Newexten(ChannelEvent):
     """The channel moved to a dialplan step, running `application(app_data)`."""
+
+    __slots__ = ()
 
     application = Text("Application")
     """The dialplan application of this step."""
@@ -66,9 +68,10 @@ class Newexten(ChannelEvent):
     """Its arguments."""
 
 
-@dataclass(frozen=True, slots=True, repr=False)
 class VarSet(Event):
     """A variable was set; `channel` is None for a global variable."""
+
+    __slots__ = ()
 
     @property
     def channel(self) -> ChannelSnapshot | None:
@@ -85,9 +88,10 @@ class VarSet(Event):
     """Its new value."""
 
 
-@dataclass(frozen=True, slots=True, repr=False)
 class DialEvent(Event):
     """DialBegin / DialState / DialEnd: `caller` is None for an Originate (no calling leg)."""
+
+    __slots__ = ()
 
     @property
     def caller(self) -> ChannelSnapshot | None:
@@ -106,24 +110,28 @@ class DialEvent(Event):
     """ANSWER, BUSY, NOANSWER, CANCEL, RINGING, ... (DialState, DialEnd)."""
 
 
-@dataclass(frozen=True, slots=True, repr=False)
 class DialBegin(DialEvent):
     """Asterisk started dialling `dest`."""
 
+    __slots__ = ()
 
-@dataclass(frozen=True, slots=True, repr=False)
+
 class DialState(DialEvent):
     """The dialled party progressed (e.g. RINGING)."""
 
+    __slots__ = ()
 
-@dataclass(frozen=True, slots=True, repr=False)
+
 class DialEnd(DialEvent):
     """Dialling ended with `dial_status`."""
 
+    __slots__ = ()
 
-@dataclass(frozen=True, slots=True, repr=False)
+
 class BridgeEvent(Event):
     """An event about a bridge."""
+
+    __slots__ = ()
 
     @property
     def bridge(self) -> BridgeSnapshot:
@@ -137,19 +145,22 @@ class BridgeEvent(Event):
         )
 
 
-@dataclass(frozen=True, slots=True, repr=False)
 class BridgeCreate(BridgeEvent):
     """A bridge was created."""
 
+    __slots__ = ()
 
-@dataclass(frozen=True, slots=True, repr=False)
+
 class BridgeDestroy(BridgeEvent):
     """A bridge was torn down."""
 
+    __slots__ = ()
 
-@dataclass(frozen=True, slots=True, repr=False)
+
 class BridgeChannelEvent(BridgeEvent):
     """BridgeEnter / BridgeLeave: a channel and the bridge it joined or left."""
+
+    __slots__ = ()
 
     @property
     def channel(self) -> ChannelSnapshot:
@@ -160,9 +171,10 @@ class BridgeChannelEvent(BridgeEvent):
     """That channel's Uniqueid."""
 
 
-@dataclass(frozen=True, slots=True, repr=False)
 class BridgeEnter(BridgeChannelEvent):
     """A channel joined a bridge: for a waiting caller's Uniqueid this means connected."""
+
+    __slots__ = ()
 
     @property
     def swap_uniqueid(self) -> str | None:
@@ -170,14 +182,16 @@ class BridgeEnter(BridgeChannelEvent):
         return self.headers.get("SwapUniqueid")
 
 
-@dataclass(frozen=True, slots=True, repr=False)
 class BridgeLeave(BridgeChannelEvent):
     """A channel left a bridge (one side hung up, or a transfer)."""
 
+    __slots__ = ()
 
-@dataclass(frozen=True, slots=True, repr=False)
+
 class Hangup(ChannelEvent):
     """The channel is gone. `cause` is the Q.850 cause (16 normal, 17 busy, ...)."""
+
+    __slots__ = ()
 
     cause = Number("Cause")
     """The Q.850 cause code."""
@@ -186,9 +200,10 @@ class Hangup(ChannelEvent):
     """Its text (`Cause-txt`)."""
 
 
-@dataclass(frozen=True, slots=True, repr=False)
 class HangupRequest(ChannelEvent):
     """A hang-up was requested on the channel (HangupRequest / SoftHangupRequest)."""
+
+    __slots__ = ()
 
     @property
     def cause(self) -> int | None:
@@ -197,9 +212,10 @@ class HangupRequest(ChannelEvent):
         return None if cause == -1 else cause
 
 
-@dataclass(frozen=True, slots=True, repr=False)
 class DTMFEvent(ChannelEvent):
     """DTMFBegin / DTMFEnd: `digit` pressed, `direction` Received or Sent."""
+
+    __slots__ = ()
 
     digit = Text("Digit")
     """The digit (0-9, *, #, A-D)."""
@@ -215,25 +231,27 @@ class DTMFEvent(ChannelEvent):
         return parse_int(self.headers, "DurationMs", self.name)
 
 
-@dataclass(frozen=True, slots=True, repr=False)
 class DTMFBegin(DTMFEvent):
     """A DTMF digit started."""
 
+    __slots__ = ()
 
-@dataclass(frozen=True, slots=True, repr=False)
+
 class DTMFEnd(DTMFEvent):
     """A DTMF digit ended; SIP INFO digits show only as DTMFEnd (see fixtures README)."""
 
+    __slots__ = ()
 
-@dataclass(frozen=True, slots=True, repr=False)
+
 class MusicOnHold(ChannelEvent):
     """MusicOnHoldStart / MusicOnHoldStop."""
+
+    __slots__ = ()
 
     moh_class = Text("Class")
     """The music class ("" on stop)."""
 
 
-@dataclass(frozen=True, slots=True, repr=False)
 class OriginateResponse(Event):
     """The outcome of an async Originate (an event that carries a `Response` header).
 
@@ -241,6 +259,8 @@ class OriginateResponse(Event):
     0 failed (also a 486 Busy, see s9), 5 busy, 8 congestion. `uniqueid` is None when
     Asterisk says `<unknown>` (no channel survived).
     """
+
+    __slots__ = ()
 
     response = Text("Response")
     """Success or Failure."""
@@ -275,9 +295,10 @@ class OriginateResponse(Event):
         return None if value in ("", UNKNOWN) else value
 
 
-@dataclass(frozen=True, slots=True, repr=False)
 class DeviceStateChange(Event):
     """A device (e.g. `PJSIP/agent1001`) changed state: NOT_INUSE, INUSE, RINGING, ..."""
+
+    __slots__ = ()
 
     device = Text("Device")
     """The device name."""
@@ -286,9 +307,10 @@ class DeviceStateChange(Event):
     """Its new state."""
 
 
-@dataclass(frozen=True, slots=True, repr=False)
 class FullyBooted(Event):
     """Asterisk is up (sent right after login, and after a restart)."""
+
+    __slots__ = ()
 
     status = Text("Status")
     """"Fully Booted"."""
@@ -300,9 +322,10 @@ class FullyBooted(Event):
     """Seconds since the last reload."""
 
 
-@dataclass(frozen=True, slots=True, repr=False)
 class ChanSpy(Event):
     """ChanSpyStart / ChanSpyStop: a supervisor's channel spying on an agent's."""
+
+    __slots__ = ()
 
     @property
     def spyer(self) -> ChannelSnapshot:
@@ -315,9 +338,10 @@ class ChanSpy(Event):
         return ChannelSnapshot.parse(self.headers, self.name, "Spyee")
 
 
-@dataclass(frozen=True, slots=True, repr=False)
 class CoreShowChannel(ChannelEvent):
     """One item of a CoreShowChannels list (used to resync after a reconnect)."""
+
+    __slots__ = ()
 
     application = Text("Application")
     """The application the channel is in (AGI, Bridge, ...)."""
@@ -332,9 +356,10 @@ class CoreShowChannel(ChannelEvent):
     """How long the channel has existed, as Asterisk prints it (HH:MM:SS)."""
 
 
-@dataclass(frozen=True, slots=True, repr=False)
 class UserEvent(Event):
     """A UserEvent. It repeats the raising action's headers, ActionID included."""
+
+    __slots__ = ()
 
     user_event = Text("UserEvent")
     """The user event's own name."""

@@ -93,28 +93,49 @@ class AMIProtocol:
             msg = self._reader.next_message()
             if msg is NEED_DATA or msg is CLOSED:
                 return msg
-            if isinstance(msg, Event):
-                lists = self._lists
-                if lists:
-                    action_id = msg.headers.get("ActionID")
-                    if action_id is not None and action_id in lists:
-                        done = self._list_item(action_id, msg)
-                        if done is None:
-                            continue
-                        return done
-                return msg
-            if isinstance(msg, Response):
-                action_id = msg.headers.get("ActionID")
-                pending = None if action_id is None else self._pending.get(action_id)
-                if pending is None or action_id is None:
-                    return msg
-                if msg.starts_list:
-                    pending.response = msg
-                    self._lists[action_id] = pending
-                    continue
-                del self._pending[action_id]
-                return ActionResult(msg)
+            assert not isinstance(msg, Sentinel)
+            done = self._correlate(msg)
+            if done is not None:
+                return done
+
+    def next_events(self) -> list[Banner | Event | ActionResult | Response] | Sentinel:
+        """Everything ready now, in stream order (the batch form of `next_event`).
+
+        `NEED_DATA` or `CLOSED` when nothing is. With no action pending there is nothing to
+        correlate, and the reader's batch is handed over as it is.
+        """
+        msgs = self._reader.next_messages()
+        if msgs is NEED_DATA or msgs is CLOSED or not self._pending:
+            return msgs  # type: ignore[return-value]
+        out: list[Banner | Event | ActionResult | Response] = []
+        assert isinstance(msgs, list)
+        for msg in msgs:
+            done = self._correlate(msg)
+            if done is not None:
+                out.append(done)
+        return out
+
+    def _correlate(
+        self, msg: Banner | Response | Event
+    ) -> Banner | Event | ActionResult | Response | None:
+        """What `msg` means given the pending actions (None: absorbed into a list)."""
+        if isinstance(msg, Event):
+            action_id = msg.headers.get("ActionID") if self._lists else None
+            if action_id is not None and action_id in self._lists:
+                return self._list_item(action_id, msg)
             return msg
+        if isinstance(msg, Response):
+            action_id = msg.headers.get("ActionID")
+            pending = None if action_id is None else self._pending.get(action_id)
+            if pending is None or action_id is None:
+                return msg
+            if msg.starts_list:
+                pending.response = msg
+                self._lists[action_id] = pending
+                return None
+            del self._pending[action_id]
+            return ActionResult(msg)
+        return msg
 
     def _list_item(self, action_id: str, event: Event) -> ActionResult | None:
         pending = self._lists[action_id]

@@ -45,6 +45,9 @@ class ConnectionChanged:
 
     States: `connected` (logged in, resync hooks done), `disconnected` (events may have been
     missed; a reconnect follows), `failed` (login refused: no retry), `closed` (shut down).
+    Order: events of a new connection that arrive while its resync hooks run are delivered
+    as they come, so they precede its `connected`; a consumer that applies a resync
+    snapshot must not let it overwrite those newer events.
     """
 
     server: str
