@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from callcenter import __version__
+from callcenter.db_cli import add_db_commands
 from callcenter.flows_cli import add_flows_commands
 from callcenter.paths import default_config_file
 from callcenter.settings import Settings, SettingsError, load_settings
@@ -74,6 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
     config_sub = config.add_subparsers(dest="config_command", required=True)
     config_sub.add_parser("check", help="validate the settings").set_defaults(func=cmd_config_check)
     add_flows_commands(sub)
+    add_db_commands(sub)
     return parser
 
 

@@ -19,7 +19,15 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_serializer,
+    field_validator,
+)
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 ENV_PREFIX = "CALLCENTER_"
@@ -165,6 +173,63 @@ def _routes(routes: dict[str, str], key_pattern: re.Pattern[str], what: str) -> 
     return routes
 
 
+_URL_PASSWORD = re.compile(r"(://[^:/@]*:)[^@]*@")
+
+
+class DatabaseSettings(_Section):
+    """Where the data lives and how the call path's writes are batched."""
+
+    url: str = "sqlite+aiosqlite:///var/callcenter.db"
+    """A SQLite file (created on first start) or `postgresql+asyncpg://user@host/db`."""
+    echo: bool = False
+    batch_size: int = Field(200, ge=1, le=10_000)
+    batch_interval_s: float = Field(0.05, ge=0, le=10)
+    max_pending: int = Field(10_000, ge=1, le=1_000_000)
+
+    @field_validator("url")
+    @classmethod
+    def _known_scheme(cls, url: str) -> str:
+        if not url.startswith(("sqlite", "postgresql", "postgres")):
+            raise ValueError("use a sqlite+aiosqlite:/// or postgresql+asyncpg:// URL")
+        return url
+
+    @field_serializer("url")
+    def _hide_password(self, url: str) -> str:
+        # `config check` prints the settings; a password in the URL must not reach a screen.
+        return _URL_PASSWORD.sub(r"\1***@", url)
+
+
+class CTISettings(_Section):
+    """The screen pop, the optional external CRM and the promises tickets are held to."""
+
+    default_region: str = Field("DE", pattern=r"^[A-Z]{2}$")
+    """How phone numbers without a country code are read (ISO 3166 country code)."""
+    history_size: int = Field(5, ge=0, le=100)
+    crm_url_template: str | None = None
+    """An HTTP GET URL with `{number}` (E.164, URL-encoded), e.g. https://crm/api?tel={number}"""
+    crm_timeout_s: float = Field(0.3, gt=0, le=10)
+    ticket_promises_h: dict[str, float] = Field(
+        default_factory=lambda: {"complaint": 48.0, "request": 72.0, "inquiry": 24.0}
+    )
+
+    @field_validator("crm_url_template")
+    @classmethod
+    def _template(cls, url: str | None) -> str | None:
+        if url is not None and (
+            not url.startswith(("http://", "https://")) or "{number}" not in url
+        ):
+            raise ValueError("an http(s) URL containing {number}")
+        return url
+
+    @field_validator("ticket_promises_h")
+    @classmethod
+    def _positive(cls, promises: dict[str, float]) -> dict[str, float]:
+        bad = sorted(category for category, hours in promises.items() if hours <= 0)
+        if bad:
+            raise ValueError(f"promises must be positive hours: {', '.join(bad)}")
+        return promises
+
+
 class Settings(BaseSettings):
     """Everything the service reads at start."""
 
@@ -179,6 +244,8 @@ class Settings(BaseSettings):
     asterisk: AsteriskSettings = AsteriskSettings()
     fastagi: FastAGISettings = FastAGISettings()
     ivr: IVRSettings = IVRSettings()
+    database: DatabaseSettings = DatabaseSettings()
+    cti: CTISettings = CTISettings()
 
     @classmethod
     def settings_customise_sources(

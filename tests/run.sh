@@ -15,6 +15,14 @@ if [ ! -x "$VENV/bin/python" ] && ! "$PY" -m venv "$VENV" >/dev/null 2>&1; then
 fi
 if [ -n "$VENV" ]; then BIN="$VENV/bin/"; RUN="$VENV/bin/python"; else BIN=""; RUN="$PY"; fi
 
+# The database tests run on PostgreSQL too: they start a throwaway server from the Debian
+# package's binaries (tests/pg.py), never the cluster the package manages.
+if ! compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null && ! command -v initdb >/dev/null \
+    && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "== installing the PostgreSQL server for the database tests"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+fi
+
 echo "== installing the package with its test and benchmark extras"
 "$RUN" -m pip install --quiet --disable-pip-version-check --upgrade pip
 "$RUN" -m pip install --quiet --disable-pip-version-check -e '.[test,bench]'

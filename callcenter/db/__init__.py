@@ -1,0 +1,57 @@
+"""Persistence: SQLAlchemy 2 (async) on an embedded SQLite file or PostgreSQL, by URL.
+
+`make_engine(url)` and `make_sessions(engine)` build the engine and the session factory;
+`upgrade(engine)` applies the shipped Alembic migrations. The repositories
+(`CustomerRepository`, `InteractionRepository`, `TicketRepository`, `CallbackRepository`,
+`UserRepository`, `EventLog`) each take the session factory. Writes from the call path go
+through `BatchedWriter`, which batches, retries and reports, and never blocks a call.
+"""
+
+from callcenter.db.callbacks import Callback, CallbackRepository, CallbackStatus
+from callcenter.db.customers import (
+    CustomerRepository,
+    InvalidPhoneNumber,
+    NewCustomer,
+    to_e164,
+    try_e164,
+)
+from callcenter.db.engine import DEFAULT_URL, make_engine, make_sessions
+from callcenter.db.events import AppendEvents, CallEvent, EventLog, event_from_record
+from callcenter.db.interactions import InteractionData, InteractionRepository, SaveInteraction
+from callcenter.db.migrate import current_revision, head_revision, upgrade
+from callcenter.db.tickets import HistoryEntry, TicketRepository
+from callcenter.db.users import Role, UserError, UserInfo, UserRepository
+from callcenter.db.writer import BatchedWriter, WriteOp, WriteQueueFull
+
+__all__ = [
+    "DEFAULT_URL",
+    "AppendEvents",
+    "BatchedWriter",
+    "CallEvent",
+    "Callback",
+    "CallbackRepository",
+    "CallbackStatus",
+    "CustomerRepository",
+    "EventLog",
+    "HistoryEntry",
+    "InteractionData",
+    "InteractionRepository",
+    "InvalidPhoneNumber",
+    "NewCustomer",
+    "Role",
+    "SaveInteraction",
+    "TicketRepository",
+    "UserError",
+    "UserInfo",
+    "UserRepository",
+    "WriteOp",
+    "WriteQueueFull",
+    "current_revision",
+    "event_from_record",
+    "head_revision",
+    "make_engine",
+    "make_sessions",
+    "to_e164",
+    "try_e164",
+    "upgrade",
+]

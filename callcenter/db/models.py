@@ -1,0 +1,187 @@
+"""The tables, as typed SQLAlchemy 2 models.
+
+Strategy: one declarative `Base`; every time is stored in UTC (`UTCDateTime` hands back
+aware datetimes on SQLite too, where the driver forgets the zone); structured call data
+(IVR path and answers, survey scores, event details) is JSON, read whole and never queried
+inside. The indexes are the CTI lookups: phone number and account number are unique, and
+history is read newest first per customer. The migrations in `migrations/versions` create
+exactly these tables (a test compares them).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+# SQLite only auto-increments a column declared exactly INTEGER PRIMARY KEY.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timezone-aware UTC datetime on every backend (naive values are refused)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """Refuse naive datetimes: a time without a zone is a bug waiting for DST."""
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database; use an aware UTC time")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """SQLite returns naive values; they were stored in UTC."""
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    """The declarative base of every table."""
+
+
+class Customer(Base):
+    """A customer: who they are and how they are treated (tier, language)."""
+
+    __tablename__ = "customers"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    account: Mapped[str] = mapped_column(String(64), unique=True)
+    tier: Mapped[str] = mapped_column(String(16), default="standard")
+    language: Mapped[str | None] = mapped_column(String(16))
+    notes: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Phone(Base):
+    """One of a customer's phone numbers, in E.164 (`+4930123456`)."""
+
+    __tablename__ = "customer_phones"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
+    number: Mapped[str] = mapped_column(String(20), unique=True)
+    __table_args__ = (Index("ix_customer_phones_customer", "customer_id"),)
+
+
+class Interaction(Base):
+    """One call, from arrival to the survey; written as the call progresses."""
+
+    __tablename__ = "interactions"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    uniqueid: Mapped[str] = mapped_column(String(64), unique=True)
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id", ondelete="SET NULL"))
+    caller_number: Mapped[str | None] = mapped_column(String(32))
+    dialled_number: Mapped[str | None] = mapped_column(String(32))
+    ivr_path: Mapped[list[str]] = mapped_column(JSON, default=list)
+    ivr_data: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    queue: Mapped[str | None] = mapped_column(String(64))
+    agent: Mapped[str | None] = mapped_column(String(64))
+    arrived_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    queued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    offered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    outcome: Mapped[str | None] = mapped_column(String(32))
+    disposition: Mapped[str | None] = mapped_column(String(64))
+    notes: Mapped[str] = mapped_column(Text, default="")
+    survey_scores: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
+    __table_args__ = (
+        Index("ix_interactions_customer_arrived", "customer_id", "arrived_at"),
+        Index("ix_interactions_caller_arrived", "caller_number", "arrived_at"),
+    )
+
+
+class Ticket(Base):
+    """A complaint or request, followed until the customer confirms it is settled."""
+
+    __tablename__ = "tickets"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
+    interaction_id: Mapped[int | None] = mapped_column(
+        ForeignKey("interactions.id", ondelete="SET NULL")
+    )
+    category: Mapped[str] = mapped_column(String(32))
+    subject: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(16))
+    owner: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    __table_args__ = (Index("ix_tickets_customer_status", "customer_id", "status"),)
+
+
+class TicketChange(Base):
+    """One step of a ticket's history: who moved it where, when, and why."""
+
+    __tablename__ = "ticket_history"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    from_status: Mapped[str | None] = mapped_column(String(16))
+    to_status: Mapped[str] = mapped_column(String(16))
+    actor: Mapped[str | None] = mapped_column(String(64))
+    note: Mapped[str] = mapped_column(Text, default="")
+    __table_args__ = (Index("ix_ticket_history_ticket", "ticket_id"),)
+
+
+class CallbackRequest(Base):
+    """A caller's request to be called back within a time window."""
+
+    __tablename__ = "callbacks"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    number: Mapped[str] = mapped_column(String(32))
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id", ondelete="SET NULL"))
+    queue: Mapped[str | None] = mapped_column(String(64))
+    window_start: Mapped[datetime] = mapped_column(UTCDateTime)
+    window_end: Mapped[datetime] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    status: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    __table_args__ = (Index("ix_callbacks_status_window", "status", "window_start"),)
+
+
+class User(Base):
+    """Someone who logs in: an agent, a supervisor or an admin (argon2 password hash)."""
+
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(256))
+    role: Mapped[str] = mapped_column(String(16))
+    display_name: Mapped[str] = mapped_column(String(200), default="")
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class CallEventRow(Base):
+    """One entry of the append-only call event log (queue_log-like); triggers refuse edits."""
+
+    __tablename__ = "call_events"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    kind: Mapped[str] = mapped_column(String(32))
+    call_id: Mapped[str | None] = mapped_column(String(64))
+    queue: Mapped[str | None] = mapped_column(String(64))
+    agent: Mapped[str | None] = mapped_column(String(64))
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    __table_args__ = (
+        Index("ix_call_events_at", "at"),
+        Index("ix_call_events_call", "call_id"),
+    )

@@ -1,0 +1,153 @@
+"""Tickets: complaints and requests, their status workflow and their history.
+
+Strategy: the workflow is `cti.tickets` (a pure table); this repository applies it inside
+one transaction per change: read the ticket (locked on PostgreSQL, so two agents cannot
+both move it), check the move, update, and append a history row. A refused move raises
+`cti.IllegalTransition` with a message an agent can read, and changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from callcenter.db.models import Ticket, TicketChange
+from cti.tickets import SETTLED, TicketError, TicketStatus, check_transition, due_at
+from cti.types import TicketSummary
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryEntry:
+    """One step in a ticket's life."""
+
+    at: datetime
+    from_status: str | None
+    to_status: str
+    actor: str | None
+    note: str
+
+
+def _summary(row: Ticket) -> TicketSummary:
+    return TicketSummary(
+        id=row.id,
+        category=row.category,
+        subject=row.subject,
+        status=row.status,
+        due_at=row.due_at,
+        owner=row.owner,
+    )
+
+
+class TicketRepository:
+    """Opens tickets with a due time from the category's promise and moves them along."""
+
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], promises_h: Mapping[str, float]
+    ) -> None:
+        """`promises_h`: hours promised per category (settings `cti.ticket_promises_h`)."""
+        self._sessions = sessions
+        self._promises = dict(promises_h)
+
+    async def open(
+        self,
+        *,
+        customer_id: int,
+        category: str,
+        subject: str,
+        now: datetime,
+        owner: str | None = None,
+        actor: str | None = None,
+        interaction_id: int | None = None,
+    ) -> TicketSummary:
+        """Open a ticket; `TicketError` for a category without a promise."""
+        due = due_at(category, now, self._promises)
+        async with self._sessions() as session, session.begin():
+            row = Ticket(
+                customer_id=customer_id,
+                interaction_id=interaction_id,
+                category=category,
+                subject=subject,
+                status=TicketStatus.OPEN.value,
+                owner=owner,
+                created_at=now,
+                updated_at=now,
+                due_at=due,
+            )
+            session.add(row)
+            await session.flush()
+            session.add(
+                TicketChange(
+                    ticket_id=row.id,
+                    at=now,
+                    from_status=None,
+                    to_status=row.status,
+                    actor=actor,
+                    note=subject,
+                )
+            )
+            return _summary(row)
+
+    async def move(
+        self,
+        ticket_id: int,
+        to: TicketStatus | str,
+        *,
+        now: datetime,
+        actor: str | None = None,
+        note: str = "",
+        owner: str | None = None,
+    ) -> TicketSummary:
+        """Move a ticket to status `to`; `IllegalTransition` if the workflow refuses."""
+        async with self._sessions() as session, session.begin():
+            row = await session.scalar(
+                select(Ticket).where(Ticket.id == ticket_id).with_for_update()
+            )
+            if row is None:
+                raise TicketError(f"no ticket {ticket_id}")
+            target = check_transition(row.status, str(to))
+            session.add(
+                TicketChange(
+                    ticket_id=row.id,
+                    at=now,
+                    from_status=row.status,
+                    to_status=target.value,
+                    actor=actor,
+                    note=note,
+                )
+            )
+            row.status = target.value
+            row.updated_at = now
+            if owner is not None:
+                row.owner = owner
+            return _summary(row)
+
+    async def get(self, ticket_id: int) -> TicketSummary | None:
+        """The ticket `ticket_id`, if it exists."""
+        async with self._sessions() as session:
+            row = await session.get(Ticket, ticket_id)
+            return None if row is None else _summary(row)
+
+    async def history(self, ticket_id: int) -> list[HistoryEntry]:
+        """Every change of the ticket, oldest first."""
+        async with self._sessions() as session:
+            rows = await session.scalars(
+                select(TicketChange)
+                .where(TicketChange.ticket_id == ticket_id)
+                .order_by(TicketChange.id)
+            )
+            return [HistoryEntry(r.at, r.from_status, r.to_status, r.actor, r.note) for r in rows]
+
+    async def open_for_customer(self, customer_id: int) -> list[TicketSummary]:
+        """The customer's tickets not yet resolved or confirmed, soonest due first."""
+        settled = [status.value for status in SETTLED]
+        async with self._sessions() as session:
+            rows = await session.scalars(
+                select(Ticket)
+                .where(Ticket.customer_id == customer_id, Ticket.status.not_in(settled))
+                .order_by(Ticket.due_at)
+            )
+            return [_summary(row) for row in rows]

@@ -1,0 +1,53 @@
+"""`callcenter customers import`: check the whole file, then write it in one transaction.
+
+Strategy: `callcenter.customer_import` reads and checks the file; this module asks the
+database which accounts and numbers are taken, prints the report (`line N: reason` per
+rejected row, to stderr) and, only when no row is rejected, stores every customer in one
+transaction behind a tqdm progress bar, so an interrupted or failed import leaves nothing
+behind.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from tqdm import tqdm
+
+from callcenter.customer_import import check_taken, read_customers
+from callcenter.db import CustomerRepository, make_engine, make_sessions, upgrade
+from callcenter.settings import Settings
+
+
+async def import_customers(settings: Settings, path: Path) -> int:
+    """Import `path`; the exit status (0 imported, 1 rejected rows or unreadable file)."""
+    try:
+        plan = read_customers(path, region=settings.cti.default_region)
+    except (OSError, UnicodeDecodeError) as exc:
+        print(f"callcenter: cannot read {path}: {exc}", file=sys.stderr)
+        return 1
+    engine = make_engine(settings.database.url, echo=settings.database.echo)
+    try:
+        await upgrade(engine)
+        customers = CustomerRepository(make_sessions(engine), region=settings.cti.default_region)
+        if plan.customers:
+            accounts = await customers.existing_accounts(c.account for c in plan.customers)
+            numbers = await customers.existing_numbers(p for c in plan.customers for p in c.phones)
+            check_taken(plan, accounts, numbers)
+        if plan.rejected:
+            for line, reason in plan.rejected:
+                print(f"{path}: line {line}: {reason}", file=sys.stderr)
+            count = len(plan.rejected)
+            print(
+                f"{count} row{'s' if count != 1 else ''} rejected; nothing was imported",
+                file=sys.stderr,
+            )
+            return 1
+        with tqdm(
+            total=len(plan.customers), unit="customers", file=sys.stderr, desc="importing"
+        ) as bar:
+            await customers.add_many(plan.customers, on_progress=bar.update)
+    finally:
+        await engine.dispose()
+    print(f"{len(plan.customers)} customers imported from {path}", file=sys.stderr)
+    return 0
