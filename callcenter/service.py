@@ -14,6 +14,8 @@ import signal
 from dataclasses import dataclass, field
 
 import structlog
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from callcenter.agi import FastAGIServer
 from callcenter.ami import (
@@ -25,10 +27,15 @@ from callcenter.ami import (
     EventSubscription,
     OverflowPolicy,
 )
+from callcenter.db import BatchedWriter, make_engine, make_sessions, upgrade
 from callcenter.flows_loader import FlowLibrary, FlowLoadError
 from callcenter.settings import AsteriskSettings, Settings
 
 log = structlog.get_logger(__name__)
+
+
+class ServiceStartError(Exception):
+    """A part the service needs cannot be brought up; the message says which and why."""
 
 
 def ami_clients(settings: AsteriskSettings) -> list[AMIClient]:
@@ -63,6 +70,8 @@ class Service:
     settings: Settings
     agi: FastAGIServer
     flows: FlowLibrary
+    engine: AsyncEngine
+    writer: BatchedWriter
     ami: list[AMIClient] = field(default_factory=list)
     _watchers: list[asyncio.Task[None]] = field(default_factory=list)
 
@@ -78,7 +87,15 @@ class Service:
         agi = FastAGIServer(
             host=fa.host, port=fa.port, max_sessions=fa.max_sessions, idle_timeout=fa.idle_timeout_s
         )
-        return cls(settings, agi, flows, ami_clients(settings.asterisk))
+        db = settings.database
+        engine = make_engine(db.url, echo=db.echo)
+        writer = BatchedWriter(
+            make_sessions(engine),
+            batch_size=db.batch_size,
+            interval_s=db.batch_interval_s,
+            max_pending=db.max_pending,
+        )
+        return cls(settings, agi, flows, engine, writer, ami_clients(settings.asterisk))
 
     def reload_flows(self) -> None:
         """Re-read the flow files (SIGHUP); on any error the running flows stay in use."""
@@ -87,7 +104,15 @@ class Service:
             log.error("ivr.flows_kept", reason="the new flows are broken", problems=problems)
 
     async def start(self) -> None:
-        """Open the FastAGI port and start connecting to every Asterisk server."""
+        """Bring the database to the current schema (creating a SQLite file on first start),
+        open the FastAGI port and start connecting to every Asterisk server."""
+        url = self.settings.database.model_dump()["url"]  # the password shows as ***
+        try:
+            await upgrade(self.engine)
+        except (OSError, SQLAlchemyError) as exc:
+            raise ServiceStartError(f"database {url} cannot be used: {exc}") from exc
+        log.info("db.ready", backend=self.engine.dialect.name, url=url)
+        self.writer.start()
         await self.agi.start()
         log.info(
             "fastagi.listening",
@@ -120,6 +145,16 @@ class Service:
         await self.agi.close(grace=self.settings.service.shutdown_grace_s)
         for client in self.ami:
             await client.close()
+        try:
+            await self.writer.close(timeout=self.settings.service.shutdown_grace_s)
+        except TimeoutError:
+            log.error(
+                "db.writes_unflushed",
+                pending=self.writer.pending,
+                error=self.writer.last_error,
+                hint="the database did not take the last writes before the grace period ended",
+            )
+        await self.engine.dispose()
         for task in self._watchers:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -140,7 +175,7 @@ async def run(settings: Settings) -> int:
     loop.add_signal_handler(signal.SIGHUP, service.reload_flows)
     try:
         await service.start()
-    except OSError as exc:
+    except (OSError, ServiceStartError) as exc:
         log.error("service.start_failed", error=str(exc))
         await service.stop()
         return 1

@@ -77,7 +77,8 @@ async def start_service(
         "asterisk:\n  servers:\n"
         f"    - {{name: lab, host: 127.0.0.1, port: {ami_port}, username: callcenter}}\n"
         "  reconnect_initial_s: 0.05\n  reconnect_max_s: 0.2\n"
-        "fastagi: {host: 127.0.0.1, port: 0}\n" + extra
+        "fastagi: {host: 127.0.0.1, port: 0}\n"
+        f"database: {{url: 'sqlite+aiosqlite:///{tmp_path}/var/callcenter.db'}}\n" + extra
     )
     env = {**os.environ, "CALLCENTER_AMI_SECRET_LAB": "lab-secret"}
     return await asyncio.create_subprocess_exec(
@@ -114,6 +115,8 @@ async def test_given_an_asterisk_when_serve_runs_then_it_listens_logs_in_and_sto
     proc = await start_service(tmp_path, await tiny.start())
     try:
         records = await read_until(proc, "ami.connection")
+        assert (tmp_path / "var" / "callcenter.db").is_file()  # created on first start
+        assert any(r["event"] == "db.ready" for r in records)
         listening = next(r for r in records if r["event"] == "fastagi.listening")
         assert str(listening["url"]).startswith("agi://127.0.0.1:")
         assert records[-1]["state"] == "connected"
@@ -213,6 +216,29 @@ async def test_given_a_running_service_when_flows_are_broken_and_sighup_then_old
         proc.send_signal(signal.SIGTERM)
         async with asyncio.timeout(15):
             assert await proc.wait() == 0
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+
+
+async def test_given_an_unreachable_database_when_serve_starts_then_it_exits_saying_so(
+    tmp_path: Path, tiny: TinyAsterisk
+) -> None:
+    probe = await asyncio.start_server(lambda r, w: None, "127.0.0.1", 0)
+    port = probe.sockets[0].getsockname()[1]
+    probe.close()
+    await probe.wait_closed()  # nothing listens on `port`
+    extra = f"database: {{url: 'postgresql+asyncpg://cc@127.0.0.1:{port}/cc'}}\n"
+    config_text = extra  # appended after the test default, so it wins
+    proc = await start_service(tmp_path, await tiny.start(), config_text)
+    try:
+        records = await read_until(proc, "service.start_failed")
+        error = str(records[-1]["error"])
+        assert error.startswith(f"database postgresql+asyncpg://cc@127.0.0.1:{port}/cc cannot")
+        async with asyncio.timeout(15):
+            assert await proc.wait() == 1
+        assert tiny.logins == 0  # nothing else was started
     finally:
         if proc.returncode is None:
             proc.kill()
