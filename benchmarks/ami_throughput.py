@@ -221,23 +221,31 @@ def child_main(name: str, port: int, n: int) -> None:
 # -- driver ---------------------------------------------------------------------------
 
 
+async def start_child(
+    name: str, port: int, n_events: int, *wrapper: str
+) -> asyncio.subprocess.Process:
+    """This script as a consumer child process (optionally run under `wrapper`)."""
+    return await asyncio.create_subprocess_exec(
+        *wrapper,
+        sys.executable,
+        __file__,
+        "--child",
+        name,
+        "--port",
+        str(port),
+        "--events",
+        str(n_events),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+
+
 async def measure(name: str, n_events: int, timeout: float) -> dict[str, float] | str:
     stream, _ = build_stream(n_events)
     # The consumer counts exactly n_events; the server has at least that many to send.
     server, port = await serve(stream)
     try:
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable,
-            __file__,
-            "--child",
-            name,
-            "--port",
-            str(port),
-            "--events",
-            str(n_events),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-        )
+        proc = await start_child(name, port, n_events)
         try:
             out, err = await asyncio.wait_for(proc.communicate(), timeout)
         except TimeoutError:
@@ -262,20 +270,8 @@ async def instructions_per_event(name: str, small: int, large: int) -> float | s
     counts = []
     try:
         for n in (small, large):
-            proc = await asyncio.create_subprocess_exec(
-                valgrind,
-                "--tool=callgrind",
-                "--callgrind-out-file=/dev/null",
-                sys.executable,
-                __file__,
-                "--child",
-                name,
-                "--port",
-                str(port),
-                "--events",
-                str(n),
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
+            proc = await start_child(
+                name, port, n, valgrind, "--tool=callgrind", "--callgrind-out-file=/dev/null"
             )
             _, err = await proc.communicate()
             found = re.search(rb"Collected : (\d+)", err)
