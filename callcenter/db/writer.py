@@ -2,22 +2,30 @@
 
 Strategy: one asyncio task owns a bounded queue of operations (`WriteOp`: anything with
 `async apply(session)`, e.g. `AppendEvents`, `SaveInteraction`). It takes what is queued,
-up to `batch_size`, and applies it in one transaction. A failed batch is kept and retried,
-whole and in order, with exponential backoff; each failure increments `failures`, sets
-`last_error` and logs `db_write_failed`, so an outage is visible on the first failed
-attempt, and nothing is ever dropped. When the queue is full (the database has been down
-for a while), `submit` raises `WriteQueueFull` at once instead of blocking the call:
-the caller decides, and it is never silent. `close()` flushes on shutdown.
+up to `batch_size`, and applies it in one transaction. Each failure increments `failures`,
+sets `last_error` and logs `db_write_failed`, so trouble is visible on the first attempt.
+
+Failures come in two kinds. A transient one (the database is down, locked, the connection
+dropped) retries the batch whole and in order with exponential backoff, for as long as it
+takes: nothing is dropped, and the writes catch up when the database is back. A permanent
+one (an integrity or data error, a bug in an operation) would fail forever and stall every
+write queued behind it, so the batch is split and each operation written alone; one still
+refused is rejected: counted in `rejected`, kept in `dead_letters` (the newest 1,000, as
+type and error, no row data) and logged as `db_write_rejected`. When the queue is full (the
+database has been down for a while), `submit` raises `WriteQueueFull` at once instead of
+blocking the call: the caller decides, and it is never silent. `close()` flushes.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Protocol
 
 import structlog
+from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 log = structlog.get_logger(__name__)
@@ -33,6 +41,15 @@ class WriteOp(Protocol):
 
 class WriteQueueFull(RuntimeError):
     """The writer's queue is full: the database is not keeping up or is down."""
+
+
+def is_transient(exc: BaseException) -> bool:
+    """True for failures that retrying can cure: the database away, locked or reconnecting."""
+    if isinstance(exc, OSError | TimeoutError | OperationalError | InterfaceError):
+        return True
+    if isinstance(exc, DisconnectionError):
+        return True
+    return isinstance(exc, DBAPIError) and exc.connection_invalidated
 
 
 class BatchedWriter:
@@ -63,6 +80,8 @@ class BatchedWriter:
         self.failures = 0
         """Failed batch attempts so far (each was retried)."""
         self.last_error: str | None = None
+        self.rejected = 0
+        self.dead_letters: deque[tuple[str, str]] = deque(maxlen=1000)
         """The last failure's message; None once a batch commits again."""
 
     @property
@@ -121,29 +140,53 @@ class BatchedWriter:
                 self._queue.task_done()
 
     async def _write(self, batch: list[WriteOp]) -> None:
+        refused = await self._apply(batch)
+        if refused is None:
+            return
+        if len(batch) > 1:
+            # One bad operation must not stall the rest: find it by writing each alone.
+            for op in batch:
+                error = await self._apply([op])
+                if error is not None:
+                    self._reject(op, error)
+        else:
+            self._reject(batch[0], refused)
+
+    def _reject(self, op: WriteOp, error: str) -> None:
+        self.rejected += 1
+        self.dead_letters.append((type(op).__name__, error))
+        log.error("db_write_rejected", op=type(op).__name__, error=error, rejected=self.rejected)
+
+    async def _apply(self, ops: list[WriteOp]) -> str | None:
+        """Write `ops` in one transaction, retrying transient failures for as long as it
+        takes; None once written, or the error text of a permanent failure."""
         delay = self._retry_initial
         attempt = 0
         while True:
             attempt += 1
             try:
                 async with self._sessions() as session, session.begin():
-                    for op in batch:
+                    for op in ops:
                         await op.apply(session)
-            except Exception as exc:  # noqa: BLE001  (any failure is retried and surfaced)
+            except Exception as exc:  # noqa: BLE001  (every failure is classified and surfaced)
                 self.failures += 1
                 self.last_error = f"{type(exc).__name__}: {exc}"
+                transient = is_transient(exc)
                 log.error(
                     "db_write_failed",
                     attempt=attempt,
-                    batch=len(batch),
-                    retry_in_s=delay,
+                    batch=len(ops),
+                    retry_in_s=delay if transient else None,
+                    permanent=not transient,
                     error=self.last_error,
                 )
+                if not transient:
+                    return self.last_error
                 await self._sleep(delay)
                 delay = min(delay * 2, self._retry_max)
                 continue
-            self.written += len(batch)
+            self.written += len(ops)
             if attempt > 1:
-                log.info("db_write_recovered", attempts=attempt, batch=len(batch))
+                log.info("db_write_recovered", attempts=attempt, batch=len(ops))
             self.last_error = None
-            return
+            return None

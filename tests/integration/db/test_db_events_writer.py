@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import text
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from structlog.testing import capture_logs
 
@@ -133,3 +133,33 @@ async def test_while_the_database_is_down_the_failure_is_visible_and_the_queue_r
     with pytest.raises(TimeoutError):
         await writer.close(timeout=0.05)
     assert writer.written == 0  # and nothing was thrown away: the ops are still queued
+
+
+class RefusedOp:
+    """An operation the database refuses for good (a constraint it breaks)."""
+
+    async def apply(self, session: AsyncSession) -> None:
+        raise IntegrityError("INSERT INTO call_events", {}, Exception("duplicate key"))
+
+
+async def test_a_refused_write_is_rejected_loudly_and_the_writes_around_it_still_land(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    writer = BatchedWriter(sessions, interval_s=0.05)
+    with capture_logs() as logs:
+        writer.submit(AppendEvents((event(1),)))
+        writer.submit(RefusedOp())
+        writer.submit(AppendEvents((event(2),)))
+        await writer.flush(timeout=10)
+        writer.submit(AppendEvents((event(3),)))  # later writes are not stalled either
+        await writer.close(timeout=10)
+    assert [e.call_id for e in await EventLog(sessions).read()] == ["c1", "c2", "c3"]
+    assert writer.rejected == 1
+    assert writer.dead_letters[0][0] == "RefusedOp"
+    assert "duplicate key" in writer.dead_letters[0][1]
+    rejected = [entry for entry in logs if entry["event"] == "db_write_rejected"]
+    assert len(rejected) == 1
+    assert rejected[0]["log_level"] == "error"
+    permanent = [entry for entry in logs if entry["event"] == "db_write_failed"]
+    assert all(entry["permanent"] for entry in permanent)  # no pointless retries
+    assert [entry["batch"] for entry in permanent] == [3, 1]  # the batch, then the op alone
