@@ -24,14 +24,15 @@ MAX_COMMAND_BYTES = 2047
 """The longest command line, LF included, that Asterisk reads as one line."""
 
 _FORBIDDEN = re.compile(r"[\r\n\x00]")
-_NEEDS_QUOTES = re.compile(r'[ \t"\\]')
 _VERB = re.compile(r"[A-Z]+(?: [A-Z]+)*")
 
 
 def check_safe(text: str, what: str) -> str:
     """Return `text` unchanged, or raise UnsafeArgumentError if it holds CR, LF or NUL."""
-    found = _FORBIDDEN.search(text)
-    if found is not None:
+    # Three substring tests cost less than one regex search, on every word of every command.
+    if "\r" in text or "\n" in text or "\x00" in text:
+        found = _FORBIDDEN.search(text)
+        assert found is not None
         raise UnsafeArgumentError(
             f"{what} contains {found.group()!r}, which would end the AGI command line early"
         )
@@ -48,7 +49,7 @@ def quoted(text: str, what: str = "argument") -> str:
 def word(text: str, what: str = "argument") -> str:
     """Write `text` bare when Asterisk reads it back as one word, else quoted."""
     check_safe(text, what)
-    if text and _NEEDS_QUOTES.search(text) is None:
+    if text and not (" " in text or "\t" in text or '"' in text or "\\" in text):
         return text
     return quoted(text, what)
 
