@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import signal
@@ -68,9 +69,11 @@ async def tiny() -> AsyncIterator[TinyAsterisk]:
         fake.server.close()
 
 
-async def start_service(
+@contextlib.asynccontextmanager
+async def service(
     tmp_path: Path, ami_port: int, extra: str = ""
-) -> asyncio.subprocess.Process:
+) -> AsyncIterator[asyncio.subprocess.Process]:
+    """`callcenter serve` as a child process; killed on the way out if still running."""
     config = tmp_path / "callcenter.yaml"
     config.write_text(
         "service: {log_format: json, shutdown_grace_s: 1}\n"
@@ -81,7 +84,7 @@ async def start_service(
         f"database: {{url: 'sqlite+aiosqlite:///{tmp_path}/var/callcenter.db'}}\n" + extra
     )
     env = {**os.environ, "CALLCENTER_AMI_SECRET_LAB": "lab-secret"}
-    return await asyncio.create_subprocess_exec(
+    proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
         "callcenter",
@@ -92,6 +95,21 @@ async def start_service(
         stderr=asyncio.subprocess.PIPE,
         env=env,
     )
+    try:
+        yield proc
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+
+
+async def unused_port() -> int:
+    """A loopback port nothing listens on (bound once, then released)."""
+    probe = await asyncio.start_server(lambda r, w: None, "127.0.0.1", 0)
+    port: int = probe.sockets[0].getsockname()[1]
+    probe.close()
+    await probe.wait_closed()
+    return port
 
 
 async def read_until(proc: asyncio.subprocess.Process, event: str) -> list[dict[str, object]]:
@@ -112,8 +130,7 @@ async def read_until(proc: asyncio.subprocess.Process, event: str) -> list[dict[
 async def test_given_an_asterisk_when_serve_runs_then_it_listens_logs_in_and_stops_on_sigterm(
     tmp_path: Path, tiny: TinyAsterisk
 ) -> None:
-    proc = await start_service(tmp_path, await tiny.start())
-    try:
+    async with service(tmp_path, await tiny.start()) as proc:
         records = await read_until(proc, "ami.connection")
         assert (tmp_path / "var" / "callcenter.db").is_file()  # created on first start
         assert any(r["event"] == "db.ready" for r in records)
@@ -126,27 +143,20 @@ async def test_given_an_asterisk_when_serve_runs_then_it_listens_logs_in_and_sto
             assert await proc.wait() == 0
         assert tiny.logins == 1
         assert tiny.logoffs == 1
-    finally:
-        if proc.returncode is None:
-            proc.kill()
-            await proc.wait()
 
 
 async def test_given_a_wrong_secret_when_serve_starts_then_it_exits_with_a_clear_error(
     tmp_path: Path,
 ) -> None:
     fake = TinyAsterisk(accept=False)
-    proc = await start_service(tmp_path, await fake.start())
     try:
-        records = await read_until(proc, "service.ami_login_refused")
-        assert "refused user 'callcenter'" in str(records[-1]["error"])
-        async with asyncio.timeout(15):
-            assert await proc.wait() == 2
+        async with service(tmp_path, await fake.start()) as proc:
+            records = await read_until(proc, "service.ami_login_refused")
+            assert "refused user 'callcenter'" in str(records[-1]["error"])
+            async with asyncio.timeout(15):
+                assert await proc.wait() == 2
         assert fake.logins == 1  # refused once, never retried
     finally:
-        if proc.returncode is None:
-            proc.kill()
-            await proc.wait()
         assert fake.server is not None
         fake.server.close()
 
@@ -154,22 +164,14 @@ async def test_given_a_wrong_secret_when_serve_starts_then_it_exits_with_a_clear
 async def test_given_no_asterisk_yet_when_serve_starts_then_it_says_what_it_waits_for(
     tmp_path: Path,
 ) -> None:
-    probe = await asyncio.start_server(lambda r, w: None, "127.0.0.1", 0)
-    port = probe.sockets[0].getsockname()[1]
-    probe.close()
-    await probe.wait_closed()  # nothing listens on `port` now
-    proc = await start_service(tmp_path, port)
-    try:
+    port = await unused_port()
+    async with service(tmp_path, port) as proc:
         records = await read_until(proc, "ami.waiting_for_asterisk")
         assert records[-1]["address"] == f"127.0.0.1:{port}"
         await read_until(proc, "ami.reconnect_scheduled")
         proc.send_signal(signal.SIGINT)
         async with asyncio.timeout(15):
             assert await proc.wait() == 0
-    finally:
-        if proc.returncode is None:
-            proc.kill()
-            await proc.wait()
 
 
 def copy_flows(tmp_path: Path) -> Path:
@@ -186,13 +188,13 @@ async def test_given_a_broken_flow_when_serve_starts_then_it_refuses_naming_file
     flows = copy_flows(tmp_path)
     survey = flows / "post_call_survey.yaml"
     survey.write_text(survey.read_text().replace("type: survey", "type: surveyy", 1))
-    proc = await start_service(tmp_path, await tiny.start(), f"ivr: {{flows_dir: '{flows}'}}\n")
-    records = await read_until(proc, "service.broken_flows")
-    problems = str(records[-1]["problems"])
-    assert "post_call_survey.yaml:" in problems
-    assert "surveyy" in problems
-    async with asyncio.timeout(15):
-        assert await proc.wait() == 2
+    async with service(tmp_path, await tiny.start(), f"ivr: {{flows_dir: '{flows}'}}\n") as proc:
+        records = await read_until(proc, "service.broken_flows")
+        problems = str(records[-1]["problems"])
+        assert "post_call_survey.yaml:" in problems
+        assert "surveyy" in problems
+        async with asyncio.timeout(15):
+            assert await proc.wait() == 2
     assert tiny.logins == 0  # nothing was started
 
 
@@ -200,8 +202,7 @@ async def test_given_a_running_service_when_flows_are_broken_and_sighup_then_old
     tmp_path: Path, tiny: TinyAsterisk
 ) -> None:
     flows = copy_flows(tmp_path)
-    proc = await start_service(tmp_path, await tiny.start(), f"ivr: {{flows_dir: '{flows}'}}\n")
-    try:
+    async with service(tmp_path, await tiny.start(), f"ivr: {{flows_dir: '{flows}'}}\n") as proc:
         await read_until(proc, "ami.connection")
         survey = flows / "post_call_survey.yaml"
         good = survey.read_text()
@@ -216,30 +217,18 @@ async def test_given_a_running_service_when_flows_are_broken_and_sighup_then_old
         proc.send_signal(signal.SIGTERM)
         async with asyncio.timeout(15):
             assert await proc.wait() == 0
-    finally:
-        if proc.returncode is None:
-            proc.kill()
-            await proc.wait()
 
 
 async def test_given_an_unreachable_database_when_serve_starts_then_it_exits_saying_so(
     tmp_path: Path, tiny: TinyAsterisk
 ) -> None:
-    probe = await asyncio.start_server(lambda r, w: None, "127.0.0.1", 0)
-    port = probe.sockets[0].getsockname()[1]
-    probe.close()
-    await probe.wait_closed()  # nothing listens on `port`
+    port = await unused_port()
     extra = f"database: {{url: 'postgresql+asyncpg://cc@127.0.0.1:{port}/cc'}}\n"
     config_text = extra  # appended after the test default, so it wins
-    proc = await start_service(tmp_path, await tiny.start(), config_text)
-    try:
+    async with service(tmp_path, await tiny.start(), config_text) as proc:
         records = await read_until(proc, "service.start_failed")
         error = str(records[-1]["error"])
         assert error.startswith(f"database postgresql+asyncpg://cc@127.0.0.1:{port}/cc cannot")
         async with asyncio.timeout(15):
             assert await proc.wait() == 1
         assert tiny.logins == 0  # nothing else was started
-    finally:
-        if proc.returncode is None:
-            proc.kill()
-            await proc.wait()
