@@ -24,7 +24,7 @@ import enum
 from collections import deque
 
 from callcenter.ami.errors import RemoteProtocolError
-from callcenter.ami.events import EVENT_CLASSES, make_event
+from callcenter.ami.events import EVENT_CLASSES
 from callcenter.ami.messages import Banner, Event, Response, split_lines
 
 DEFAULT_MAX_MESSAGE_SIZE = 4 * 1024 * 1024
@@ -44,35 +44,6 @@ NEED_DATA = Sentinel.NEED_DATA
 CLOSED = Sentinel.CLOSED
 
 AMIMessage = Banner | Response | Event
-
-
-def parse_headers(text: str) -> dict[str, str]:
-    """The headers of one message's text (CRLF-separated lines, no terminator).
-
-    Each line splits at its first `": "`; `dict()` refuses any line that has none, which
-    sends the message to the careful parser (`split_lines`): a `Key:` with no space is
-    legal there, a line with no colon is a `RemoteProtocolError`.
-    """
-    try:
-        return dict([line.split(": ", 1) for line in text.split("\r\n")])
-    except ValueError:
-        return dict(split_lines(text))
-
-
-def message_from_text(text: str) -> Response | Event:
-    """Turn one message's text into a `Response` or a (typed) `Event`.
-
-    `Event` wins over `Response`: OriginateResponse is an event with a `Response` header.
-    """
-    headers = parse_headers(text)
-    name = headers.get("Event")
-    if name is not None:
-        return make_event(name, text, headers)
-    if "Response" in headers:
-        return Response(text, headers)
-    raise RemoteProtocolError(
-        f"AMI message has neither 'Response' nor 'Event' (starts {text[:60]!r})"
-    )
 
 
 class AMIReader:
@@ -174,6 +145,9 @@ class AMIReader:
                         f"AMI message of {len(text)} characters over the {self._max} bound"
                     )
                 try:
+                    # Each line splits at its first ": "; dict() refuses a line that has
+                    # none, which sends the message to the careful parser: a `Key:` with
+                    # no space is legal there, a line with no colon is a protocol error.
                     headers = dict([line.split(": ", 1) for line in text.split("\r\n")])
                 except ValueError:
                     headers = dict(split_lines(text))

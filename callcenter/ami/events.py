@@ -393,8 +393,3 @@ EVENT_CLASSES: dict[str, type[Event]] = {
     "UserEvent": UserEvent,
 }
 """Event name -> class. Names not listed here stay plain `Event`s with every field."""
-
-
-def make_event(name: str, text: str, headers: dict[str, str]) -> Event:
-    """The typed event for `name`, or a plain `Event` for a type we do not route on."""
-    return EVENT_CLASSES.get(name, Event)(text, headers, name)
