@@ -34,7 +34,14 @@ from acd.config import (
     ServiceLevelFormula,
 )
 from acd.core import Acd
-from acd.errors import AcdError, IllegalTransition, UnknownAgent, UnknownPauseReason, UnknownQueue
+from acd.errors import (
+    AcdError,
+    CallNotWaiting,
+    IllegalTransition,
+    UnknownAgent,
+    UnknownPauseReason,
+    UnknownQueue,
+)
 from acd.events import (
     AgentLoggedIn,
     AgentLoggedOut,
@@ -44,6 +51,7 @@ from acd.events import (
     CallbackRequested,
     CallEnded,
     CallerHungUp,
+    CallMoveRequested,
     CallQueued,
     Event,
     MetricsReset,
@@ -73,6 +81,8 @@ __all__ = [
     "AnnouncementPolicy",
     "CallEnded",
     "CallKind",
+    "CallMoveRequested",
+    "CallNotWaiting",
     "CallOutcome",
     "CallQueued",
     "CallState",

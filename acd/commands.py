@@ -26,6 +26,7 @@ class DecisionTrigger(StrEnum):
     REQUIREMENT_RELAXED = "requirement relaxed"
     CALL_REQUEUED = "call requeued"
     CALL_OVERFLOWED = "call overflowed"
+    CALL_MOVED = "call moved"
 
 
 class OverflowReason(StrEnum):
@@ -56,6 +57,7 @@ class RecordKind(StrEnum):
     ABANDON = "abandon"
     COMPLETE = "complete"
     OVERFLOW = "overflow"
+    MOVE = "move"
     EXIT = "exit"
     CALLBACK = "callback"
     LOGIN = "login"

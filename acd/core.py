@@ -21,6 +21,7 @@ from acd.agent_flow import AgentFlow
 from acd.call_flow import CallFlow
 from acd.commands import Command, StaleFact, StartTimer
 from acd.config import AcdSettings
+from acd.errors import AcdError, CallNotWaiting
 from acd.events import (
     AgentLoggedIn,
     AgentLoggedOut,
@@ -29,6 +30,7 @@ from acd.events import (
     CallbackRequested,
     CallEnded,
     CallerHungUp,
+    CallMoveRequested,
     CallQueued,
     Event,
     MetricsReset,
@@ -116,6 +118,8 @@ class Acd:
                 agents.log_in(event, out)
             case AgentLoggedOut():
                 agents.log_out(event, out)
+            case CallMoveRequested():
+                self._move_call(event, out)
             case CallbackRequested():
                 self._admission.callback_requested(event, out)
             case MetricsReset():
@@ -123,6 +127,15 @@ class Acd:
             case _:
                 out.append(StaleFact(event, f"unknown input {type(event).__name__}"))
         return out
+
+    def _move_call(self, event: CallMoveRequested, out: list[Command]) -> None:
+        destination = self._floor.queue(event.queue)
+        call = self._floor.calls.get(event.call_id)
+        if call is None or call.state is not CallState.WAITING:
+            raise CallNotWaiting(event.call_id, None if call is None else call.state.value)
+        if destination is call.queue:
+            raise AcdError(f"call {event.call_id!r} is already in queue {event.queue!r}")
+        self._queueing.move(call, destination, out)
 
     def queue_stats(self, queue: str, now: Seconds) -> QueueStats:
         """Live figures of one queue; raises `UnknownQueue`."""

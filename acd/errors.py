@@ -31,6 +31,15 @@ class UnknownQueue(AcdError):
         self.queue = queue
 
 
+class CallNotWaiting(AcdError):
+    """A request concerns a call that is not (or no longer) waiting in line."""
+
+    def __init__(self, call_id: str, state: str | None) -> None:
+        where = "not in the ACD" if state is None else f"{state}, not waiting"
+        super().__init__(f"call {call_id!r} is {where}")
+        self.call_id = call_id
+
+
 class IllegalTransition(AcdError):
     """An agent request is not allowed from the agent's current state.
 

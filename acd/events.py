@@ -57,6 +57,18 @@ class AgentLoggedOut(AgentRequestEvent):
 
 
 @dataclass(frozen=True, slots=True)
+class CallMoveRequested(Event):
+    """A supervisor moves a waiting call to another queue; raises `AcdError` when it cannot.
+
+    The call joins the new queue as an arrival there (its wait in the new queue starts now,
+    as with an overflow), keeping its priority and call-specific skills.
+    """
+
+    call_id: str
+    queue: str
+
+
+@dataclass(frozen=True, slots=True)
 class CallQueued(Event):
     """The IVR put a caller in a queue.
 

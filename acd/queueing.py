@@ -194,6 +194,35 @@ class Queueing:
                 self.leave_line(call, out)
                 self.overflow(call, reason, out)
 
+    def move(self, call: Call, destination: QueueRuntime, out: list[Command]) -> None:
+        """A supervisor moved a waiting call: it leaves its line and arrives in `destination`."""
+        source = call.queue
+        now = self.floor.now
+        self.leave_line(call, out)
+        out.append(
+            Record(
+                now,
+                RecordKind.MOVE,
+                queue=source.name,
+                call_id=call.id,
+                wait=now - call.entered_at,
+                detail=f"to queue {destination.name}",
+            )
+        )
+        self._move(call, destination)
+        destination.counters.offered += 1
+        destination.counters.note_arrival(now, self.floor.settings.arrival_window_seconds)
+        out.append(
+            Record(
+                now,
+                RecordKind.ENQUEUE,
+                queue=destination.name,
+                call_id=call.id,
+                detail=f"moved from {source.name}",
+            )
+        )
+        self.enter(call, DecisionTrigger.CALL_MOVED, out)
+
     def exit(self, call: Call, reason: ExitReason, out: list[Command]) -> None:
         """The call leaves with nowhere to go: outcome timed out."""
         queue = call.queue
