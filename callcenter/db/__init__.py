@@ -3,13 +3,18 @@
 `make_engine(url)` and `make_sessions(engine)` build the engine and the session factory;
 `upgrade(engine)` applies the shipped Alembic migrations. The repositories
 (`CustomerRepository`, `InteractionRepository`, `TicketRepository`, `CallbackRepository`,
-`UserRepository`, `EventLog`) each take the session factory. Writes from the call path go
+`UserRepository`, `EventLog`) each take the session factory. Their "not found" errors
+(`CustomerNotFound`, `InteractionNotFound`, `TicketNotFound`, `UserNotFound`) are
+`LookupError`s; refused input is a `ValueError` (`DuplicateCustomer`, `InvalidPhoneNumber`,
+`UserError`, `cti.TicketError`). Writes from the call path go
 through `BatchedWriter`, which batches, retries and reports, and never blocks a call.
 """
 
 from callcenter.db.callbacks import Callback, CallbackRepository, CallbackStatus
 from callcenter.db.customers import (
+    CustomerNotFound,
     CustomerRepository,
+    DuplicateCustomer,
     InvalidPhoneNumber,
     NewCustomer,
     to_e164,
@@ -17,10 +22,16 @@ from callcenter.db.customers import (
 )
 from callcenter.db.engine import DEFAULT_URL, make_engine, make_sessions
 from callcenter.db.events import AppendEvents, CallEvent, EventLog, event_from_record
-from callcenter.db.interactions import InteractionData, InteractionRepository, SaveInteraction
+from callcenter.db.interactions import (
+    InteractionData,
+    InteractionNotFound,
+    InteractionRecord,
+    InteractionRepository,
+    SaveInteraction,
+)
 from callcenter.db.migrate import current_revision, head_revision, upgrade
-from callcenter.db.tickets import HistoryEntry, TicketRepository
-from callcenter.db.users import Role, UserError, UserInfo, UserRepository
+from callcenter.db.tickets import HistoryEntry, TicketNotFound, TicketRepository
+from callcenter.db.users import Role, UserError, UserInfo, UserNotFound, UserRepository
 from callcenter.db.writer import BatchedWriter, WriteOp, WriteQueueFull
 
 __all__ = [
@@ -31,18 +42,24 @@ __all__ = [
     "Callback",
     "CallbackRepository",
     "CallbackStatus",
+    "CustomerNotFound",
     "CustomerRepository",
+    "DuplicateCustomer",
     "EventLog",
     "HistoryEntry",
     "InteractionData",
+    "InteractionNotFound",
+    "InteractionRecord",
     "InteractionRepository",
     "InvalidPhoneNumber",
     "NewCustomer",
     "Role",
     "SaveInteraction",
+    "TicketNotFound",
     "TicketRepository",
     "UserError",
     "UserInfo",
+    "UserNotFound",
     "UserRepository",
     "WriteOp",
     "WriteQueueFull",

@@ -3,21 +3,27 @@
 Strategy: the workflow is `cti.tickets` (a pure table); this repository applies it inside
 one transaction per change: read the ticket (locked on PostgreSQL, so two agents cannot
 both move it), check the move, update, and append a history row. A refused move raises
-`cti.IllegalTransition` with a message an agent can read, and changes nothing.
+`cti.IllegalTransition` with a message an agent can read, and changes nothing. Linking a
+ticket to a call is a step in its history too (the status stays).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from callcenter.db.models import Ticket, TicketChange
+from callcenter.db.interactions import InteractionNotFound
+from callcenter.db.models import Interaction, Ticket, TicketChange
 from cti.tickets import SETTLED, TicketError, TicketStatus, check_transition, due_at
 from cti.types import TicketSummary
+
+
+class TicketNotFound(TicketError, LookupError):
+    """No ticket has the id asked for (a `TicketError`, as `move` always raised)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,8 +68,12 @@ class TicketRepository:
         owner: str | None = None,
         actor: str | None = None,
         interaction_id: int | None = None,
+        note: str = "",
     ) -> TicketSummary:
-        """Open a ticket; `TicketError` for a category without a promise."""
+        """Open a ticket; `TicketError` for a category without a promise.
+
+        `note` is the first entry of the ticket's history (the subject when empty).
+        """
         due = due_at(category, now, self._promises)
         async with self._sessions() as session, session.begin():
             row = Ticket(
@@ -86,7 +96,7 @@ class TicketRepository:
                     from_status=None,
                     to_status=row.status,
                     actor=actor,
-                    note=subject,
+                    note=note or subject,
                 )
             )
             return _summary(row)
@@ -107,7 +117,7 @@ class TicketRepository:
                 select(Ticket).where(Ticket.id == ticket_id).with_for_update()
             )
             if row is None:
-                raise TicketError(f"no ticket {ticket_id}")
+                raise TicketNotFound(f"no ticket {ticket_id}")
             target = check_transition(row.status, str(to))
             session.add(
                 TicketChange(
@@ -125,6 +135,46 @@ class TicketRepository:
                 row.owner = owner
             return _summary(row)
 
+    async def link(
+        self,
+        ticket_id: int,
+        interaction_id: int,
+        *,
+        now: datetime | None = None,
+        actor: str | None = None,
+    ) -> TicketSummary:
+        """Attach an existing ticket to the call `interaction_id` (an `InteractionRecord.id`).
+
+        The ticket keeps its status; the link is noted in its history (naming the call's
+        Uniqueid) and counts as an update at `now`. A ticket already linked to another
+        call is moved to this one. `TicketNotFound` or `InteractionNotFound` when either
+        is missing.
+        """
+        at = now or datetime.now(UTC)
+        async with self._sessions() as session, session.begin():
+            row = await session.get(Ticket, ticket_id, with_for_update=True)
+            if row is None:
+                raise TicketNotFound(f"no ticket {ticket_id}")
+            uniqueid = await session.scalar(
+                select(Interaction.uniqueid).where(Interaction.id == interaction_id)
+            )
+            if uniqueid is None:
+                raise InteractionNotFound(f"no recorded call with id {interaction_id}")
+            if row.interaction_id != interaction_id:
+                row.interaction_id = interaction_id
+                row.updated_at = at
+                session.add(
+                    TicketChange(
+                        ticket_id=row.id,
+                        at=at,
+                        from_status=row.status,
+                        to_status=row.status,
+                        actor=actor,
+                        note=f"linked to call {uniqueid}",
+                    )
+                )
+            return _summary(row)
+
     async def get(self, ticket_id: int) -> TicketSummary | None:
         """The ticket `ticket_id`, if it exists."""
         async with self._sessions() as session:
@@ -132,7 +182,7 @@ class TicketRepository:
             return None if row is None else _summary(row)
 
     async def history(self, ticket_id: int) -> list[HistoryEntry]:
-        """Every change of the ticket, oldest first."""
+        """Every change of the ticket, oldest first (empty for an unknown ticket)."""
         async with self._sessions() as session:
             rows = await session.scalars(
                 select(TicketChange)
@@ -150,4 +200,26 @@ class TicketRepository:
                 .where(Ticket.customer_id == customer_id, Ticket.status.not_in(settled))
                 .order_by(Ticket.due_at)
             )
+            return [_summary(row) for row in rows]
+
+    # Kept last: inside the class body, the name `list` hides the builtin below it.
+    async def list(
+        self, *, customer_id: int | None = None, status: str | None = None, limit: int = 100
+    ) -> list[TicketSummary]:
+        """Tickets, the most recently updated first; at most `limit` of them.
+
+        `customer_id` and `status` narrow the list; an unknown status is a `TicketError`
+        naming the known ones.
+        """
+        query = select(Ticket).order_by(Ticket.updated_at.desc(), Ticket.id.desc())
+        if customer_id is not None:
+            query = query.where(Ticket.customer_id == customer_id)
+        if status is not None:
+            try:
+                query = query.where(Ticket.status == TicketStatus(status).value)
+            except ValueError:
+                known = ", ".join(s.value for s in TicketStatus)
+                raise TicketError(f"unknown ticket status {status!r} (one of: {known})") from None
+        async with self._sessions() as session:
+            rows = await session.scalars(query.limit(max(limit, 0)))
             return [_summary(row) for row in rows]

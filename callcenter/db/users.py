@@ -1,12 +1,16 @@
 """Users who log in: agents, supervisors and admins, with argon2 password hashes.
 
 Strategy: passwords are hashed with argon2id (`argon2-cffi`, its recommended parameters)
-and never stored, logged or returned. A verification that succeeds on an old-parameter
-hash rehashes it, so raising the cost later needs no password reset.
+and never stored, logged or returned. Hashing and verifying cost tens of milliseconds of
+CPU on purpose, so they run in a worker thread (`asyncio.to_thread`): a login never stalls
+the calls on the event loop, and no database connection is held while they run. A
+verification that succeeds on an old-parameter hash rehashes it, so raising the cost later
+needs no password reset.
 """
 
 from __future__ import annotations
 
+import asyncio
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -22,6 +26,7 @@ from callcenter.db.models import User
 
 USERNAME = re.compile(r"[A-Za-z0-9._-]{1,64}")
 MIN_PASSWORD = 8
+MAX_DISPLAY_NAME = 200
 
 
 class Role(StrEnum):
@@ -33,7 +38,11 @@ class Role(StrEnum):
 
 
 class UserError(ValueError):
-    """A user cannot be created as asked."""
+    """A user cannot be created or changed as asked."""
+
+
+class UserNotFound(UserError, LookupError):
+    """No user has the name asked for (a `UserError`, so one handler catches both)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,8 +56,26 @@ class UserInfo:
     active: bool
 
 
+def _role(role: Role | str) -> Role:
+    try:
+        return Role(role)
+    except ValueError:
+        known = ", ".join(r.value for r in Role)
+        raise UserError(f"unknown role {role!r} (one of: {known})") from None
+
+
+def _check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD:
+        raise UserError(f"a password needs at least {MIN_PASSWORD} characters")
+
+
+def _check_display_name(display_name: str) -> None:
+    if len(display_name) > MAX_DISPLAY_NAME:
+        raise UserError(f"a display name is at most {MAX_DISPLAY_NAME} characters")
+
+
 class UserRepository:
-    """Creates users and checks their passwords."""
+    """Creates, lists and changes users, and checks their passwords."""
 
     def __init__(
         self, sessions: async_sessionmaker[AsyncSession], hasher: PasswordHasher | None = None
@@ -63,16 +90,13 @@ class UserRepository:
         """Create a user; `UserError` for a bad name, short password or taken name."""
         if USERNAME.fullmatch(username) is None:
             raise UserError("a username is 1-64 letters, digits, dots, dashes or underscores")
-        if len(password) < MIN_PASSWORD:
-            raise UserError(f"a password needs at least {MIN_PASSWORD} characters")
-        try:
-            role = Role(role)
-        except ValueError:
-            raise UserError(f"unknown role {role!r} (one of: agent, supervisor, admin)") from None
+        _check_password(password)
+        checked = _role(role)
+        _check_display_name(display_name)
         row = User(
             username=username,
-            password_hash=self._hasher.hash(password),
-            role=role.value,
+            password_hash=await asyncio.to_thread(self._hasher.hash, password),
+            role=checked.value,
             display_name=display_name or username,
             active=True,
             created_at=datetime.now(UTC),
@@ -86,23 +110,81 @@ class UserRepository:
 
     async def authenticate(self, username: str, password: str) -> UserInfo | None:
         """The user, if `password` is theirs and they are active; else None."""
-        async with self._sessions() as session, session.begin():
+        async with self._sessions() as session:
             row = await session.scalar(select(User).where(User.username == username))
-            if row is None or not row.active:
-                return None
-            try:
-                self._hasher.verify(row.password_hash, password)
-            except (VerificationError, InvalidHashError):
-                return None
-            if self._hasher.check_needs_rehash(row.password_hash):
-                row.password_hash = self._hasher.hash(password)
-            return _info(row)
+        if row is None or not row.active:
+            return None
+        stored = row.password_hash
+        if not await asyncio.to_thread(self._verify, stored, password):
+            return None
+        if self._hasher.check_needs_rehash(stored):
+            await self._rehash(row.id, stored, password)
+        return _info(row)
+
+    def _verify(self, stored: str, password: str) -> bool:
+        try:
+            return self._hasher.verify(stored, password)
+        except (VerificationError, InvalidHashError):
+            return False
+
+    async def _rehash(self, user_id: int, stored: str, password: str) -> None:
+        fresh = await asyncio.to_thread(self._hasher.hash, password)
+        async with self._sessions() as session, session.begin():
+            row = await session.get(User, user_id, with_for_update=True)
+            # Only if nobody changed the password while we hashed.
+            if row is not None and row.password_hash == stored:
+                row.password_hash = fresh
 
     async def get(self, username: str) -> UserInfo | None:
         """The user called `username`, if any."""
         async with self._sessions() as session:
             row = await session.scalar(select(User).where(User.username == username))
             return None if row is None else _info(row)
+
+    async def update(
+        self,
+        username: str,
+        *,
+        role: Role | str | None = None,
+        display_name: str | None = None,
+        active: bool | None = None,
+        password: str | None = None,
+    ) -> UserInfo:
+        """Change a user; None leaves a field as it is. The user as now stored.
+
+        An empty `display_name` resets it to the username; a new `password` is hashed
+        like one given to `add`. `UserNotFound` (a `UserError`) for an unknown user,
+        `UserError` for an unknown role or a short password; nothing changes then.
+        """
+        checked = None if role is None else _role(role)
+        if display_name is not None:
+            _check_display_name(display_name)
+        new_hash = None
+        if password is not None:
+            _check_password(password)
+            new_hash = await asyncio.to_thread(self._hasher.hash, password)
+        async with self._sessions() as session, session.begin():
+            row = await session.scalar(
+                select(User).where(User.username == username).with_for_update()
+            )
+            if row is None:
+                raise UserNotFound(f"no user {username!r}")
+            if checked is not None:
+                row.role = checked.value
+            if display_name is not None:
+                row.display_name = display_name or row.username
+            if active is not None:
+                row.active = active
+            if new_hash is not None:
+                row.password_hash = new_hash
+            return _info(row)
+
+    # Kept last: inside the class body, the name `list` hides the builtin below it.
+    async def list(self) -> list[UserInfo]:
+        """Every user (active or not), ordered by username."""
+        async with self._sessions() as session:
+            rows = await session.scalars(select(User).order_by(User.username))
+            return [_info(row) for row in rows]
 
 
 def _info(row: User) -> UserInfo:

@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from callcenter.db import (
     CustomerRepository,
+    DuplicateCustomer,
     InteractionData,
     InteractionRepository,
     NewCustomer,
@@ -67,7 +67,7 @@ async def test_the_repository_is_the_ivr_directory(customers: CustomerRepository
 
 async def test_a_number_belongs_to_one_customer_only(customers: CustomerRepository) -> None:
     await customers.add(ANNA, now=T0)
-    with pytest.raises(IntegrityError):
+    with pytest.raises(DuplicateCustomer, match=r"\+49301234567 belongs to another customer"):
         await customers.add(NewCustomer(name="Ben", account="2", phones=("030 1234567",)))
     assert await customers.find_by_account("2") is None  # nothing half-stored
 

@@ -1,0 +1,61 @@
+"""Phone numbers as people type them and as caller ID delivers them, read into E.164.
+
+Strategy: `phonenumbers` (Google's libphonenumber) reads `030 123456`, `0049 30 123456`
+and `+49-30-123456` alike; numbers without a country code are read in a default region
+(settings `cti.default_region`). Caller ID is untrusted input, so overlong text is refused
+before it is parsed. Searches match the digits someone typed against stored E.164 numbers.
+"""
+
+from __future__ import annotations
+
+import re
+
+import phonenumbers
+
+MAX_INPUT = 40
+"""Caller ID is untrusted input: anything longer is refused before parsing."""
+
+MIN_SEARCH_DIGITS = 3
+"""Fewer significant digits than this match too many numbers to be worth a search."""
+
+_DIALLED = re.compile(r"[0-9+()./\s-]+")
+
+
+class InvalidPhoneNumber(ValueError):
+    """The text is not a valid phone number."""
+
+
+def to_e164(raw: str, region: str = "DE") -> str:
+    """`raw` as E.164; `InvalidPhoneNumber` when it is not a valid number."""
+    text = raw.strip()
+    if not text or len(text) > MAX_INPUT:
+        raise InvalidPhoneNumber(f"not a phone number: {len(text)} characters")
+    try:
+        parsed = phonenumbers.parse(text, region)
+    except phonenumbers.NumberParseException as exc:
+        raise InvalidPhoneNumber(f"not a phone number: {exc}") from None
+    if not phonenumbers.is_valid_number(parsed):
+        raise InvalidPhoneNumber("not a valid phone number for its country")
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def try_e164(raw: str, region: str = "DE") -> str | None:
+    """`raw` as E.164, or None when it is not a valid number (a withheld caller ID)."""
+    try:
+        return to_e164(raw, region)
+    except InvalidPhoneNumber:
+        return None
+
+
+def number_fragment(text: str) -> str | None:
+    """The digits to look for inside E.164 numbers when `text` reads as (part of) one.
+
+    Only text made of digits and the punctuation people type in numbers qualifies, and
+    leading zeros (a trunk `0` or international `00` prefix) are dropped, so `030 12-34`
+    gives `301234`, found in `+49301234567`. None for text with letters or with fewer
+    than `MIN_SEARCH_DIGITS` digits left.
+    """
+    if _DIALLED.fullmatch(text) is None:
+        return None
+    found = "".join(ch for ch in text if ch.isascii() and ch.isdigit()).lstrip("0")
+    return found if len(found) >= MIN_SEARCH_DIGITS else None
