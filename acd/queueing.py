@@ -210,8 +210,10 @@ class Queueing:
             )
         )
         self._move(call, destination)
-        destination.counters.offered += 1
-        destination.counters.note_arrival(now, self.floor.settings.arrival_window_seconds)
+        if call.kind is CallKind.VOICE:
+            # As at admission: a callback entry is not an offered call of the queue.
+            destination.counters.offered += 1
+            destination.counters.note_arrival(now, self.floor.settings.arrival_window_seconds)
         out.append(
             Record(
                 now,
