@@ -1,0 +1,145 @@
+"""The simulated PBX's shared state: channels, calls, phones, and the event fan-out.
+
+Strategy: one `Pbx` object, owned by one event loop, holds every live channel and what is
+running on it (a caller's call, an originated agent leg); the AMI server reads it for
+list actions and the action handlers change it. All AMI events go through `emit`, which
+hands them to the AMI server synchronously: the order in which the simulator decides
+things is the order every client sees, as with one Asterisk. Protocol details live in the
+modules that use them (`calls`, `originate`, `bridge`); this one is the registry and the
+hang-up switchboard.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import structlog
+
+from callcenter.sim.channel import Channel, ChannelFactory
+from callcenter.sim.clock import Clock
+from callcenter.sim.participants import AgentPhone
+from callcenter.sim.wire import Pairs
+
+if TYPE_CHECKING:
+    from callcenter.sim.bridge import Bridging
+    from callcenter.sim.calls import CallerCall
+    from callcenter.sim.originate import AgentLeg
+
+log = structlog.get_logger(__name__)
+
+Emit = Callable[[Pairs], None]
+
+
+@dataclass(frozen=True, slots=True)
+class SimOptions:
+    """Tunable behaviour of the simulated PBX (times are simulated seconds).
+
+    `prompt_s`: how long a prompt plays; `missing_sounds`: files STREAM FILE cannot find;
+    `ivr_script` / `survey_script`: FastAGI script names of the inbound and survey
+    contexts (`agi://host:port/<script>`); `agi_contexts`: dialplan context -> script for
+    F(...) and Redirect targets; `agi_close_timeout_s`: how long a dead channel waits for
+    the FastAGI server to close; `auth_fail_delay_s`: Asterisk's pause before
+    `Authentication failed`; `default_ring_timeout_s`: an Originate without Timeout.
+    """
+
+    agi_host: str = "127.0.0.1"
+    agi_port: int = 4573
+    prompt_s: float = 2.5
+    missing_sounds: frozenset[str] = frozenset()
+    ivr_script: str = "ivr"
+    survey_script: str = "survey"
+    agi_contexts: tuple[tuple[str, str], ...] = ()
+    agi_close_timeout_s: float = 30.0
+    auth_fail_delay_s: float = 1.0
+    default_ring_timeout_s: float = 30.0
+
+    def script_for(self, context: str) -> str | None:
+        """The FastAGI script a dialplan context runs, if it runs one."""
+        table = {"inbound": self.ivr_script, "survey": self.survey_script}
+        table.update(self.agi_contexts)
+        return table.get(context)
+
+
+@dataclass
+class Pbx:
+    """Registry of everything live on the simulated PBX."""
+
+    clock: Clock
+    options: SimOptions
+    emit: Emit = lambda pairs: None  # replaced by the AMI server's broadcast
+    factory: ChannelFactory = field(init=False)
+    channels: dict[str, Channel] = field(default_factory=dict)
+    calls: dict[str, CallerCall] = field(default_factory=dict)
+    legs: dict[str, AgentLeg] = field(default_factory=dict)
+    bridges: dict[str, Bridging] = field(default_factory=dict)
+    phones: dict[str, AgentPhone] = field(default_factory=dict)
+    globals: dict[str, str] = field(default_factory=dict)
+    tasks: set[asyncio.Task[Any]] = field(default_factory=set)
+    started: float = 0.0
+
+    def __post_init__(self) -> None:
+        self.factory = ChannelFactory(self.clock)
+        self.started = self.clock.now()
+
+    def spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]:
+        """Run `coro` as a task the simulator tracks (and cancels on close)."""
+        task = asyncio.create_task(coro, name=name)
+        self.tasks.add(task)
+        task.add_done_callback(self._task_done)
+        return task
+
+    def _task_done(self, task: asyncio.Task[Any]) -> None:
+        self.tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("sim.task_failed", task=task.get_name(), error=repr(task.exception()))
+
+    def add(self, channel: Channel) -> None:
+        """Register a new live channel."""
+        self.channels[channel.name] = channel
+
+    def remove(self, channel: Channel) -> None:
+        """Forget a channel that hung up."""
+        channel.alive = False
+        self.channels.pop(channel.name, None)
+        self.calls.pop(channel.name, None)
+        self.legs.pop(channel.name, None)
+        for leg in list(self.legs.values()):
+            leg.channel_gone(channel)
+
+    def bridge_of(self, channel: Channel) -> Bridging | None:
+        """The bridge `channel` is in, if any."""
+        return self.bridges.get(channel.bridge_id) if channel.bridge_id else None
+
+    def phone_busy(self, endpoint: str) -> bool:
+        """True while the phone on `endpoint` already has a channel."""
+        return any(leg.phone.endpoint == endpoint for leg in self.legs.values())
+
+    def find(self, name: str) -> Channel | None:
+        """A live channel by exact name, or the first whose name starts with `name-`."""
+        if name in self.channels:
+            return self.channels[name]
+        return next((c for n, c in self.channels.items() if n.startswith(name + "-")), None)
+
+    def hangup(self, name: str, *, by: str, cause: int = 16) -> bool:
+        """Hang up channel `name` as `by` would; False when there is no such channel."""
+        call = self.calls.get(name)
+        if call is not None:
+            call.caller_hangup(by, cause=cause)
+            return True
+        leg = self.legs.get(name)
+        if leg is not None:
+            leg.hangup(by, cause=cause)
+            return True
+        return False
+
+    def variable(self, name: str, channel: str | None) -> str | None:
+        """Getvar: a channel variable, or a global one when `channel` is None."""
+        if channel is None:
+            return self.globals.get(name, "")
+        chan = self.channels.get(channel)
+        if chan is None:
+            return None
+        return chan.variable(name) or ""
