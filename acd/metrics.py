@@ -24,6 +24,9 @@ from acd.config import ServiceLevelFormula
 from acd.states import AgentState
 from acd.types import Seconds
 
+MIN_OBSERVATION_SECONDS = 300.0
+"""The shortest span an arrival rate is measured over (see `QueueCounters.arrival_rate`)."""
+
 
 @dataclass(slots=True)
 class QueueCounters:
@@ -94,9 +97,14 @@ class QueueCounters:
         return self.abandoned / self.offered if self.offered else None
 
     def arrival_rate(self, now: Seconds, window: Seconds) -> float | None:
-        """Arrivals per second over the last ``window`` seconds (or the period, if shorter)."""
+        """Arrivals per second over the last ``window`` seconds (or the period, if shorter).
+
+        A young period is observed for at least `MIN_OBSERVATION_SECONDS` (or the whole
+        window, if shorter): one call in the first seconds after a start is not a rate of
+        one call every few seconds, and must not ask for dozens of agents.
+        """
         self._trim(now, window)
-        span = min(window, now - self.period_start)
+        span = min(window, max(now - self.period_start, MIN_OBSERVATION_SECONDS))
         if span <= 0:
             return None
         return len(self.arrivals) / span

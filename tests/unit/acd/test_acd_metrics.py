@@ -141,6 +141,18 @@ def test_erlang_figures_follow_the_observed_arrival_rate_and_staffing() -> None:
     assert stats.agents_needed == 3
 
 
+def test_a_call_just_after_the_start_is_not_read_as_a_burst_of_arrivals() -> None:
+    center = _center(default_handle_seconds=60)
+    center.login("a1")
+    center.wait(4)
+    center.call("c1")
+
+    stats = center.acd.queue_stats("support", center.now)
+
+    assert stats.arrival_rate == pytest.approx(1 / 300)  # not 1 / 4
+    assert stats.agents_needed == 1
+
+
 def test_metrics_reset_starts_a_new_reporting_period() -> None:
     center = _scenario()
     center.send(MetricsReset(center.now))
