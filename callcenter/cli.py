@@ -34,14 +34,14 @@ def cmd_serve(args: argparse.Namespace, *, require_secrets: bool = True) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    """The demo: for now the service on the shipped settings (see README)."""
-    print(
-        "callcenter demo: the PBX simulator and the web pages are not built yet; starting\n"
-        "the service on the shipped settings. It listens for FastAGI and connects to the\n"
-        "Asterisk servers in the settings; press Ctrl-C to stop.",
-        file=sys.stderr,
-    )
-    return cmd_serve(args, require_secrets=False)
+    """The demo: the service on the shipped settings and a demo database (see README)."""
+    from callcenter.demo import run_demo  # noqa: PLC0415
+    from callcenter.logsetup import configure_logging  # noqa: PLC0415
+
+    settings = _load(args.config, require_secrets=False)
+    configure_logging(settings.service.log_level, settings.service.log_format)
+    print(f"callcenter {__version__} demo: settings from {args.config}", file=sys.stderr)
+    return asyncio.run(run_demo(settings))
 
 
 def cmd_version(_args: argparse.Namespace) -> int:

@@ -15,6 +15,12 @@ def config_dir() -> Path:
     return packaged if packaged.is_dir() else _REPO / "config"
 
 
+def ui_dir() -> Path:
+    """The agent desktop and wallboard pages (`agents_ui/`, or the wheel's copy)."""
+    packaged = _PACKAGE / "_data" / "agents_ui"
+    return packaged if packaged.is_dir() else _REPO / "agents_ui"
+
+
 def default_config_file() -> Path:
     """$CALLCENTER_CONFIG, else ./config/callcenter.yaml if present, else the shipped one."""
     env = os.environ.get("CALLCENTER_CONFIG")

@@ -2,8 +2,8 @@
 
 Strategy: build every adapter from the settings (one AMI client per Asterisk server, one
 FastAGI server), start them, say plainly what the service is waiting for, and on SIGINT or
-SIGTERM shut them down in reverse order with a grace period for calls in progress. Later
-issues add the ACD task, persistence and the web on the same skeleton.
+SIGTERM shut them down in reverse order with a grace period for calls in progress. The
+live center (the task owning the ACD) and the web come up once the database is ready.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import structlog
@@ -30,6 +31,7 @@ from callcenter.ami import (
 from callcenter.db import BatchedWriter, make_engine, make_sessions, upgrade
 from callcenter.flows_loader import FlowLibrary, FlowLoadError
 from callcenter.settings import AsteriskSettings, Settings
+from callcenter.wiring import Backend, build_backend
 
 log = structlog.get_logger(__name__)
 
@@ -72,6 +74,7 @@ class Service:
     flows: FlowLibrary
     engine: AsyncEngine
     writer: BatchedWriter
+    backend: Backend
     ami: list[AMIClient] = field(default_factory=list)
     _watchers: list[asyncio.Task[None]] = field(default_factory=list)
 
@@ -89,19 +92,26 @@ class Service:
         )
         db = settings.database
         engine = make_engine(db.url, echo=db.echo)
+        sessions = make_sessions(engine)
         writer = BatchedWriter(
-            make_sessions(engine),
+            sessions,
             batch_size=db.batch_size,
             interval_s=db.batch_interval_s,
             max_pending=db.max_pending,
         )
-        return cls(settings, agi, flows, engine, writer, ami_clients(settings.asterisk))
+        backend = build_backend(settings, sessions, writer)
+        service = cls(settings, agi, flows, engine, writer, backend, ami_clients(settings.asterisk))
+        backend.context.reload_flows = service.reload_flows
+        return service
 
-    def reload_flows(self) -> None:
-        """Re-read the flow files (SIGHUP); on any error the running flows stay in use."""
-        problems = self.flows.reload()
+    def reload_flows(self) -> list[str]:
+        """Re-read the flow files (SIGHUP, admin page); on error the running flows stay."""
+        problems = list(self.flows.reload())
         if problems:
             log.error("ivr.flows_kept", reason="the new flows are broken", problems=problems)
+        else:
+            log.info("ivr.flows_reloaded", flows=list(self.flows.flows.names))
+        return problems
 
     async def start(self) -> None:
         """Bring the database to the current schema (creating a SQLite file on first start),
@@ -113,6 +123,15 @@ class Service:
             raise ServiceStartError(f"database {url} cannot be used: {exc}") from exc
         log.info("db.ready", backend=self.engine.dialect.name, url=url)
         self.writer.start()
+        await self.backend.start()
+        web_url = f"http://{self.settings.web.host}:{self.backend.server.port}"
+        log.info(
+            "web.listening",
+            agent_desktop=f"{web_url}/agent",
+            wallboard=f"{web_url}/wallboard",
+            reports=f"{web_url}/reports",
+            api=f"{web_url}/api/openapi.json",
+        )
         await self.agi.start()
         log.info(
             "fastagi.listening",
@@ -145,6 +164,7 @@ class Service:
         await self.agi.close(grace=self.settings.service.shutdown_grace_s)
         for client in self.ami:
             await client.close()
+        await self.backend.stop()
         try:
             await self.writer.close(timeout=self.settings.service.shutdown_grace_s)
         except TimeoutError:
@@ -161,8 +181,11 @@ class Service:
                 await task
 
 
-async def run(settings: Settings) -> int:
-    """Run until SIGINT/SIGTERM (SIGHUP reloads the IVR flows); the CLI's exit status."""
+async def run(settings: Settings, *, on_started: Callable[[Service], None] | None = None) -> int:
+    """Run until SIGINT/SIGTERM (SIGHUP reloads the IVR flows); the CLI's exit status.
+
+    `on_started` is called once every part is up (the demo prints its banner then).
+    """
     try:
         service = Service.build(settings)
     except FlowLoadError as exc:
@@ -179,6 +202,8 @@ async def run(settings: Settings) -> int:
         log.error("service.start_failed", error=str(exc))
         await service.stop()
         return 1
+    if on_started is not None:
+        on_started(service)
     failed = asyncio.create_task(_first_auth_failure(service))
     stopped = asyncio.create_task(stop.wait())
     done, _ = await asyncio.wait({failed, stopped}, return_when=asyncio.FIRST_COMPLETED)

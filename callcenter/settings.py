@@ -30,6 +30,8 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from acd.config import AcdSettings, QueueSettings
+
 ENV_PREFIX = "CALLCENTER_"
 
 
@@ -230,6 +232,40 @@ class CTISettings(_Section):
         return promises
 
 
+class WebSettings(_Section):
+    """The agent desktop, wallboard and API: where they listen and how sessions behave."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(8080, ge=0, le=65535)
+    cookie_secure: bool = False
+    """Send the session cookie over HTTPS only; turn on whenever a TLS proxy fronts the web."""
+    session_idle_minutes: float = Field(480.0, gt=0, le=7 * 24 * 60)
+    login_failures_per_minute: int = Field(5, ge=1, le=1000)
+    """Failed logins allowed per user name and per address before 429 Too Many Requests."""
+    supervisor_queues: dict[str, list[str]] = Field(default_factory=dict)
+    """The queues each supervisor oversees; a supervisor not named here sees every queue."""
+    dispositions: list[str] = Field(
+        default_factory=lambda: [
+            "inquiry",
+            "order",
+            "complaint",
+            "technical",
+            "billing",
+            "callback-promised",
+            "wrong-number",
+        ],
+        min_length=1,
+    )
+    wallboard_interval_s: float = Field(1.0, gt=0, le=60)
+    """The wallboard refreshes at least this often (changes go out sooner)."""
+    coalesce_ms: float = Field(50.0, ge=0, le=5000)
+    """Changes within this window go out together, so a burst costs one message per screen."""
+
+
+def _default_acd() -> AcdSettings:
+    return AcdSettings(queues=(QueueSettings(name="general"),))
+
+
 class Settings(BaseSettings):
     """Everything the service reads at start."""
 
@@ -246,6 +282,8 @@ class Settings(BaseSettings):
     ivr: IVRSettings = IVRSettings()
     database: DatabaseSettings = DatabaseSettings()
     cti: CTISettings = CTISettings()
+    acd: AcdSettings = Field(default_factory=_default_acd)
+    web: WebSettings = WebSettings()
 
     @classmethod
     def settings_customise_sources(

@@ -55,10 +55,12 @@ class PopBuilder:
             name for name, found in (("local", local), ("crm", crm)) if found is not None
         )
         customer_id = customer.id if customer is not None else None
-        history = await self._history.recent(
+        earlier = await self._history.recent(
             customer_id=customer_id,
             caller_number=call.caller_number if customer_id is None else None,
-            limit=self._history_size,
+            limit=self._history_size + 1,
         )
+        # The call ringing now is recorded already; the pop lists the calls before it.
+        history = [h for h in earlier if h.uniqueid != call.uniqueid][: self._history_size]
         tickets = await self._tickets.open_for_customer(customer_id) if customer_id else []
         return compose_pop(call, customer, history, tickets, now=now, source=source or "none")

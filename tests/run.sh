@@ -16,11 +16,16 @@ fi
 if [ -n "$VENV" ]; then BIN="$VENV/bin/"; RUN="$VENV/bin/python"; else BIN=""; RUN="$PY"; fi
 
 # The database tests run on PostgreSQL too: they start a throwaway server from the Debian
-# package's binaries (tests/pg.py), never the cluster the package manages.
-if ! compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null && ! command -v initdb >/dev/null \
-    && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    echo "== installing the PostgreSQL server for the database tests"
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+# package's binaries (tests/pg.py), never the cluster the package manages. The browser tests
+# drive Debian's chromium headless (Playwright cannot download its own browsers here).
+APT=()
+if ! compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null && ! command -v initdb >/dev/null; then
+    APT+=(postgresql)
+fi
+if ! command -v chromium >/dev/null; then APT+=(chromium); fi
+if [ ${#APT[@]} -gt 0 ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "== installing from Debian for the tests: ${APT[*]}"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${APT[@]}" >/dev/null
 fi
 
 echo "== installing the package with its test and benchmark extras"

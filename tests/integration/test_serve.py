@@ -81,6 +81,7 @@ async def service(
         f"    - {{name: lab, host: 127.0.0.1, port: {ami_port}, username: callcenter}}\n"
         "  reconnect_initial_s: 0.05\n  reconnect_max_s: 0.2\n"
         "fastagi: {host: 127.0.0.1, port: 0}\n"
+        "web: {host: 127.0.0.1, port: 0}\n"
         f"database: {{url: 'sqlite+aiosqlite:///{tmp_path}/var/callcenter.db'}}\n" + extra
     )
     env = {**os.environ, "CALLCENTER_AMI_SECRET_LAB": "lab-secret"}

@@ -38,7 +38,8 @@ def test_a_moved_call_waits_in_the_new_queue_when_nobody_is_free() -> None:
     center.call("c1", "first")
     center.send(CallMoveRequested(center.now, "c1", "second"))
     view = center.acd.call_view("c1", center.now)
-    assert view is not None and (view.queue, view.position) == ("second", 1)
+    assert view is not None
+    assert (view.queue, view.position) == ("second", 1)
 
 
 def test_moving_a_call_that_is_ringing_or_gone_is_refused_and_changes_nothing() -> None:
@@ -52,7 +53,8 @@ def test_moving_a_call_that_is_ringing_or_gone_is_refused_and_changes_nothing() 
     with pytest.raises(UnknownQueue):
         center.send(CallMoveRequested(center.now, "c1", "elsewhere"))
     view = center.acd.call_view("c1", center.now)
-    assert view is not None and view.agent_id == "a1"
+    assert view is not None
+    assert view.agent_id == "a1"
 
 
 def test_moving_a_call_to_its_own_queue_is_refused() -> None:

@@ -1,0 +1,96 @@
+// Strategy: what every page shares. `startPage` checks the session (to the login page when
+// there is none), checks the role, and fills the top bar: pages for this role, who is logged
+// in, the logout button. `flash` shows a message in the page's live region.
+
+import { ApiError, logout, me } from './api.js';
+import { el, fill } from './dom.js';
+
+const PAGES = [
+  { path: '/agent', title: 'Agent desktop', roles: ['agent'] },
+  { path: '/wallboard', title: 'Wallboard', roles: ['supervisor', 'admin'] },
+  { path: '/reports', title: 'Reports', roles: ['supervisor', 'admin'] },
+  { path: '/admin', title: 'Admin', roles: ['admin'] },
+];
+
+/** The page a role lands on after logging in. */
+export function homeFor(role) {
+  return { agent: '/agent', supervisor: '/wallboard', admin: '/admin' }[role] || '/';
+}
+
+/** Resolve to the user when logged in with one of `roles`; otherwise leave the page. */
+export async function startPage(roles) {
+  let user;
+  try {
+    user = await me();
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 401) {
+      window.location.replace(`/?next=${encodeURIComponent(window.location.pathname)}`);
+    } else {
+      flash(err.message, 'error');
+    }
+    throw err;
+  }
+  fillTopbar(user);
+  if (!roles.includes(user.role)) {
+    const main = document.querySelector('main');
+    fill(
+      main,
+      el(
+        'div',
+        { class: 'panel' },
+        el('p', { text: `This page is not available to the role "${user.role}".` }),
+        el('a', { href: homeFor(user.role), text: 'Go to your page' }),
+      ),
+    );
+    throw new Error('wrong role');
+  }
+  return user;
+}
+
+function fillTopbar(user) {
+  const nav = document.getElementById('nav');
+  if (nav) {
+    const links = PAGES.filter((page) => page.roles.includes(user.role)).map((page) =>
+      el('a', {
+        href: page.path,
+        text: page.title,
+        'aria-current': window.location.pathname === page.path ? 'page' : null,
+      }),
+    );
+    fill(nav, links);
+  }
+  const who = document.getElementById('who');
+  if (who) who.textContent = `${user.display_name || user.username} (${user.role})`;
+  const button = document.getElementById('logout');
+  if (button) button.addEventListener('click', () => logout());
+}
+
+/** Show a message in the page's #flash live region; errors stay until replaced. */
+export function flash(text, kind = 'info') {
+  const box = document.getElementById('flash');
+  if (!box) return;
+  const message = el('div', { class: `message ${kind}`, role: kind === 'error' ? 'alert' : null }, text);
+  fill(box, message);
+  if (kind !== 'error') window.setTimeout(() => message.remove(), 5000);
+}
+
+/** Show the state of a live socket in the top bar's #connection badge. */
+export function showConnection(status, text) {
+  const badge = document.getElementById('connection');
+  if (!badge) return;
+  badge.className = `conn ${status === 'live' ? 'live' : status === 'connecting' ? '' : 'down'}`;
+  badge.textContent = text;
+}
+
+/** Run an async action for a button: disabled while busy, errors flashed. */
+export async function busy(button, action) {
+  if (button) button.disabled = true;
+  try {
+    return await action();
+  } catch (err) {
+    flash(err.message, 'error');
+    return undefined;
+  } finally {
+    if (button) button.disabled = false;
+  }
+}

@@ -1,0 +1,81 @@
+// Strategy: a websocket that reconnects with exponential backoff and jitter (0.5 s doubling
+// up to 30 s). Every (re)connection starts with a fresh snapshot from the server, so the
+// page never has to replay what it missed. Close code 4401 means the session ended: back to
+// the login page; 4403 means the role may not open this socket: stop trying.
+
+const MAX_DELAY_MS = 30000;
+
+export class LiveSocket {
+  /**
+   * @param {string} path e.g. "/ws/agent"
+   * @param {{onMessage: function(object): void, onStatus?: function(string, string): void}} handlers
+   *   onStatus receives "connecting" | "live" | "down" | "forbidden" and a human text.
+   */
+  constructor(path, { onMessage, onStatus = () => {} }) {
+    this.path = path;
+    this.onMessage = onMessage;
+    this.onStatus = onStatus;
+    this.attempt = 0;
+    this.socket = null;
+    this.timer = null;
+    this.stopped = false;
+    window.addEventListener('online', () => this.reconnectNow());
+  }
+
+  start() {
+    this.stopped = false;
+    this.connect();
+    return this;
+  }
+
+  stop() {
+    this.stopped = true;
+    window.clearTimeout(this.timer);
+    if (this.socket) this.socket.close(1000);
+  }
+
+  reconnectNow() {
+    if (this.stopped || (this.socket && this.socket.readyState <= WebSocket.OPEN)) return;
+    window.clearTimeout(this.timer);
+    this.connect();
+  }
+
+  connect() {
+    const scheme = window.location.protocol === 'https:' ? 'wss:' : 'ws:';
+    this.onStatus('connecting', 'Connecting…');
+    const socket = new WebSocket(`${scheme}//${window.location.host}${this.path}`);
+    this.socket = socket;
+    socket.addEventListener('open', () => {
+      this.attempt = 0;
+      this.onStatus('live', 'Live');
+    });
+    socket.addEventListener('message', (event) => {
+      let message;
+      try {
+        message = JSON.parse(event.data);
+      } catch {
+        return;
+      }
+      this.onMessage(message);
+    });
+    socket.addEventListener('close', (event) => this.closed(socket, event.code));
+  }
+
+  closed(socket, code) {
+    if (socket !== this.socket || this.stopped) return;
+    if (code === 4401) {
+      window.location.replace(`/?next=${encodeURIComponent(window.location.pathname)}`);
+      return;
+    }
+    if (code === 4403) {
+      this.stopped = true;
+      this.onStatus('forbidden', 'Not allowed');
+      return;
+    }
+    const base = Math.min(MAX_DELAY_MS, 500 * 2 ** this.attempt);
+    const delay = base / 2 + Math.random() * (base / 2);
+    this.attempt += 1;
+    this.onStatus('down', `Offline, retrying in ${Math.ceil(delay / 1000)} s`);
+    this.timer = window.setTimeout(() => this.connect(), delay);
+  }
+}

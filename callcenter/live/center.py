@@ -1,0 +1,93 @@
+"""The live call center: the ACD's owner with the feeds and recorders around it.
+
+Strategy: `LiveCenter` wires the parts that depend on the ACD's commands in one place
+(recorder first, so the event log holds a fact before any screen shows it; then the agent
+desktops, then the wallboards) and offers the handful of entry points the rest of the
+service uses: the IVR hands a call over (`queue_call`), Asterisk reports an answer or a
+hang-up (`answered`, `hung_up`), and people make requests (`request`, through the host).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+
+from acd import AcdSettings, CallEnded, CallerHungUp, CallQueued, CallState, OfferAnswered
+from callcenter.db import BatchedWriter
+from callcenter.live.agent_feed import AgentFeed
+from callcenter.live.calls import CallInfo, CallRegistry
+from callcenter.live.host import AcdHost, Clock
+from callcenter.live.pops import PopService
+from callcenter.live.recorder import Recorder
+from callcenter.live.wallboard import WallboardFeed
+from cti import PopBuilder
+
+
+class LiveCenter:
+    """Owns the ACD host, the call registry, the pops and the live feeds."""
+
+    def __init__(
+        self,
+        settings: AcdSettings,
+        *,
+        writer: BatchedWriter,
+        pops: PopBuilder,
+        clock: Clock | None = None,
+        wallboard_interval_s: float = 1.0,
+        coalesce_s: float = 0.05,
+    ) -> None:
+        """Build (not start) the live parts; `clock` defaults to wall-clock epoch seconds."""
+        self.host = AcdHost(settings) if clock is None else AcdHost(settings, clock=clock)
+        self.calls = CallRegistry()
+        self.pops = PopService(
+            pops, self.calls, wall_clock=lambda: datetime.fromtimestamp(self.host.now(), UTC)
+        )
+        self.recorder = Recorder(writer)
+        self.agents = AgentFeed(self.host, self.calls, self.pops)
+        self.wallboard = WallboardFeed(
+            self.host,
+            self.calls,
+            self.agents,
+            interval_s=wallboard_interval_s,
+            coalesce_s=coalesce_s,
+        )
+        self.host.add_listener(self.recorder)
+        self.host.add_listener(self.agents)
+        self.host.add_listener(self.wallboard)
+
+    def start(self) -> None:
+        """Start the ACD task and the wallboard refresher."""
+        self.host.start()
+        self.wallboard.start()
+
+    async def stop(self) -> None:
+        """Stop the feeds, then the ACD task."""
+        await self.wallboard.stop()
+        await self.agents.close()
+        await self.host.stop()
+
+    def queue_call(
+        self, info: CallInfo, *, priority: int = 0, skills: Mapping[str, int] | None = None
+    ) -> None:
+        """The IVR hands a call to the ACD: remember its context, record it, queue it."""
+        self.calls.add(info)
+        now = self.host.now()
+        self.recorder.call_arrived(info, now)
+        self.host.submit(CallQueued(now, info.call_id, info.queue, priority, dict(skills or {})))
+
+    def answered(self, call_id: str) -> bool:
+        """The agent's phone answered the call offered to them; False if none is ringing."""
+        view = self.host.acd.call_view(call_id, self.host.now())
+        if view is None or view.agent_id is None or view.state is not CallState.OFFERED:
+            return False
+        self.host.submit(OfferAnswered(self.host.now(), call_id, view.agent_id))
+        return True
+
+    def hung_up(self, call_id: str, *, by_caller: bool = True) -> None:
+        """A call ended: the caller left (an abandon while waiting) or the agent hung up."""
+        now = self.host.now()
+        view = self.host.acd.call_view(call_id, now)
+        if view is not None and view.state is CallState.CONNECTED and not by_caller:
+            self.host.submit(CallEnded(now, call_id))
+        else:
+            self.host.submit(CallerHungUp(now, call_id))

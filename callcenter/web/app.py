@@ -1,0 +1,84 @@
+"""The web application: routes, websockets, pages, the OpenAPI document, and its server.
+
+Strategy: `build_app` assembles the aiohttp application from the declared route modules
+(each owns an `Api` registry), the websocket routes and the static pages, over one
+`WebContext`. `WebServer` runs it on the configured address beside the rest of the
+service (same event loop, so the ACD host's views are read without copies or locks).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import structlog
+from aiohttp import web
+
+from callcenter import __version__
+from callcenter.paths import ui_dir
+from callcenter.web import routes_admin, routes_live, routes_records, routes_reports, routes_session
+from callcenter.web.context import CONTEXT, WebContext
+from callcenter.web.endpoint import Endpoint
+from callcenter.web.errors import error_middleware
+from callcenter.web.openapi import build_openapi
+from callcenter.web.pages import install_pages, security_headers
+from callcenter.web.sockets import routes as socket_routes
+
+log = structlog.get_logger(__name__)
+
+MODULES = (routes_session, routes_live, routes_records, routes_reports, routes_admin)
+
+
+def endpoints() -> list[Endpoint]:
+    """Every declared API route."""
+    return [ep for module in MODULES for ep in module.api.endpoints]
+
+
+def build_app(ctx: WebContext, *, ui: Path | None = None) -> web.Application:
+    """The application serving the API, the websockets and the pages of `ui`."""
+    app = web.Application(
+        middlewares=[security_headers, error_middleware], client_max_size=1024 * 1024
+    )
+    app[CONTEXT] = ctx
+    for module in MODULES:
+        module.api.install(app)
+    document = json.dumps(build_openapi(endpoints(), __version__))
+
+    async def openapi(request: web.Request) -> web.Response:
+        return web.Response(text=document, content_type="application/json")
+
+    app.router.add_get("/api/openapi.json", openapi)
+    app.router.add_routes(socket_routes)
+    install_pages(app, ui or ui_dir())
+    return app
+
+
+class WebServer:
+    """Serves the application on a host and port (0 picks a free port)."""
+
+    def __init__(self, app: web.Application, host: str, port: int) -> None:
+        """Serve `app` on `host:port` once started."""
+        self._runner = web.AppRunner(
+            app, access_log=None, handle_signals=False, shutdown_timeout=1.0
+        )
+        self._host = host
+        self._port = port
+        self.port = port
+        self._started = False
+
+    async def start(self) -> None:
+        """Listen; `port` is the bound port afterwards."""
+        self._started = True
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self._host, self._port)
+        await site.start()
+        addresses: list[Any] = self._runner.addresses
+        if addresses:
+            self.port = int(addresses[0][1])
+
+    async def stop(self) -> None:
+        """Close every connection (websockets included) and stop listening."""
+        if self._started:
+            self._started = False
+            await self._runner.cleanup()

@@ -1,0 +1,74 @@
+"""What the web needs from the rest of the service, in one object stored on the app.
+
+Strategy: the service builds one `WebContext` (the live center, the repositories, the
+session store) and the routes reach it through `request.app[CONTEXT]`; tests build the
+same object over a real database and a real ACD host, with no fakes in between. The
+telephony side (listen / whisper / barge) is a port, `Telephony`, filled by the PBX
+executor when an Asterisk is connected.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Literal, Protocol
+
+from aiohttp import web
+
+from callcenter.db import (
+    CallbackRepository,
+    CustomerRepository,
+    EventLog,
+    InteractionRepository,
+    TicketRepository,
+    UserRepository,
+)
+from callcenter.live import LiveCenter
+from callcenter.settings import Settings
+from callcenter.web.auth import LoginLimiter, SessionStore
+
+SpyMode = Literal["listen", "whisper", "barge"]
+
+
+class Telephony(Protocol):
+    """Actions on live calls that go through Asterisk."""
+
+    async def spy(self, *, supervisor: str, agent_id: str, mode: SpyMode) -> str:
+        """Ring the supervisor's phone into the agent's call; the endpoint rung."""
+
+
+@dataclass(slots=True)
+class WebContext:
+    """Everything the routes use."""
+
+    settings: Settings
+    center: LiveCenter
+    sessions: SessionStore
+    limiter: LoginLimiter
+    users: UserRepository
+    customers: CustomerRepository
+    interactions: InteractionRepository
+    tickets: TicketRepository
+    callbacks: CallbackRepository
+    events: EventLog
+    reports: Any = None
+    """The historical reports repository (`callcenter.reports.ReportRepository`)."""
+    telephony: Telephony | None = None
+    reload_flows: Callable[[], list[str]] | None = None
+    """Re-read the IVR flows; the problems found (empty when the new flows are in use)."""
+
+    def queues_for(self, username: str, role: str) -> frozenset[str] | None:
+        """The queues a user may see: an agent's own, a supervisor's configured, or all."""
+        if role == "admin":
+            return None
+        if role == "agent":
+            for agent in self.settings.acd.agents:
+                if agent.id == username:
+                    return frozenset(agent.queues)
+            return frozenset()
+        scoped = self.settings.web.supervisor_queues.get(username)
+        return None if scoped is None else frozenset(scoped)
+
+
+CONTEXT = web.AppKey("callcenter", WebContext)
+"""Where the app keeps its `WebContext`."""

@@ -1,0 +1,198 @@
+"""Declared routes: roles, CSRF, request parsing and response checking in one place.
+
+Strategy: every API route is declared with `Api.route` (method, path, the roles allowed,
+the pydantic models of its query and body, the type of its response). The wrapper does
+the same checks for every route in the same order: session (401), role (403), CSRF on
+anything but GET (403), query then body validation (400 for a body that is not JSON, 422
+naming each bad field), then the handler; what the handler returns is validated against
+the declared response type before it is sent. The OpenAPI document is generated from the
+same declarations (see `openapi.py`), so it cannot drift from what the server does.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from aiohttp import web
+from pydantic import BaseModel, TypeAdapter, ValidationError
+
+from callcenter.db import Role
+from callcenter.web.auth import COOKIE, Principal
+from callcenter.web.context import CONTEXT, WebContext
+from callcenter.web.errors import ApiError, validation_details
+
+M = TypeVar("M", bound=BaseModel)
+
+EVERYONE = frozenset(Role)
+STAFF = frozenset({Role.SUPERVISOR, Role.ADMIN})
+ADMINS = frozenset({Role.ADMIN})
+
+
+@dataclass(slots=True)
+class ApiRequest:
+    """What a handler gets: the request, the user, the parsed inputs and the context."""
+
+    request: web.Request
+    ctx: WebContext
+    principal: Principal | None
+    _query: BaseModel | None = None
+    _body: BaseModel | None = None
+
+    @property
+    def user(self) -> Principal:
+        """The logged-in user (every route but login has one)."""
+        assert self.principal is not None
+        return self.principal
+
+    def path(self, name: str) -> str:
+        """A path parameter."""
+        return self.request.match_info[name]
+
+    def body(self, model: type[M]) -> M:
+        """The validated body, as the route declared it."""
+        assert isinstance(self._body, model)
+        return self._body
+
+    def query(self, model: type[M]) -> M:
+        """The validated query string, as the route declared it."""
+        assert isinstance(self._query, model)
+        return self._query
+
+
+Handler = Callable[[ApiRequest], Awaitable[Any]]
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoint:
+    """One declared route."""
+
+    method: str
+    path: str
+    handler: Handler
+    roles: frozenset[Role] | None
+    summary: str
+    tag: str
+    body: type[BaseModel] | None = None
+    query: type[BaseModel] | None = None
+    response: Any = None
+    status: int = 200
+    media: str = "application/json"
+    adapter: TypeAdapter[Any] | None = field(default=None, compare=False)
+
+
+class Api:
+    """The registry of declared routes."""
+
+    def __init__(self) -> None:
+        """An empty registry; modules add their routes with `route`."""
+        self.endpoints: list[Endpoint] = []
+
+    def route(
+        self,
+        method: str,
+        path: str,
+        *,
+        roles: frozenset[Role] | None,
+        summary: str,
+        tag: str,
+        body: type[BaseModel] | None = None,
+        query: type[BaseModel] | None = None,
+        response: Any = None,
+        status: int = 200,
+        media: str = "application/json",
+    ) -> Callable[[Handler], Handler]:
+        """Declare a route; `roles=None` makes it public (login only)."""
+
+        def declare(handler: Handler) -> Handler:
+            adapter = TypeAdapter(response) if response is not None else None
+            self.endpoints.append(
+                Endpoint(
+                    method,
+                    path,
+                    handler,
+                    roles,
+                    summary,
+                    tag,
+                    body,
+                    query,
+                    response,
+                    status,
+                    media,
+                    adapter,
+                )
+            )
+            return handler
+
+        return declare
+
+    def install(self, app: web.Application) -> None:
+        """Add every declared route to `app`."""
+        for endpoint in self.endpoints:
+            app.router.add_route(endpoint.method, endpoint.path, _wrap(endpoint))
+
+
+def principal_of(request: web.Request) -> Principal | None:
+    """The session's user, or None."""
+    return request.app[CONTEXT].sessions.get(request.cookies.get(COOKIE))
+
+
+def _wrap(endpoint: Endpoint) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+    async def handle(request: web.Request) -> web.StreamResponse:
+        ctx = request.app[CONTEXT]
+        principal = None
+        if endpoint.roles is not None:
+            principal = principal_of(request)
+            if principal is None:
+                raise ApiError(401, "not_authenticated", "log in first")
+            if principal.role not in endpoint.roles:
+                allowed = ", ".join(sorted(r.value for r in endpoint.roles))
+                raise ApiError(403, "forbidden", f"this needs the role {allowed}")
+            if request.method != "GET":
+                sent = request.headers.get("X-CSRF-Token", "")
+                if not hmac.compare_digest(sent.encode(), principal.csrf_token.encode()):
+                    raise ApiError(403, "csrf_failed", "missing or wrong X-CSRF-Token header")
+        call = ApiRequest(request, ctx, principal)
+        if endpoint.query is not None:
+            call._query = _parse(endpoint.query, dict(request.query), "query")
+        if endpoint.body is not None:
+            call._body = _parse(endpoint.body, await _json_body(request), "body")
+        result = await endpoint.handler(call)
+        if isinstance(result, web.StreamResponse):
+            return result
+        if endpoint.adapter is None:
+            return web.Response(status=204)
+        checked = endpoint.adapter.validate_python(result)
+        return web.Response(
+            status=endpoint.status,
+            body=endpoint.adapter.dump_json(checked),
+            content_type="application/json",
+        )
+
+    return handle
+
+
+def _parse(model: type[M], data: Any, where: str) -> M:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        message, details = validation_details(exc, where)
+        raise ApiError(422, "invalid_request", message, details) from None
+
+
+async def _json_body(request: web.Request) -> Any:
+    text = await request.text()
+    if not text.strip():
+        raise ApiError(400, "invalid_request", "the request needs a JSON body")
+    try:
+        return json.loads(text)
+    except ValueError as exc:
+        raise ApiError(400, "invalid_request", f"the body is not valid JSON: {exc}") from None
+
+
+def as_model(model: type[M], data: Any) -> M:
+    """Build a response model from plain data (a cast the response check re-validates)."""
+    return model.model_validate(data)

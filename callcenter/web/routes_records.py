@@ -1,0 +1,400 @@
+"""Stored records: interactions (notes, disposition, ticket link), customers, tickets, callbacks.
+
+Strategy: thin handlers over the repositories. The rules the desktop relies on live here:
+an agent reads and annotates only their own calls; a disposition must be one of the
+configured ones; a ticket is opened for a known customer and, when made during a call,
+linked to that call's interaction. Repository errors (not found, duplicate, invalid
+number) become 404 / 409 / 422 with the repository's message.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from callcenter.db import InvalidPhoneNumber, NewCustomer, Role
+from callcenter.db.customers import CustomerNotFound, DuplicateCustomer
+from callcenter.db.interactions import InteractionNotFound, InteractionRecord
+from callcenter.db.tickets import TicketNotFound
+from callcenter.web.endpoint import EVERYONE, Api, ApiRequest
+from callcenter.web.errors import ApiError
+from callcenter.web.schemas import (
+    CallbackOut,
+    CallbackQuery,
+    CustomerIn,
+    CustomerOut,
+    CustomerPatchIn,
+    CustomerQuery,
+    InteractionOut,
+    InteractionPatchIn,
+    InteractionQuery,
+    TicketIn,
+    TicketOut,
+    TicketPatchIn,
+    TicketQuery,
+)
+from cti import TicketError
+from cti.types import Customer, TicketSummary, Tier
+
+api = Api()
+
+
+def _interaction_out(rec: InteractionRecord) -> dict[str, Any]:
+    return {
+        "uniqueid": rec.uniqueid,
+        "customer_id": rec.customer_id,
+        "customer_name": rec.customer_name,
+        "caller_number": rec.caller_number,
+        "dialled_number": rec.dialled_number,
+        "queue": rec.queue,
+        "agent": rec.agent,
+        "arrived_at": rec.arrived_at,
+        "answered_at": rec.answered_at,
+        "ended_at": rec.ended_at,
+        "outcome": rec.outcome,
+        "disposition": rec.disposition,
+        "notes": rec.notes,
+        "ivr_path": list(rec.ivr_path),
+        "ivr_data": dict(rec.ivr_data),
+        "survey_scores": dict(rec.survey_scores),
+        "ticket_ids": list(rec.ticket_ids),
+    }
+
+
+async def _own_interaction(req: ApiRequest, uniqueid: str) -> InteractionRecord:
+    rec = await req.ctx.interactions.record(uniqueid)
+    if rec is None:
+        raise ApiError(404, "not_found", f"no interaction {uniqueid!r}")
+    user = req.user
+    if user.role is Role.AGENT and rec.agent != user.agent_id:
+        raise ApiError(403, "forbidden", f"call {uniqueid!r} was not yours")
+    if user.role is Role.SUPERVISOR and rec.queue is not None and not user.sees_queue(rec.queue):
+        raise ApiError(403, "forbidden", f"call {uniqueid!r} is not in your queues")
+    return rec
+
+
+@api.route(
+    "GET",
+    "/api/interactions",
+    roles=EVERYONE,
+    query=InteractionQuery,
+    response=list[InteractionOut],
+    summary="Search calls (agents: their own)",
+    tag="interactions",
+)
+async def search_interactions(req: ApiRequest) -> list[dict[str, Any]]:
+    q = req.query(InteractionQuery)
+    user = req.user
+    agent = user.agent_id if user.role is Role.AGENT else q.agent
+    found = await req.ctx.interactions.search(
+        text=q.q, queue=q.queue, agent=agent, since=q.since, until=q.until, limit=q.limit
+    )
+    if user.role is Role.SUPERVISOR:
+        found = [r for r in found if r.queue is None or user.sees_queue(r.queue)]
+    return [_interaction_out(r) for r in found]
+
+
+@api.route(
+    "GET",
+    "/api/interactions/{uniqueid}",
+    roles=EVERYONE,
+    response=InteractionOut,
+    summary="One call's record",
+    tag="interactions",
+)
+async def get_interaction(req: ApiRequest) -> dict[str, Any]:
+    return _interaction_out(await _own_interaction(req, req.path("uniqueid")))
+
+
+@api.route(
+    "PATCH",
+    "/api/interactions/{uniqueid}",
+    roles=EVERYONE,
+    body=InteractionPatchIn,
+    response=InteractionOut,
+    summary="Write notes, a disposition, link a ticket",
+    tag="interactions",
+)
+async def patch_interaction(req: ApiRequest) -> dict[str, Any]:
+    uniqueid = req.path("uniqueid")
+    rec = await _own_interaction(req, uniqueid)
+    body = req.body(InteractionPatchIn)
+    known = req.ctx.settings.web.dispositions
+    if body.disposition is not None and body.disposition not in known:
+        raise ApiError(
+            422,
+            "invalid_request",
+            f"unknown disposition {body.disposition!r} (one of: {', '.join(known)})",
+        )
+    if body.ticket_id is not None:
+        try:
+            await req.ctx.tickets.link(body.ticket_id, rec.id, actor=req.user.username)
+        except TicketNotFound as exc:
+            raise ApiError(404, "not_found", str(exc)) from None
+    try:
+        rec = await req.ctx.interactions.annotate(
+            uniqueid, notes=body.notes, disposition=body.disposition
+        )
+    except InteractionNotFound as exc:
+        raise ApiError(404, "not_found", str(exc)) from None
+    return _interaction_out(rec)
+
+
+def _customer_out(c: Customer) -> dict[str, Any]:
+    return {
+        "id": c.id,
+        "name": c.name,
+        "account": c.account,
+        "tier": c.tier.value,
+        "language": c.language,
+        "notes": c.notes,
+        "phones": list(c.phones),
+    }
+
+
+@api.route(
+    "GET",
+    "/api/customers",
+    roles=EVERYONE,
+    query=CustomerQuery,
+    response=list[CustomerOut],
+    summary="Look customers up by phone, account or text",
+    tag="customers",
+)
+async def find_customers(req: ApiRequest) -> list[dict[str, Any]]:
+    q = req.query(CustomerQuery)
+    repo = req.ctx.customers
+    if q.phone:
+        found = await repo.find_by_phone(q.phone)
+        return [_customer_out(found)] if found else []
+    if q.account:
+        found = await repo.find_by_account(q.account)
+        return [_customer_out(found)] if found else []
+    return [_customer_out(c) for c in await repo.search(q.q or "", limit=q.limit)]
+
+
+@api.route(
+    "GET",
+    "/api/customers/{customer_id}",
+    roles=EVERYONE,
+    response=CustomerOut,
+    summary="One customer",
+    tag="customers",
+)
+async def get_customer(req: ApiRequest) -> dict[str, Any]:
+    customer = await req.ctx.customers.get(_int_path(req, "customer_id"))
+    if customer is None:
+        raise ApiError(404, "not_found", f"no customer {req.path('customer_id')}")
+    return _customer_out(customer)
+
+
+@api.route(
+    "POST",
+    "/api/customers",
+    roles=EVERYONE,
+    body=CustomerIn,
+    response=CustomerOut,
+    status=201,
+    summary="Create a customer",
+    tag="customers",
+)
+async def create_customer(req: ApiRequest) -> dict[str, Any]:
+    body = req.body(CustomerIn)
+    repo = req.ctx.customers
+    try:
+        new_id = await repo.add(
+            NewCustomer(
+                name=body.name,
+                account=body.account,
+                tier=Tier(body.tier),
+                language=body.language,
+                notes=body.notes,
+                phones=tuple(body.phones),
+            )
+        )
+    except DuplicateCustomer as exc:
+        raise ApiError(409, "conflict", str(exc)) from None
+    except InvalidPhoneNumber as exc:
+        raise ApiError(422, "invalid_request", str(exc)) from None
+    created = await repo.get(new_id)
+    assert created is not None
+    return _customer_out(created)
+
+
+@api.route(
+    "PATCH",
+    "/api/customers/{customer_id}",
+    roles=EVERYONE,
+    body=CustomerPatchIn,
+    response=CustomerOut,
+    summary="Edit a customer",
+    tag="customers",
+)
+async def edit_customer(req: ApiRequest) -> dict[str, Any]:
+    changes = req.body(CustomerPatchIn).model_dump(exclude_unset=True)
+    try:
+        customer = await req.ctx.customers.update(_int_path(req, "customer_id"), **changes)
+    except CustomerNotFound as exc:
+        raise ApiError(404, "not_found", str(exc)) from None
+    except DuplicateCustomer as exc:
+        raise ApiError(409, "conflict", str(exc)) from None
+    except (InvalidPhoneNumber, ValueError) as exc:
+        raise ApiError(422, "invalid_request", str(exc)) from None
+    return _customer_out(customer)
+
+
+def _ticket_out(t: TicketSummary, now: datetime) -> dict[str, Any]:
+    closed = t.status in ("resolved", "confirmed")
+    return {
+        "id": t.id,
+        "category": t.category,
+        "subject": t.subject,
+        "status": t.status,
+        "due_at": t.due_at,
+        "owner": t.owner,
+        "overdue": not closed and t.due_at < now,
+    }
+
+
+@api.route(
+    "GET",
+    "/api/tickets",
+    roles=EVERYONE,
+    query=TicketQuery,
+    response=list[TicketOut],
+    summary="List tickets",
+    tag="tickets",
+)
+async def list_tickets(req: ApiRequest) -> list[dict[str, Any]]:
+    q = req.query(TicketQuery)
+    now = datetime.now(UTC)
+    found = await req.ctx.tickets.list(customer_id=q.customer_id, status=q.status, limit=q.limit)
+    return [_ticket_out(t, now) for t in found]
+
+
+@api.route(
+    "GET",
+    "/api/tickets/{ticket_id}",
+    roles=EVERYONE,
+    response=TicketOut,
+    summary="One ticket with its history",
+    tag="tickets",
+)
+async def get_ticket(req: ApiRequest) -> dict[str, Any]:
+    ticket_id = _int_path(req, "ticket_id")
+    ticket = await req.ctx.tickets.get(ticket_id)
+    if ticket is None:
+        raise ApiError(404, "not_found", f"no ticket {ticket_id}")
+    out = _ticket_out(ticket, datetime.now(UTC))
+    history = await req.ctx.tickets.history(ticket_id)
+    out["history"] = [
+        {
+            "at": h.at,
+            "from_status": h.from_status,
+            "to_status": h.to_status,
+            "actor": h.actor,
+            "note": h.note,
+        }
+        for h in history
+    ]
+    return out
+
+
+@api.route(
+    "POST",
+    "/api/tickets",
+    roles=EVERYONE,
+    body=TicketIn,
+    response=TicketOut,
+    status=201,
+    summary="Open a ticket (linked to the call when one is named)",
+    tag="tickets",
+)
+async def open_ticket(req: ApiRequest) -> dict[str, Any]:
+    body = req.body(TicketIn)
+    ctx = req.ctx
+    if await ctx.customers.get(body.customer_id) is None:
+        raise ApiError(422, "invalid_request", f"no customer {body.customer_id}")
+    interaction_id = None
+    if body.interaction_uniqueid:
+        interaction_id = (await _own_interaction(req, body.interaction_uniqueid)).id
+    now = datetime.now(UTC)
+    try:
+        ticket = await ctx.tickets.open(
+            customer_id=body.customer_id,
+            category=body.category,
+            subject=body.subject,
+            now=now,
+            owner=req.user.username,
+            actor=req.user.username,
+            interaction_id=interaction_id,
+            note=body.note,
+        )
+    except TicketError as exc:
+        raise ApiError(422, "invalid_request", str(exc)) from None
+    return _ticket_out(ticket, now)
+
+
+@api.route(
+    "PATCH",
+    "/api/tickets/{ticket_id}",
+    roles=EVERYONE,
+    body=TicketPatchIn,
+    response=TicketOut,
+    summary="Move a ticket along its workflow",
+    tag="tickets",
+)
+async def move_ticket(req: ApiRequest) -> dict[str, Any]:
+    body = req.body(TicketPatchIn)
+    now = datetime.now(UTC)
+    try:
+        ticket = await req.ctx.tickets.move(
+            _int_path(req, "ticket_id"),
+            body.status,
+            now=now,
+            actor=req.user.username,
+            note=body.note,
+        )
+    except TicketNotFound as exc:
+        raise ApiError(404, "not_found", str(exc)) from None
+    except TicketError as exc:
+        raise ApiError(409, "illegal_transition", str(exc)) from None
+    return _ticket_out(ticket, now)
+
+
+@api.route(
+    "GET",
+    "/api/callbacks",
+    roles=EVERYONE,
+    query=CallbackQuery,
+    response=list[CallbackOut],
+    summary="Callback requests",
+    tag="callbacks",
+)
+async def list_callbacks(req: ApiRequest) -> list[dict[str, Any]]:
+    q = req.query(CallbackQuery)
+    found = await req.ctx.callbacks.list(status=q.status, limit=q.limit)
+    return [
+        {
+            "id": c.id,
+            "number": c.number,
+            "customer_id": c.customer_id,
+            "customer_name": getattr(c, "customer_name", None),
+            "queue": c.queue,
+            "window_start": c.window_start,
+            "window_end": c.window_end,
+            "attempts": c.attempts,
+            "status": c.status.value,
+        }
+        for c in found
+        if c.queue is None or req.user.sees_queue(c.queue)
+    ]
+
+
+def _int_path(req: ApiRequest, name: str) -> int:
+    raw = req.path(name)
+    if not raw.isdigit() or len(raw) > 18:
+        raise ApiError(
+            422, "invalid_request", f"{name} must be a positive whole number, got {raw!r}"
+        )
+    return int(raw)

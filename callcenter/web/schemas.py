@@ -1,0 +1,353 @@
+"""The API's request and response shapes (pydantic), which the OpenAPI document is built from.
+
+Strategy: requests forbid unknown fields and bound every string, so a typo or a flood is a
+422 naming the field; responses are plain models the routes fill from the live views and
+the repositories. Times of day are ISO 8601; live durations are seconds.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Name = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class LoginIn(_In):
+    """Credentials."""
+
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=256)
+
+
+class UserOut(BaseModel):
+    """The logged-in user."""
+
+    username: str
+    role: Literal["agent", "supervisor", "admin"]
+    display_name: str
+    agent_id: str | None
+    queues: list[str] | None
+    """Queues this user sees; null means every queue."""
+
+
+class SessionOut(BaseModel):
+    """A session: who, and the token every change must echo in X-CSRF-Token."""
+
+    user: UserOut
+    csrf_token: str
+
+
+class StateChangeIn(_In):
+    """An agent state request."""
+
+    state: Literal["logged_in", "ready", "not_ready", "logged_out"]
+    reason: str | None = Field(None, min_length=1, max_length=32)
+
+
+class AgentOut(BaseModel):
+    """An agent's live state and figures."""
+
+    agent_id: str
+    name: str
+    state: Literal["logged_out", "ready", "reserved", "on_call", "wrap_up", "not_ready"]
+    reason: str | None
+    since: float
+    time_in_state: float
+    call_id: str | None
+    queues: list[str]
+    calls_today: int
+    handled: int
+    aht: float | None
+    occupancy: float | None
+    wrap_up_ends: float | None
+
+
+class QueueOut(BaseModel):
+    """A queue's live figures (definitions in DESIGN.md)."""
+
+    queue: str
+    calls_waiting: int
+    callbacks_waiting: int
+    calls_ringing: int
+    longest_wait: float
+    offered: int
+    answered: int
+    abandoned: int
+    short_abandoned: int
+    overflowed: int
+    timed_out: int
+    callback_requests: int
+    service_level: float | None
+    service_level_target: float
+    service_level_seconds: float
+    asa: float | None
+    aht: float | None
+    abandon_rate: float | None
+    estimated_wait: float | None
+    agents_needed: int | None
+    staffed: int
+    occupancy: float | None
+    arrival_rate: float | None
+    agents_by_state: dict[str, int]
+
+
+class CallOut(BaseModel):
+    """A call waiting or ringing."""
+
+    call_id: str
+    queue: str
+    kind: Literal["voice", "callback"]
+    state: Literal["waiting", "offered", "connected"]
+    priority: int
+    position: int | None
+    waited: float
+    estimated_wait: float | None
+    agent_id: str | None
+    caller: str | None
+    customer_name: str | None
+    tier: str | None
+
+
+class PublicConfigOut(BaseModel):
+    """The choices the desktop offers."""
+
+    pause_reasons: list[str]
+    dispositions: list[str]
+    queues: list[str]
+    ticket_categories: list[str]
+    ticket_statuses: list[str]
+
+
+class MoveIn(_In):
+    """Move a waiting call."""
+
+    queue: str = Field(min_length=1, max_length=64)
+
+
+class SpyIn(_In):
+    """Listen to, whisper to or barge into an agent's call."""
+
+    mode: Literal["listen", "whisper", "barge"]
+
+
+class SpyOut(BaseModel):
+    """The supervisor's phone is ringing into the call."""
+
+    status: Literal["ringing"]
+    endpoint: str
+
+
+class InteractionQuery(_In):
+    """Interaction search."""
+
+    q: str | None = Field(None, max_length=100)
+    queue: str | None = Field(None, max_length=64)
+    agent: str | None = Field(None, max_length=64)
+    since: datetime | None = None
+    until: datetime | None = None
+    limit: int = Field(100, ge=1, le=500)
+
+
+class InteractionPatchIn(_In):
+    """What the agent writes about a call."""
+
+    notes: str | None = Field(None, max_length=10_000)
+    disposition: str | None = Field(None, min_length=1, max_length=64)
+    ticket_id: int | None = Field(None, ge=1)
+
+
+class InteractionOut(BaseModel):
+    """One call's record."""
+
+    uniqueid: str
+    customer_id: int | None
+    customer_name: str | None
+    caller_number: str | None
+    dialled_number: str | None
+    queue: str | None
+    agent: str | None
+    arrived_at: datetime
+    answered_at: datetime | None
+    ended_at: datetime | None
+    outcome: str | None
+    disposition: str | None
+    notes: str
+    ivr_path: list[str]
+    ivr_data: dict[str, str]
+    survey_scores: dict[str, int]
+    ticket_ids: list[int]
+
+
+class CustomerQuery(_In):
+    """Customer lookup: by phone, by account, or free text."""
+
+    phone: str | None = Field(None, max_length=32)
+    account: str | None = Field(None, max_length=64)
+    q: str | None = Field(None, max_length=100)
+    limit: int = Field(50, ge=1, le=200)
+
+
+class CustomerIn(_In):
+    """A new customer."""
+
+    name: str = Field(min_length=1, max_length=200)
+    account: str = Field(min_length=1, max_length=64)
+    tier: Literal["vip", "gold", "standard", "new"] = "standard"
+    language: str | None = Field(None, max_length=16)
+    phones: list[str] = Field(default_factory=list, max_length=10)
+    notes: str = Field("", max_length=10_000)
+
+
+class CustomerPatchIn(_In):
+    """Changes to a customer (absent fields stay as they are)."""
+
+    name: str | None = Field(None, min_length=1, max_length=200)
+    tier: Literal["vip", "gold", "standard", "new"] | None = None
+    language: str | None = Field(None, max_length=16)
+    phones: list[str] | None = Field(None, max_length=10)
+    notes: str | None = Field(None, max_length=10_000)
+
+
+class CustomerOut(BaseModel):
+    """A customer."""
+
+    id: int | None
+    name: str
+    account: str | None
+    tier: str
+    language: str | None
+    notes: str
+    phones: list[str]
+
+
+class TicketQuery(_In):
+    """Ticket list filters."""
+
+    customer_id: int | None = Field(None, ge=1)
+    status: str | None = Field(None, max_length=16)
+    limit: int = Field(100, ge=1, le=500)
+
+
+class TicketIn(_In):
+    """A new ticket, optionally for the call at hand."""
+
+    customer_id: int = Field(ge=1)
+    category: str = Field(min_length=1, max_length=32)
+    subject: str = Field(min_length=1, max_length=200)
+    interaction_uniqueid: str | None = Field(None, max_length=64)
+    note: str = Field("", max_length=10_000)
+    """The first entry of the ticket's history (the subject when empty)."""
+
+
+class TicketPatchIn(_In):
+    """Move a ticket along its workflow."""
+
+    status: Literal["open", "in_progress", "resolved", "confirmed", "reopened"]
+    note: str = Field("", max_length=10_000)
+
+
+class TicketHistoryOut(BaseModel):
+    """One step of a ticket's life."""
+
+    at: datetime
+    from_status: str | None
+    to_status: str
+    actor: str | None
+    note: str
+
+
+class TicketOut(BaseModel):
+    """A ticket (with its history when asked for one ticket)."""
+
+    id: int
+    category: str
+    subject: str
+    status: str
+    due_at: datetime
+    owner: str | None
+    overdue: bool
+    history: list[TicketHistoryOut] | None = None
+
+
+class CallbackQuery(_In):
+    """Callback list filter."""
+
+    status: Literal["pending", "done", "failed"] | None = "pending"
+    limit: int = Field(100, ge=1, le=500)
+
+
+class CallbackOut(BaseModel):
+    """A callback request."""
+
+    id: int
+    number: str
+    customer_id: int | None
+    customer_name: str | None
+    queue: str | None
+    window_start: datetime
+    window_end: datetime
+    attempts: int
+    status: str
+
+
+class ReportQuery(_In):
+    """A historical report's period and grouping."""
+
+    since: date | datetime
+    until: date | datetime
+    bucket: Literal["15min", "hour", "day"] = "hour"
+    queue: str | None = Field(None, max_length=64)
+    agent: str | None = Field(None, max_length=64)
+    format: Literal["json", "csv"] = "json"
+
+
+class ReportOut(BaseModel):
+    """Rows of a report, one per bucket and queue (or agent), then the totals."""
+
+    since: datetime
+    until: datetime
+    bucket: str
+    timezone: str
+    rows: list[dict[str, Any]]
+    totals: list[dict[str, Any]]
+
+
+class UserIn(_In):
+    """A new user."""
+
+    username: str = Name
+    password: str = Field(min_length=1, max_length=256)
+    role: Literal["agent", "supervisor", "admin"]
+    display_name: str = Field("", max_length=200)
+
+
+class UserPatchIn(_In):
+    """Changes to a user; a change of role, password or activity ends their sessions."""
+
+    role: Literal["agent", "supervisor", "admin"] | None = None
+    display_name: str | None = Field(None, max_length=200)
+    active: bool | None = None
+    password: str | None = Field(None, min_length=1, max_length=256)
+
+
+class UserAdminOut(BaseModel):
+    """A user as admins see them."""
+
+    username: str
+    role: str
+    display_name: str
+    active: bool
+
+
+class ReloadOut(BaseModel):
+    """The outcome of a flow reload."""
+
+    reloaded: bool
+    problems: list[str]

@@ -1,0 +1,111 @@
+"""Bootstrap of the live center and the web over one database: used by `serve` and the tests.
+
+Strategy: one function builds the repositories, the screen-pop builder (with the CRM when
+one is configured), the `LiveCenter` that owns the ACD, and the web application over them,
+so the service and every web test run the very same assembly (tests only pick a SQLite
+file and a free port). Nothing starts here; `Backend.start`/`stop` do, in order.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from aiohttp import web
+from argon2 import PasswordHasher
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from callcenter.crm import HttpCrmLookup
+from callcenter.db import (
+    BatchedWriter,
+    CallbackRepository,
+    CustomerRepository,
+    EventLog,
+    InteractionRepository,
+    TicketRepository,
+    UserRepository,
+)
+from callcenter.live import LiveCenter
+from callcenter.reports import ReportRepository, rules_from_settings
+from callcenter.settings import Settings
+from callcenter.web import Telephony, WebContext, WebServer, build_app
+from callcenter.web.auth import LoginLimiter, SessionStore
+from cti import PopBuilder
+
+
+@dataclass(slots=True)
+class Backend:
+    """The live center and the web, built over one database."""
+
+    center: LiveCenter
+    context: WebContext
+    app: web.Application
+    server: WebServer
+    crm: HttpCrmLookup | None = None
+
+    async def start(self) -> None:
+        """Start the ACD task and the feeds, then open the web port."""
+        self.center.start()
+        await self.server.start()
+
+    async def stop(self) -> None:
+        """Close the web (websockets included), then stop the live center."""
+        await self.server.stop()
+        await self.center.stop()
+        if self.crm is not None:
+            await self.crm.close()
+
+
+def build_backend(
+    settings: Settings,
+    sessions: async_sessionmaker[AsyncSession],
+    writer: BatchedWriter,
+    *,
+    clock: Callable[[], float] = time.time,
+    reload_flows: Callable[[], list[str]] | None = None,
+    telephony: Telephony | None = None,
+    password_hasher: PasswordHasher | None = None,
+) -> Backend:
+    """Assemble (not start) the live center and the web from the settings.
+
+    `password_hasher` defaults to argon2id with the library's recommended cost; tests pass
+    a cheaper one so that seeding users takes milliseconds.
+    """
+    cti = settings.cti
+    customers = CustomerRepository(sessions, region=cti.default_region)
+    interactions = InteractionRepository(sessions)
+    tickets = TicketRepository(sessions, cti.ticket_promises_h)
+    crm = (
+        HttpCrmLookup(cti.crm_url_template, timeout_s=cti.crm_timeout_s)
+        if cti.crm_url_template
+        else None
+    )
+    pops = PopBuilder(customers, interactions, tickets, crm=crm, history_size=cti.history_size)
+    web_settings = settings.web
+    center = LiveCenter(
+        settings.acd,
+        writer=writer,
+        pops=pops,
+        clock=clock,
+        wallboard_interval_s=web_settings.wallboard_interval_s,
+        coalesce_s=web_settings.coalesce_ms / 1000,
+    )
+    context = WebContext(
+        settings=settings,
+        center=center,
+        sessions=SessionStore(web_settings.session_idle_minutes * 60),
+        limiter=LoginLimiter(web_settings.login_failures_per_minute),
+        users=UserRepository(sessions, password_hasher),
+        customers=customers,
+        interactions=interactions,
+        tickets=tickets,
+        callbacks=CallbackRepository(sessions),
+        events=EventLog(sessions),
+        reports=ReportRepository(sessions, rules=rules_from_settings(settings.acd)),
+        telephony=telephony,
+        reload_flows=reload_flows,
+    )
+    app = build_app(context)
+    server = WebServer(app, web_settings.host, web_settings.port)
+    return Backend(center, context, app, server, crm)

@@ -1,0 +1,62 @@
+"""The agent desktop through a whole call: ready, ringing pop, talk, notes, wrap-up, pause."""
+
+import re
+
+from tests.browser.helpers import assert_no_js_errors, chromium, expect, go_ready, login, screenshot
+
+
+async def test_given_a_ready_agent_when_a_call_comes_then_pop_notes_and_wrap_up_work(site):
+    async with chromium() as browser:
+        page = await login(browser, site.base_url, site.agent)
+        await expect(page).to_have_url(re.compile(r"/agent$"))
+        await go_ready(page)
+        await expect(page.locator("#state")).to_have_text("Ready")
+
+        call_id = await site.queue_call(
+            caller_number="+4930123456", queue="general", ivr_answers={"reason": "billing"}
+        )
+
+        pop = page.locator("#pop")
+        await expect(pop.locator("#call-banner")).to_contain_text("Incoming call")
+        await expect(pop.locator("#pop-name")).to_have_text("Erika Mustermann")
+        await expect(pop.locator("#pop-tier")).to_have_text("Gold")
+        await expect(pop.locator("#pop-number")).to_contain_text("123456")
+        answers = pop.locator("#ivr-answers")
+        await expect(answers).to_contain_text("Reason")
+        await expect(answers).to_contain_text("billing")
+
+        await site.answer(call_id)
+        await expect(page.locator("#state")).to_have_text("Talking")
+        await expect(pop.locator("#call-banner")).to_contain_text("On call")
+
+        disposition = page.get_by_label("Disposition")
+        await disposition.select_option(index=1)
+        chosen = await disposition.input_value()
+        await page.get_by_label("Notes", exact=True).fill("Asked about the March invoice.")
+        await page.get_by_role("button", name="Save notes").click()
+        await expect(page.locator("#notes-status")).to_contain_text("Saved")
+
+        await page.get_by_label("Subject").fill("Invoice March is wrong")
+        await page.get_by_role("button", name="Save ticket").click()
+        await expect(page.locator("#ticket-status-text")).to_contain_text("created")
+        await screenshot(page, "agent-desktop")
+
+        response = await page.request.get(f"/api/interactions/{call_id}")
+        assert response.ok, await response.text()
+        interaction = await response.json()
+        assert interaction["notes"] == "Asked about the March invoice."
+        assert interaction["disposition"] == chosen
+
+        await site.hang_up(call_id)
+        ready_now = page.get_by_role("button", name="Ready now")
+        await expect(ready_now).to_be_visible()
+        await expect(page.locator("#wrapup-left")).to_have_text(re.compile(r"^\d+:\d\d$"))
+        await ready_now.click()
+        await expect(page.locator("#state")).to_have_text("Ready")
+        await expect(ready_now).to_be_hidden()
+
+        await page.get_by_label("Not ready reason").select_option("lunch")
+        await page.keyboard.press("Alt+p")
+        await expect(page.locator("#state")).to_have_text("Not ready")
+        await expect(page.locator("#state-reason")).to_have_text("(Lunch)")
+        assert_no_js_errors(page)
