@@ -19,6 +19,7 @@ from acd.queueing import Queueing
 from acd.queues import QueueRuntime
 from acd.relaxation import merge_requirements
 from acd.states import CallKind, CallOutcome, CallState
+from acd.types import Requirement
 
 
 class Admission:
@@ -56,6 +57,9 @@ class Admission:
                 queue=queue.name,
                 call_id=call.id,
                 detail=f"priority {call.priority}",
+                call_kind=CallKind.VOICE,
+                priority=call.priority,
+                skills=_own(call.own_skills),
             )
         )
         self.queueing.enter(call, DecisionTrigger.CALL_QUEUED, out)
@@ -104,7 +108,16 @@ class Admission:
         queue.counters.callbacks_queued += 1
         queue.counters.note_arrival(now, floor.settings.arrival_window_seconds)
         out.append(
-            Record(now, RecordKind.ENQUEUE, queue=queue.name, call_id=call.id, detail=detail)
+            Record(
+                now,
+                RecordKind.ENQUEUE,
+                queue=queue.name,
+                call_id=call.id,
+                detail=detail,
+                call_kind=CallKind.CALLBACK,
+                priority=call.priority,
+                skills=_own(call.own_skills),
+            )
         )
         self.queueing.enter(call, DecisionTrigger.CALL_QUEUED, out)
 
@@ -130,3 +143,8 @@ class Admission:
                 out.append(StaleFact(event, f"skill {skill!r} level {level} is outside 1-5"))
                 return None
         return queue
+
+
+def _own(skills: Mapping[str, int]) -> Requirement:
+    """A call's own skills as the record carries them: sorted (skill, level) pairs."""
+    return tuple(sorted(skills.items()))

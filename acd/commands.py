@@ -193,6 +193,16 @@ class Record(Command):
     outcome: CallOutcome | None = None
     explanation: OfferExplanation | None = None
     """On an offer: why this agent got this call (``str()`` it for a log line)."""
+    call_kind: CallKind | None = None
+    """On the enqueue of an admission (new call or callback entry): which of the two.
+
+    Set only there, so it tells an arrival from an overflow or a move, and the event log
+    holds every field of the input: replaying the log rebuilds the same core.
+    """
+    priority: int | None = None
+    """On the enqueue of an admission: the caller's priority."""
+    skills: Requirement | None = None
+    """On the enqueue of an admission: the call's own skills, on top of the queue's."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -47,6 +47,9 @@ def event_from_record(record: Record, at: datetime) -> CallEvent:
             ("detail", record.detail),
             ("outcome", None if record.outcome is None else str(record.outcome)),
             ("explanation", None if record.explanation is None else str(record.explanation)),
+            ("call_kind", None if record.call_kind is None else str(record.call_kind)),
+            ("priority", record.priority),
+            ("skills", None if record.skills is None else dict(record.skills)),
         )
         if value is not None
     }
