@@ -30,6 +30,7 @@ from callcenter.ami import (
 )
 from callcenter.db import BatchedWriter, make_engine, make_sessions, upgrade
 from callcenter.flows_loader import FlowLibrary, FlowLoadError
+from callcenter.pbx import Telephony, build_telephony
 from callcenter.settings import AsteriskSettings, Settings
 from callcenter.wiring import Backend, build_backend
 
@@ -75,6 +76,7 @@ class Service:
     engine: AsyncEngine
     writer: BatchedWriter
     backend: Backend
+    telephony: Telephony
     ami: list[AMIClient] = field(default_factory=list)
     _watchers: list[asyncio.Task[None]] = field(default_factory=list)
 
@@ -100,7 +102,19 @@ class Service:
             max_pending=db.max_pending,
         )
         backend = build_backend(settings, sessions, writer)
-        service = cls(settings, agi, flows, engine, writer, backend, ami_clients(settings.asterisk))
+        clients = ami_clients(settings.asterisk)
+        telephony = build_telephony(
+            settings,
+            backend.center,
+            flows=flows,
+            agi=agi,
+            clients=clients,
+            writer=writer,
+            customers=backend.context.customers,
+            callbacks=backend.context.callbacks,
+        )
+        backend.context.telephony = telephony.executor
+        service = cls(settings, agi, flows, engine, writer, backend, telephony, clients)
         backend.context.reload_flows = service.reload_flows
         return service
 
@@ -162,6 +176,7 @@ class Service:
     async def stop(self) -> None:
         """Stop accepting calls, let running sessions finish (grace period), disconnect."""
         await self.agi.close(grace=self.settings.service.shutdown_grace_s)
+        await self.telephony.close()
         for client in self.ami:
             await client.close()
         await self.backend.stop()

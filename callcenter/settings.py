@@ -130,6 +130,9 @@ class IVRSettings(_Section):
     default_flow: str = "main_hotline"
     dnis: dict[str, str] = Field(default_factory=lambda: {"100": "main_hotline"})
     scripts: dict[str, str] = Field(default_factory=lambda: {"survey": "post_call_survey"})
+    orders_file: Path | None = None
+    """A CSV export of the order system (`order,status,date`) for the order-status menu;
+    without one, every order is unknown and callers are offered an agent."""
 
     @field_validator("timezone")
     @classmethod
@@ -262,6 +265,33 @@ class WebSettings(_Section):
     """Changes within this window go out together, so a burst costs one message per screen."""
 
 
+class TelephonySettings(_Section):
+    """How the ACD's decisions reach Asterisk: phones, contexts and the music on hold."""
+
+    agent_endpoints: dict[str, str] = Field(default_factory=dict)
+    """Agent id -> the channel an offer rings (e.g. PJSIP/agent1001); default PJSIP/<id>."""
+    supervisor_endpoints: dict[str, str] = Field(default_factory=dict)
+    """Supervisor user -> the phone that listens, whispers or barges (ChanSpy)."""
+    caller_id: str = Field("Queue <8000>", max_length=80)
+    """What an agent's phone shows for an offer (the pop shows who really calls)."""
+    survey_context: str = Field("survey", pattern=r"^[A-Za-z0-9_-]*$", max_length=80)
+    """Where the caller goes when the agent hangs up first (Bridge option F); "" for none."""
+    callback_context: str = Field("callbacks", pattern=r"^[A-Za-z0-9_-]+$", max_length=80)
+    """Agent-first callbacks: the agent's phone is originated into <context>,<number>,1."""
+    moh_class: str = Field("default", pattern=r"^[A-Za-z0-9_-]+$", max_length=80)
+    hold_segment_s: int = Field(10, ge=2, le=300)
+    """Music on hold plays in segments this long; announcements go between them."""
+    voicemail_dir: str = "/var/spool/asterisk/callcenter"
+    spy_options: dict[str, str] = Field(
+        default_factory=lambda: {"listen": "qE", "whisper": "qwE", "barge": "qBE"}
+    )
+    """ChanSpy options per mode (recorded in s10: q quiet, w whisper, B barge, E exit)."""
+
+    def endpoint(self, agent_id: str) -> str:
+        """The channel to ring for `agent_id`."""
+        return self.agent_endpoints.get(agent_id, f"PJSIP/{agent_id}")
+
+
 def _default_acd() -> AcdSettings:
     return AcdSettings(queues=(QueueSettings(name="general"),))
 
@@ -284,6 +314,7 @@ class Settings(BaseSettings):
     cti: CTISettings = CTISettings()
     acd: AcdSettings = Field(default_factory=_default_acd)
     web: WebSettings = WebSettings()
+    telephony: TelephonySettings = TelephonySettings()
 
     @classmethod
     def settings_customise_sources(

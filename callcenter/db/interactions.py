@@ -110,6 +110,39 @@ class SaveInteraction:
             setattr(row, key, value)
 
 
+@dataclass(frozen=True, slots=True)
+class AddSurveyScores:
+    """A writer operation: add a caller's survey answers to their call's interaction.
+
+    The survey runs after the call, on the caller's same Uniqueid; only the scores change.
+    A call the service never recorded (an unknown Uniqueid) gets a minimal interaction, so
+    no answer is lost.
+    """
+
+    uniqueid: str
+    scores: dict[str, int]
+    at: datetime
+
+    async def apply(self, session: AsyncSession) -> None:
+        """Merge the scores into the row inside the writer's transaction."""
+        row = await session.scalar(
+            select(Interaction).where(Interaction.uniqueid == self.uniqueid).with_for_update()
+        )
+        if row is None:
+            session.add(
+                Interaction(
+                    uniqueid=self.uniqueid,
+                    arrived_at=self.at,
+                    ivr_path=[],
+                    ivr_data={},
+                    notes="",
+                    survey_scores=dict(self.scores),
+                )
+            )
+            return
+        row.survey_scores = {**row.survey_scores, **self.scores}
+
+
 class InteractionRepository:
     """Reads interactions back; writes go through the batched writer or `save`."""
 

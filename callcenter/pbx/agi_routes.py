@@ -1,0 +1,226 @@
+"""The FastAGI scripts: `ivr` (a call arrives) and `survey` (after the agent hung up).
+
+Strategy: `ivr` runs the caller's flow (IvrRunner) and acts on what it hands over. A call
+for a queue is handed to the live center with what the IVR learnt (who called, the
+answers, the customer and tier) and then held on the same AGI session: music on hold in
+segments, with the position and estimated-wait announcements the ACD asks for between
+them, until Asterisk ends the session (DESIGN.md step 2). The AGI never decides what
+happened: when the agent answers, Asterisk bridges the caller and the AGI merely sees a
+hang-up, exactly as when the caller leaves; the AMI facts tell the two apart. The session
+is closed at once either way (Asterisk waits for it). A caller the ACD sends away (to
+voicemail, a callback, or a polite goodbye) is told so here. A callback request becomes
+a stored request and an entry in the ACD's line; a survey's answers are stored on the
+call's interaction.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import structlog
+from sqlalchemy.exc import SQLAlchemyError
+
+from acd import CallbackRequested
+from callcenter.agi import AGICommandError, AGIHangup, AGISession
+from callcenter.db import BatchedWriter, CallbackRepository, CustomerRepository, WriteQueueFull
+from callcenter.db.interactions import AddSurveyScores, InteractionData, SaveInteraction
+from callcenter.ivr_runner import IvrResult, IvrRunner, VoicemailRecorded
+from callcenter.live import CallInfo, LiveCenter
+from callcenter.pbx.calls import PbxCall, PbxCalls
+from callcenter.settings import TelephonySettings
+from ivr_flows import EnqueueCall, RequestCallback, StoreSurvey
+
+log = structlog.get_logger(__name__)
+
+CALLBACK_WINDOW = timedelta(hours=4)
+
+
+class CallRoutes:
+    """The handlers of the FastAGI scripts `ivr` and `survey`."""
+
+    def __init__(
+        self,
+        center: LiveCenter,
+        calls: PbxCalls,
+        runner: IvrRunner,
+        *,
+        telephony: TelephonySettings,
+        writer: BatchedWriter,
+        callbacks: CallbackRepository,
+        customers: CustomerRepository,
+    ) -> None:
+        """Hand calls to `center`, hold them per `telephony`, store through `writer`."""
+        self._center = center
+        self._calls = calls
+        self._runner = runner
+        self._telephony = telephony
+        self._writer = writer
+        self._callbacks = callbacks
+        self._customers = customers
+
+    async def ivr(self, session: AGISession) -> None:
+        """A call arrives: run its flow, then queue and hold it, or do what it asked."""
+        result = await self._runner.run(session)
+        for handoff in result.handoffs:
+            if isinstance(handoff, RequestCallback):
+                await self._callback(session, handoff.queue, handoff.number, result)
+            elif isinstance(handoff, VoicemailRecorded):
+                self._save(session, result, outcome="voicemail", queue=handoff.queue)
+            elif isinstance(handoff, StoreSurvey):
+                self._survey(session.request.uniqueid, handoff)
+        enqueue = next((h for h in result.handoffs if isinstance(h, EnqueueCall)), None)
+        if enqueue is not None and not session.hung_up:
+            await self._queue_and_hold(session, enqueue, result)
+
+    async def survey(self, session: AGISession) -> None:
+        """The agent hung up first: the caller rates the call (flow by script name)."""
+        result = await self._runner.run(session)
+        for handoff in result.handoffs:
+            if isinstance(handoff, StoreSurvey):
+                self._survey(session.request.uniqueid, handoff)
+
+    async def _queue_and_hold(
+        self, session: AGISession, enqueue: EnqueueCall, result: IvrResult
+    ) -> None:
+        request = session.request
+        data = dict(enqueue.data)
+        account = data.get("account_number") or data.get("customer.account")
+        customer_id = await self._customer_id(request.caller_number, account)
+        info = CallInfo(
+            call_id=request.uniqueid,
+            caller_number=request.caller_number,
+            dialled_number=request.dnid or request.extension,
+            arrived_at=self._center.host.now(),
+            queue=enqueue.queue,
+            ivr_path=result.path,
+            ivr_answers={k: v for k, v in data.items() if not k.startswith("customer.")},
+            account=account,
+            customer_id=customer_id,
+            customer_name=data.get("customer.name"),
+            tier=data.get("customer.tier"),
+        )
+        call = PbxCall(info.call_id, request.channel, request.caller_number, enqueue.queue)
+        self._calls.add(call)
+        self._center.queue_call(info, priority=enqueue.priority, skills=enqueue.skills)
+        await self._hold(session, call)
+
+    async def _customer_id(self, number: str | None, account: str | None) -> int | None:
+        # The interaction links the customer so that the next call's pop shows this one.
+        try:
+            found = await self._customers.find_by_phone(number) if number else None
+            if found is None and account:
+                found = await self._customers.find_by_account(account)
+        except (OSError, SQLAlchemyError) as exc:
+            log.error("pbx.customer_lookup_failed", error=str(exc))
+            return None
+        return found.id if found is not None else None
+
+    async def _hold(self, session: AGISession, call: PbxCall) -> None:
+        moh, seconds = self._telephony.moh_class, str(self._telephony.hold_segment_s)
+        try:
+            while call.holding:
+                while not call.hold.empty():
+                    instruction = call.hold.get_nowait()
+                    if instruction[0] == "announce":
+                        await self._announce(session, instruction[1], instruction[2])
+                    else:
+                        await self._send_away(session, call, instruction[1], instruction[2])
+                        return
+                await session.exec("MusicOnHold", moh, seconds)
+        except AGIHangup:
+            pass  # bridged to an agent, or the caller left: the AMI facts say which
+        finally:
+            call.holding = False
+
+    async def _announce(
+        self, session: AGISession, position: int | None, estimated_wait: float | None
+    ) -> None:
+        if position is not None:
+            await session.stream_file("queue-thereare")
+            await session.say_number(position)
+            await session.stream_file("queue-callswaiting")
+        if estimated_wait is not None and estimated_wait >= 60:
+            await session.stream_file("queue-holdtime")
+            await session.say_number(round(estimated_wait / 60))
+            await session.stream_file("queue-minutes")
+
+    async def _send_away(
+        self, session: AGISession, call: PbxCall, how: str, where: str | None
+    ) -> None:
+        log.info("pbx.caller_sent_away", call_id=call.call_id, to=how, target=where)
+        if how == "voicemail":
+            await session.stream_file("vm-intro")
+            folder = "".join(c for c in (where or call.queue) if c.isalnum() or c in "-_")
+            await session.record_file(
+                f"{self._telephony.voicemail_dir}/{folder}/{call.call_id}",
+                "wav",
+                "#",
+                120_000,
+                beep=True,
+                silence_s=5,
+            )
+        elif how == "callback" and call.caller_number:
+            await self._request_callback(call.caller_number, where or call.queue, call.call_id)
+            await session.stream_file("custom/callback-confirmed")
+        else:
+            await session.stream_file("queue-thankyou")
+        await session.hangup()
+
+    async def _callback(
+        self, session: AGISession, queue: str, number: str, result: IvrResult
+    ) -> None:
+        try:
+            await self._request_callback(number, queue, session.request.uniqueid)
+        except (OSError, ValueError, AGICommandError) as exc:
+            log.error("pbx.callback_not_stored", queue=queue, error=str(exc))
+
+    async def _request_callback(self, number: str, queue: str, call_id: str) -> None:
+        now = datetime.now(UTC)
+        stored = await self._callbacks.request(
+            number=number,
+            window_start=now,
+            window_end=now + CALLBACK_WINDOW,
+            now=now,
+            queue=queue,
+        )
+        callback_id = f"cb-{stored.id}"
+        self._center.calls.add(
+            CallInfo(
+                callback_id,
+                number,
+                None,
+                self._center.host.now(),
+                queue,
+                ivr_answers={"callback_for": call_id},
+            )
+        )
+        self._center.host.submit(CallbackRequested(self._center.host.now(), callback_id, queue))
+
+    def _save(self, session: AGISession, result: IvrResult, *, outcome: str, queue: str) -> None:
+        request = session.request
+        now = datetime.now(UTC)
+        data = InteractionData(
+            uniqueid=request.uniqueid,
+            arrived_at=now,
+            caller_number=request.caller_number,
+            dialled_number=request.dnid or request.extension,
+            ivr_path=result.path,
+            ivr_data=dict(result.data),
+            queue=queue,
+            ended_at=now,
+            outcome=outcome,
+        )
+        self._write(SaveInteraction(data))
+
+    def _survey(self, uniqueid: str, survey: StoreSurvey) -> None:
+        scores = dict(survey.answers)
+        self._write(AddSurveyScores(uniqueid, scores, datetime.now(UTC)))
+        log.info(
+            "ivr.survey_stored", call_id=uniqueid, answers=len(scores), complete=survey.complete
+        )
+
+    def _write(self, op: SaveInteraction | AddSurveyScores) -> None:
+        try:
+            self._writer.submit(op)
+        except WriteQueueFull as exc:
+            log.error("db.write_refused", op="SaveInteraction", error=str(exc))

@@ -1,0 +1,168 @@
+"""Asterisk's events become the ACD's facts; after every reconnect, a resync.
+
+Strategy: DESIGN.md's rule is that every step is driven by what Asterisk reports. An
+agent leg shows up as `Newchannel` on the endpoint rung (so a withdrawn offer can hang it
+up); `OriginateResponse` Failure is ring-no-answer (reason 3) or a refusal (busy, failed:
+reason 0), Success is the agent's phone answering; `BridgeEnter` of the caller's Uniqueid
+is the call connected (the caller's AGI also sees a hang-up then: AGI never decides);
+`Hangup` of the caller is an abandon while waiting or the end of the talk, `Hangup` of the
+answered agent leg ends the talk (the caller goes on to the survey). After a reconnect,
+events may have been missed, so `CoreShowChannels` is compared with what the service
+believes: callers gone are hung up, offers whose phone never rang are given back to the
+line, a bridge that formed meanwhile is a connect, an agent leg gone ends the talk.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+import structlog
+
+from acd import CallEnded, CallerHungUp, Event, OfferAnswered, OfferRejected, OfferTimedOut
+from callcenter.ami import AMIClient, AMIError, OverflowPolicy
+from callcenter.ami import Event as AmiEvent
+from callcenter.ami import actions as ami
+from callcenter.ami.events import BridgeEnter, Hangup, Newchannel, OriginateResponse
+from callcenter.live import LiveCenter
+from callcenter.pbx.calls import PbxCall, PbxCalls
+
+log = structlog.get_logger(__name__)
+
+EVENTS = ("Newchannel", "OriginateResponse", "BridgeEnter", "Hangup")
+NO_ANSWER = 3
+
+
+class AmiFacts:
+    """Follows one or more AMI connections and feeds the ACD the facts they report."""
+
+    def __init__(self, center: LiveCenter, calls: PbxCalls) -> None:
+        """Feed `center`'s ACD; channels are matched through `calls`."""
+        self._center = center
+        self._calls = calls
+        self._tasks: list[asyncio.Task[None]] = []
+        self.resyncs = 0
+
+    def attach(self, client: AMIClient) -> None:
+        """Follow `client`'s call events and resync after each of its logins."""
+        sub = client.subscribe(EVENTS, maxsize=20_000, policy=OverflowPolicy.BLOCK)
+        client.add_connect_hook(self.resync)
+        self._tasks.append(asyncio.create_task(self._follow(sub), name="ami-facts"))
+
+    async def close(self) -> None:
+        """Stop following."""
+        for task in self._tasks:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    def _submit(self, fact: Event) -> None:
+        self._center.host.submit(fact)
+
+    async def _follow(self, sub: object) -> None:
+        async for item in sub:  # type: ignore[attr-defined]
+            if isinstance(item, AmiEvent):
+                try:
+                    self.apply(item)
+                except Exception:
+                    log.exception("pbx.event_failed", event=item.name)
+
+    def apply(self, event: AmiEvent) -> None:
+        """Apply one AMI event."""
+        if isinstance(event, Newchannel):
+            self._new_channel(event)
+        elif isinstance(event, OriginateResponse):
+            self._originated(event)
+        elif isinstance(event, BridgeEnter):
+            self._bridged(event)
+        elif isinstance(event, Hangup):
+            self._hung_up(event)
+
+    def _new_channel(self, event: Newchannel) -> None:
+        name = event.channel.channel
+        call = self._calls.by_endpoint(name.rsplit("-", 1)[0])
+        if call is not None and call.leg is not None and call.leg.channel is None:
+            call.leg.channel = name
+            call.leg.uniqueid = event.uniqueid
+
+    def _originated(self, event: OriginateResponse) -> None:
+        name = event.channel_name or ""
+        call = self._calls.by_endpoint(name) or self._calls.by_endpoint(name.rsplit("-", 1)[0])
+        if call is None or call.leg is None:
+            return  # a spy, or an offer withdrawn meanwhile
+        leg = call.leg
+        now = self._center.host.now()
+        if not event.succeeded:
+            self._calls.drop_leg(call)
+            fact = OfferTimedOut if event.reason == NO_ANSWER else OfferRejected
+            self._submit(fact(now, call.call_id, leg.agent_id))
+            return
+        self._calls.leg_answered(call, event.uniqueid or leg.uniqueid or "", name)
+        if leg.kind == "callback":
+            # Agent first: the agent's answer is the connect; the dialplan rings the customer.
+            call.connected = True
+            self._submit(OfferAnswered(now, call.call_id, leg.agent_id))
+
+    def _bridged(self, event: BridgeEnter) -> None:
+        call = self._calls.get(event.uniqueid)
+        if call is None or call.leg is None or call.connected:
+            return
+        call.connected = True
+        call.holding = False
+        self._submit(OfferAnswered(self._center.host.now(), call.call_id, call.leg.agent_id))
+
+    def _hung_up(self, event: Hangup) -> None:
+        uniqueid = event.uniqueid
+        now = self._center.host.now()
+        caller = self._calls.get(uniqueid)
+        if caller is not None:
+            # An abandon while waiting or ringing, or the end of the talk: the core knows which.
+            self._calls.forget(caller)
+            self._submit(CallerHungUp(now, caller.call_id))
+            return
+        call = self._calls.by_leg(uniqueid)
+        if call is not None and call.connected:
+            self._calls.forget(call)  # the caller goes on to the survey, on its own
+            self._submit(CallEnded(now, call.call_id))
+
+    async def resync(self, client: AMIClient) -> None:
+        """Compare Asterisk's channels with the calls believed live (runs after each login)."""
+        self.resyncs += 1
+        try:
+            result = await client.send_action(ami.core_show_channels())
+        except AMIError as exc:
+            log.error("pbx.resync_failed", error=str(exc))
+            raise
+        channels = {item.headers.get("Uniqueid", ""): item.headers for item in result.events}
+        names = {h.get("Channel", ""): h for h in channels.values()}
+        for call in self._calls.all():
+            self._reconcile(call, channels, names)
+        log.info("pbx.resynced", channels=len(channels), calls=len(self._calls))
+
+    def _reconcile(
+        self, call: PbxCall, channels: dict[str, dict[str, str]], names: dict[str, dict[str, str]]
+    ) -> None:
+        now = self._center.host.now()
+        leg = call.leg
+        if call.caller_channel and call.call_id not in channels:
+            self._calls.forget(call)
+            self._submit(CallerHungUp(now, call.call_id))
+            return
+        if leg is None:
+            return
+        if call.connected:
+            if leg.uniqueid is not None and leg.uniqueid not in channels:
+                self._calls.forget(call)
+                self._submit(CallEnded(now, call.call_id))
+            return
+        bridge = channels.get(call.call_id, {}).get("BridgeId", "")
+        agent = next((h for n, h in names.items() if n.startswith(leg.endpoint + "-")), None)
+        if bridge and agent is not None and agent.get("BridgeId") == bridge:
+            self._calls.leg_answered(call, agent.get("Uniqueid", ""), agent.get("Channel", ""))
+            call.connected = True
+            call.holding = False
+            self._submit(OfferAnswered(now, call.call_id, leg.agent_id))
+        elif agent is None:
+            # The phone is not ringing (the Originate was lost with the link): back in line.
+            self._calls.drop_leg(call)
+            self._submit(OfferTimedOut(now, call.call_id, leg.agent_id))

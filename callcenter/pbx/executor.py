@@ -1,0 +1,189 @@
+"""The executor: the ACD's commands become AMI actions and hold-loop instructions.
+
+Strategy: a `CommandListener` on the ACD host; it never blocks the ACD's task. An offer
+becomes an async `Originate` of the agent's endpoint into `Bridge(<caller channel>)` with
+the queue's ring timeout (s5), with the `F(<survey>^s^1)` option so the caller outlives an
+agent who hangs up first (s7); an agent-first callback originates the agent's phone into
+the callback context with the customer's number. What happens next is for Asterisk to say
+(`ami_facts.py`): nothing is assumed. An action Asterisk refuses, or a lost connection,
+comes back at once as a fact (`OfferTimedOut`), so the call returns to the head of the
+line instead of waiting for a ring that will never come. Withdrawn offers hang up the
+ringing leg. Announcements and a caller's way out (voicemail, callback, time-out) go to
+the caller's hold loop, which runs on the caller's own FastAGI session.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Coroutine, Sequence
+from typing import Any
+
+import structlog
+
+from acd import (
+    Announce,
+    CallKind,
+    CancelOffer,
+    Command,
+    Event,
+    ExitQueue,
+    OfferCall,
+    OfferTimedOut,
+    Overflow,
+    OverflowKind,
+)
+from callcenter.ami import AMIClient, AMIError
+from callcenter.ami import actions as ami
+from callcenter.live import LiveCenter
+from callcenter.pbx.calls import AgentLeg, PbxCall, PbxCalls
+from callcenter.settings import TelephonySettings
+
+log = structlog.get_logger(__name__)
+
+
+class PbxExecutor:
+    """Carries the ACD's telephony commands out on Asterisk."""
+
+    def __init__(
+        self,
+        center: LiveCenter,
+        calls: PbxCalls,
+        settings: TelephonySettings,
+        ami_client: Callable[[], AMIClient | None],
+    ) -> None:
+        """Act on `center`'s commands through the client `ami_client()` returns."""
+        self._center = center
+        self._calls = calls
+        self._settings = settings
+        self._ami = ami_client
+        self._tasks: set[asyncio.Task[None]] = set()
+        self.originated = 0
+        self.on_originate: Callable[[str, str], None] | None = None
+        """Called with (call id, agent) as each Originate is sent (a latency probe)."""
+
+    def on_commands(self, commands: Sequence[Command], event: Event) -> None:
+        """Turn one batch of the core's commands into PBX work."""
+        for command in commands:
+            if isinstance(command, OfferCall):
+                self._spawn(self._offer(command))
+            elif isinstance(command, CancelOffer):
+                self._spawn(self._withdraw(command))
+            elif isinstance(command, Announce):
+                call = self._calls.get(command.call_id)
+                if call is not None and call.holding:
+                    call.hold.put_nowait(("announce", command.position, command.estimated_wait))
+            elif isinstance(command, Overflow) and command.target is not OverflowKind.QUEUE:
+                self._leave(command.call_id, command.target.value, command.target_name)
+            elif isinstance(command, ExitQueue):
+                self._leave(command.call_id, "timeout", command.queue)
+
+    def _leave(self, call_id: str, how: str, where: str | None) -> None:
+        call = self._calls.get(call_id)
+        if call is not None and call.holding:
+            call.hold.put_nowait(("leave", how, where))
+
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _offer(self, offer: OfferCall) -> None:
+        endpoint = self._settings.endpoint(offer.agent_id)
+        if offer.kind is CallKind.CALLBACK:
+            info = self._center.calls.get(offer.call_id)
+            number = info.caller_number if info else None
+            call = self._calls.get(offer.call_id)
+            if call is None:
+                call = PbxCall(offer.call_id, "", number, offer.queue, holding=False)
+                self._calls.add(call)
+            call.leg = AgentLeg(offer.agent_id, endpoint, kind="callback")
+            action = ami.originate(
+                endpoint,
+                context=self._settings.callback_context,
+                exten=number or "s",
+                priority=1,
+                timeout_ms=int(offer.ring_timeout * 1000),
+                caller_id=f"Callback <{number or ''}>",
+                variables={"CC_CALL_ID": offer.call_id, "CC_AGENT": offer.agent_id},
+            )
+        else:
+            call = self._calls.get(offer.call_id)
+            if call is None or call.ended:
+                log.warning("pbx.offer_unknown_call", call_id=offer.call_id, agent=offer.agent_id)
+                self._fail(offer, "the caller is not held on this service")
+                return
+            call.leg = AgentLeg(offer.agent_id, endpoint)
+            survey = self._settings.survey_context
+            data = call.caller_channel + (f",F({survey}^s^1)" if survey else "")
+            action = ami.originate(
+                endpoint,
+                application="Bridge",
+                data=data,
+                timeout_ms=int(offer.ring_timeout * 1000),
+                caller_id=self._settings.caller_id,
+                variables={"CC_CALL_ID": offer.call_id, "CC_AGENT": offer.agent_id},
+            )
+        self._calls.ringing(call, endpoint)
+        client = self._ami()
+        if self.on_originate is not None:
+            self.on_originate(offer.call_id, offer.agent_id)
+        if client is None:
+            self._calls.drop_leg(call)
+            self._fail(offer, "no Asterisk connection")
+            return
+        try:
+            await client.send_action(action)
+            self.originated += 1
+        except AMIError as exc:
+            log.error(
+                "pbx.originate_failed", call_id=offer.call_id, agent=offer.agent_id, error=str(exc)
+            )
+            self._calls.drop_leg(call)
+            self._fail(offer, str(exc))
+
+    def _fail(self, offer: OfferCall, why: str) -> None:
+        # The phone cannot ring: the call goes back to the head of the line now.
+        self._center.host.submit(
+            OfferTimedOut(self._center.host.now(), offer.call_id, offer.agent_id)
+        )
+        log.info("pbx.offer_failed", call_id=offer.call_id, agent=offer.agent_id, reason=why)
+
+    async def _withdraw(self, cancel: CancelOffer) -> None:
+        call = self._calls.get(cancel.call_id)
+        if call is None or call.leg is None or call.leg.agent_id != cancel.agent_id:
+            return
+        channel = call.leg.channel
+        self._calls.drop_leg(call)
+        client = self._ami()
+        if channel is None or client is None:
+            return
+        try:
+            await client.send_action(ami.hangup(channel), check=False)
+        except AMIError as exc:
+            log.warning("pbx.withdraw_failed", call_id=cancel.call_id, error=str(exc))
+
+    async def spy(self, *, supervisor: str, agent_id: str, mode: str) -> str:
+        """Ring the supervisor's phone into ChanSpy on the agent's channel (s10)."""
+        endpoint = self._settings.supervisor_endpoints.get(supervisor)
+        if endpoint is None:
+            raise LookupError(f"no phone is configured for supervisor {supervisor!r}")
+        options = self._settings.spy_options[mode]
+        client = self._ami()
+        if client is None:
+            raise AMIError("no Asterisk connection")
+        await client.send_action(
+            ami.originate(
+                endpoint,
+                application="ChanSpy",
+                data=f"{self._settings.endpoint(agent_id)},{options}",
+                timeout_ms=30_000,
+                caller_id=f"Supervisor <{supervisor}>",
+            )
+        )
+        log.info("pbx.spy", supervisor=supervisor, agent=agent_id, mode=mode)
+        return endpoint
+
+    async def close(self) -> None:
+        """Stop the actions in flight."""
+        for task in list(self._tasks):
+            task.cancel()

@@ -1,0 +1,100 @@
+"""Wiring of the PBX side: FastAGI scripts, the executor and the AMI facts, in one place.
+
+Strategy: `build_telephony` is called by the service once the live center exists; it
+creates the IVR runner (customer lookups from the database, order status from the order
+book, estimated waits from the live ACD), routes the FastAGI scripts `ivr` and `survey`,
+adds the executor as a listener of the ACD host and follows every AMI client's events.
+The web's supervisor actions reach Asterisk through the executor (`spy`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from acd import AcdError
+from callcenter.agi import FastAGIServer
+from callcenter.ami import AMIClient
+from callcenter.db import BatchedWriter, CallbackRepository, CustomerRepository
+from callcenter.flows_loader import FlowLibrary
+from callcenter.ivr_runner import IvrRunner
+from callcenter.live import LiveCenter
+from callcenter.pbx.agi_routes import CallRoutes
+from callcenter.pbx.ami_facts import AmiFacts
+from callcenter.pbx.calls import PbxCalls
+from callcenter.pbx.executor import PbxExecutor
+from callcenter.pbx.orders import OrderBook
+from callcenter.settings import Settings
+
+
+class LiveWaits:
+    """`WaitEstimates` from the live ACD (the IVR's callback offer uses it)."""
+
+    def __init__(self, center: LiveCenter) -> None:
+        """Read the estimates of `center`'s ACD."""
+        self._center = center
+
+    def estimated_wait(self, queue: str) -> float | None:
+        """Seconds a caller queued now in `queue` would wait; None when unknown."""
+        host = self._center.host
+        try:
+            return host.acd.queue_stats(queue, host.now()).estimated_wait
+        except AcdError:
+            return None
+
+
+@dataclass(slots=True)
+class Telephony:
+    """The PBX side's parts, for the service to start and stop."""
+
+    calls: PbxCalls
+    routes: CallRoutes
+    executor: PbxExecutor
+    facts: AmiFacts
+
+    async def close(self) -> None:
+        """Stop following Asterisk and the actions in flight."""
+        await self.facts.close()
+        await self.executor.close()
+
+
+def build_telephony(
+    settings: Settings,
+    center: LiveCenter,
+    *,
+    flows: FlowLibrary,
+    agi: FastAGIServer,
+    clients: list[AMIClient],
+    writer: BatchedWriter,
+    customers: CustomerRepository,
+    callbacks: CallbackRepository,
+) -> Telephony:
+    """Route the FastAGI scripts, listen to the ACD and follow the AMI clients."""
+    calls = PbxCalls()
+    runner = IvrRunner(
+        flows,
+        customers,
+        OrderBook(settings.ivr.orders_file),
+        waits=LiveWaits(center),
+        voicemail_dir=settings.telephony.voicemail_dir,
+    )
+    routes = CallRoutes(
+        center,
+        calls,
+        runner,
+        telephony=settings.telephony,
+        writer=writer,
+        callbacks=callbacks,
+        customers=customers,
+    )
+    agi.route("ivr", routes.ivr)
+    for script in settings.ivr.scripts:
+        agi.route(script, routes.survey)
+    # One site: offers go out on the first server (see DESIGN.md, "Scale beyond one machine").
+    executor = PbxExecutor(
+        center, calls, settings.telephony, lambda: clients[0] if clients else None
+    )
+    center.host.add_listener(executor)
+    facts = AmiFacts(center, calls)
+    for client in clients:
+        facts.attach(client)
+    return Telephony(calls, routes, executor, facts)

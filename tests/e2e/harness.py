@@ -1,0 +1,203 @@
+"""The whole service against the PBX simulator, over real sockets, for end-to-end tests.
+
+`running(tmp_path, acd=..., phones=...)` starts the simulator (AMI server, FastAGI caller
+side), then the real service (`Service.build` + `start`: database, live center, web,
+FastAGI, AMI client, executor, facts) pointed at it, seeds customers and users, logs the
+configured agents in and ready, and yields handles to drive and observe both. The shipped
+flows are used, copied with the hotline's calendar opened around the clock so that a test
+does not depend on the hour it runs at.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import shutil
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from argon2 import PasswordHasher
+
+from acd import AcdSettings, AgentLoggedIn, AgentState
+from callcenter.db import CustomerRepository, NewCustomer, UserRepository
+from callcenter.paths import config_dir
+from callcenter.service import Service
+from callcenter.settings import SHIPPED_FLOWS, Settings
+from callcenter.sim import AgentPhone, PbxSimulator, SimOptions
+from cti.types import Tier
+
+CHEAP = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+SECRET = "e2e-secret"
+KNOWN = "+49305550000"
+"""A known gold customer (Jonas Richter, account 471102) from the demo customers."""
+VIP = "+49305550001"
+"""A known VIP customer (Felix Lange)."""
+
+
+def open_flows(target: Path) -> Path:
+    """The shipped flows, with the hotline open at every hour of every day."""
+    shutil.copytree(SHIPPED_FLOWS, target)
+    hotline = target / "main_hotline.yaml"
+    flow = yaml.safe_load(hotline.read_text(encoding="utf-8"))
+    days = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+    flow["calendars"]["hotline"]["weekly"] = {day: ["00:00-24:00"] for day in days}
+    flow["calendars"]["hotline"]["holidays"] = []
+    hotline.write_text(yaml.safe_dump(flow, sort_keys=False), encoding="utf-8")
+    return target
+
+
+async def free_port() -> int:
+    """A loopback port nothing listens on."""
+    probe = await asyncio.start_server(lambda r, w: None, "127.0.0.1", 0)
+    port: int = probe.sockets[0].getsockname()[1]
+    probe.close()
+    await probe.wait_closed()
+    return port
+
+
+@dataclass
+class E2E:
+    """The running simulator and service."""
+
+    sim: PbxSimulator
+    service: Service
+    settings: Settings
+
+    @property
+    def acd(self) -> Any:
+        """The live ACD core (read-only use)."""
+        return self.service.backend.center.host.acd
+
+    @property
+    def now(self) -> float:
+        """The service's clock."""
+        return float(self.service.backend.center.host.now())
+
+    async def until(self, check: Callable[[], Any], timeout: float = 10.0) -> Any:
+        """Wait until `check()` is truthy; its value."""
+        async with asyncio.timeout(timeout):
+            while True:
+                value = check()
+                if value:
+                    return value
+                await asyncio.sleep(0.02)
+
+    def state(self, agent_id: str) -> AgentState:
+        """An agent's state in the ACD."""
+        return self.acd.agent_view(agent_id, self.now).state  # type: ignore[no-any-return]
+
+    @property
+    def web_url(self) -> str:
+        """Where the service's web listens."""
+        return f"http://127.0.0.1:{self.service.backend.server.port}"
+
+    async def add_user(self, username: str, role: str) -> None:
+        """A login `<username>` / `<username>-pass` (argon2 at a test cost)."""
+        sessions = self.service.backend.context.events._sessions
+        await UserRepository(sessions, CHEAP).add(username, f"{username}-pass", role)
+
+    async def flush(self) -> None:
+        """Everything the ACD recorded so far is in the database."""
+        await self.service.backend.center.host.drain()
+        await self.service.writer.flush(timeout=5)
+
+
+def e2e_settings(
+    tmp_path: Path, acd: AcdSettings, agi_port: int, ami_port: int, **extra: Any
+) -> Settings:
+    """Settings for one test: the simulator's AMI, a FastAGI port, a SQLite file."""
+    endpoints = {agent.id: f"PJSIP/{agent.id}" for agent in acd.agents}
+    return Settings(
+        asterisk={
+            "servers": [
+                {
+                    "name": "sim",
+                    "host": "127.0.0.1",
+                    "port": ami_port,
+                    "username": "callcenter",
+                    "secret": SECRET,
+                    "auth": "md5",
+                }
+            ],
+            "reconnect_initial_s": 0.05,
+            "reconnect_max_s": 0.3,
+            "ping_interval_s": 5,
+        },
+        fastagi={"host": "127.0.0.1", "port": agi_port},
+        service={"shutdown_grace_s": 0.5},
+        database={"url": f"sqlite+aiosqlite:///{tmp_path / 'e2e.db'}", "batch_interval_s": 0.0},
+        ivr={
+            "flows_dir": open_flows(tmp_path / "flows"),
+            "timezone": "Europe/Berlin",
+            "dnis": {"100": "main_hotline", "199": "after_hours"},
+        },
+        web={"host": "127.0.0.1", "port": 0, "coalesce_ms": 10},
+        telephony={
+            "agent_endpoints": endpoints,
+            "hold_segment_s": 2,
+            "supervisor_endpoints": {"sup1": "PJSIP/supervisor9001"},
+            "voicemail_dir": str(tmp_path / "voicemail"),
+            **extra.pop("telephony", {}),
+        },
+        acd=acd,
+        **extra,
+    )
+
+
+@contextlib.asynccontextmanager
+async def running(
+    tmp_path: Path,
+    acd: AcdSettings,
+    phones: list[AgentPhone],
+    *,
+    ready: tuple[str, ...] | None = None,
+    sim_options: SimOptions | None = None,
+    **extra: Any,
+) -> AsyncIterator[E2E]:
+    """The simulator and the service, agents `ready` (default: all) logged in and ready."""
+    agi_port = await free_port()
+    options = sim_options or SimOptions(prompt_s=0.05, agi_close_timeout_s=5.0)
+    sim = PbxSimulator(agi_port=agi_port, secret=SECRET, options=options)
+    await sim.start()
+    for phone in phones:
+        sim.add_phone(phone)
+    settings = e2e_settings(tmp_path, acd, agi_port, sim.ami_port, **extra)
+    service = Service.build(settings)
+    await service.start()
+    try:
+        for client in service.ami:
+            await client.wait_connected(timeout=10)
+        await _seed(service)
+        host = service.backend.center.host
+        for agent in ready if ready is not None else tuple(a.id for a in acd.agents):
+            await host.request(lambda now, a=agent: AgentLoggedIn(now, a, ready=True))
+        yield E2E(sim, service, settings)
+    finally:
+        await service.stop()
+        await sim.close()
+
+
+async def _seed(service: Service) -> None:
+    customers: CustomerRepository = service.backend.context.customers
+    await customers.add_many(
+        [
+            NewCustomer(
+                name="Jonas Richter",
+                account="471102",
+                tier=Tier.GOLD,
+                language="de",
+                phones=(KNOWN,),
+            ),
+            NewCustomer(
+                name="Felix Lange", account="471235", tier=Tier.VIP, language="en", phones=(VIP,)
+            ),
+        ]
+    )
+
+
+def demo_customers_file() -> Path:
+    """The demo customers (numbers +4930555 0000 ...)."""
+    return config_dir() / "demo" / "customers.csv"
