@@ -138,7 +138,11 @@ class AgentFlow:
         floor.timers.start(TimerKind.WRAP_UP, agent.id, floor.now + wrap_up, out)
 
     def make_ready(
-        self, agent: Agent, out: list[Command], idle_since: Seconds | None = None
+        self,
+        agent: Agent,
+        out: list[Command],
+        idle_since: Seconds | None = None,
+        why: str | None = None,
     ) -> None:
         """The agent becomes ready and is routed at once.
 
@@ -148,7 +152,7 @@ class AgentFlow:
         floor = self.floor
         agent.idle_since = floor.now if idle_since is None else idle_since
         floor.set_agent_state(agent, AgentState.READY, None, out)
-        out.append(Record(floor.now, RecordKind.READY, agent_id=agent.id))
+        out.append(Record(floor.now, RecordKind.READY, agent_id=agent.id, reason=why))
         self.router.agent_available(agent, out)
 
     def _finish_wrap_up(self, agent: Agent, out: list[Command]) -> None:

@@ -21,6 +21,7 @@ from acd.events import (
     CallerHungUp,
     Event,
     OfferAnswered,
+    OfferLost,
     OfferRejected,
     OfferTimedOut,
 )
@@ -28,6 +29,9 @@ from acd.floor import Floor
 from acd.model import Agent, Call
 from acd.queueing import Queueing
 from acd.states import AgentState, CallKind, CallOutcome, CallState, NotReadyReason
+
+LOST = "offer lost"
+"""The reason logged when an offer vanished through no fault of the agent (`OfferLost`)."""
 
 
 class CallFlow:
@@ -83,6 +87,29 @@ class CallFlow:
             self._offer_failed(
                 call, call.agent, NotReadyReason.RING_NO_ANSWER, RecordKind.RING_NO_ANSWER, out
             )
+
+    def lost(self, event: OfferLost, out: list[Command]) -> None:
+        """The offer vanished (PBX link or service restart): the agent keeps their turn."""
+        call = self._offered(event, event.call_id, event.agent_id, out)
+        if call is None or call.agent is None:
+            return
+        agent = call.agent
+        floor = self.floor
+        idle_since = agent.idle_since
+        self.queueing.release_offer(call, agent, out)
+        out.append(
+            Record(
+                floor.now,
+                RecordKind.OFFER_WITHDRAWN,
+                queue=call.queue.name,
+                call_id=call.id,
+                agent_id=agent.id,
+                reason=LOST,
+            )
+        )
+        self.queueing.requeue(call, out)
+        if agent.state is AgentState.RESERVED:
+            self.agents.make_ready(agent, out, idle_since=idle_since, why=LOST)
 
     def ring_timer_elapsed(self, call: Call, agent: Agent, out: list[Command]) -> None:
         """The PBX never reported on the offer: withdraw it as a ring-no-answer."""

@@ -35,6 +35,7 @@ from acd.events import (
     Event,
     MetricsReset,
     OfferAnswered,
+    OfferLost,
     OfferRejected,
     OfferTimedOut,
     TimerFired,
@@ -110,6 +111,8 @@ class Acd:
                 calls.hung_up(event, out)
             case OfferTimedOut():
                 calls.timed_out(event, out)
+            case OfferLost():
+                calls.lost(event, out)
             case OfferRejected():
                 calls.rejected(event, out)
             case AgentPaused():

@@ -122,6 +122,15 @@ class OfferTimedOut(Event):
 
 
 @dataclass(frozen=True, slots=True)
+class OfferLost(Event):
+    """The offer vanished through no fault of the agent (the PBX link or the service went
+    down while the phone rang): the call goes back to its place, the agent stays ready."""
+
+    call_id: str
+    agent_id: str
+
+
+@dataclass(frozen=True, slots=True)
 class CallerHungUp(Event):
     """The caller left: an abandon while waiting or ringing, the end of talk once connected.
 

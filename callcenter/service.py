@@ -30,6 +30,7 @@ from callcenter.ami import (
 )
 from callcenter.db import BatchedWriter, make_engine, make_sessions, upgrade
 from callcenter.flows_loader import FlowLibrary, FlowLoadError
+from callcenter.live.recovery import recover
 from callcenter.pbx import Telephony, build_telephony
 from callcenter.settings import AsteriskSettings, Settings
 from callcenter.wiring import Backend, build_backend
@@ -112,6 +113,7 @@ class Service:
             writer=writer,
             customers=backend.context.customers,
             callbacks=backend.context.callbacks,
+            interactions=backend.context.interactions,
         )
         backend.context.telephony = telephony.executor
         service = cls(settings, agi, flows, engine, writer, backend, telephony, clients)
@@ -136,6 +138,16 @@ class Service:
         except (OSError, SQLAlchemyError) as exc:
             raise ServiceStartError(f"database {url} cannot be used: {exc}") from exc
         log.info("db.ready", backend=self.engine.dialect.name, url=url)
+        center = self.backend.center
+        try:
+            await recover(
+                center.host,
+                self.settings.acd,
+                self.backend.context.events,
+                self.settings.ivr.timezone,
+            )
+        except SQLAlchemyError as exc:
+            raise ServiceStartError(f"the event log of {url} cannot be read: {exc}") from exc
         self.writer.start()
         await self.backend.start()
         web_url = f"http://{self.settings.web.host}:{self.backend.server.port}"

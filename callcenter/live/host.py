@@ -79,6 +79,14 @@ class AcdHost:
                 await self._task
             self._task = None
 
+    def adopt(self, core: Acd) -> None:
+        """Take over a core rebuilt from the event log (before `start`), arming its timers."""
+        if self._task is not None:
+            raise RuntimeError("adopt a rebuilt core before the host starts")
+        self.acd = core
+        for timer in core.armed_timers():
+            self._arm(timer)
+
     def now(self) -> float:
         """The current time on the core's clock."""
         return self.clock()

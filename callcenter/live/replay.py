@@ -37,6 +37,7 @@ from typing import Any
 
 import acd
 from acd import Acd, AcdError, AcdSettings, AgentState, RecordKind, StartTimer, TimerFired
+from acd.call_flow import LOST
 from callcenter.db.events import CallEvent
 
 Dropped = Callable[[acd.Event, str], None]
@@ -106,6 +107,8 @@ def _simple_input(now: float, event: CallEvent, before: list[CallEvent]) -> acd.
     match event.kind:
         case RecordKind.LOGIN:
             return acd.AgentLoggedIn(now, agent, ready=False)
+        case RecordKind.READY if data.get("reason") == LOST:
+            return None  # the core made the agent ready again after a lost offer
         case RecordKind.READY:
             return _ready(now, agent, before)
         case RecordKind.PAUSE:
@@ -116,6 +119,8 @@ def _simple_input(now: float, event: CallEvent, before: list[CallEvent]) -> acd.
             return acd.OfferAnswered(now, call, agent)
         case RecordKind.RING_NO_ANSWER:
             return acd.OfferTimedOut(now, call, agent)
+        case RecordKind.OFFER_WITHDRAWN if data.get("reason") == LOST:
+            return acd.OfferLost(now, call, agent)
         case RecordKind.REJECT:
             return acd.OfferRejected(now, call, agent)
         case RecordKind.ABANDON:

@@ -65,7 +65,7 @@ class CallRoutes:
             if isinstance(handoff, RequestCallback):
                 await self._callback(session, handoff.queue, handoff.number, result)
             elif isinstance(handoff, VoicemailRecorded):
-                self._save(session, result, outcome="voicemail", queue=handoff.queue)
+                await self._save(session, result, outcome="voicemail", queue=handoff.queue)
             elif isinstance(handoff, StoreSurvey):
                 self._survey(session.request.uniqueid, handoff)
         enqueue = next((h for h in result.handoffs if isinstance(h, EnqueueCall)), None)
@@ -101,6 +101,9 @@ class CallRoutes:
         )
         call = PbxCall(info.call_id, request.channel, request.caller_number, enqueue.queue)
         self._calls.add(call)
+        # The dialplan keeps a queued caller on hold if this service goes away
+        # (config/asterisk/extensions.conf: GotoIf ${CC_QUEUED}), so a restart loses nobody.
+        await session.set_variable("CC_QUEUED", "1")
         self._center.queue_call(info, priority=enqueue.priority, skills=enqueue.skills)
         await self._hold(session, call)
 
@@ -196,14 +199,19 @@ class CallRoutes:
         )
         self._center.host.submit(CallbackRequested(self._center.host.now(), callback_id, queue))
 
-    def _save(self, session: AGISession, result: IvrResult, *, outcome: str, queue: str) -> None:
+    async def _save(
+        self, session: AGISession, result: IvrResult, *, outcome: str, queue: str
+    ) -> None:
         request = session.request
+        account = result.data.get("account_number") or result.data.get("customer.account")
+        customer_id = await self._customer_id(request.caller_number, account)
         now = datetime.now(UTC)
         data = InteractionData(
             uniqueid=request.uniqueid,
             arrived_at=now,
             caller_number=request.caller_number,
             dialled_number=request.dnid or request.extension,
+            customer_id=customer_id,
             ivr_path=result.path,
             ivr_data=dict(result.data),
             queue=queue,

@@ -16,16 +16,28 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Awaitable, Callable
 
 import structlog
 
-from acd import CallEnded, CallerHungUp, Event, OfferAnswered, OfferRejected, OfferTimedOut
+from acd import (
+    CallEnded,
+    CallerHungUp,
+    CallKind,
+    CallState,
+    CallView,
+    Event,
+    OfferAnswered,
+    OfferLost,
+    OfferRejected,
+    OfferTimedOut,
+)
 from callcenter.ami import AMIClient, AMIError, OverflowPolicy
 from callcenter.ami import Event as AmiEvent
 from callcenter.ami import actions as ami
 from callcenter.ami.events import BridgeEnter, Hangup, Newchannel, OriginateResponse
-from callcenter.live import LiveCenter
-from callcenter.pbx.calls import PbxCall, PbxCalls
+from callcenter.live import CallInfo, LiveCenter
+from callcenter.pbx.calls import AgentLeg, PbxCall, PbxCalls
 
 log = structlog.get_logger(__name__)
 
@@ -36,10 +48,23 @@ NO_ANSWER = 3
 class AmiFacts:
     """Follows one or more AMI connections and feeds the ACD the facts they report."""
 
-    def __init__(self, center: LiveCenter, calls: PbxCalls) -> None:
-        """Feed `center`'s ACD; channels are matched through `calls`."""
+    def __init__(
+        self,
+        center: LiveCenter,
+        calls: PbxCalls,
+        *,
+        endpoint: Callable[[str], str],
+        restore: Callable[[str], Awaitable[CallInfo | None]] | None = None,
+    ) -> None:
+        """Feed `center`'s ACD; channels are matched through `calls`.
+
+        `endpoint(agent)` names an agent's phone; `restore(call_id)` finds the context of a
+        call taken over after a restart (for its screen pop).
+        """
         self._center = center
         self._calls = calls
+        self._endpoint = endpoint
+        self._restore = restore
         self._tasks: list[asyncio.Task[None]] = []
         self.resyncs = 0
 
@@ -137,7 +162,69 @@ class AmiFacts:
         names = {h.get("Channel", ""): h for h in channels.values()}
         for call in self._calls.all():
             self._reconcile(call, channels, names)
-        log.info("pbx.resynced", channels=len(channels), calls=len(self._calls))
+        adopted = await self._adopt(channels)
+        log.info("pbx.resynced", channels=len(channels), calls=len(self._calls), adopted=adopted)
+
+    async def _adopt(self, channels: dict[str, dict[str, str]]) -> int:
+        """Calls the ACD knows and this process does not (after a restart) are taken over."""
+        host = self._center.host
+        core, now = host.acd, host.now()
+        views = [v for q in core.settings.queues for v in core.waiting_calls(q.name, now)]
+        for agent in core.agent_views(now):
+            view = core.call_view(agent.call_id, now) if agent.call_id else None
+            if view is not None:
+                views.append(view)
+        adopted = 0
+        for view in views:
+            if self._calls.get(view.call_id) is not None or view.kind is CallKind.CALLBACK:
+                continue
+            adopted += 1
+            await self._take_over(view, channels, now)
+        return adopted
+
+    async def _take_over(
+        self, view: CallView, channels: dict[str, dict[str, str]], now: float
+    ) -> None:
+        caller = channels.get(view.call_id)
+        if caller is None:
+            self._submit(CallerHungUp(now, view.call_id))  # gone while nobody watched
+            return
+        call = PbxCall(
+            view.call_id,
+            caller.get("Channel", ""),
+            caller.get("CallerIDNum"),
+            view.queue,
+            holding=False,
+        )
+        self._calls.add(call)
+        if self._restore is not None and self._center.calls.get(view.call_id) is None:
+            info = await self._restore(view.call_id)
+            if info is not None:
+                self._center.calls.add(info)
+        if view.agent_id is None:
+            return  # waiting: it keeps its place; the next offer bridges the held caller
+        endpoint = self._endpoint(view.agent_id)
+        call.leg = AgentLeg(view.agent_id, endpoint)
+        bridge = caller.get("BridgeId", "")
+        agent = next(
+            (
+                h
+                for u, h in channels.items()
+                if u != view.call_id and bridge and h.get("BridgeId") == bridge
+            ),
+            None,
+        )
+        if agent is not None:
+            self._calls.leg_answered(call, agent.get("Uniqueid", ""), agent.get("Channel", ""))
+            if not call.connected and view.state is CallState.OFFERED:
+                self._submit(OfferAnswered(now, view.call_id, view.agent_id))
+            call.connected = True
+        elif view.state is CallState.OFFERED:
+            call.leg = None  # the ring died with the old process: offer it again
+            self._submit(OfferLost(now, view.call_id, view.agent_id))
+        else:
+            self._calls.forget(call)
+            self._submit(CallEnded(now, view.call_id))
 
     def _reconcile(
         self, call: PbxCall, channels: dict[str, dict[str, str]], names: dict[str, dict[str, str]]
@@ -163,6 +250,7 @@ class AmiFacts:
             call.holding = False
             self._submit(OfferAnswered(now, call.call_id, leg.agent_id))
         elif agent is None:
-            # The phone is not ringing (the Originate was lost with the link): back in line.
+            # The phone is not ringing (the Originate was lost with the link): back in line,
+            # and the agent is not to blame.
             self._calls.drop_leg(call)
-            self._submit(OfferTimedOut(now, call.call_id, leg.agent_id))
+            self._submit(OfferLost(now, call.call_id, leg.agent_id))

@@ -14,10 +14,15 @@ from dataclasses import dataclass
 from acd import AcdError
 from callcenter.agi import FastAGIServer
 from callcenter.ami import AMIClient
-from callcenter.db import BatchedWriter, CallbackRepository, CustomerRepository
+from callcenter.db import (
+    BatchedWriter,
+    CallbackRepository,
+    CustomerRepository,
+    InteractionRepository,
+)
 from callcenter.flows_loader import FlowLibrary
 from callcenter.ivr_runner import IvrRunner
-from callcenter.live import LiveCenter
+from callcenter.live import CallInfo, LiveCenter
 from callcenter.pbx.agi_routes import CallRoutes
 from callcenter.pbx.ami_facts import AmiFacts
 from callcenter.pbx.calls import PbxCalls
@@ -67,6 +72,7 @@ def build_telephony(
     writer: BatchedWriter,
     customers: CustomerRepository,
     callbacks: CallbackRepository,
+    interactions: InteractionRepository,
 ) -> Telephony:
     """Route the FastAGI scripts, listen to the ACD and follow the AMI clients."""
     calls = PbxCalls()
@@ -94,7 +100,24 @@ def build_telephony(
         center, calls, settings.telephony, lambda: clients[0] if clients else None
     )
     center.host.add_listener(executor)
-    facts = AmiFacts(center, calls)
+
+    async def restore(call_id: str) -> CallInfo | None:
+        record = await interactions.record(call_id)
+        if record is None:
+            return None
+        return CallInfo(
+            call_id=call_id,
+            caller_number=record.caller_number,
+            dialled_number=record.dialled_number,
+            arrived_at=record.arrived_at.timestamp(),
+            queue=record.queue or "",
+            ivr_path=tuple(record.ivr_path),
+            ivr_answers=dict(record.ivr_data),
+            customer_id=record.customer_id,
+            customer_name=record.customer_name,
+        )
+
+    facts = AmiFacts(center, calls, endpoint=settings.telephony.endpoint, restore=restore)
     for client in clients:
         facts.attach(client)
     return Telephony(calls, routes, executor, facts)

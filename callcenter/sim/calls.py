@@ -25,6 +25,10 @@ from callcenter.sim.participants import CallerScript, CallRecord, Press, Step
 from callcenter.sim.pbx import Pbx
 from callcenter.sim.wire import Pairs
 
+QUEUED_VARIABLE = "CC_QUEUED"
+"""Set to 1 by the product's IVR once a caller is queued; the dialplan holds them after an
+AGI that ends without a hang-up (see `CallerCall._hold_in_dialplan`)."""
+
 
 class CallerCall:
     """The caller's side of one call; implements `agi_media.CallSide` for its AGI legs."""
@@ -188,8 +192,27 @@ class CallerCall:
             return False
         status = "SUCCESS" if outcome is Outcome.CLOSED else "FAILURE"
         self.emit(ev.varset(self.channel, "AGISTATUS", status))
+        if self.channel.variables.get(QUEUED_VARIABLE) == "1" and not self.in_survey:
+            return await self._hold_in_dialplan()
         self.dialplan_hangup()
         return False
+
+    async def _hold_in_dialplan(self) -> bool:
+        """The product's dialplan: a queued caller whose FastAGI server went away waits on
+        in `[queue-hold]` with music (`GotoIf(${CC_QUEUED})`, config/asterisk), where an
+        Originate into Bridge still finds them. Not recorded: modelled on that dialplan."""
+        chan, before = self.channel, self.leg
+        chan.context, chan.exten, chan.priority = "queue-hold", "s", 1
+        chan.application, chan.app_data = "MusicOnHold", "default"
+        self.emit(ev.newexten(chan, "MusicOnHold", "default"))
+        self.moh = True
+        self.emit(ev.channel_event("MusicOnHoldStart", chan, ("Class", "default")))
+        while chan.alive and self.bridge_over is None:
+            await self.clock.sleep(0.05)
+        if self.bridge_over is None:
+            return False
+        await self.bridge_over
+        return self.channel.alive and self.leg is not before
 
     def dialplan_hangup(self, *, advance: bool = True) -> None:
         """The dialplan's `Hangup()` after the AGI (inbound prio 3), or where the call is."""

@@ -18,11 +18,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import yaml
 from argon2 import PasswordHasher
 
-from acd import AcdSettings, AgentLoggedIn, AgentState
-from callcenter.db import CustomerRepository, NewCustomer, UserRepository
+from acd import AcdSettings, AgentLoggedIn, AgentReady, AgentState
+from callcenter.db import CallEvent, CustomerRepository, NewCustomer, UserRepository
 from callcenter.paths import config_dir
 from callcenter.service import Service
 from callcenter.settings import SHIPPED_FLOWS, Settings
@@ -35,6 +36,8 @@ KNOWN = "+49305550000"
 """A known gold customer (Jonas Richter, account 471102) from the demo customers."""
 VIP = "+49305550001"
 """A known VIP customer (Felix Lange)."""
+STANDARD = tuple(f"+4930555000{n}" for n in range(2, 10))
+"""Known standard customers (German): they reach the menu without keying an account."""
 
 
 def open_flows(target: Path) -> Path:
@@ -98,6 +101,31 @@ class E2E:
         """A login `<username>` / `<username>-pass` (argon2 at a test cost)."""
         sessions = self.service.backend.context.events._sessions
         await UserRepository(sessions, CHEAP).add(username, f"{username}-pass", role)
+
+    async def web_login(self, http: aiohttp.ClientSession, username: str) -> dict[str, str]:
+        """Log `http` in as `username` (see `add_user`); the CSRF header changes must carry."""
+        login = {"username": username, "password": f"{username}-pass"}
+        async with http.post(f"{self.web_url}/api/login", json=login) as response:
+            response.raise_for_status()
+            return {"X-CSRF-Token": (await response.json())["csrf_token"]}
+
+    def reason(self, agent_id: str) -> str | None:
+        """Why an agent is not ready (None when they are, or no reason is given)."""
+        return self.acd.agent_view(agent_id, self.now).reason  # type: ignore[no-any-return]
+
+    async def log_in(self, agent_id: str, *, ready: bool = False) -> None:
+        """Log an agent in, not ready unless `ready` (as from the desktop)."""
+        host = self.service.backend.center.host
+        await host.request(lambda now: AgentLoggedIn(now, agent_id, ready=ready))
+
+    async def go_ready(self, agent_id: str) -> None:
+        """A logged-in agent goes ready (as from the desktop)."""
+        await self.service.backend.center.host.request(lambda now: AgentReady(now, agent_id))
+
+    async def events(self, call_id: str) -> list[CallEvent]:
+        """The event log's entries for one call, in log order (after a `flush`)."""
+        logged = await self.service.backend.context.events.read()
+        return [event for event in logged if event.call_id == call_id]
 
     async def flush(self) -> None:
         """Everything the ACD recorded so far is in the database."""
@@ -180,6 +208,15 @@ async def running(
         await sim.close()
 
 
+async def start_service(settings: Settings) -> Service:
+    """Build and start a service and wait for its AMI login."""
+    service = Service.build(settings)
+    await service.start()
+    for client in service.ami:
+        await client.wait_connected(timeout=10)
+    return service
+
+
 async def _seed(service: Service) -> None:
     customers: CustomerRepository = service.backend.context.customers
     await customers.add_many(
@@ -194,6 +231,12 @@ async def _seed(service: Service) -> None:
             NewCustomer(
                 name="Felix Lange", account="471235", tier=Tier.VIP, language="en", phones=(VIP,)
             ),
+            *(
+                NewCustomer(
+                    name=f"Customer {n}", account=f"5000{n:02d}", language="de", phones=(number,)
+                )
+                for n, number in enumerate(STANDARD, start=2)
+            ),
         ]
     )
 
@@ -201,3 +244,8 @@ async def _seed(service: Service) -> None:
 def demo_customers_file() -> Path:
     """The demo customers (numbers +4930555 0000 ...)."""
     return config_dir() / "demo" / "customers.csv"
+
+
+async def seed_customers(service: Service) -> None:
+    """The known callers of these tests (KNOWN, VIP, STANDARD) in the service's database."""
+    await _seed(service)

@@ -88,3 +88,19 @@ def test_answer_arriving_after_the_ring_timeout_is_stale() -> None:
 
     assert [type(c) for c in commands] == [StaleFact]
     assert "not being offered to 'a1'" in only(commands, StaleFact)[0].reason
+
+
+def test_a_lost_offer_goes_back_to_the_head_of_the_line_and_the_agent_stays_ready() -> None:
+    from acd import OfferLost, Record, RecordKind  # noqa: PLC0415
+
+    center = Center(settings([queue()], [agent("a1"), agent("a2")]))
+    center.login("a1")
+    center.call("c1")
+    center.call("c2")
+    commands = center.send(OfferLost(center.now, "c1", "a1"))
+
+    assert offers(commands) == [("c1", "a1")]  # back first in line, to the same free agent
+    assert center.acd.agent_view("a1", center.now).state is AgentState.RESERVED
+    kinds = [r.kind for r in only(commands, Record)]
+    assert RecordKind.OFFER_WITHDRAWN in kinds
+    assert RecordKind.RING_NO_ANSWER not in kinds
