@@ -41,7 +41,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     settings = _load(args.config, require_secrets=False)
     configure_logging(settings.service.log_level, settings.service.log_format)
     print(f"callcenter {__version__} demo: settings from {args.config}", file=sys.stderr)
-    return asyncio.run(run_demo(settings))
+    return asyncio.run(run_demo(settings, calls_per_minute=args.calls_per_minute))
 
 
 def cmd_version(_args: argparse.Namespace) -> int:
@@ -69,7 +69,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("serve", help="run the service").set_defaults(func=cmd_serve)
-    sub.add_parser("demo", help="run the demo").set_defaults(func=cmd_demo)
+    demo = sub.add_parser("demo", help="run the demo: the service driven by the PBX simulator")
+    demo.add_argument(
+        "--calls-per-minute", type=float, default=6.0, help="new simulated calls per minute"
+    )
+    demo.set_defaults(func=cmd_demo)
     sub.add_parser("version", help="print the version").set_defaults(func=cmd_version)
     config = sub.add_parser("config", help="settings tools")
     config_sub = config.add_subparsers(dest="config_command", required=True)

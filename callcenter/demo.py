@@ -10,14 +10,31 @@ and the banner says so.
 
 from __future__ import annotations
 
+import asyncio
+import random
+import secrets
+import shutil
 import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
 
+import structlog
+import yaml
 from argon2 import PasswordHasher
+from pydantic import SecretStr
 
+from acd import AcdError, AgentLoggedIn
 from callcenter.customer_import import read_customers
 from callcenter.db import CustomerRepository, UserRepository, make_engine, make_sessions, upgrade
+from callcenter.demo_traffic import DemoCallers, agent_phones
 from callcenter.paths import config_dir
-from callcenter.settings import Settings
+from callcenter.settings import SHIPPED_FLOWS, AMIServerSettings, Settings
+from callcenter.sim import PbxSimulator, SimOptions, run_traffic
+
+if TYPE_CHECKING:
+    from callcenter.service import Service
+
+log = structlog.get_logger(__name__)
 
 DEMO_DB = "sqlite+aiosqlite:///var/demo.db"
 STAFF = (("sup1", "supervisor", "Sam Supervisor"), ("admin", "admin", "Ada Admin"))
@@ -65,7 +82,9 @@ def banner(settings: Settings, port: int, logins: list[str]) -> str:
     return "\n".join(
         [
             "",
-            "callcenter demo is running (demo passwords below are for this laptop only)",
+            "callcenter demo is running: the PBX simulator places calls on the hotline (open",
+            "around the clock); agent1 is yours, the other agents are simulated.",
+            "Demo passwords below are for this laptop only.",
             f"  agent desktop  {url}/agent",
             f"  wallboard      {url}/wallboard",
             f"  reports        {url}/reports",
@@ -84,15 +103,107 @@ def print_banner(text: str) -> None:
     print(text, file=sys.stderr, flush=True)
 
 
-async def run_demo(settings: Settings) -> int:
-    """Seed the demo database, then serve it, printing the banner once the web is up."""
+def open_hotline_flows(target: Path) -> Path:
+    """The shipped flows copied to `target`, the hotline open at every hour of every day.
+
+    The demo (and the end-to-end tests) must not send every caller to voicemail because
+    they run at night.
+    """
+    if target.exists():
+        shutil.rmtree(target)
+    shutil.copytree(SHIPPED_FLOWS, target)
+    hotline = target / "main_hotline.yaml"
+    flow = yaml.safe_load(hotline.read_text(encoding="utf-8"))
+    days = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+    flow["calendars"]["hotline"]["weekly"] = {day: ["00:00-24:00"] for day in days}
+    flow["calendars"]["hotline"]["holidays"] = []
+    hotline.write_text(yaml.safe_dump(flow, sort_keys=False), encoding="utf-8")
+    return target
+
+
+async def run_demo(settings: Settings, *, calls_per_minute: float = 6.0) -> int:
+    """Seed the demo database, start the PBX simulator and its callers, then serve."""
     from callcenter.service import run  # noqa: PLC0415 - the service imports the web stack
 
     settings = demo_settings(settings)
-    logins = await seed_demo(settings)
-    return await run(
-        settings,
-        on_started=lambda service: print_banner(
-            banner(settings, service.backend.server.port, logins)
-        ),
+    secret = secrets.token_urlsafe(18)  # a fresh lab secret per run: nothing to leak
+    agi_port = settings.fastagi.port or await _free_port(settings.fastagi.host)
+    sim = PbxSimulator(
+        agi_host=settings.fastagi.host,
+        agi_port=agi_port,
+        secret=secret,
+        options=SimOptions(prompt_s=1.5),
     )
+    await sim.start()
+    rng = random.Random(7)
+    endpoints = [settings.telephony.endpoint(a.id) for a in settings.acd.agents]
+    endpoints += list(settings.telephony.supervisor_endpoints.values())
+    for phone in agent_phones(endpoints, rng):
+        sim.add_phone(phone)
+    server = AMIServerSettings(
+        name="sim",
+        host="127.0.0.1",
+        port=sim.ami_port,
+        username="callcenter",
+        secret=SecretStr(secret),
+        auth="md5",
+    )
+    settings = settings.model_copy(
+        update={
+            "asterisk": settings.asterisk.model_copy(update={"servers": [server]}),
+            "fastagi": settings.fastagi.model_copy(update={"port": agi_port}),
+            "ivr": settings.ivr.model_copy(
+                update={
+                    "flows_dir": open_hotline_flows(Path("var") / "demo-flows"),
+                    "orders_file": config_dir() / "demo" / "orders.csv",
+                }
+            ),
+        }
+    )
+    logins = await seed_demo(settings)
+    known = await _known_numbers()
+    tasks: list[asyncio.Task[object]] = []
+
+    def started(service: Service) -> None:
+        print_banner(banner(settings, service.backend.server.port, logins))
+        bots = [a.id for a in settings.acd.agents[1:]]
+        tasks.append(asyncio.create_task(_log_in(service, bots)))
+        callers = DemoCallers(known)
+        tasks.append(
+            asyncio.create_task(
+                run_traffic(sim, calls_per_minute / 60, callers, duration_s=365 * 86400.0)
+            )
+        )
+
+    try:
+        return await run(settings, on_started=started)
+    finally:
+        for task in tasks:
+            task.cancel()
+        await sim.close()
+
+
+async def _log_in(service: Service, agents: list[str]) -> None:
+    host = service.backend.center.host
+    for agent in agents:
+
+        def log_in(now: float, agent: str = agent) -> AgentLoggedIn:
+            return AgentLoggedIn(now, agent, ready=True)
+
+        try:
+            await host.request(log_in)
+        except AcdError as exc:  # already logged in (the log was replayed): fine
+            log.info("demo.bot_not_logged_in", agent=agent, reason=str(exc))
+
+
+async def _known_numbers() -> list[str]:
+    plan = read_customers(config_dir() / "demo" / "customers.csv")
+    return [phone for customer in plan.customers for phone in customer.phones]
+
+
+async def _free_port(host: str) -> int:
+    probe = await asyncio.start_server(lambda r, w: None, host, 0)
+    port: int = probe.sockets[0].getsockname()[1]
+    probe.close()
+    await probe.wait_closed()
+    return port
