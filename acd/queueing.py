@@ -169,19 +169,9 @@ class Queueing:
             return
         out.append(record)
         destination = self.floor.queues[str(target.name)]
-        self._move(call, destination)
-        destination.counters.offered += 1
-        destination.counters.note_arrival(now, self.floor.settings.arrival_window_seconds)
-        out.append(
-            Record(
-                now,
-                RecordKind.ENQUEUE,
-                queue=destination.name,
-                call_id=call.id,
-                detail=f"overflow from {queue.name}",
-            )
+        self._arrive(
+            call, destination, f"overflow from {queue.name}", DecisionTrigger.CALL_OVERFLOWED, out
         )
-        self.enter(call, DecisionTrigger.CALL_OVERFLOWED, out)
 
     def overflow_everyone(
         self, queue: QueueRuntime, reason: OverflowReason, out: list[Command]
@@ -209,21 +199,29 @@ class Queueing:
                 detail=f"to queue {destination.name}",
             )
         )
+        self._arrive(
+            call, destination, f"moved from {source.name}", DecisionTrigger.CALL_MOVED, out
+        )
+
+    def _arrive(
+        self,
+        call: Call,
+        destination: QueueRuntime,
+        detail: str,
+        trigger: DecisionTrigger,
+        out: list[Command],
+    ) -> None:
+        """The call joins `destination` as an arrival there (an overflow, a supervisor move)."""
+        now = self.floor.now
         self._move(call, destination)
         if call.kind is CallKind.VOICE:
             # As at admission: a callback entry is not an offered call of the queue.
             destination.counters.offered += 1
             destination.counters.note_arrival(now, self.floor.settings.arrival_window_seconds)
         out.append(
-            Record(
-                now,
-                RecordKind.ENQUEUE,
-                queue=destination.name,
-                call_id=call.id,
-                detail=f"moved from {source.name}",
-            )
+            Record(now, RecordKind.ENQUEUE, queue=destination.name, call_id=call.id, detail=detail)
         )
-        self.enter(call, DecisionTrigger.CALL_MOVED, out)
+        self.enter(call, trigger, out)
 
     def exit(self, call: Call, reason: ExitReason, out: list[Command]) -> None:
         """The call leaves with nowhere to go: outcome timed out."""
