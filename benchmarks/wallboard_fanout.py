@@ -81,12 +81,18 @@ def _settings(db: str, agents: int, queues: int, coalesce_ms: float) -> Settings
     )
 
 
-def _naive_refresh(feed: WallboardFeed) -> None:
+def _naive_refresh(feed: WallboardFeed, last: list[float]) -> None:
     # The usual server: a full snapshot encoded for every screen on every refresh.
     feed.refreshes += 1
     for scope, state in list(feed._scopes.items()):
+        snapshot: dict[str, Any] = {}
         for box in state.boxes:
-            box.put(json.dumps(feed.snapshot(scope)))
+            snapshot = feed.snapshot(scope)
+            box.put(json.dumps(snapshot))
+        if feed.on_refresh is not None and snapshot:
+            fresh = [a for a in snapshot["agents"] if a["since"] > last[0]]
+            feed.on_refresh(fresh, snapshot["at"])
+            last[0] = snapshot["at"]
 
 
 async def _drive(host: Any, agents: int, rate: float, seconds: float, rng: random.Random) -> int:
@@ -124,8 +130,15 @@ async def _server(args: argparse.Namespace, mode: str) -> dict[str, Any]:
         writer.start()
         backend = build_backend(settings, sessions, writer, password_hasher=HASHER)
         feed = backend.center.wallboard
+        queued: list[float] = []
+
+        def note(agents: list[dict[str, Any]], at: float) -> None:
+            queued.extend(at - a["since"] for a in agents if at - a["since"] < 5)
+
+        feed.on_refresh = note
         if mode == "naive":
-            feed.refresh = lambda: _naive_refresh(feed)  # type: ignore[method-assign]
+            last = [time.time()]
+            feed.refresh = lambda: _naive_refresh(feed, last)  # type: ignore[method-assign]
         await backend.start()
         host = backend.center.host
         for i in range(args.agents):
@@ -163,7 +176,9 @@ async def _server(args: argparse.Namespace, mode: str) -> dict[str, Any]:
         await writer.close(timeout=10)
         await engine.dispose()
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    result.update(mode=mode, changes=changes, wall=wall, cpu=cpu, refreshes=refreshes)
+    result.update(
+        mode=mode, changes=changes, wall=wall, cpu=cpu, refreshes=refreshes, queued=queued
+    )
     return result
 
 
@@ -263,6 +278,7 @@ def main() -> None:
                 f"{r['changes'] / r['wall']:.0f}",
                 f"{r['messages'] / r['wall']:,.0f}",
                 f"{r['bytes'] / r['wall'] / 1e6:.1f}",
+                f"{_pct(r['queued'], 50):.0f} / {_pct(r['queued'], 99):.0f}",
                 f"{_pct(lat, 50):.0f}",
                 f"{_pct(lat, 99):.0f}",
                 f"{100 * r['cpu'] / r['wall']:.0f}%",
@@ -277,6 +293,7 @@ def main() -> None:
             "changes/s",
             "messages/s",
             "MB/s",
+            "queued p50/p99 ms",
             "p50 ms",
             "p99 ms",
             "server CPU",

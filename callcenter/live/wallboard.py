@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from acd import Command, Event
@@ -61,6 +61,9 @@ class WallboardFeed:
         self._dirty = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self.refreshes = 0
+        self.on_refresh: Callable[[list[JSON], float], None] | None = None
+        """Called with (the agents that changed, the time their message was queued) after
+        each refresh: how long a change took to reach the screens' mailboxes."""
 
     def start(self) -> None:
         """Start the refreshing task."""
@@ -108,6 +111,9 @@ class WallboardFeed:
         """Everything a wallboard of `scope` shows, as one message."""
         state = self._scopes.setdefault(scope, _ScopeState())
         queues, agents, calls = self._read(scope)
+        if not state.boxes:
+            # A scope's first screen: later changes are counted from this snapshot.
+            state.queues, state.agents = queues, agents
         return {
             "type": "snapshot",
             "at": self._host.now(),
@@ -179,6 +185,8 @@ class WallboardFeed:
                 box.put(message)
                 if box.lagged:
                     box.replace_with(json.dumps(self.snapshot(scope)))
+            if self.on_refresh is not None:
+                self.on_refresh(changed_agents, self._host.now())
 
 
 def _agent_key(agent: JSON | None) -> JSON | None:
