@@ -12,7 +12,7 @@ silently.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import ClassVar, Literal
 
@@ -141,6 +141,8 @@ class RequestCallback(IvrAction):
     number: str
     keep_place: bool
     data: Mapping[str, str]
+    skills: Mapping[str, int] = field(default_factory=dict)
+    priority: int = 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -90,7 +90,15 @@ def _callback(node: CallbackNode, visit: Visit, event: IvrInput, ctx: CallContex
             ctx.data["callback.number"] = visit.number
             ctx.outcome = "callback"
             data = MappingProxyType(dict(ctx.data))
-            request = RequestCallback(node.queue, visit.number, node.keep_place, data)
+            skills, priority = node.routing(data)
+            request = RequestCallback(
+                node.queue,
+                visit.number,
+                node.keep_place,
+                data,
+                MappingProxyType(skills),
+                priority,
+            )
             return Go(node.next, (request,))
         if key == CHANGE_KEY:
             return _ask_number(visit, node)

@@ -43,12 +43,7 @@ def resume(node: ExitNode, visit: Visit, event: IvrInput, ctx: CallContext) -> S
 
 
 def _enqueue(node: QueueNode, data: dict[str, str]) -> EnqueueCall:
-    skills = dict(node.skills)
-    language = data.get("language")
-    if node.language_skill and language:
-        skills.setdefault(f"lang-{language}", 1)
-    tier = data.get("customer.tier", "")
-    priority = max(node.priority, node.priority_by_tier.get(tier, 0))
+    skills, priority = node.routing(data)
     keys = data if node.attach is None else [key for key in node.attach if key in data]
     attached = {key: data[key] for key in keys}
     return EnqueueCall(node.queue, MappingProxyType(skills), priority, MappingProxyType(attached))

@@ -12,6 +12,7 @@ from typing import Literal, Self
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ivr_flows.node_base import AskingNode, exits
+from ivr_flows.nodes_exits import RoutingFields
 from ivr_flows.vocabulary import DataKey, Label, NodeId, Prompts, QueueName
 
 CONFIRM_KEY = "1"
@@ -58,12 +59,13 @@ class SurveyNode(AskingNode):
         return "survey " + ", ".join(question.id for question in self.questions)
 
 
-class CallbackNode(AskingNode):
+class CallbackNode(AskingNode, RoutingFields):
     """Offer a callback: read the number back, 1 confirms, 2 enters another; then `next`.
 
     The number comes from `number_from` (the caller's number by default); without a usable
     one the caller is asked to key it in, ended by `#`. A confirmed callback emits
-    RequestCallback for `queue`; `keep_place` ranks it as if the caller had queued now.
+    RequestCallback for `queue`; `keep_place` ranks it as if the caller had queued now; the
+    routing fields rank and match the callback as the queue node would the call.
     Silence or wrong keys beyond the retries go to `fallback`.
     """
 

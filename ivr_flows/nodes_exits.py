@@ -6,6 +6,7 @@ work ends: the collected data travels with the call to the agent's screen.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Annotated, Literal
 
 from pydantic import Field
@@ -29,20 +30,37 @@ Priority = Annotated[int, Field(ge=0, le=100)]
 """A queue priority: higher is served first."""
 
 
-class QueueNode(NodeModel):
-    """Put the call in an ACD queue with skills, a priority and the collected data.
+class RoutingFields(NodeModel):
+    """How a call (or a callback standing in for it) is ranked and matched in the ACD.
 
     `language_skill` adds `lang-<language>` (from the call data) to the required skills;
-    `priority_by_tier` raises the priority by the customer's tier (`customer.tier`);
-    `attach` limits the data sent along (all of it by default).
+    `priority_by_tier` raises the priority by the customer's tier (`customer.tier`).
     """
 
-    type: Literal["queue"]
-    queue: QueueName
     skills: dict[SkillName, SkillLevel] = Field(default_factory=dict)
     language_skill: bool = False
     priority: Priority = 0
     priority_by_tier: Annotated[dict[Label, Priority], TextKeys] = Field(default_factory=dict)
+
+    def routing(self, data: Mapping[str, str]) -> tuple[dict[str, int], int]:
+        """The required skills and the priority of a call with `data`."""
+        skills = dict(self.skills)
+        language = data.get("language")
+        if self.language_skill and language:
+            skills.setdefault(f"lang-{language}", 1)
+        tier = data.get("customer.tier", "")
+        return skills, max(self.priority, self.priority_by_tier.get(tier, 0))
+
+
+class QueueNode(RoutingFields):
+    """Put the call in an ACD queue with skills, a priority and the collected data.
+
+    The routing fields are `RoutingFields`'; `attach` limits the data sent along (all of it
+    by default).
+    """
+
+    type: Literal["queue"]
+    queue: QueueName
     attach: tuple[DataKey, ...] | None = None
 
     def summary(self) -> str:

@@ -21,7 +21,7 @@ import structlog
 from sqlalchemy.exc import SQLAlchemyError
 
 from acd import CallbackRequested
-from callcenter.agi import AGICommandError, AGIHangup, AGISession
+from callcenter.agi import AGIHangup, AGISession
 from callcenter.db import BatchedWriter, CallbackRepository, CustomerRepository, WriteQueueFull
 from callcenter.db.interactions import AddSurveyScores, InteractionData, SaveInteraction
 from callcenter.ivr_runner import IvrResult, IvrRunner, VoicemailRecorded
@@ -63,7 +63,7 @@ class CallRoutes:
         result = await self._runner.run(session)
         for handoff in result.handoffs:
             if isinstance(handoff, RequestCallback):
-                await self._callback(session, handoff.queue, handoff.number, result)
+                await self._callback(session, handoff, result)
             elif isinstance(handoff, VoicemailRecorded):
                 await self._save(session, result, outcome="voicemail", queue=handoff.queue)
             elif isinstance(handoff, StoreSurvey):
@@ -99,7 +99,14 @@ class CallRoutes:
             customer_name=data.get("customer.name"),
             tier=data.get("customer.tier"),
         )
-        call = PbxCall(info.call_id, request.channel, request.caller_number, enqueue.queue)
+        call = PbxCall(
+            info.call_id,
+            request.channel,
+            request.caller_number,
+            enqueue.queue,
+            enqueue.priority,
+            dict(enqueue.skills),
+        )
         self._calls.add(call)
         # The dialplan keeps a queued caller on hold if this service goes away
         # (config/asterisk/extensions.conf: GotoIf ${CC_QUEUED}), so a restart loses nobody.
@@ -163,21 +170,59 @@ class CallRoutes:
                 silence_s=5,
             )
         elif how == "callback" and call.caller_number:
-            await self._request_callback(call.caller_number, where or call.queue, call.call_id)
+            await self._request_callback(
+                call.caller_number,
+                where or call.queue,
+                call.call_id,
+                priority=call.priority,
+                skills=call.skills,
+            )
             await session.stream_file("custom/callback-confirmed")
         else:
             await session.stream_file("queue-thankyou")
         await session.hangup()
 
     async def _callback(
-        self, session: AGISession, queue: str, number: str, result: IvrResult
+        self, session: AGISession, handoff: RequestCallback, result: IvrResult
     ) -> None:
+        request = session.request
+        data = dict(result.data)
+        # The callback stands in for the call: the pop shows who is called back and why.
+        self._center.calls.add(
+            CallInfo(
+                call_id=request.uniqueid,
+                caller_number=request.caller_number,
+                dialled_number=request.dnid or request.extension,
+                arrived_at=self._center.host.now(),
+                queue=handoff.queue,
+                ivr_path=result.path,
+                ivr_answers={k: v for k, v in data.items() if not k.startswith("customer.")},
+                account=data.get("account_number") or data.get("customer.account"),
+                customer_name=data.get("customer.name"),
+                tier=data.get("customer.tier"),
+            )
+        )
         try:
-            await self._request_callback(number, queue, session.request.uniqueid)
-        except (OSError, ValueError, AGICommandError) as exc:
-            log.error("pbx.callback_not_stored", queue=queue, error=str(exc))
+            await self._request_callback(
+                handoff.number,
+                handoff.queue,
+                request.uniqueid,
+                priority=handoff.priority,
+                skills=dict(handoff.skills),
+            )
+        except (OSError, ValueError, SQLAlchemyError) as exc:
+            log.error("pbx.callback_not_stored", queue=handoff.queue, error=str(exc))
 
-    async def _request_callback(self, number: str, queue: str, call_id: str) -> None:
+    async def _request_callback(
+        self,
+        number: str,
+        queue: str,
+        call_id: str,
+        *,
+        priority: int = 0,
+        skills: dict[str, int] | None = None,
+    ) -> None:
+        """Store the request and put its entry in line, ranked like the call it replaces."""
         now = datetime.now(UTC)
         stored = await self._callbacks.request(
             number=number,
@@ -187,6 +232,8 @@ class CallRoutes:
             queue=queue,
         )
         callback_id = f"cb-{stored.id}"
+        origin = self._center.calls.get(call_id)
+        answers = {**(origin.ivr_answers if origin else {}), "callback_for": call_id}
         self._center.calls.add(
             CallInfo(
                 callback_id,
@@ -194,10 +241,19 @@ class CallRoutes:
                 None,
                 self._center.host.now(),
                 queue,
-                ivr_answers={"callback_for": call_id},
+                ivr_path=origin.ivr_path if origin else (),
+                ivr_answers=answers,
+                account=origin.account if origin else None,
+                customer_id=origin.customer_id if origin else None,
+                customer_name=origin.customer_name if origin else None,
+                tier=origin.tier if origin else None,
             )
         )
-        self._center.host.submit(CallbackRequested(self._center.host.now(), callback_id, queue))
+        self._center.host.submit(
+            CallbackRequested(
+                self._center.host.now(), callback_id, queue, priority, dict(skills or {})
+            )
+        )
 
     async def _save(
         self, session: AGISession, result: IvrResult, *, outcome: str, queue: str

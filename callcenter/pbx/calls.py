@@ -41,6 +41,9 @@ class PbxCall:
     caller_channel: str
     caller_number: str | None
     queue: str
+    priority: int = 0
+    skills: dict[str, int] = field(default_factory=dict)
+    """How the call was ranked and matched, for a callback that replaces it."""
     hold: asyncio.Queue[Instruction] = field(default_factory=asyncio.Queue)
     holding: bool = True
     """The caller's AGI is still in its hold loop."""

@@ -12,21 +12,20 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import shutil
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import aiohttp
-import yaml
 from argon2 import PasswordHasher
 
 from acd import AcdSettings, AgentLoggedIn, AgentReady, AgentState
 from callcenter.db import CallEvent, CustomerRepository, NewCustomer, UserRepository
+from callcenter.demo import open_hotline_flows
 from callcenter.paths import config_dir
 from callcenter.service import Service
-from callcenter.settings import SHIPPED_FLOWS, Settings
+from callcenter.settings import Settings
 from callcenter.sim import AgentPhone, PbxSimulator, SimOptions
 from cti.types import Tier
 
@@ -42,14 +41,7 @@ STANDARD = tuple(f"+4930555000{n}" for n in range(2, 10))
 
 def open_flows(target: Path) -> Path:
     """The shipped flows, with the hotline open at every hour of every day."""
-    shutil.copytree(SHIPPED_FLOWS, target)
-    hotline = target / "main_hotline.yaml"
-    flow = yaml.safe_load(hotline.read_text(encoding="utf-8"))
-    days = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-    flow["calendars"]["hotline"]["weekly"] = {day: ["00:00-24:00"] for day in days}
-    flow["calendars"]["hotline"]["holidays"] = []
-    hotline.write_text(yaml.safe_dump(flow, sort_keys=False), encoding="utf-8")
-    return target
+    return open_hotline_flows(target)
 
 
 async def free_port() -> int:

@@ -202,6 +202,9 @@ def test_a_long_wait_offers_a_callback_that_keeps_the_callers_place() -> None:
 
     request = call.all_of(RequestCallback)
     assert [(r.queue, r.number, r.keep_place) for r in request] == [("support", "5550001", True)]
+    # Ranked and matched as the call would have been: the queue's skill and the language.
+    language = call.finished.data["language"]
+    assert dict(request[0].skills) == {"technical": 1, f"lang-{language}": 1}
     assert call.all_of(EnqueueCall) == []
     assert call.finished.outcome == "callback"
 
