@@ -1,4 +1,4 @@
-"""The `callcenter` command: serve, demo, version, config check."""
+"""The `callcenter` command: serve, demo, doctor, version, config check."""
 
 from __future__ import annotations
 
@@ -44,6 +44,16 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return asyncio.run(run_demo(settings, calls_per_minute=args.calls_per_minute))
 
 
+def cmd_doctor(args: argparse.Namespace) -> int:
+    """Check a running installation; print each problem with its fix. 0 healthy, 1 not."""
+    from callcenter.doctor import diagnose, report  # noqa: PLC0415
+
+    settings = _load(args.config, require_secrets=False)
+    findings = asyncio.run(diagnose(settings, timeout=args.timeout))
+    print(report(findings))
+    return 0 if all(f.ok for f in findings) else 1
+
+
 def cmd_version(_args: argparse.Namespace) -> int:
     """Print the version."""
     print(f"callcenter {__version__}")
@@ -74,6 +84,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--calls-per-minute", type=float, default=6.0, help="new simulated calls per minute"
     )
     demo.set_defaults(func=cmd_demo)
+    doctor = sub.add_parser(
+        "doctor", help="check Asterisk (AMI, dialplan, phones), FastAGI and the database"
+    )
+    doctor.add_argument("--timeout", type=float, default=5.0, help="seconds per check")
+    doctor.set_defaults(func=cmd_doctor)
     sub.add_parser("version", help="print the version").set_defaults(func=cmd_version)
     config = sub.add_parser("config", help="settings tools")
     config_sub = config.add_subparsers(dest="config_command", required=True)

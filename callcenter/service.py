@@ -31,6 +31,7 @@ from callcenter.ami import (
 from callcenter.db import BatchedWriter, make_engine, make_sessions, upgrade
 from callcenter.flows_loader import FlowLibrary, FlowLoadError
 from callcenter.live.recovery import recover
+from callcenter.ops import LoopLag, ServiceProbe
 from callcenter.pbx import Telephony, build_telephony
 from callcenter.settings import AsteriskSettings, Settings
 from callcenter.wiring import Backend, build_backend
@@ -79,6 +80,7 @@ class Service:
     backend: Backend
     telephony: Telephony
     ami: list[AMIClient] = field(default_factory=list)
+    lag: LoopLag = field(default_factory=LoopLag)
     _watchers: list[asyncio.Task[None]] = field(default_factory=list)
 
     @classmethod
@@ -118,6 +120,14 @@ class Service:
         backend.context.telephony = telephony.executor
         service = cls(settings, agi, flows, engine, writer, backend, telephony, clients)
         backend.context.reload_flows = service.reload_flows
+        backend.context.ops = ServiceProbe(
+            ami=clients,
+            server_names=[s.name for s in settings.asterisk.servers],
+            agi=agi,
+            writer=writer,
+            engine=engine,
+            lag=service.lag,
+        )
         return service
 
     def reload_flows(self) -> list[str]:
@@ -149,6 +159,7 @@ class Service:
         except SQLAlchemyError as exc:
             raise ServiceStartError(f"the event log of {url} cannot be read: {exc}") from exc
         self.writer.start()
+        self.lag.start()
         await self.backend.start()
         web_url = f"http://{self.settings.web.host}:{self.backend.server.port}"
         log.info(
@@ -202,6 +213,7 @@ class Service:
                 hint="the database did not take the last writes before the grace period ended",
             )
         await self.engine.dispose()
+        await self.lag.stop()
         for task in self._watchers:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -5,7 +5,9 @@ extensions.conf` (the contexts the product relies on: `inbound` answers and runs
 over FastAGI, `survey` runs the survey script after an agent hangs up), so ShowDialPlan
 lists exactly those, with the FastAGI URL of this simulator's settings. Endpoints are the
 phones added to the simulator plus the `caller` endpoint, in the shape of s12's
-PJSIPShowEndpoints reply.
+PJSIPShowEndpoints reply; an unregistered phone lists no contact and `Unavailable`, as
+`caller` does there. `SimOptions.dialplan` replaces the lab dialplan (e.g. with the
+product's config/asterisk/extensions.conf, for `callcenter doctor`).
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from callcenter.sim.wire import Pairs
 
 
 def _contexts(options: SimOptions) -> list[tuple[str, str, list[tuple[str, str]]]]:
+    if options.dialplan is not None:
+        return [(context, exten, list(steps)) for context, exten, steps in options.dialplan]
     base = f"agi://{options.agi_host}:{options.agi_port}"
     return [
         ("survey", "s", [
@@ -48,11 +52,13 @@ def endpoint_items(pbx: Pbx) -> list[Pairs]:
     rows: list[Pairs] = []
     for port, endpoint in enumerate(sorted(pbx.phones), start=5071):
         active = sum(1 for leg in pbx.legs.values() if leg.phone.endpoint == endpoint)
+        registered = pbx.phones[endpoint].registered
+        contact = f"{endpoint}/sip:{endpoint}@127.0.0.1:{port}," if registered else ""
+        state = "Unavailable" if not registered else "In use" if active else "Not in use"
         rows.append([
             ("ObjectType", "endpoint"), ("ObjectName", endpoint), ("Transport", "transport-udp"),
             ("Aor", endpoint), ("Auths", ""), ("OutboundAuths", ""),
-            ("Contacts", f"{endpoint}/sip:{endpoint}@127.0.0.1:{port},"),
-            ("DeviceState", "In use" if active else "Not in use"),
+            ("Contacts", contact), ("DeviceState", state),
             ("ActiveChannels", str(active)),
         ])  # fmt: skip
     callers = sum(1 for _ in pbx.calls)

@@ -66,7 +66,9 @@ class AgentPhone:
 
     Rings `answer_after_s` then answers (ANSWER), rings until the Originate times out
     (NO_ANSWER), or answers 486 Busy Here (BUSY). After answering it hangs up after
-    `talk_s` seconds, or never (None: the other side ends the call).
+    `talk_s` seconds, or never (None: the other side ends the call). `registered=False`
+    models a softphone that is configured but not registered (PJSIPShowEndpoints lists no
+    contact); the other behaviour is unchanged.
     """
 
     endpoint: str
@@ -75,6 +77,7 @@ class AgentPhone:
     talk_s: float | None = None
     number: str = ""
     name: str = ""
+    registered: bool = True
 
     @property
     def caller_num(self) -> str:

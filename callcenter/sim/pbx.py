@@ -42,7 +42,9 @@ class SimOptions:
     contexts (`agi://host:port/<script>`); `agi_contexts`: dialplan context -> script for
     F(...) and Redirect targets; `agi_close_timeout_s`: how long a dead channel waits for
     the FastAGI server to close; `auth_fail_delay_s`: Asterisk's pause before
-    `Authentication failed`; `default_ring_timeout_s`: an Originate without Timeout.
+    `Authentication failed`; `default_ring_timeout_s`: an Originate without Timeout;
+    `dialplan`: what ShowDialPlan lists, as (context, extension, ((application, data), ...))
+    rows (None: the lab's dialplan, see `sim.dialplan`).
     """
 
     agi_host: str = "127.0.0.1"
@@ -55,6 +57,7 @@ class SimOptions:
     agi_close_timeout_s: float = 30.0
     auth_fail_delay_s: float = 1.0
     default_ring_timeout_s: float = 30.0
+    dialplan: tuple[tuple[str, str, tuple[tuple[str, str], ...]], ...] | None = None
 
     def script_for(self, context: str) -> str | None:
         """The FastAGI script a dialplan context runs, if it runs one."""

@@ -2,7 +2,8 @@
 
 Strategy: `build_app` assembles the aiohttp application from the declared route modules
 (each owns an `Api` registry), the websocket routes and the static pages, over one
-`WebContext`. `WebServer` runs it on the configured address beside the rest of the
+`WebContext`, plus the operations routes (/metrics, /healthz, /readyz) outside the
+API. `WebServer` runs it on the configured address beside the rest of the
 service (same event loop, so the ACD host's views are read without copies or locks).
 """
 
@@ -17,7 +18,14 @@ from aiohttp import web
 
 from callcenter import __version__
 from callcenter.paths import ui_dir
-from callcenter.web import routes_admin, routes_live, routes_records, routes_reports, routes_session
+from callcenter.web import (
+    routes_admin,
+    routes_live,
+    routes_ops,
+    routes_records,
+    routes_reports,
+    routes_session,
+)
 from callcenter.web.context import CONTEXT, WebContext
 from callcenter.web.endpoint import Endpoint
 from callcenter.web.errors import error_middleware
@@ -50,6 +58,7 @@ def build_app(ctx: WebContext, *, ui: Path | None = None) -> web.Application:
 
     app.router.add_get("/api/openapi.json", openapi)
     app.router.add_routes(socket_routes)
+    routes_ops.install(app, ctx)
     install_pages(app, ui or ui_dir())
     return app
 

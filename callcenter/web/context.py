@@ -4,7 +4,7 @@ Strategy: the service builds one `WebContext` (the live center, the repositories
 session store) and the routes reach it through `request.app[CONTEXT]`; tests build the
 same object over a real database and a real ACD host, with no fakes in between. The
 telephony side (listen / whisper / barge) is a port, `Telephony`, filled by the PBX
-executor when an Asterisk is connected.
+executor when an Asterisk is connected; so is `OpsProbe`, the service's health figures.
 """
 
 from __future__ import annotations
@@ -28,6 +28,28 @@ from callcenter.settings import Settings
 from callcenter.web.auth import LoginLimiter, SessionStore
 
 SpyMode = Literal["listen", "whisper", "barge"]
+
+
+class OpsProbe(Protocol):
+    """What the operations endpoints (/metrics, /readyz) read from the running service."""
+
+    def ami_states(self) -> dict[str, bool]:
+        """Each configured Asterisk server's name -> whether its AMI link is up."""
+
+    def agi_listening(self) -> bool:
+        """Whether the FastAGI port is open."""
+
+    def agi_sessions(self) -> int:
+        """FastAGI sessions (calls) being served now."""
+
+    def loop_lag(self) -> float:
+        """The event loop's latest scheduling delay in seconds."""
+
+    def writer_stats(self) -> tuple[int, int]:
+        """The database writer's (pending, rejected so far) operations."""
+
+    async def db_ready(self) -> bool:
+        """Whether the database answers a query now."""
 
 
 class Telephony(Protocol):
@@ -56,6 +78,8 @@ class WebContext:
     telephony: Telephony | None = None
     reload_flows: Callable[[], list[str]] | None = None
     """Re-read the IVR flows; the problems found (empty when the new flows are in use)."""
+    ops: OpsProbe | None = None
+    """The service's health figures; None where only the web and the ACD run (tests)."""
 
     def queues_for(self, username: str, role: str) -> frozenset[str] | None:
         """The queues a user may see: an agent's own, a supervisor's configured, or all."""

@@ -1,0 +1,89 @@
+"""What the product needs from Asterisk's dialplan: contexts, FastAGI scripts, variables.
+
+Strategy: one table of the dialplan contract, in the code's own terms, so that the two
+readers of it agree: `callcenter doctor` asks a running Asterisk (ShowDialPlan) whether
+the contexts are there and whether their FastAGI URLs point at this service, and the
+tests hold `config/asterisk/extensions.conf` to the same table. The contract (DESIGN.md,
+call lifecycle): the hotline DIDs run FastAGI `ivr`; a queued caller is marked with
+`CC_QUEUED=1` so the dialplan keeps them on hold in `queue-hold` if that session ends
+without a hang-up; offers originate the agent into `Bridge(<caller>,F(<survey>^s^1))`,
+whose context runs FastAGI `survey`; callbacks originate the agent into the callback
+context with the customer's number; IVR transfers dial `Local/<number>@outbound`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from callcenter.settings import Settings
+
+IVR_SCRIPT = "ivr"
+"""The FastAGI script every hotline call starts with (`agi://<backend>:<port>/ivr`)."""
+
+HOLD_CONTEXT = "queue-hold"
+"""Where the dialplan keeps a queued caller whose FastAGI session ended without a hang-up."""
+
+TRANSFER_CONTEXT = "outbound"
+"""The context IVR transfers dial through (`Local/<number>@outbound`)."""
+
+QUEUED_VARIABLE = "CC_QUEUED"
+"""Set to 1 by the IVR on the caller's channel when the call is queued."""
+
+OFFER_VARIABLES = ("CC_CALL_ID", "CC_AGENT")
+"""Set on every agent leg the backend originates (offers and callbacks)."""
+
+_AGI_URL = re.compile(r"agi://(?P<host>[^/:,\s]+)(?::(?P<port>\d+))?/(?P<script>[^,?\s]*)")
+
+
+@dataclass(frozen=True, slots=True)
+class RequiredContext:
+    """A dialplan context the backend sends calls to, and why."""
+
+    name: str
+    why: str
+    scripts: frozenset[str] = frozenset()
+    """FastAGI scripts its AGI() must run (one of them); empty when it runs none."""
+
+
+@dataclass(frozen=True, slots=True)
+class AgiTarget:
+    """Where an `AGI(agi://host:port/script)` in the dialplan connects."""
+
+    host: str
+    port: int
+    script: str
+
+
+def required_contexts(settings: Settings) -> list[RequiredContext]:
+    """The contexts the code names, with the reason each is needed."""
+    telephony = settings.telephony
+    needed = [
+        RequiredContext(
+            HOLD_CONTEXT,
+            f"keeps a queued caller on hold when FastAGI ends (GotoIf ${{{QUEUED_VARIABLE}}})",
+        ),
+        RequiredContext(
+            telephony.callback_context,
+            "agent-first callbacks dial the customer from here (telephony.callback_context)",
+        ),
+        RequiredContext(TRANSFER_CONTEXT, "IVR transfers dial Local/<number>@outbound"),
+    ]
+    if telephony.survey_context:
+        needed.append(
+            RequiredContext(
+                telephony.survey_context,
+                "the caller's survey after the agent hangs up (Bridge F option)",
+                frozenset(settings.ivr.scripts),
+            )
+        )
+    return needed
+
+
+def agi_target(app_data: str, default_port: int = 4573) -> AgiTarget | None:
+    """The FastAGI target of an AGI() application's data, None if it is not FastAGI."""
+    match = _AGI_URL.search(app_data)
+    if match is None:
+        return None
+    port = int(match["port"]) if match["port"] else default_port
+    return AgiTarget(match["host"], port, match["script"])

@@ -1,0 +1,106 @@
+"""The doctor's checks that need no AMI: the FastAGI port and the database's migration.
+
+Strategy: each check connects the way the service would (a TCP connection to the FastAGI
+address, an engine on `database.url`) and returns a `Finding` instead of raising. The
+FastAGI check connects to the addresses the dialplan's AGI() URLs name, else to the
+configured one; it can only see this machine's view of the network (see `doctor`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
+
+from callcenter.db import current_revision, make_engine
+from callcenter.db.migrate import head_revision
+from callcenter.dialplan import AgiTarget
+from callcenter.settings import Settings
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One check's result: what was found and, when it is a problem, how to fix it."""
+
+    check: str
+    ok: bool
+    message: str
+    fix: str = ""
+
+
+async def check_fastagi(settings: Settings, named: set[AgiTarget], timeout: float) -> list[Finding]:
+    """Connect to each FastAGI address the dialplan names (else the configured one)."""
+    fa = settings.fastagi
+    own = AgiTarget("127.0.0.1" if fa.host in ("0.0.0.0", "::", "") else fa.host, fa.port, "")  # noqa: S104
+    addresses = {(t.host, t.port) for t in named} or {(own.host, own.port)}
+    findings = []
+    for host, port in sorted(addresses):
+        try:
+            async with asyncio.timeout(timeout):
+                _, writer = await asyncio.open_connection(host, port)
+            writer.close()
+            with contextlib.suppress(OSError):
+                await writer.wait_closed()
+        except (OSError, TimeoutError) as exc:
+            source = "the dialplan's" if named else "the configured"
+            findings.append(
+                Finding(
+                    "fastagi",
+                    False,
+                    f"{source} FastAGI {host}:{port} not reachable from here ({reason(exc)})",
+                    "start `callcenter serve` with fastagi.host reachable from Asterisk "
+                    "(0.0.0.0 in a container); run the doctor where Asterisk's network is "
+                    "(docker compose exec backend callcenter doctor)",
+                )
+            )
+        else:
+            findings.append(Finding("fastagi", True, f"FastAGI {host}:{port} accepts connections"))
+    return findings
+
+
+async def check_database(settings: Settings, timeout: float) -> Finding:
+    """The database answers and is at the newest migration this version ships."""
+    shown = settings.database.model_dump()["url"]
+    url = make_url(settings.database.url)
+    sqlite_file = Path(url.database or "") if url.drivername.startswith("sqlite") else None
+    if sqlite_file is not None and not await asyncio.to_thread(sqlite_file.is_file):
+        # Connecting would create an empty file: say what is missing instead.
+        return Finding("database", False, f"{shown}: no such file", "callcenter db upgrade")
+    try:
+        engine = make_engine(settings.database.url)
+    except ValueError as exc:
+        return Finding("database", False, f"{shown}: {exc}", "fix database.url")
+    try:
+        async with asyncio.timeout(timeout):
+            revision = await current_revision(engine)
+    except (OSError, SQLAlchemyError, TimeoutError) as exc:
+        return Finding(
+            "database",
+            False,
+            f"{shown} not reachable ({reason(exc)})",
+            "start the database and check database.url / CALLCENTER_DATABASE__URL",
+        )
+    finally:
+        await engine.dispose()
+    head = head_revision()
+    if revision != head:
+        state = "never migrated" if revision is None else f"at revision {revision}"
+        return Finding(
+            "database",
+            False,
+            f"{shown} {state}, this version needs {head}",
+            "callcenter db upgrade",
+        )
+    return Finding("database", True, f"{shown} at the newest revision {head}")
+
+
+def reason(exc: BaseException) -> str:
+    """A short reason for a failed connection (the OS's words, or "timed out")."""
+    if isinstance(exc, TimeoutError):
+        return "timed out"
+    text = str(getattr(exc, "strerror", None) or exc).splitlines()
+    return text[0] if text else type(exc).__name__

@@ -1,0 +1,109 @@
+"""The running service's health figures for /metrics and /readyz, and the loop-lag probe.
+
+Strategy: `ServiceProbe` implements the web's `OpsProbe` port by reading the adapters the
+service already has (AMI clients' states, the FastAGI server's session count, the
+database writer's queue), so nothing is counted twice. The one figure nobody keeps is the
+event loop's lag: `LoopLag` sleeps `interval_s` in a task and records how late it woke,
+the delay every call, AMI event and web request waits for too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from callcenter.agi import FastAGIServer
+from callcenter.ami import AMIClient
+from callcenter.db import BatchedWriter
+
+
+class LoopLag:
+    """Measures how late the event loop runs a timer (seconds, 0 when on time)."""
+
+    def __init__(self, interval_s: float = 0.5) -> None:
+        """Sample every `interval_s` seconds once started."""
+        self.interval_s = interval_s
+        self.lag = 0.0
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        """Start sampling (idempotent)."""
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name="loop-lag")
+
+    async def stop(self) -> None:
+        """Stop sampling."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            before = loop.time()
+            await asyncio.sleep(self.interval_s)
+            self.lag = max(0.0, loop.time() - before - self.interval_s)
+
+
+class ServiceProbe:
+    """The `OpsProbe` of a running `Service`."""
+
+    def __init__(
+        self,
+        *,
+        ami: list[AMIClient],
+        server_names: list[str],
+        agi: FastAGIServer,
+        writer: BatchedWriter,
+        engine: AsyncEngine,
+        lag: LoopLag,
+        db_timeout_s: float = 2.0,
+    ) -> None:
+        """Read the given adapters; `server_names` lists every configured AMI server."""
+        self._ami = ami
+        self._names = server_names
+        self._agi = agi
+        self._writer = writer
+        self._engine = engine
+        self._lag = lag
+        self._db_timeout_s = db_timeout_s
+
+    def ami_states(self) -> dict[str, bool]:
+        """Each configured server -> connected (a server without a client is down)."""
+        up = {client.server.name: client.connected for client in self._ami}
+        return {name: up.get(name, False) for name in self._names}
+
+    def agi_listening(self) -> bool:
+        """Whether the FastAGI server is bound."""
+        try:
+            self._agi.port  # noqa: B018  (raises while not listening)
+        except RuntimeError:
+            return False
+        return True
+
+    def agi_sessions(self) -> int:
+        """Calls on FastAGI now."""
+        return self._agi.active_sessions
+
+    def loop_lag(self) -> float:
+        """The latest loop lag sample."""
+        return self._lag.lag
+
+    def writer_stats(self) -> tuple[int, int]:
+        """(pending, rejected) writes."""
+        return self._writer.pending, self._writer.rejected
+
+    async def db_ready(self) -> bool:
+        """A `SELECT 1` within the timeout."""
+        try:
+            async with asyncio.timeout(self._db_timeout_s), self._engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+        except (OSError, SQLAlchemyError, TimeoutError):
+            return False
+        return True

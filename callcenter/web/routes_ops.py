@@ -1,0 +1,136 @@
+"""Operations endpoints: /metrics (Prometheus), /healthz (liveness), /readyz (readiness).
+
+Strategy: plain aiohttp routes outside /api (they are for machines, not the OpenAPI
+document). /metrics renders a `prometheus_client` registry holding one collector that
+reads the live figures at scrape time (the ACD's queue stats, and the service's
+`OpsProbe`: AMI links, FastAGI sessions, loop lag, database writer), so the exposition
+format, label escaping and HELP/TYPE lines are the library's. /healthz answers while the
+event loop runs; /readyz answers 200 only while the database answers, every AMI link is
+up and FastAGI listens, and 503 naming what is not, so an orchestrator sends no calls
+to a backend that cannot take them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from aiohttp import web
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
+from prometheus_client.registry import Collector
+
+from acd import AgentState
+from callcenter.web.context import CONTEXT, WebContext
+
+_REGISTRY = web.AppKey("ops_registry", CollectorRegistry)
+
+
+class CallCenterCollector(Collector):
+    """Reads the live figures of one web context at each scrape."""
+
+    def __init__(self, ctx: WebContext) -> None:
+        """Collect from `ctx` (its live center and, when set, its `ops` probe)."""
+        self._ctx = ctx
+
+    def collect(self) -> Iterator[Metric]:
+        """The metric families, freshly read."""
+        yield from self._queues()
+        ops = self._ctx.ops
+        if ops is None:
+            return
+        ami = GaugeMetricFamily(
+            "callcenter_ami_connected",
+            "1 while the AMI link to the server is up",
+            labels=["server"],
+        )
+        for server, up in sorted(ops.ami_states().items()):
+            ami.add_metric([server], 1.0 if up else 0.0)
+        yield ami
+        yield GaugeMetricFamily(
+            "callcenter_fastagi_listening", "1 while the FastAGI port is open", ops.agi_listening()
+        )
+        yield GaugeMetricFamily(
+            "callcenter_agi_sessions", "FastAGI sessions (calls) being served", ops.agi_sessions()
+        )
+        yield GaugeMetricFamily(
+            "callcenter_event_loop_lag_seconds",
+            "How late the event loop last ran a timer",
+            ops.loop_lag(),
+        )
+        pending, rejected = ops.writer_stats()
+        yield GaugeMetricFamily(
+            "callcenter_db_writes_pending", "Writes queued for the database", pending
+        )
+        yield CounterMetricFamily(
+            "callcenter_db_writes_rejected", "Writes the database refused", rejected
+        )
+
+    def _queues(self) -> Iterator[Metric]:
+        acd = self._ctx.center.host.acd
+        now = self._ctx.center.host.now()
+        waiting = GaugeMetricFamily(
+            "callcenter_calls_waiting", "Calls waiting in the queue", labels=["queue"]
+        )
+        longest = GaugeMetricFamily(
+            "callcenter_longest_wait_seconds", "Age of the oldest waiting call", labels=["queue"]
+        )
+        level = GaugeMetricFamily(
+            "callcenter_service_level_ratio",
+            "Answered within the threshold / (answered + abandoned), today",
+            labels=["queue"],
+        )
+        agents = GaugeMetricFamily(
+            "callcenter_agents", "Agents of the queue by state", labels=["queue", "state"]
+        )
+        for queue in acd.settings.queues:
+            stats = acd.queue_stats(queue.name, now)
+            waiting.add_metric([queue.name], stats.calls_waiting)
+            longest.add_metric([queue.name], stats.longest_wait)
+            if stats.service_level is not None:
+                level.add_metric([queue.name], stats.service_level)
+            for state in AgentState:
+                agents.add_metric([queue.name, state.value], stats.agents_by_state.get(state, 0))
+        yield from (waiting, longest, level, agents)
+
+
+async def metrics(request: web.Request) -> web.Response:
+    """GET /metrics: the Prometheus text exposition format."""
+    body = generate_latest(request.app[_REGISTRY])
+    return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_PLAIN_0_0_4})
+
+
+async def healthz(request: web.Request) -> web.Response:
+    """GET /healthz: the process and its event loop are alive."""
+    return web.json_response({"status": "ok"})
+
+
+async def readyz(request: web.Request) -> web.Response:
+    """GET /readyz: 200 when calls can be taken, else 503 naming what is missing."""
+    ops = request.app[CONTEXT].ops
+    if ops is None:
+        checks = {"service": "no telephony service runs in this process"}
+    else:
+        checks = {}
+        if not await ops.db_ready():
+            checks["database"] = "the database does not answer"
+        states = ops.ami_states()
+        down = sorted(name for name, up in states.items() if not up)
+        if not states:
+            checks["ami"] = "no Asterisk server is configured"
+        elif down:
+            checks["ami"] = f"not connected: {', '.join(down)}"
+        if not ops.agi_listening():
+            checks["fastagi"] = "the FastAGI port is not open"
+    status = 503 if checks else 200
+    return web.json_response({"ready": not checks, "problems": checks}, status=status)
+
+
+def install(app: web.Application, ctx: WebContext) -> None:
+    """Add the operations routes and their registry to `app`."""
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(CallCenterCollector(ctx))
+    app[_REGISTRY] = registry
+    app.router.add_get("/metrics", metrics)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)

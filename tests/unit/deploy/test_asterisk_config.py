@@ -1,0 +1,334 @@
+"""config/asterisk/*.conf and the code agree: contexts, extensions, variables, AMI rights.
+
+Expectations come from the code and the settings (callcenter.dialplan, the shipped
+config/callcenter.yaml, the AMI action builders the code calls), and the classes each
+AMI action and event needs from Asterisk 22 itself (the s12 ListCommands recording and
+the Privilege headers of the recorded events), not from a copy kept here.
+"""
+
+from __future__ import annotations
+
+import ast
+import functools
+import inspect
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from callcenter import dialplan as contract
+from callcenter.ivr_runner import IvrRunner
+from callcenter.pbx import ami_facts
+from callcenter.settings import Settings, load_settings
+from tests.asterisk_conf import Section, Step, by_name, dialplan, find_exten, parse
+from tests.asterisk_fixtures import fixtures_root
+
+ROOT = Path(__file__).resolve().parents[3]
+CONF = ROOT / "config" / "asterisk"
+CODE = ROOT / "callcenter"
+CORE_APPS = {"Answer", "Hangup", "Goto", "GotoIf", "NoOp", "Set", "Bridge", "Wait"}
+APP_MODULES = {
+    "AGI": "res_agi.so",
+    "Dial": "app_dial.so",
+    "ChanSpy": "app_chanspy.so",
+    "MusicOnHold": "res_musiconhold.so",
+    "Playback": "app_playback.so",
+}
+
+
+@pytest.fixture(scope="module")
+def settings() -> Settings:
+    return load_settings(ROOT / "config" / "callcenter.yaml", require_secrets=False)
+
+
+@pytest.fixture(scope="module")
+def plan() -> tuple[dict[str, dict[str, list[Step]]], dict[str, list[str]]]:
+    return dialplan(parse(CONF / "extensions.conf"))
+
+
+@pytest.fixture(scope="module")
+def endpoints() -> dict[str, Section]:
+    return by_name(parse(CONF / "pjsip.conf"), "endpoint")
+
+
+def _goto(step: Step, exten: str) -> tuple[str, str]:
+    context, target, _ = step.data.replace("${EXTEN}", exten).split(",")
+    return context, target
+
+
+def _run_from(plan, context: str, number: str) -> tuple[str, list[Step]]:
+    """Follow includes and Goto()s from `context` for a dialled `number`."""
+    contexts, includes = plan
+    for _ in range(10):
+        steps = find_exten(contexts[context], number)
+        if steps is None:
+            for child in includes.get(context, []):
+                if find_exten(contexts[child], number) is not None:
+                    context, steps = child, find_exten(contexts[child], number)
+                    break
+        assert steps is not None, f"{number} has no extension in [{context}]"
+        if steps[0].app != "Goto":
+            return context, steps
+        context, number = _goto(steps[0], number)
+    raise AssertionError("Goto loop")
+
+
+def test_every_file_parses_and_none_keeps_a_secret() -> None:
+    for path in sorted(CONF.glob("*.conf")):
+        sections = parse(path)
+        assert sections, path
+        for section in sections:
+            for key, value in section.options:
+                if key in ("secret", "password"):
+                    assert re.fullmatch(r"@[A-Z][A-Z0-9_]*@", value), f"{path}: {key} in clear"
+
+
+def test_given_each_hotline_dnis_when_called_from_inbound_then_the_ivr_runs(
+    settings: Settings, plan, endpoints: dict[str, Section]
+) -> None:
+    inbound = endpoints["caller"].get("context")
+    assert endpoints["trunk"].get("context") == inbound
+    for dnis in settings.ivr.dnis:
+        context, steps = _run_from(plan, inbound, dnis)
+        assert [s.app for s in steps[:2]] == ["Answer", "AGI"], context
+        target = contract.agi_target(steps[1].data)
+        assert target is not None
+        assert (target.script, target.port) == (contract.IVR_SCRIPT, settings.fastagi.port)
+        hold = steps[2]
+        assert hold.app == "GotoIf"
+        assert f'"${{{contract.QUEUED_VARIABLE}}}" = "1"' in hold.data
+        assert hold.data.endswith(f"?{contract.HOLD_CONTEXT},s,1")
+
+
+def test_every_context_the_code_sends_calls_to_exists(settings: Settings, plan) -> None:
+    contexts, _ = plan
+    for need in contract.required_contexts(settings):
+        assert need.name in contexts, need
+    survey = contexts[settings.telephony.survey_context]["s"]
+    target = contract.agi_target(survey[0].data)  # F(<survey>^s^1): priority 1 itself
+    assert survey[0].app == "AGI"
+    assert target is not None
+    assert target.script in settings.ivr.scripts
+    assert target.port == settings.fastagi.port
+    hold = contexts[contract.HOLD_CONTEXT]["s"]
+    assert Step("MusicOnHold", settings.telephony.moh_class) in hold
+    for number in ("+49305550000", "030555000", "5550100"):
+        for context in (settings.telephony.callback_context, contract.TRANSFER_CONTEXT):
+            assert find_exten(contexts[context], number) is not None, (context, number)
+
+
+def test_the_contract_constants_are_the_ones_the_code_uses() -> None:
+    runner = inspect.signature(IvrRunner).parameters["transfer_context"].default
+    assert runner == contract.TRANSFER_CONTEXT
+    assert f'"{contract.HOLD_CONTEXT}"' in (CODE / "sim" / "calls.py").read_text()
+    used = set()
+    for path in (CODE / "pbx").glob("*.py"):
+        used |= set(re.findall(r'"(CC_[A-Z_]+)"', path.read_text()))
+    assert used == {contract.QUEUED_VARIABLE, *contract.OFFER_VARIABLES}
+
+
+def test_every_variable_the_dialplan_reads_is_set_by_the_code(plan) -> None:
+    contexts, _ = plan
+    read = set()
+    for extens in contexts.values():
+        for steps in extens.values():
+            for step in steps:
+                read |= set(re.findall(r"\$\{(CC_[A-Z_]+)\}", step.data))
+    assert read == {contract.QUEUED_VARIABLE, *contract.OFFER_VARIABLES}
+
+
+def test_given_a_context_in_the_dialplan_then_the_code_or_a_phone_uses_it(
+    settings: Settings, plan, endpoints: dict[str, Section]
+) -> None:
+    contexts, includes = plan
+    used = {need.name for need in contract.required_contexts(settings)}
+    phones = {e.get("context") for e in endpoints.values()}
+    reached = set()
+    for extens in contexts.values():
+        for steps in extens.values():
+            reached |= {s.data.split(",")[0] for s in steps if s.app in ("Goto", "GotoIf")}
+    reached = {r.rpartition("?")[2] for r in reached}
+    unexplained = set(contexts) - used - phones - reached
+    assert not unexplained, f"contexts neither used by the code nor a phone's: {unexplained}"
+    # Phones reach only phone contexts by include: the backend's contexts only by Goto.
+    for phone in phones:
+        assert phone not in used
+        assert set(includes.get(phone, [])) <= phones
+
+
+def test_every_configured_phone_has_an_authenticated_endpoint(
+    settings: Settings, endpoints: dict[str, Section]
+) -> None:
+    telephony = settings.telephony
+    phones = [telephony.endpoint(a.id) for a in settings.acd.agents]
+    phones += list(telephony.supervisor_endpoints.values())
+    auths = by_name(parse(CONF / "pjsip.conf"), "auth")
+    for channel in phones:
+        tech, _, name = channel.partition("/")
+        assert tech == "PJSIP"
+        assert name in endpoints, channel
+        assert endpoints[name].get("auth") in auths, channel
+    assert "anonymous" not in endpoints
+    for name, endpoint in endpoints.items():
+        assert endpoint.get("auth") or name == "trunk", f"{name} takes calls unauthenticated"
+
+
+def test_supervisor_spy_codes_use_the_configured_chanspy_options(settings: Settings, plan) -> None:
+    contexts, _ = plan
+    options = {
+        step.data.rpartition(",")[2]
+        for extens in contexts.values()
+        for steps in extens.values()
+        for step in steps
+        if step.app == "ChanSpy"
+    }
+    assert options == set(settings.telephony.spy_options.values())
+
+
+def test_every_application_has_its_module_loaded(plan) -> None:
+    contexts, _ = plan
+    modules = parse(CONF / "modules.conf")[0]
+    assert modules.get("autoload") == "no"
+    loaded = set(modules.get_all("load"))
+    apps = {s.app for extens in contexts.values() for steps in extens.values() for s in steps}
+    apps |= {"ChanSpy", "MusicOnHold", "Dial"}  # Originate / EXEC by the code
+    for app in apps - CORE_APPS:
+        assert APP_MODULES[app] in loaded, app
+    assert {"pbx_config.so", "chan_pjsip.so", "res_pjsip.so"} <= loaded
+
+
+def test_music_on_hold_class_exists(settings: Settings) -> None:
+    classes = {s.name for s in parse(CONF / "musiconhold.conf")}
+    assert settings.telephony.moh_class in classes
+
+
+# -- AMI rights -------------------------------------------------------------------------
+
+
+def _builders() -> dict[str, str]:
+    """Builder function in callcenter/ami/actions.py -> the action name it builds."""
+    tree = ast.parse((CODE / "ami" / "actions.py").read_text())
+    names = {}
+    for fn in tree.body:
+        if isinstance(fn, ast.FunctionDef):
+            for node in ast.walk(fn):
+                if (
+                    isinstance(node, ast.Call)
+                    and getattr(node.func, "id", None) == "Action"
+                    and node.args
+                    and isinstance(node.args[0], ast.Constant)
+                ):
+                    names[fn.name] = node.args[0].value
+    return names
+
+
+@functools.cache
+def actions_sent() -> frozenset[str]:
+    """Every AMI action the product's code builds (the simulator excluded)."""
+    builders = _builders()
+    sent = set()
+    for path in CODE.rglob("*.py"):
+        if "sim" in path.relative_to(CODE).parts or path.name == "actions.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if not isinstance(node, ast.Call):
+                continue
+            func = node.func
+            if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
+                if func.value.id in ("ami", "actions") and func.attr in builders:
+                    sent.add(builders[func.attr])
+            elif getattr(func, "id", None) == "Action" and node.args:
+                first = node.args[0]
+                if isinstance(first, ast.Constant):
+                    sent.add(first.value)
+    return frozenset(sent)
+
+
+def action_privileges() -> dict[str, set[str]]:
+    """Action -> its classes, from Asterisk 22's ListCommands answer (s12)."""
+    text = (fixtures_root() / "ami" / "ami-s12-ami-misc-actions.txt").read_text()
+    found = re.findall(r"^(\w+): .*\(Priv: ([^)]*)\)\r?$", text, re.MULTILINE)
+    return {
+        name: set() if priv == "<none>" else set(priv.split(",")) - {"all"} for name, priv in found
+    }
+
+
+def event_privileges() -> dict[str, set[str]]:
+    """Event -> its classes, from the recorded event streams."""
+    out: dict[str, set[str]] = {}
+    for path in (fixtures_root() / "ami").glob("*-events.txt"):
+        if "s11-load" in path.name:
+            continue  # 5 MB of the same events as the other scenarios
+        text = path.read_bytes().decode()
+        for name, priv in re.findall(r"Event: (\w+)\r\nPrivilege: ([\w,]+)\r\n", text):
+            out.setdefault(name, set()).update(set(priv.split(",")) - {"all"})
+    return out
+
+
+@pytest.fixture(scope="module")
+def manager(settings: Settings) -> tuple[Section, Section]:
+    sections = {s.name: s for s in parse(CONF / "manager.conf")}
+    return sections["general"], sections[settings.asterisk.servers[0].username]
+
+
+def test_the_code_sends_the_actions_we_expect() -> None:
+    sent = actions_sent()
+    assert {"Login", "Challenge", "Logoff", "Ping", "Originate", "Hangup"} <= sent
+    assert {"CoreShowChannels", "ShowDialPlan", "PJSIPShowEndpoints"} <= sent
+
+
+def test_given_the_ami_user_then_its_write_classes_cover_every_action_sent(manager) -> None:
+    _, user = manager
+    write = set(user.get("write").split(","))
+    privileges = action_privileges()
+    for action in sorted(actions_sent()):
+        needed = privileges[action]
+        assert not needed or needed & write, f"{action} needs one of {needed}, has {write}"
+    # ...and nothing more: each class granted is needed by some action sent.
+    for granted in write:
+        assert any(granted in privileges[a] for a in actions_sent()), granted
+
+
+def test_given_the_ami_user_then_its_read_classes_cover_every_event_followed(manager) -> None:
+    _, user = manager
+    read = set(user.get("read").split(","))
+    privileges = event_privileges()
+    for event in (*ami_facts.EVENTS, "FullyBooted"):
+        assert privileges[event] & read, event
+    assert "all" not in read
+    assert "FullyBooted" in (CODE / "service.py").read_text()
+
+
+def test_the_ami_user_accepts_only_loopback_and_the_compose_network(manager) -> None:
+    _, user = manager
+    assert user.get_all("deny") == ["0.0.0.0/0.0.0.0"]
+    assert set(user.get_all("permit")) == {"127.0.0.1/255.255.255.255", "172.28.0.0/255.255.0.0"}
+
+
+def test_the_entrypoint_fills_the_placeholders_and_refuses_missing_ones(tmp_path: Path) -> None:
+    names = set()
+    for path in CONF.glob("*.conf"):
+        names |= set(re.findall(r"@([A-Z][A-Z0-9_]*)@", path.read_text()))
+    env = {name: f"v-{name.lower()}" for name in names}
+    env.update(
+        PATH="/usr/bin:/bin",
+        AMI_SECRET="s3cr&t|x\\y",
+        CC_TEMPLATES=str(CONF),
+        CC_CONFIG_DIR=str(tmp_path),
+        CC_VOICEMAIL_DIR=str(tmp_path / "vm"),
+        CC_ASTERISK_BIN="true",
+    )
+    script = str(ROOT / "deploy" / "asterisk-entrypoint.sh")
+    subprocess.run(["sh", script], env=env, check=True, capture_output=True)
+    manager_conf = (tmp_path / "manager.conf").read_text()
+    assert "secret = s3cr&t|x\\y\n" in manager_conf
+    for path in tmp_path.glob("*.conf"):
+        assert not re.search(r"@[A-Z][A-Z0-9_]*@", path.read_text()), path
+    missing = {k: v for k, v in env.items() if k != "AMI_SECRET"}
+    done = subprocess.run(["sh", script], check=False, env=missing, capture_output=True, text=True)
+    assert done.returncode == 2
+    assert "AMI_SECRET is not set" in done.stderr
+    bad = {**env, "AMI_SECRET": "a;b"}
+    done = subprocess.run(["sh", script], check=False, env=bad, capture_output=True)
+    assert done.returncode == 2
