@@ -22,10 +22,13 @@ class CustomerRecord:
     language: str | None = None
     account: str | None = None
     name_prompt: str | None = None
+    id: int | None = None
+    """The customer's id in the database, so the call is linked without asking again."""
 
     def fields(self) -> dict[str, str]:
         """The record as call data fields (they become `customer.<field>`)."""
         values = {
+            "id": None if self.id is None else str(self.id),
             "name": self.name,
             "tier": self.tier,
             "language": self.language,

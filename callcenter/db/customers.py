@@ -302,4 +302,5 @@ def _record(customer: Customer | None) -> CustomerRecord | None:
         tier=customer.tier.value,
         language=customer.language,
         account=customer.account,
+        id=customer.id,
     )

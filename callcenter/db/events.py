@@ -80,6 +80,14 @@ class AppendEvents:
 
     events: tuple[CallEvent, ...]
 
+    def merge_key(self) -> str:
+        """Every append of a batch goes into one multi-row insert (order kept)."""
+        return "call_events"
+
+    def merged(self, later: AppendEvents) -> AppendEvents:
+        """This append followed by `later`'s."""
+        return AppendEvents(self.events + later.events)
+
     async def apply(self, session: AsyncSession) -> None:
         """One multi-row insert for the whole group."""
         if self.events:

@@ -12,7 +12,7 @@ searches them and reads one whole (`InteractionRecord`, with its customer and ti
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -90,6 +90,21 @@ class SaveInteraction:
     """
 
     data: InteractionData
+
+    def merge_key(self) -> tuple[str, str]:
+        """Saves of the same call within a batch merge."""
+        return ("interaction", self.data.uniqueid)
+
+    def merged(self, later: SaveInteraction) -> SaveInteraction:
+        """`later` carries the call's whole record as of later; what the earlier one set
+        and the later one leaves empty (notes, disposition, scores) is kept."""
+        data = later.data
+        if not data.notes and self.data.notes:
+            data = replace(data, notes=self.data.notes)
+        if data.disposition is None and self.data.disposition is not None:
+            data = replace(data, disposition=self.data.disposition)
+        scores = {**self.data.survey_scores, **data.survey_scores}
+        return SaveInteraction(replace(data, survey_scores=scores))
 
     async def apply(self, session: AsyncSession) -> None:
         """Upsert by Uniqueid inside the writer's transaction."""

@@ -21,8 +21,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections import deque
-from collections.abc import Awaitable, Callable
-from typing import Protocol
+from collections.abc import Awaitable, Callable, Hashable
+from typing import Any, Protocol, cast
 
 import structlog
 from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
@@ -37,6 +37,42 @@ class WriteOp(Protocol):
     async def apply(self, session: AsyncSession) -> None:
         """Add or change rows through `session` (no commit: the writer commits)."""
         ...
+
+
+class MergeableOp(Protocol):
+    """A `WriteOp` that a later one of the same key can absorb within one batch."""
+
+    def merge_key(self) -> Hashable:
+        """Operations with equal keys merge (e.g. the same call's record)."""
+        ...
+
+    def merged(self, later: Any) -> WriteOp:
+        """One operation doing what this one and then `later` would."""
+        ...
+
+
+def coalesce(ops: list[WriteOp]) -> list[WriteOp]:
+    """The batch with mergeable operations folded together, the first one's place kept.
+
+    Many small writes of one batch (every ACD record, every step of a call's interaction)
+    become one multi-row insert and one write per call: the database work per call no
+    longer grows with the number of records it produces.
+    """
+    out: list[WriteOp] = []
+    index: dict[Hashable, int] = {}
+    for op in ops:
+        key_of = getattr(op, "merge_key", None)
+        if key_of is None:
+            out.append(op)
+            continue
+        key = key_of()
+        at = index.get(key)
+        if at is None:
+            index[key] = len(out)
+            out.append(op)
+        else:
+            out[at] = cast(MergeableOp, out[at]).merged(op)
+    return out
 
 
 class WriteQueueFull(RuntimeError):
@@ -166,7 +202,7 @@ class BatchedWriter:
             attempt += 1
             try:
                 async with self._sessions() as session, session.begin():
-                    for op in ops:
+                    for op in coalesce(ops):
                         await op.apply(session)
             except Exception as exc:  # noqa: BLE001  (every failure is classified and surfaced)
                 self.failures += 1

@@ -15,6 +15,7 @@ call's interaction.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 
 import structlog
@@ -85,7 +86,7 @@ class CallRoutes:
         request = session.request
         data = dict(enqueue.data)
         account = data.get("account_number") or data.get("customer.account")
-        customer_id = await self._customer_id(request.caller_number, account)
+        customer_id = await self._customer_id(data, request.caller_number, account)
         info = CallInfo(
             call_id=request.uniqueid,
             caller_number=request.caller_number,
@@ -114,8 +115,16 @@ class CallRoutes:
         self._center.queue_call(info, priority=enqueue.priority, skills=enqueue.skills)
         await self._hold(session, call)
 
-    async def _customer_id(self, number: str | None, account: str | None) -> int | None:
+    async def _customer_id(
+        self, data: Mapping[str, str], number: str | None, account: str | None
+    ) -> int | None:
         # The interaction links the customer so that the next call's pop shows this one.
+        # The IVR's own lookup usually found them already: no second query then.
+        known = data.get("customer.id", "")
+        if known.isdigit():
+            return int(known)
+        if "customer.name" in data:
+            return None  # known to a CRM only: nothing to link in our database
         try:
             found = await self._customers.find_by_phone(number) if number else None
             if found is None and account:
@@ -260,7 +269,7 @@ class CallRoutes:
     ) -> None:
         request = session.request
         account = result.data.get("account_number") or result.data.get("customer.account")
-        customer_id = await self._customer_id(request.caller_number, account)
+        customer_id = await self._customer_id(result.data, request.caller_number, account)
         now = datetime.now(UTC)
         data = InteractionData(
             uniqueid=request.uniqueid,

@@ -57,9 +57,11 @@ async def test_lookup_by_account_and_unknown_or_invalid_numbers(
 
 
 async def test_the_repository_is_the_ivr_directory(customers: CustomerRepository) -> None:
-    await customers.add(ANNA, now=T0)
+    anna = await customers.add(ANNA, now=T0)
     directory: CustomerDirectory = customers
-    expected = CustomerRecord(name="Anna Schmidt", tier="vip", language="de", account="100200")
+    expected = CustomerRecord(
+        name="Anna Schmidt", tier="vip", language="de", account="100200", id=anna
+    )
     assert await directory.by_phone("030 1234567") == expected
     assert await directory.by_account("100200") == expected
     assert await directory.by_phone("+4940999999") is None
