@@ -1,0 +1,641 @@
+"""End-to-end load: calls per second through IVR, queue, offer, pop and wrap-up.
+
+The service runs in a child process of its own, exactly as `callcenter serve` builds it
+(`Service.build` on settings loaded from a generated YAML file: SQLite file, FastAGI port,
+AMI to the simulator with an md5 secret, a flows directory holding one short flow), so the
+CPU it uses (read from `/proc/<pid>/stat` over the measured window) is the server's alone.
+The only differences from `serve`: logins verify against the cheap argon2 parameters the
+users were seeded with (no rehash to the production cost), and a latency probe listens to
+the ACD host. The benchmark process holds the PBX simulator (real AMI and FastAGI over
+loopback), the callers, the agents' phones and one agent-desktop websocket per agent.
+
+Before traffic: users and customers are seeded through the db layer, every agent logs in
+over the API (POST /api/login), opens /ws/agent and goes logged-in then ready with
+POST /api/agents/{id}/state and the CSRF token. Then callers arrive as a Poisson process
+at `--rate`: the flow looks the caller up by number (half are known customers), plays a
+greeting, asks for one menu key (pressed after 0.1 s) and queues the call on `general`;
+the caller holds on MusicOnHold segments until an agent's phone (ringing `--ring`
+seconds) answers, talks `--talk` seconds and hangs up; the agent then has `--wrap-up`
+seconds of wrap-up. The first `--warmup` seconds are excluded from every figure.
+
+How each figure is measured (one machine, one `time.time()` clock for all processes):
+
+* AGI turnaround: in the simulator (Asterisk's side of the socket), the time from writing
+  a reply (or the `agi_*` environment) to reading the service's next command line. Prompt
+  and music-on-hold playing times are not in it; the simulator's own event-loop lag is.
+* ready -> Originate: in the service, from the moment an agent became free with a call
+  waiting (the wrap-up timer's due time) or a call arrived with an agent free (the
+  `CallQueued` fact's `now`), to `PbxExecutor.on_originate`, called just before the AMI
+  Originate is written to the socket.
+* ring -> pop: the simulator's `Newstate Ringing` of the agent leg to the `offer` message
+  arriving on that agent's websocket. The pop is gathered as the offer is made, so it may
+  arrive before the phone rings: negative values are real.
+  "rung without a pop" counts agent legs whose `offer` never came: the feed drops a pop
+  that is ready only after the phone was answered, so a pop slower than `--ring` is lost.
+* completed calls/s: calls that were connected to an agent and ended inside the window.
+* CPU/call: the service's user + system CPU over the window / calls arriving in it.
+* failed: calls arriving in the window that never reached an agent (abandoned after
+  `--patience` seconds on hold, or still unfinished when the run ends).
+
+Below the table: offers by the fact that triggered them, pops that never came, the
+harness's own CPU, the service's event-loop lag (how late a 100 ms sleep wakes up) and
+its event-log writer backlog, and the warnings and errors in the service's log.
+
+    .venv/bin/python benchmarks/e2e_load.py [--quick] [--rate 100] [--agents 500] [--seconds 30]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import aiohttp
+import yaml
+from argon2 import PasswordHasher
+
+from acd import Command, Event, OfferCall, StartTimer, TimerFired, TimerKind
+from benchmarks._common import print_table
+from callcenter.db import (
+    CustomerRepository,
+    NewCustomer,
+    UserRepository,
+    make_engine,
+    make_sessions,
+    upgrade,
+)
+from callcenter.logsetup import configure_logging
+from callcenter.sim import AgentPhone, CallerScript, PbxSimulator, Press, SimCall, SimOptions
+from callcenter.sim.agi_client import AGILeg
+from callcenter.sim.agi_media import Reply
+from callcenter.sim.wire import Pairs
+
+HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+SECRET = "load-secret"
+QUEUE = "general"
+FLOW = {
+    "description": "Load line: identify by number, greet, one menu key, the general queue.",
+    "start": "identify",
+    "nodes": {
+        "identify": {
+            "type": "lookup_customer",
+            "by": "caller_number",
+            "found": "welcome",
+            "not_found": "welcome",
+        },
+        "welcome": {"type": "play", "prompts": "custom/welcome", "next": "menu"},
+        "menu": {
+            "type": "menu",
+            "prompts": "custom/main-menu",
+            "choices": {1: QUEUE},
+            "store_as": "menu_choice",
+            "timeout_s": 3,
+            "retries": 1,
+            "fallback": QUEUE,
+        },
+        QUEUE: {"type": "queue", "queue": QUEUE},
+    },
+}
+
+
+def _number(n: int) -> str:
+    return f"+4930{7000000 + n}"
+
+
+# --- the service, in its own process ------------------------------------------------------
+
+
+@dataclass
+class OfferProbe:
+    """Ready -> Originate, measured in the service: a listener on the ACD host remembers
+    when each offer's agent or call became available, the executor's hook stamps the send."""
+
+    wrap_up_ends: dict[str, float] = field(default_factory=dict)
+    pending: dict[tuple[str, str], tuple[float, str]] = field(default_factory=dict)
+    samples: list[tuple[float, float, str]] = field(default_factory=list)
+    lag: list[tuple[float, float]] = field(default_factory=list)
+    writes: list[tuple[float, int]] = field(default_factory=list)
+
+    def on_commands(self, commands: Sequence[Command], event: Event) -> None:
+        """Note the moment behind every offer of this batch."""
+        for command in commands:
+            if isinstance(command, StartTimer) and command.key.kind is TimerKind.WRAP_UP:
+                self.wrap_up_ends[command.key.subject] = command.at
+        for command in commands:
+            if not isinstance(command, OfferCall):
+                continue
+            moment, cause = event.now, type(event).__name__
+            if isinstance(event, TimerFired) and event.key.kind is TimerKind.WRAP_UP:
+                # The agent was free when wrap-up was due, not when the timer got to run.
+                moment = min(moment, self.wrap_up_ends.get(event.key.subject, moment))
+                cause = "wrap-up ended"
+            self.pending[(command.call_id, command.agent_id)] = (moment, cause)
+
+    def on_originate(self, call_id: str, agent_id: str) -> None:
+        """The executor is writing the Originate now."""
+        sent = time.time()
+        noted = self.pending.pop((call_id, agent_id), None)
+        if noted is not None:
+            self.samples.append((sent, sent - noted[0], noted[1]))
+
+
+async def _serve(config: Path) -> None:
+    # Only the child needs the service itself.
+    from callcenter.service import Service
+    from callcenter.settings import load_settings
+
+    settings = load_settings(config)
+    configure_logging(settings.service.log_level, settings.service.log_format)
+    service = Service.build(settings)
+    service.backend.context.users = UserRepository(make_sessions(service.engine), HASHER)
+    probe = OfferProbe()
+    service.backend.center.host.add_listener(probe)
+    service.telephony.executor.on_originate = probe.on_originate
+    await service.start()
+    lag = asyncio.create_task(_watch_loop(service, probe))
+    try:
+        for client in service.ami:
+            await client.wait_connected(timeout=30)
+        print(f"ready {service.backend.server.port}", flush=True)
+        loop = asyncio.get_running_loop()
+        while (await loop.run_in_executor(None, sys.stdin.readline)).strip() not in ("dump", ""):
+            pass
+        lag.cancel()
+        dump = {"originates": probe.samples, "lag": probe.lag, "writes": probe.writes}
+        print(json.dumps(dump), flush=True)
+        sys.stdout.close()
+    finally:
+        lag.cancel()
+        await service.stop()
+
+
+async def _watch_loop(service: Any, probe: OfferProbe) -> None:
+    # How late a 100 ms sleep wakes up: every await in the service waits about this long
+    # for its turn. The writer's backlog shows whether the event log keeps up.
+    while True:
+        asked = time.time()
+        await asyncio.sleep(0.1)
+        woke = time.time()
+        probe.lag.append((woke, woke - asked - 0.1))
+        probe.writes.append((woke, service.writer.pending))
+
+
+# --- the PBX side, in this process --------------------------------------------------------
+
+
+@dataclass
+class SimProbes:
+    """Stamps taken on the simulator's side: AGI turnarounds and agent legs ringing."""
+
+    agi: list[tuple[float, float]] = field(default_factory=list)
+    rings: dict[tuple[str, str], float] = field(default_factory=dict)
+
+    def install(self, sim: PbxSimulator) -> None:
+        """Wrap the simulator's AGI command loop and its AMI event fan-out."""
+        samples = self.agi
+        environment = AGILeg.environment
+        execute = AGILeg._execute
+
+        def timed_environment(leg: AGILeg) -> bytes:
+            data = environment(leg)
+            leg._bench_sent = time.time()  # type: ignore[attr-defined]
+            return data
+
+        async def timed_execute(leg: AGILeg, text: str) -> Reply:
+            received = time.time()
+            sent = getattr(leg, "_bench_sent", None)
+            if sent is not None:
+                samples.append((received, received - sent))
+            try:
+                return await execute(leg, text)
+            finally:
+                leg._bench_sent = time.time()  # type: ignore[attr-defined]
+
+        # Patched on the class: the simulator builds one AGILeg per FastAGI session.
+        AGILeg.environment = timed_environment  # type: ignore[method-assign,assignment]
+        AGILeg._execute = timed_execute  # type: ignore[method-assign,assignment]
+        broadcast = sim.pbx.emit
+        pbx = sim.pbx
+
+        def emit(pairs: Pairs) -> None:
+            if pairs[0][1] == "Newstate" and ("ChannelState", "5") in pairs:
+                channel = pbx.channels.get(dict(pairs).get("Channel", ""))
+                if channel is not None and "CC_CALL_ID" in channel.variables:
+                    key = (channel.variables["CC_AGENT"], channel.variables["CC_CALL_ID"])
+                    self.rings[key] = time.time()
+            broadcast(pairs)
+
+        pbx.emit = emit
+
+
+@dataclass
+class Desktops:
+    """One logged-in, ready agent desktop per agent, noting when each offer arrives."""
+
+    http: aiohttp.ClientSession
+    pops: dict[tuple[str, str], float] = field(default_factory=dict)
+    sockets: list[aiohttp.ClientWebSocketResponse] = field(default_factory=list)
+    readers: list[asyncio.Task[None]] = field(default_factory=list)
+
+    async def open(self, url: str, agent_id: str) -> None:
+        """Log `agent_id` in over the API, open their websocket, go ready."""
+        login = {"username": agent_id, "password": f"{agent_id}-password"}
+        async with self.http.post(f"{url}/api/login", json=login) as r:
+            assert r.status == 200, await r.text()
+            cookie = {"Cookie": f"cc_session={r.cookies['cc_session'].value}"}
+            csrf = (await r.json())["csrf_token"]
+        ws = await self.http.ws_connect(f"{url}/ws/agent", headers=cookie)
+        first = json.loads((await ws.receive()).data)
+        assert first["type"] == "snapshot", first
+        self.sockets.append(ws)
+        self.readers.append(asyncio.create_task(self._read(agent_id, ws)))
+        for state in ("logged_in", "ready"):
+            async with self.http.post(
+                f"{url}/api/agents/{agent_id}/state",
+                json={"state": state},
+                headers={**cookie, "X-CSRF-Token": csrf},
+            ) as r:
+                assert r.status == 200, await r.text()
+
+    async def _read(self, agent_id: str, ws: aiohttp.ClientWebSocketResponse) -> None:
+        async for msg in ws:
+            if msg.type is not aiohttp.WSMsgType.TEXT:
+                return
+            arrived = time.time()
+            if msg.data.startswith('{"type": "offer"'):
+                self.pops[(agent_id, json.loads(msg.data)["call_id"])] = arrived
+
+    async def close(self) -> None:
+        """Close every websocket."""
+        for ws in self.sockets:
+            await ws.close()
+        for task in self.readers:
+            task.cancel()
+        await asyncio.gather(*self.readers, return_exceptions=True)
+
+
+def _write_config(tmp: Path, args: argparse.Namespace, ami_port: int, agi_port: int) -> Path:
+    flows = tmp / "flows"
+    flows.mkdir()
+    (flows / "load_line.yaml").write_text(yaml.safe_dump(FLOW, sort_keys=False), "utf-8")
+    agents = [f"agent{i}" for i in range(args.agents)]
+    settings = {
+        "service": {"log_level": args.log_level, "shutdown_grace_s": 1},
+        "asterisk": {
+            "servers": [
+                {
+                    "name": "sim",
+                    "host": "127.0.0.1",
+                    "port": ami_port,
+                    "username": "callcenter",
+                    "auth": "md5",
+                }
+            ],
+            "reconnect_initial_s": 0.05,
+            "reconnect_max_s": 0.5,
+        },
+        "fastagi": {"host": "127.0.0.1", "port": agi_port, "max_sessions": 5000},
+        "ivr": {
+            "flows_dir": str(flows),
+            "default_flow": "load_line",
+            "dnis": {"100": "load_line"},
+            "scripts": {},
+        },
+        "database": {"url": f"sqlite+aiosqlite:///{tmp / 'load.db'}"},
+        "web": {"host": "127.0.0.1", "port": 0},
+        "acd": {
+            "queues": [
+                {
+                    "name": QUEUE,
+                    "ring_timeout_seconds": 15,
+                    "wrap_up_seconds": args.wrap_up,
+                }
+            ],
+            "agents": [{"id": a, "name": f"Agent {a[5:]}", "queues": [QUEUE]} for a in agents],
+        },
+        "telephony": {
+            "agent_endpoints": {a: f"PJSIP/{a}" for a in agents},
+            "voicemail_dir": str(tmp / "voicemail"),
+        },
+    }
+    path = tmp / "callcenter.yaml"
+    path.write_text(yaml.safe_dump(settings, sort_keys=False), "utf-8")
+    return path
+
+
+async def _seed(db_url: str, agents: int, customers: int) -> None:
+    engine = make_engine(db_url)
+    await upgrade(engine)
+    sessions = make_sessions(engine)
+    users = UserRepository(sessions, HASHER)
+    for i in range(agents):
+        await users.add(f"agent{i}", f"agent{i}-password", "agent")
+    await CustomerRepository(sessions).add_many(
+        [
+            NewCustomer(name=f"Customer {n}", account=str(100000 + n), phones=(_number(n),))
+            for n in range(customers)
+        ]
+    )
+    await engine.dispose()
+
+
+async def _free_port() -> int:
+    probe = await asyncio.start_server(lambda r, w: None, "127.0.0.1", 0)
+    port: int = probe.sockets[0].getsockname()[1]
+    probe.close()
+    await probe.wait_closed()
+    return port
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU of process `pid` (all its threads) from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+@dataclass
+class Run:
+    """What one run measured, inside the window."""
+
+    offered: int
+    completed: int
+    failed: int
+    window_s: float
+    agi: list[float]
+    originate: list[float]
+    ring_to_pop: list[float]
+    rung_without_pop: int
+    server_cpu_s: float
+    harness_cpu_s: float
+    begin: float
+    end: float
+    causes: dict[str, int] = field(default_factory=dict)
+    service_log: str = ""
+    loop_lag: list[float] = field(default_factory=list)
+    writes_pending: int = 0
+
+
+async def _at(moment: float, action: Callable[[], Any]) -> Any:
+    await asyncio.sleep(max(0.0, moment - time.time()))
+    return action()
+
+
+async def _measure(args: argparse.Namespace) -> Run:
+    with tempfile.TemporaryDirectory(prefix="e2e-load-") as tmp_name:
+        tmp = Path(tmp_name)
+        agi_port = await _free_port()
+        options = SimOptions(prompt_s=args.prompt, agi_close_timeout_s=5.0)
+        sim = PbxSimulator(agi_port=agi_port, secret=SECRET, options=options)
+        probes = SimProbes()
+        probes.install(sim)
+        await sim.start()
+        for i in range(args.agents):
+            sim.add_phone(AgentPhone(f"agent{i}", answer_after_s=args.ring))
+        config = _write_config(tmp, args, sim.ami_port, agi_port)
+        await _seed(f"sqlite+aiosqlite:///{tmp / 'load.db'}", args.agents, args.customers)
+        env = {**os.environ, "CALLCENTER_AMI_SECRET_SIM": SECRET}
+        with (tmp / "service.log").open("wb") as log_file:
+            child = await asyncio.create_subprocess_exec(
+                sys.executable,
+                __file__,
+                "--serve",
+                str(config),
+                stdin=asyncio.subprocess.PIPE,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=log_file,
+                env=env,
+            )
+        assert child.stdin is not None
+        assert child.stdout is not None
+        try:
+            line = await asyncio.wait_for(child.stdout.readline(), 60)
+            if not line.startswith(b"ready "):
+                tail = (tmp / "service.log").read_text(errors="replace")[-3000:]
+                raise SystemExit(f"the service did not start:\n{tail}")
+            url = f"http://127.0.0.1:{int(line.split()[1])}"
+            connector = aiohttp.TCPConnector(limit=0)  # one socket per desktop
+            async with aiohttp.ClientSession(
+                connector=connector, cookie_jar=aiohttp.DummyCookieJar()
+            ) as http:
+                desktops = Desktops(http)
+                agents = [f"agent{i}" for i in range(args.agents)]
+                for start in range(0, len(agents), 25):
+                    batch = agents[start : start + 25]
+                    await asyncio.gather(*(desktops.open(url, a) for a in batch))
+                run = await _traffic(args, sim, child.pid, probes, desktops)
+                child.stdin.write(b"dump\n")
+                await child.stdin.drain()
+                child.stdin.close()
+                dump = json.loads(await asyncio.wait_for(child.stdout.read(), 60))
+                await desktops.close()
+            await asyncio.wait_for(child.wait(), 30)
+        finally:
+            if child.returncode is None:
+                child.kill()
+                await child.wait()
+            await sim.close()
+        run.service_log = _log_summary(tmp / "service.log")
+        run.loop_lag = [late for at, late in dump["lag"] if run.begin <= at < run.end]
+        run.writes_pending = max(
+            (n for at, n in dump["writes"] if run.begin <= at < run.end), default=0
+        )
+        for sent, latency, cause in dump["originates"]:
+            if run.begin <= sent < run.end:
+                run.originate.append(latency)
+                run.causes[cause] = run.causes.get(cause, 0) + 1
+        return run
+
+
+async def _traffic(
+    args: argparse.Namespace, sim: PbxSimulator, pid: int, probes: SimProbes, desktops: Desktops
+) -> Run:
+    rng = random.Random(11)
+    placed_at: list[float] = []
+
+    def caller(n: int) -> CallerScript:
+        placed_at.append(time.time())
+        known = rng.random() < 0.5
+        return CallerScript(
+            _number(rng.randrange(args.customers) if known else args.customers + n),
+            "100",
+            steps=(Press("1", after_s=0.1),),
+            patience_s=args.patience,
+            talk_s=args.talk,
+        )
+
+    start = time.time()
+    begin, end = start + args.warmup, start + args.warmup + args.seconds
+    harness = time.process_time
+    cpu_begin = asyncio.create_task(_at(begin, lambda: (_cpu_seconds(pid), harness())))
+    cpu_end = asyncio.create_task(_at(end, lambda: (_cpu_seconds(pid), harness())))
+    ended: dict[str, float] = {}
+    calls = await _arrivals(sim, args.rate, caller, end, ended)
+    (server0, harness0), (server1, harness1) = await cpu_begin, await cpu_end
+    pending = [c.done for c in calls if not c.done.done()]
+    if pending:
+        await asyncio.wait(pending, timeout=args.patience + args.talk + 10)
+    await asyncio.sleep(0.5)  # the last wrap-ups and pops
+    inside = [c for c, t in zip(calls, placed_at, strict=True) if begin <= t < end]
+    failed = sum(1 for c in inside if not c.done.done() or c.record.bridged_to is None)
+    completed = sum(
+        1
+        for c in calls
+        if c.record.bridged_to is not None and begin <= ended.get(c.uniqueid, 0.0) < end
+    )
+    agi = [lat for t, lat in probes.agi if begin <= t < end]
+    ring_to_pop = []
+    rung_without_pop = 0
+    for key, rang in probes.rings.items():
+        if begin <= rang < end:
+            popped = desktops.pops.get(key)
+            if popped is None:
+                rung_without_pop += 1
+            else:
+                ring_to_pop.append(popped - rang)
+    return Run(
+        offered=len(inside),
+        completed=completed,
+        failed=failed,
+        window_s=args.seconds,
+        agi=agi,
+        originate=[],
+        ring_to_pop=ring_to_pop,
+        rung_without_pop=rung_without_pop,
+        server_cpu_s=server1 - server0,
+        harness_cpu_s=harness1 - harness0,
+        begin=begin,
+        end=end,
+    )
+
+
+async def _arrivals(
+    sim: PbxSimulator,
+    rate: float,
+    script: Callable[[int], CallerScript],
+    until: float,
+    ended: dict[str, float],
+) -> list[SimCall]:
+    # Poisson arrivals on an absolute schedule (unlike `run_traffic`, which sleeps each gap
+    # after the last call was placed), so a busy harness loop does not lower the rate.
+    gaps = random.Random(7)
+    calls: list[SimCall] = []
+    due = time.time()
+    while True:
+        due += gaps.expovariate(rate)
+        if due >= until:
+            return calls
+        await asyncio.sleep(max(0.0, due - time.time()))
+        call = await sim.place_call(script(len(calls)))
+        call.done.add_done_callback(partial(_stamp, ended, call.uniqueid))
+        calls.append(call)
+
+
+def _stamp(ended: dict[str, float], uniqueid: str, _done: object) -> None:
+    ended[uniqueid] = time.time()
+
+
+def _log_summary(path: Path) -> str:
+    """Warnings and errors the service logged, by event, most frequent first."""
+    counts: dict[str, int] = {}
+    with path.open(encoding="utf-8", errors="replace") as lines:
+        for line in lines:
+            with contextlib.suppress(ValueError):
+                entry = json.loads(line)
+                if entry.get("level") in ("warning", "error", "critical"):
+                    counts[entry["event"]] = counts.get(entry["event"], 0) + 1
+    top = sorted(counts.items(), key=lambda kv: -kv[1])
+    return ", ".join(f"{event} x{n}" for event, n in top) or "none"
+
+
+def _ms(values: list[float], q: int) -> str:
+    if len(values) < 2:
+        return "n/a"
+    return f"{statistics.quantiles(values, n=100)[q - 1] * 1000:.1f}"
+
+
+def _row(args: argparse.Namespace, run: Run) -> list[str]:
+    return [
+        f"{args.agents}",
+        f"{run.offered / run.window_s:.1f}",
+        f"{run.completed / run.window_s:.1f}",
+        f"{_ms(run.agi, 50)} / {_ms(run.agi, 99)}",
+        f"{_ms(run.originate, 50)} / {_ms(run.originate, 99)}",
+        f"{_ms(run.ring_to_pop, 50)} / {_ms(run.ring_to_pop, 99)}",
+        f"{1000 * run.server_cpu_s / max(1, run.offered):.2f}",
+        f"{100 * run.server_cpu_s / run.window_s:.0f}%",
+        f"{100 * run.failed / max(1, run.offered):.1f}%",
+    ]
+
+
+HEADERS = [
+    "agents",
+    "offered calls/s",
+    "completed calls/s",
+    "AGI turnaround p50/p99 ms",
+    "ready->Originate p50/p99 ms",
+    "ring->pop p50/p99 ms",
+    "server CPU ms/call",
+    "server CPU",
+    "failed",
+]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--rate", type=float, default=100.0, help="new calls per second")
+    parser.add_argument("--agents", type=int, default=500)
+    parser.add_argument("--seconds", type=float, default=30.0, help="the measured window")
+    parser.add_argument("--warmup", type=float, default=10.0, help="excluded from the figures")
+    parser.add_argument("--talk", type=float, default=2.0, help="seconds connected")
+    parser.add_argument("--ring", type=float, default=1.0, help="seconds a phone rings")
+    parser.add_argument("--wrap-up", type=float, default=1.0, help="seconds of wrap-up")
+    parser.add_argument("--prompt", type=float, default=0.3, help="seconds a prompt plays")
+    parser.add_argument("--patience", type=float, default=30.0, help="seconds on hold")
+    parser.add_argument("--customers", type=int, default=1000)
+    parser.add_argument("--log-level", default="info", help="the service's log level")
+    parser.add_argument("--quick", action="store_true", help="20 calls/s, 100 agents, 10 s")
+    parser.add_argument("--serve", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve:
+        asyncio.run(_serve(args.serve))
+        return
+    if args.quick:
+        args.rate, args.agents, args.seconds, args.warmup = 20.0, 100, 10.0, 3.0
+    configure_logging("warning", "console")
+    run = asyncio.run(_measure(args))
+    print(
+        f"End-to-end load: {args.rate:g} calls/s offered for {args.warmup:g} s warm-up"
+        f" + {args.seconds:g} s measured; talk {args.talk:g} s, ring {args.ring:g} s,"
+        f" wrap-up {args.wrap_up:g} s"
+    )
+    print_table(HEADERS, [_row(args, run)])
+    causes = ", ".join(f"{k} {v}" for k, v in sorted(run.causes.items()))
+    print(
+        f"offers by cause: {causes}; rung without a pop: {run.rung_without_pop};"
+        f" harness CPU {100 * run.harness_cpu_s / run.window_s:.0f}%"
+    )
+    print(
+        f"service event loop lag p50/p99 {_ms(run.loop_lag, 50)} / {_ms(run.loop_lag, 99)} ms;"
+        f" event-log writes pending at most {run.writes_pending}"
+    )
+    print(f"service warnings and errors: {run.service_log}")
+
+
+if __name__ == "__main__":
+    main()
