@@ -10,7 +10,6 @@ the delay every call, AMI event and web request waits for too.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
@@ -19,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from callcenter.agi import FastAGIServer
 from callcenter.ami import AMIClient
 from callcenter.db import BatchedWriter
+from callcenter.tasks import stop_task
 
 
 class LoopLag:
@@ -37,11 +37,8 @@ class LoopLag:
 
     async def stop(self) -> None:
         """Stop sampling."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await stop_task(self._task)
+        self._task = None
 
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()

@@ -14,7 +14,6 @@ seconds from an injectable clock, so the core's `now` and the event log agree.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 from collections.abc import Callable, Sequence
 from typing import Protocol
@@ -23,6 +22,7 @@ import structlog
 
 from acd import Acd, AcdSettings, CancelTimer, Command, Event, StaleFact, StartTimer, TimerFired
 from acd.types import TimerKey
+from callcenter.tasks import stop_task
 
 log = structlog.get_logger(__name__)
 
@@ -73,11 +73,8 @@ class AcdHost:
         for handle in self._timers.values():
             handle.cancel()
         self._timers.clear()
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await stop_task(self._task)
+        self._task = None
 
     def adopt(self, core: Acd) -> None:
         """Take over a core rebuilt from the event log (before `start`), arming its timers."""

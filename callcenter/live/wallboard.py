@@ -24,6 +24,7 @@ from callcenter.live.calls import CallRegistry
 from callcenter.live.fanout import Mailbox
 from callcenter.live.host import AcdHost
 from callcenter.live.views import JSON, call_json, queue_json
+from callcenter.tasks import stop_task
 
 Scope = frozenset[str] | None
 """The queues a screen shows; None shows every queue."""
@@ -72,11 +73,8 @@ class WallboardFeed:
 
     async def stop(self) -> None:
         """Stop refreshing and close every wallboard's mailbox."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await stop_task(self._task)
+        self._task = None
         for state in self._scopes.values():
             for box in state.boxes:
                 box.close()
