@@ -27,6 +27,9 @@ How each figure is measured (one machine, one `time.time()` clock for all proces
   waiting (the wrap-up timer's due time) or a call arrived with an agent free (the
   `CallQueued` fact's `now`), to `PbxExecutor.on_originate`, called just before the AMI
   Originate is written to the socket.
+* ring -> whole record: the same to the `pop` message that follows the offer with the
+  record from the database (history, open tickets); the offer itself carries what the IVR
+  learnt (name, tier, answers).
 * ring -> pop: the simulator's `Newstate Ringing` of the agent leg to the `offer` message
   arriving on that agent's websocket. The pop is gathered as the offer is made, so it may
   arrive before the phone rings: negative values are real.
@@ -248,6 +251,8 @@ class Desktops:
 
     http: aiohttp.ClientSession
     pops: dict[tuple[str, str], float] = field(default_factory=dict)
+    records: dict[tuple[str, str], float] = field(default_factory=dict)
+    """When the whole record (the `pop` message after the offer's first lines) arrived."""
     sockets: list[aiohttp.ClientWebSocketResponse] = field(default_factory=list)
     readers: list[asyncio.Task[None]] = field(default_factory=list)
 
@@ -278,6 +283,8 @@ class Desktops:
             arrived = time.time()
             if msg.data.startswith('{"type": "offer"'):
                 self.pops[(agent_id, json.loads(msg.data)["call_id"])] = arrived
+            elif msg.data.startswith('{"type": "pop"'):
+                self.records[(agent_id, json.loads(msg.data)["call_id"])] = arrived
 
     async def close(self) -> None:
         """Close every websocket."""
@@ -378,6 +385,7 @@ class Run:
     agi: list[float]
     originate: list[float]
     ring_to_pop: list[float]
+    ring_to_record: list[float]
     rung_without_pop: int
     server_cpu_s: float
     harness_cpu_s: float
@@ -498,6 +506,7 @@ async def _traffic(
     )
     agi = [lat for t, lat in probes.agi if begin <= t < end]
     ring_to_pop = []
+    ring_to_record = []
     rung_without_pop = 0
     for key, rang in probes.rings.items():
         if begin <= rang < end:
@@ -506,6 +515,9 @@ async def _traffic(
                 rung_without_pop += 1
             else:
                 ring_to_pop.append(popped - rang)
+            recorded = desktops.records.get(key)
+            if recorded is not None:  # none when the call ended before the record came
+                ring_to_record.append(recorded - rang)
     return Run(
         offered=len(inside),
         completed=completed,
@@ -514,6 +526,7 @@ async def _traffic(
         agi=agi,
         originate=[],
         ring_to_pop=ring_to_pop,
+        ring_to_record=ring_to_record,
         rung_without_pop=rung_without_pop,
         server_cpu_s=server1 - server0,
         harness_cpu_s=harness1 - harness0,
@@ -575,6 +588,7 @@ def _row(args: argparse.Namespace, run: Run) -> list[str]:
         f"{_ms(run.agi, 50)} / {_ms(run.agi, 99)}",
         f"{_ms(run.originate, 50)} / {_ms(run.originate, 99)}",
         f"{_ms(run.ring_to_pop, 50)} / {_ms(run.ring_to_pop, 99)}",
+        f"{_ms(run.ring_to_record, 50)} / {_ms(run.ring_to_record, 99)}",
         f"{1000 * run.server_cpu_s / max(1, run.offered):.2f}",
         f"{100 * run.server_cpu_s / run.window_s:.0f}%",
         f"{100 * run.failed / max(1, run.offered):.1f}%",
@@ -588,6 +602,7 @@ HEADERS = [
     "AGI turnaround p50/p99 ms",
     "ready->Originate p50/p99 ms",
     "ring->pop p50/p99 ms",
+    "ring->whole record p50/p99 ms",
     "server CPU ms/call",
     "server CPU",
     "failed",

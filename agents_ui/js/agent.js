@@ -1,5 +1,5 @@
 // Strategy: the agent desktop. /ws/agent is the single source of truth for the agent's state
-// and the call on screen: a snapshot on every (re)connection, then state / offer /
+// and the call on screen: a snapshot on every (re)connection, then state / offer / pop /
 // offer_cancelled / connected / ended / wrap_up messages. Buttons only ask the server
 // (POST /api/agents/{id}/state); the screen changes when the server says so.
 
@@ -168,6 +168,14 @@ function onMessage(message) {
       break;
     case 'offer':
       showOffer(message);
+      break;
+    case 'pop':
+      // The whole record (history, open tickets) follows the offer's first lines.
+      if (sameCall) {
+        desk.call.pop = message.pop;
+        renderPop(message.pop);
+        setCall(message.call_id, message.pop, desk.config);
+      }
       break;
     case 'offer_cancelled':
       if (sameCall) {

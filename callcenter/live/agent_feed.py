@@ -30,7 +30,7 @@ from acd import (
     StartTimer,
     TimerKind,
 )
-from callcenter.live.calls import CallRegistry
+from callcenter.live.calls import CallInfo, CallRegistry
 from callcenter.live.fanout import Mailbox
 from callcenter.live.host import AcdHost
 from callcenter.live.views import JSON, agent_json
@@ -142,17 +142,33 @@ class AgentFeed:
         self._calls.note_offer(offer.call_id, offer.agent_id)
         pending = _Offer(offer.call_id, offer.queue, offer.ring_timeout, now)
         self._offers[offer.agent_id] = pending
+        info = self._calls.get(offer.call_id)
+        if info is not None:
+            # What the IVR learnt goes out with the ring at once; the whole record follows.
+            pending.pop = first_lines(info)
+            self._send(offer.agent_id, {"type": "offer", **_offer_json(pending)})
+            if self.on_pop_sent is not None:
+                self.on_pop_sent(offer.agent_id, offer.call_id, now)
         task = asyncio.create_task(self._send_pop(offer.agent_id, pending))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
     async def _send_pop(self, agent_id: str, offer: _Offer) -> None:
+        sent_first = offer.pop is not None
+        pop = None
         try:
-            offer.pop = await self._pops.pop_for(offer.call_id)
-        except Exception:
+            pop = await self._pops.pop_for(offer.call_id)
+        except Exception:  # the phone rings anyway; the first lines stay on the desktop
             log.exception("cti.pop_failed", call_id=offer.call_id, agent=agent_id)
-        if self._offers.get(agent_id) is not offer:
-            return  # answered, rejected or withdrawn while the pop was gathered
+        if pop is not None:
+            offer.pop = pop
+        ringing = self._offers.get(agent_id) is offer
+        if not ringing and self._on_call.get(agent_id) != offer.call_id:
+            return  # withdrawn (or over) while the record was gathered
+        if sent_first:
+            if pop is not None:
+                self._send(agent_id, {"type": "pop", "call_id": offer.call_id, "pop": pop})
+            return
         self._send(agent_id, {"type": "offer", **_offer_json(offer)})
         if self.on_pop_sent is not None:
             self.on_pop_sent(agent_id, offer.call_id, offer.offered_at)
@@ -201,6 +217,40 @@ class AgentFeed:
         self._boxes.clear()
         for task in list(self._tasks):
             task.cancel()
+
+
+def first_lines(info: CallInfo) -> JSON:
+    """The pop as far as the call's context knows it, without the database: who calls,
+    their tier and what they told the IVR (`complete` is False until the whole record)."""
+    customer: JSON | None = None
+    if info.customer_name is not None:
+        customer = {
+            "id": info.customer_id,
+            "name": info.customer_name,
+            "account": info.account,
+            "tier": info.tier or "standard",
+            "language": None,
+            "notes": "",
+            "phones": [],
+        }
+    return {
+        "call_id": info.call_id,
+        "uniqueid": info.call_id,
+        "known": customer is not None,
+        "vip": info.tier == "vip",
+        "caller_number": info.caller_number,
+        "dialled_number": info.dialled_number,
+        "queue": info.queue,
+        "ivr_path": list(info.ivr_path),
+        "ivr_answers": dict(info.ivr_answers),
+        "customer": customer,
+        "history": [],
+        "open_tickets": [],
+        "greeting": "",
+        "actions": [],
+        "source": "ivr",
+        "complete": False,
+    }
 
 
 def _offer_json(offer: _Offer) -> JSON:

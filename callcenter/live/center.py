@@ -9,8 +9,11 @@ hang-up (`answered`, `hung_up`), and people make requests (`request`, through th
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping
 from datetime import UTC, datetime
+
+import structlog
 
 from acd import AcdSettings, CallEnded, CallerHungUp, CallQueued, CallState, OfferAnswered
 from callcenter.db import BatchedWriter
@@ -20,7 +23,10 @@ from callcenter.live.host import AcdHost, Clock
 from callcenter.live.pops import PopService
 from callcenter.live.recorder import Recorder
 from callcenter.live.wallboard import WallboardFeed
+from callcenter.tasks import stop_task
 from cti import PopBuilder
+
+log = structlog.get_logger(__name__)
 
 
 class LiveCenter:
@@ -51,6 +57,7 @@ class LiveCenter:
             interval_s=wallboard_interval_s,
             coalesce_s=coalesce_s,
         )
+        self._tasks: set[asyncio.Task[None]] = set()
         self.host.add_listener(self.recorder)
         self.host.add_listener(self.agents)
         self.host.add_listener(self.wallboard)
@@ -64,6 +71,8 @@ class LiveCenter:
         """Stop the feeds, then the ACD task."""
         await self.wallboard.stop()
         await self.agents.close()
+        for task in list(self._tasks):
+            await stop_task(task)
         await self.host.stop()
 
     def queue_call(
@@ -74,6 +83,17 @@ class LiveCenter:
         now = self.host.now()
         self.recorder.call_arrived(info, now)
         self.host.submit(CallQueued(now, info.call_id, info.queue, priority, dict(skills or {})))
+        # Gather the pop while the caller waits, so it is on the desktop as the phone rings
+        # instead of a few database round trips later (they grow under load).
+        task = asyncio.create_task(self._prefetch(info.call_id))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _prefetch(self, call_id: str) -> None:
+        try:
+            await self.pops.pop_for(call_id)
+        except Exception:
+            log.warning("cti.pop_prefetch_failed", call_id=call_id, exc_info=True)
 
     def answered(self, call_id: str) -> bool:
         """The agent's phone answered the call offered to them; False if none is ringing."""

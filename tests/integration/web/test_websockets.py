@@ -64,6 +64,11 @@ async def test_the_agent_channel_follows_a_call_from_ring_to_the_end_of_wrap_up(
     assert offer["ring_timeout"] == 20
     assert offer["pop"]["customer"]["name"] == "Erika Mustermann"
     assert offer["pop"]["ivr_answers"] == {"reason": "billing"}
+    # The ring carries what the IVR learnt; the whole record (from the database) follows.
+    full = await _next(ws, "pop")
+    assert full["call_id"] == call_id
+    assert full["pop"]["customer"]["phones"] == ["+4930123456"]
+    assert full["pop"]["customer"]["notes"] == "prefers e-mail"
 
     await site.answer(call_id)
     assert (await _next(ws, "connected"))["call_id"] == call_id
