@@ -14,6 +14,7 @@ COLUMNS = [
     "AGI turnaround p50/p99 ms",
     "ready->Originate p50/p99 ms",
     "ring->pop p50/p99 ms",
+    "ring->whole record p50/p99 ms",
     "server CPU ms/call",
     "server CPU",
     "failed",
