@@ -45,6 +45,10 @@ harness's own CPU, the service's event-loop lag (how late a 100 ms sleep wakes u
 its event-log writer backlog, and the warnings and errors in the service's log.
 
     .venv/bin/python benchmarks/e2e_load.py [--quick] [--rate 100] [--agents 500] [--seconds 30]
+
+With `--database-url postgresql+asyncpg://...` (an empty database) the service runs on
+PostgreSQL, as in production; the default is a SQLite file, the embedded default, whose
+work runs in the service's own process.
 """
 
 from __future__ import annotations
@@ -322,7 +326,7 @@ def _write_config(tmp: Path, args: argparse.Namespace, ami_port: int, agi_port: 
             "dnis": {"100": "load_line"},
             "scripts": {},
         },
-        "database": {"url": f"sqlite+aiosqlite:///{tmp / 'load.db'}"},
+        "database": {"url": args.database_url or f"sqlite+aiosqlite:///{tmp / 'load.db'}"},
         "web": {"host": "127.0.0.1", "port": 0},
         "acd": {
             "queues": [
@@ -414,7 +418,8 @@ async def _measure(args: argparse.Namespace) -> Run:
         for i in range(args.agents):
             sim.add_phone(AgentPhone(f"agent{i}", answer_after_s=args.ring))
         config = _write_config(tmp, args, sim.ami_port, agi_port)
-        await _seed(f"sqlite+aiosqlite:///{tmp / 'load.db'}", args.agents, args.customers)
+        url = args.database_url or f"sqlite+aiosqlite:///{tmp / 'load.db'}"
+        await _seed(url, args.agents, args.customers)
         env = {**os.environ, "CALLCENTER_AMI_SECRET_SIM": SECRET}
         with (tmp / "service.log").open("wb") as log_file:
             child = await asyncio.create_subprocess_exec(
@@ -623,6 +628,10 @@ def main() -> None:
     parser.add_argument("--prompt", type=float, default=0.3, help="seconds a prompt plays")
     parser.add_argument("--patience", type=float, default=30.0, help="seconds on hold")
     parser.add_argument("--customers", type=int, default=1000)
+    parser.add_argument(
+        "--database-url",
+        help="an empty PostgreSQL database (postgresql+asyncpg://...); default: a SQLite file",
+    )
     parser.add_argument("--log-level", default="info", help="the service's log level")
     parser.add_argument("--quick", action="store_true", help="20 calls/s, 100 agents, 10 s")
     parser.add_argument("--serve", type=Path, help=argparse.SUPPRESS)
