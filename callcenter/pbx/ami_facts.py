@@ -215,16 +215,23 @@ class AmiFacts:
             None,
         )
         if agent is not None:
-            self._calls.leg_answered(call, agent.get("Uniqueid", ""), agent.get("Channel", ""))
-            if not call.connected and view.state is CallState.OFFERED:
-                self._submit(OfferAnswered(now, view.call_id, view.agent_id))
-            call.connected = True
+            self._in_bridge(call, agent, now, tell=view.state is CallState.OFFERED)
         elif view.state is CallState.OFFERED:
             call.leg = None  # the ring died with the old process: offer it again
             self._submit(OfferLost(now, view.call_id, view.agent_id))
         else:
             self._calls.forget(call)
             self._submit(CallEnded(now, view.call_id))
+
+    def _in_bridge(self, call: PbxCall, agent: dict[str, str], now: float, *, tell: bool) -> None:
+        """The caller shares a bridge with the agent's channel: the call is connected
+        (`tell`: the ACD still believes it rings, so it hears of the answer)."""
+        assert call.leg is not None
+        self._calls.leg_answered(call, agent.get("Uniqueid", ""), agent.get("Channel", ""))
+        if tell and not call.connected:
+            self._submit(OfferAnswered(now, call.call_id, call.leg.agent_id))
+        call.connected = True
+        call.holding = False
 
     def _reconcile(
         self, call: PbxCall, channels: dict[str, dict[str, str]], names: dict[str, dict[str, str]]
@@ -245,10 +252,7 @@ class AmiFacts:
         bridge = channels.get(call.call_id, {}).get("BridgeId", "")
         agent = next((h for n, h in names.items() if n.startswith(leg.endpoint + "-")), None)
         if bridge and agent is not None and agent.get("BridgeId") == bridge:
-            self._calls.leg_answered(call, agent.get("Uniqueid", ""), agent.get("Channel", ""))
-            call.connected = True
-            call.holding = False
-            self._submit(OfferAnswered(now, call.call_id, leg.agent_id))
+            self._in_bridge(call, agent, now, tell=True)
         elif agent is None:
             # The phone is not ringing (the Originate was lost with the link): back in line,
             # and the agent is not to blame.

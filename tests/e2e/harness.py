@@ -23,7 +23,6 @@ from argon2 import PasswordHasher
 from acd import AcdSettings, AgentLoggedIn, AgentReady, AgentState
 from callcenter.db import CallEvent, CustomerRepository, NewCustomer, UserRepository
 from callcenter.demo import open_hotline_flows
-from callcenter.paths import config_dir
 from callcenter.service import Service
 from callcenter.settings import Settings
 from callcenter.sim import AgentPhone, PbxSimulator, SimOptions
@@ -231,11 +230,6 @@ async def _seed(service: Service) -> None:
             ),
         ]
     )
-
-
-def demo_customers_file() -> Path:
-    """The demo customers (numbers +4930555 0000 ...)."""
-    return config_dir() / "demo" / "customers.csv"
 
 
 async def seed_customers(service: Service) -> None:
