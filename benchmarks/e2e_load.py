@@ -59,6 +59,7 @@ import contextlib
 import json
 import os
 import random
+import shutil
 import statistics
 import sys
 import tempfile
@@ -462,6 +463,8 @@ async def _measure(args: argparse.Namespace) -> Run:
                 await child.wait()
             await sim.close()
         run.service_log = _log_summary(tmp / "service.log")
+        if args.keep_log is not None:
+            shutil.copyfile(tmp / "service.log", args.keep_log)
         run.loop_lag = [late for at, late in dump["lag"] if run.begin <= at < run.end]
         run.writes_pending = max(
             (n for at, n in dump["writes"] if run.begin <= at < run.end), default=0
@@ -633,6 +636,7 @@ def main() -> None:
         help="an empty PostgreSQL database (postgresql+asyncpg://...); default: a SQLite file",
     )
     parser.add_argument("--log-level", default="info", help="the service's log level")
+    parser.add_argument("--keep-log", type=Path, help="copy the service's log to this file")
     parser.add_argument("--quick", action="store_true", help="20 calls/s, 100 agents, 10 s")
     parser.add_argument("--serve", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()

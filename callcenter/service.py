@@ -29,6 +29,7 @@ from callcenter.ami import (
     OverflowPolicy,
 )
 from callcenter.db import BatchedWriter, make_engine, make_sessions, upgrade
+from callcenter.db.reads import Reads, make_reads
 from callcenter.flows_loader import FlowLibrary, FlowLoadError
 from callcenter.live.recovery import recover
 from callcenter.ops import LoopLag, ServiceProbe
@@ -76,6 +77,10 @@ class Service:
     agi: FastAGIServer
     flows: FlowLibrary
     engine: AsyncEngine
+    writer_engine: AsyncEngine
+    """The batched writer's own connection: readers waiting for the pool never starve it."""
+    reads: Reads
+    """How the call path's lookups run (`callcenter.db.reads`)."""
     writer: BatchedWriter
     backend: Backend
     telephony: Telephony
@@ -96,15 +101,17 @@ class Service:
             host=fa.host, port=fa.port, max_sessions=fa.max_sessions, idle_timeout=fa.idle_timeout_s
         )
         db = settings.database
-        engine = make_engine(db.url, echo=db.echo)
+        engine = make_engine(db.url, echo=db.echo, pool_size=db.pool_size)
         sessions = make_sessions(engine)
+        writer_engine = make_engine(db.url, echo=db.echo, pool_size=1)
         writer = BatchedWriter(
-            sessions,
+            make_sessions(writer_engine),
             batch_size=db.batch_size,
             interval_s=db.batch_interval_s,
             max_pending=db.max_pending,
         )
-        backend = build_backend(settings, sessions, writer)
+        reads = make_reads(engine)
+        backend = build_backend(settings, sessions, writer, reads=reads)
         clients = ami_clients(settings.asterisk)
         telephony = build_telephony(
             settings,
@@ -118,7 +125,9 @@ class Service:
             interactions=backend.context.interactions,
         )
         backend.context.telephony = telephony.executor
-        service = cls(settings, agi, flows, engine, writer, backend, telephony, clients)
+        service = cls(
+            settings, agi, flows, engine, writer_engine, reads, writer, backend, telephony, clients
+        )
         backend.context.reload_flows = service.reload_flows
         backend.context.ops = ServiceProbe(
             ami=clients,
@@ -212,6 +221,8 @@ class Service:
                 error=self.writer.last_error,
                 hint="the database did not take the last writes before the grace period ended",
             )
+        await self.writer_engine.dispose()
+        await self.reads.close()
         await self.engine.dispose()
         await self.lag.stop()
         for task in self._watchers:

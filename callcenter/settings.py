@@ -187,6 +187,8 @@ class DatabaseSettings(_Section):
     url: str = "sqlite+aiosqlite:///var/callcenter.db"
     """A SQLite file (created on first start) or `postgresql+asyncpg://user@host/db`."""
     echo: bool = False
+    pool_size: int = Field(20, ge=1, le=500)
+    """Connections kept for reads and the web (the batched writer has one of its own)."""
     batch_size: int = Field(200, ge=1, le=10_000)
     batch_interval_s: float = Field(0.05, ge=0, le=10)
     max_pending: int = Field(10_000, ge=1, le=1_000_000)
@@ -210,6 +212,10 @@ class CTISettings(_Section):
     default_region: str = Field("DE", pattern=r"^[A-Z]{2}$")
     """How phone numbers without a country code are read (ISO 3166 country code)."""
     history_size: int = Field(5, ge=0, le=100)
+    lookup_cache_s: float = Field(10.0, ge=0, le=3600)
+    """How long a customer lookup is remembered: the IVR, the queue and the pop of one call
+    ask for the same caller within seconds. Edits on the desktop are seen at once; changes
+    by another process (an import) at most this late. 0 remembers nothing."""
     crm_url_template: str | None = None
     """An HTTP GET URL with `{number}` (E.164, URL-encoded), e.g. https://crm/api?tel={number}"""
     crm_timeout_s: float = Field(0.3, gt=0, le=10)

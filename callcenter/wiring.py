@@ -26,6 +26,7 @@ from callcenter.db import (
     TicketRepository,
     UserRepository,
 )
+from callcenter.db.reads import Reads
 from callcenter.live import LiveCenter
 from callcenter.reports import ReportRepository, rules_from_settings
 from callcenter.settings import Settings
@@ -66,16 +67,20 @@ def build_backend(
     reload_flows: Callable[[], list[str]] | None = None,
     telephony: Telephony | None = None,
     password_hasher: PasswordHasher | None = None,
+    reads: Reads | None = None,
 ) -> Backend:
     """Assemble (not start) the live center and the web from the settings.
 
     `password_hasher` defaults to argon2id with the library's recommended cost; tests pass
-    a cheaper one so that seeding users takes milliseconds.
+    a cheaper one so that seeding users takes milliseconds. `reads` runs the call path's
+    lookups (`callcenter.db.reads.make_reads`); by default they take a session each.
     """
     cti = settings.cti
-    customers = CustomerRepository(sessions, region=cti.default_region)
-    interactions = InteractionRepository(sessions)
-    tickets = TicketRepository(sessions, cti.ticket_promises_h)
+    customers = CustomerRepository(
+        sessions, region=cti.default_region, cache_s=cti.lookup_cache_s, reads=reads
+    )
+    interactions = InteractionRepository(sessions, reads=reads)
+    tickets = TicketRepository(sessions, cti.ticket_promises_h, reads=reads)
     crm = (
         HttpCrmLookup(cti.crm_url_template, timeout_s=cti.crm_timeout_s)
         if cti.crm_url_template

@@ -15,11 +15,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import ColumnElement, func, insert, or_, select
+from sqlalchemy import ColumnElement, Row, Select, bindparam, func, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from sqlalchemy.orm import aliased
 
 from callcenter.db.customer_edits import (
     CustomerNotFound,
@@ -31,9 +31,11 @@ from callcenter.db.customer_edits import (
     parse_tier,
     taken_accounts,
 )
+from callcenter.db.lookup_cache import LookupCache
 from callcenter.db.models import Customer as CustomerRow
 from callcenter.db.models import Phone
 from callcenter.db.phones import InvalidPhoneNumber, number_fragment, to_e164, try_e164
+from callcenter.db.reads import Reads, SessionReads
 from callcenter.ivr_lookups import CustomerRecord
 from cti.types import Customer, Tier
 
@@ -50,8 +52,48 @@ __all__ = [
 CHUNK = 1000
 """Customers per INSERT round trip when many are stored at once."""
 
-_OWNER = aliased(Phone, name="owner")
+_CUSTOMERS = CustomerRow.__table__
+_PHONES = Phone.__table__
+_OWNER = _PHONES.alias("owner")
 """The number looked up; an alias, or the subquery would correlate with the joined numbers."""
+
+
+def _customer_query(where: ColumnElement[bool]) -> Select[Any]:
+    """The customers matching `where`, each of their numbers a row (none: one row, NULL)."""
+    c = _CUSTOMERS.c
+    return (
+        select(c.id, c.name, c.account, c.tier, c.language, c.notes, _PHONES.c.number)
+        .outerjoin(_PHONES, _PHONES.c.customer_id == c.id)
+        .where(where)
+        .order_by(c.name, c.id, _PHONES.c.id)
+    )
+
+
+# The call path's lookups, built once (SQLAlchemy reuses their compiled form).
+_BY_PHONE = _customer_query(
+    _CUSTOMERS.c.id
+    == select(_OWNER.c.customer_id).where(_OWNER.c.number == bindparam("number")).scalar_subquery()
+)
+_BY_ACCOUNT = _customer_query(_CUSTOMERS.c.account == bindparam("account"))
+_BY_ID = _customer_query(_CUSTOMERS.c.id == bindparam("id"))
+
+
+def _customers(rows: Iterable[Row[Any]]) -> list[Customer]:
+    heads: dict[int, Customer] = {}
+    numbers: dict[int, list[str]] = {}
+    for row in rows:
+        if row.id not in heads:
+            heads[row.id] = Customer(
+                id=row.id,
+                name=row.name,
+                account=row.account,
+                tier=Tier(row.tier),
+                language=row.language,
+                notes=row.notes,
+            )
+        if row.number is not None:
+            numbers.setdefault(row.id, []).append(row.number)
+    return [replace(c, phones=tuple(numbers.get(i, ()))) for i, c in heads.items()]
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,10 +111,21 @@ class NewCustomer:
 class CustomerRepository:
     """Customers by phone number and by account number (implements both lookup ports)."""
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], *, region: str = "DE") -> None:
-        """`region` is how numbers without a country code are read."""
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        *,
+        region: str = "DE",
+        cache_s: float = 0.0,
+        reads: Reads | None = None,
+    ) -> None:
+        """`region` is how numbers without a country code are read; lookups by number and
+        by account are remembered for `cache_s` seconds (`lookup_cache`), none by default,
+        and run on `reads` (`callcenter.db.reads`; default: a session of `sessions`)."""
         self._sessions = sessions
+        self._reads = reads or SessionReads(sessions)
         self._region = region
+        self._cache: LookupCache[Customer | None] = LookupCache(cache_s)
 
     async def add(self, customer: NewCustomer, *, now: datetime | None = None) -> int:
         """Store a customer and their numbers; the new id.
@@ -108,6 +161,8 @@ class CustomerRepository:
         except IntegrityError:
             error = await self._explain_duplicate(everyone)
             raise error from None
+        finally:
+            self._cache.clear()
         return ids
 
     async def _insert(
@@ -151,44 +206,15 @@ class CustomerRepository:
 
     async def _load(self, session: AsyncSession, where: ColumnElement[bool]) -> list[Customer]:
         # One round trip: the customers' columns and each of their numbers, one row each.
-        query = (
-            select(
-                CustomerRow.id,
-                CustomerRow.name,
-                CustomerRow.account,
-                CustomerRow.tier,
-                CustomerRow.language,
-                CustomerRow.notes,
-                Phone.number,
-            )
-            .outerjoin(Phone, Phone.customer_id == CustomerRow.id)
-            .where(where)
-            .order_by(CustomerRow.name, CustomerRow.id, Phone.id)
-        )
-        heads: dict[int, Customer] = {}
-        numbers: dict[int, list[str]] = {}
-        for row in await session.execute(query):
-            if row.id not in heads:
-                heads[row.id] = Customer(
-                    id=row.id,
-                    name=row.name,
-                    account=row.account,
-                    tier=Tier(row.tier),
-                    language=row.language,
-                    notes=row.notes,
-                )
-            if row.number is not None:
-                numbers.setdefault(row.id, []).append(row.number)
-        return [replace(c, phones=tuple(numbers.get(i, ()))) for i, c in heads.items()]
+        return _customers(await session.execute(_customer_query(where)))
 
-    async def _find(self, where: ColumnElement[bool]) -> Customer | None:
-        async with self._sessions() as session:
-            found = await self._load(session, where)
+    async def _find(self, statement: Select[Any], **params: object) -> Customer | None:
+        found = _customers(await self._reads.rows(statement, params))
         return found[0] if found else None
 
     async def get(self, customer_id: int) -> Customer | None:
         """The customer with id `customer_id`, with their numbers; None if there is none."""
-        return await self._find(CustomerRow.id == customer_id)
+        return await self._find(_BY_ID, id=customer_id)
 
     async def search(self, text: str, *, limit: int = 50) -> list[Customer]:
         """Customers matching `text`, ordered by name; at most `limit` of them.
@@ -259,6 +285,8 @@ class CustomerRepository:
             raise DuplicateCustomer(
                 f"a number of customer {customer_id} was just given to another customer"
             ) from None
+        finally:
+            self._cache.clear()
         return found[0]
 
     async def find_by_phone(self, number: str) -> Customer | None:
@@ -266,14 +294,23 @@ class CustomerRepository:
         e164 = try_e164(number, self._region)
         if e164 is None:
             return None
-        return await self._find(
-            CustomerRow.id
-            == select(_OWNER.customer_id).where(_OWNER.number == e164).scalar_subquery()
-        )
+        return await self._remembered(("phone", e164), _BY_PHONE, number=e164)
 
     async def find_by_account(self, account: str) -> Customer | None:
         """The customer with account number `account`, if any."""
-        return await self._find(CustomerRow.account == account.strip())
+        account = account.strip()
+        return await self._remembered(("account", account), _BY_ACCOUNT, account=account)
+
+    async def _remembered(
+        self, key: tuple[str, str], statement: Select[Any], **params: object
+    ) -> Customer | None:
+        known, customer = self._cache.get(key)
+        if known:
+            return customer
+        generation = self._cache.generation
+        customer = await self._find(statement, **params)
+        self._cache.put(key, customer, generation)
+        return customer
 
     async def by_phone(self, number: str) -> CustomerRecord | None:
         """The IVR's view of the customer calling from `number` (`CustomerDirectory`)."""

@@ -36,19 +36,23 @@ _SQLITE_PRAGMAS = (
 )
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+def sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    """Turn on what every connection to the SQLite file needs (a `connect` listener)."""
     cursor = dbapi_connection.cursor()
     for pragma in _SQLITE_PRAGMAS:
         cursor.execute(pragma)
     cursor.close()
 
 
-def make_engine(url: str = DEFAULT_URL, *, echo: bool = False) -> AsyncEngine:
+def make_engine(
+    url: str = DEFAULT_URL, *, echo: bool = False, pool_size: int | None = None
+) -> AsyncEngine:
     """An async engine for `url` (`sqlite+aiosqlite:///path` or `postgresql+asyncpg://...`).
 
-    Plain `sqlite:///` and `postgresql://` URLs are given their async drivers. A SQLite
-    file's directory is created; an in-memory SQLite database is refused, because each
-    connection would see a different empty database.
+    `pool_size` connections are kept open (SQLAlchemy's default, 5, when None), and as many
+    again may be opened at a peak. Plain `sqlite:///` and `postgresql://` URLs are given
+    their async drivers. A SQLite file's directory is created; an in-memory SQLite
+    database is refused, because each connection would see a different empty database.
     """
     parsed = make_url(url)
     if parsed.drivername in ("sqlite", "sqlite+aiosqlite"):
@@ -56,15 +60,21 @@ def make_engine(url: str = DEFAULT_URL, *, echo: bool = False) -> AsyncEngine:
         if parsed.database in (None, "", ":memory:"):
             raise ValueError("the database must be a SQLite file, not in memory")
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(parsed, echo=echo, hide_parameters=True)
-        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        engine = create_async_engine(parsed, echo=echo, hide_parameters=True, **_pool(pool_size))
+        event.listen(engine.sync_engine, "connect", sqlite_pragmas)
         return engine
     if parsed.drivername in ("postgresql", "postgresql+asyncpg", "postgres"):
         parsed = parsed.set(drivername="postgresql+asyncpg")
-        return create_async_engine(parsed, echo=echo, pool_pre_ping=True, hide_parameters=True)
+        return create_async_engine(
+            parsed, echo=echo, pool_pre_ping=True, hide_parameters=True, **_pool(pool_size)
+        )
     raise ValueError(
         f"unsupported database URL scheme {parsed.drivername!r}: use sqlite or postgresql"
     )
+
+
+def _pool(size: int | None) -> dict[str, int]:
+    return {} if size is None else {"pool_size": size, "max_overflow": size}
 
 
 def make_sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -11,16 +11,20 @@ searches them and reads one whole (`InteractionRecord`, with its customer and ti
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Select, func, or_, select
+from sqlalchemy import ColumnElement, Select, Table, bindparam, case, func, or_, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from callcenter.db.models import Customer, Interaction, Ticket
 from callcenter.db.phones import number_fragment
+from callcenter.db.reads import Reads, SessionReads
 from cti.types import InteractionSummary
 
 
@@ -86,43 +90,125 @@ class SaveInteraction:
 
     An update keeps what the agent desktop wrote: stored notes are not blanked by empty
     notes, a stored disposition not by None, and survey scores are merged (a score in
-    `data` wins over the stored one for the same question).
+    `data` wins over the stored one for the same question). Every save of a batch folds
+    into one `SaveInteractions` (one statement for the whole batch).
     """
 
     data: InteractionData
 
-    def merge_key(self) -> tuple[str, str]:
-        """Saves of the same call within a batch merge."""
-        return ("interaction", self.data.uniqueid)
+    def merge_key(self) -> str:
+        """All saves of a batch merge into one `SaveInteractions`."""
+        return "interactions"
 
-    def merged(self, later: SaveInteraction) -> SaveInteraction:
-        """`later` carries the call's whole record as of later; what the earlier one set
-        and the later one leaves empty (notes, disposition, scores) is kept."""
-        data = later.data
-        if not data.notes and self.data.notes:
-            data = replace(data, notes=self.data.notes)
-        if data.disposition is None and self.data.disposition is not None:
-            data = replace(data, disposition=self.data.disposition)
-        scores = {**self.data.survey_scores, **data.survey_scores}
-        return SaveInteraction(replace(data, survey_scores=scores))
+    def merged(self, later: SaveInteraction) -> SaveInteractions:
+        """This save followed by `later`, as one multi-call operation."""
+        return SaveInteractions({self.data.uniqueid: self.data}).merged(later)
 
     async def apply(self, session: AsyncSession) -> None:
         """Upsert by Uniqueid inside the writer's transaction."""
-        values = asdict(self.data)
-        values["ivr_path"] = list(self.data.ivr_path)
-        row = await session.scalar(
-            select(Interaction).where(Interaction.uniqueid == self.data.uniqueid).with_for_update()
-        )
-        if row is None:
-            session.add(Interaction(**values))
-            return
-        if not self.data.notes:
-            del values["notes"]
-        if self.data.disposition is None:
-            del values["disposition"]
-        values["survey_scores"] = {**row.survey_scores, **self.data.survey_scores}
-        for key, value in values.items():
-            setattr(row, key, value)
+        await SaveInteractions({self.data.uniqueid: self.data}).apply(session)
+
+
+def _fold(earlier: InteractionData, later: InteractionData) -> InteractionData:
+    """`later` is the call's whole record as of later; what `earlier` set and `later`
+    leaves empty (notes, disposition, scores) is kept."""
+    data = later
+    if not data.notes and earlier.notes:
+        data = replace(data, notes=earlier.notes)
+    if data.disposition is None and earlier.disposition is not None:
+        data = replace(data, disposition=earlier.disposition)
+    if earlier.survey_scores:
+        data = replace(data, survey_scores={**earlier.survey_scores, **data.survey_scores})
+    return data
+
+
+@dataclass(frozen=True, slots=True)
+class SaveInteractions:
+    """The saves of one batch, one record per call (the latest, folded with the earlier).
+
+    Strategy: the call path saves a call's record four or five times and never carries
+    scores, so those records go in one `INSERT ... ON CONFLICT (uniqueid) DO UPDATE` for
+    the whole batch, which keeps stored notes and disposition in SQL and leaves the scores
+    alone; no row is read back. A record with survey scores merges them with the stored
+    ones row by row (rare: surveys come through `AddSurveyScores`).
+    """
+
+    records: dict[str, InteractionData]
+
+    def merge_key(self) -> str:
+        """Folds with the batch's other saves."""
+        return "interactions"
+
+    def merged(self, later: SaveInteraction | SaveInteractions) -> SaveInteractions:
+        """These saves followed by `later`'s, one record per call."""
+        records = dict(self.records)
+        incoming = [later.data] if isinstance(later, SaveInteraction) else later.records.values()
+        for data in incoming:
+            earlier = records.get(data.uniqueid)
+            records[data.uniqueid] = data if earlier is None else _fold(earlier, data)
+        return SaveInteractions(records)
+
+    async def apply(self, session: AsyncSession) -> None:
+        """Upsert every record inside the writer's transaction."""
+        plain = [_row_values(d) for d in self.records.values() if not d.survey_scores]
+        if plain:
+            await session.execute(_upsert(session), plain)
+        for data in self.records.values():
+            if data.survey_scores:
+                await _save_with_scores(session, data)
+
+
+_FIELDS = tuple(InteractionData.__dataclass_fields__)
+
+
+def _row_values(data: InteractionData) -> dict[str, Any]:
+    # Not `asdict`: it deep-copies every value, and this runs for every save of every call.
+    values = {name: getattr(data, name) for name in _FIELDS}
+    values["ivr_path"] = list(data.ivr_path)
+    return values
+
+
+_KEPT_ON_UPDATE = frozenset({"uniqueid", "notes", "disposition", "survey_scores"})
+
+
+def _upsert(session: AsyncSession) -> Any:
+    """`INSERT ... ON CONFLICT (uniqueid) DO UPDATE` in the session's SQL dialect."""
+    return _upsert_for(session.get_bind().dialect.name)
+
+
+@functools.cache
+def _upsert_for(dialect: str) -> Any:
+    # Built once per dialect: SQLAlchemy then reuses the compiled statement by its cache key.
+    table = cast(Table, Interaction.__table__)
+    insert_ = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    statement = insert_(table)
+    new = statement.excluded
+    updates: dict[str, Any] = {
+        name: new[name]
+        for name in InteractionData.__dataclass_fields__
+        if name not in _KEPT_ON_UPDATE
+    }
+    # What the agent desktop wrote survives a save from the call path.
+    updates["notes"] = case((new.notes == "", table.c.notes), else_=new.notes)
+    updates["disposition"] = func.coalesce(new.disposition, table.c.disposition)
+    return statement.on_conflict_do_update(index_elements=["uniqueid"], set_=updates)
+
+
+async def _save_with_scores(session: AsyncSession, data: InteractionData) -> None:
+    values = _row_values(data)
+    row = await session.scalar(
+        select(Interaction).where(Interaction.uniqueid == data.uniqueid).with_for_update()
+    )
+    if row is None:
+        session.add(Interaction(**values))
+        return
+    if not data.notes:
+        del values["notes"]
+    if data.disposition is None:
+        del values["disposition"]
+    values["survey_scores"] = {**row.survey_scores, **data.survey_scores}
+    for key, value in values.items():
+        setattr(row, key, value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,9 +247,13 @@ class AddSurveyScores:
 class InteractionRepository:
     """Reads interactions back; writes go through the batched writer or `save`."""
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
-        """Reads and direct writes use `sessions`."""
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], *, reads: Reads | None = None
+    ) -> None:
+        """Reads and direct writes use `sessions`; the pop's history runs on `reads`
+        (`callcenter.db.reads`; default: a session of `sessions`)."""
         self._sessions = sessions
+        self._reads = reads or SessionReads(sessions)
 
     async def save(self, data: InteractionData) -> None:
         """Upsert one interaction now (tools and tests; the service uses the writer)."""
@@ -257,30 +347,39 @@ class InteractionRepository:
     ) -> list[InteractionSummary]:
         """The last `limit` calls of a customer, else of a caller number, newest first."""
         if customer_id is not None:
-            where = Interaction.customer_id == customer_id
+            rows = await self._reads.rows(_RECENT_OF_CUSTOMER, {"key": customer_id, "n": limit})
         elif caller_number:
-            where = Interaction.caller_number == caller_number
+            rows = await self._reads.rows(_RECENT_OF_NUMBER, {"key": caller_number, "n": limit})
         else:
             return []
-        async with self._sessions() as session:
-            rows = await session.scalars(
-                select(Interaction)
-                .where(where)
-                .order_by(Interaction.arrived_at.desc())
-                .limit(limit)
+        return [
+            InteractionSummary(
+                uniqueid=row.uniqueid,
+                arrived_at=row.arrived_at,
+                queue=row.queue,
+                agent=row.agent,
+                outcome=row.outcome,
+                disposition=row.disposition,
+                notes=row.notes,
             )
-            return [
-                InteractionSummary(
-                    uniqueid=row.uniqueid,
-                    arrived_at=row.arrived_at,
-                    queue=row.queue,
-                    agent=row.agent,
-                    outcome=row.outcome,
-                    disposition=row.disposition,
-                    notes=row.notes,
-                )
-                for row in rows
-            ]
+            for row in rows
+        ]
+
+
+def _recent(key: Any) -> Select[Any]:
+    """A pop's history: built once per key column, the key and the count bound per call."""
+    c = _INTERACTIONS.c
+    return (
+        select(c.uniqueid, c.arrived_at, c.queue, c.agent, c.outcome, c.disposition, c.notes)
+        .where(key == bindparam("key"))
+        .order_by(c.arrived_at.desc())
+        .limit(bindparam("n"))
+    )
+
+
+_INTERACTIONS = Interaction.__table__
+_RECENT_OF_CUSTOMER = _recent(_INTERACTIONS.c.customer_id)
+_RECENT_OF_NUMBER = _recent(_INTERACTIONS.c.caller_number)
 
 
 def _with_names() -> Select[Interaction, str | None]:

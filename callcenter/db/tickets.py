@@ -12,12 +12,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Row, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from callcenter.db.interactions import InteractionNotFound
 from callcenter.db.models import Interaction, Ticket, TicketChange
+from callcenter.db.reads import Reads, SessionReads
 from cti.tickets import SETTLED, TicketError, TicketStatus, check_transition, due_at
 from cti.types import TicketSummary
 
@@ -37,7 +39,26 @@ class HistoryEntry:
     note: str
 
 
-def _summary(row: Ticket) -> TicketSummary:
+_TICKETS = Ticket.__table__
+_OPEN_FOR_CUSTOMER = (
+    select(
+        _TICKETS.c.id,
+        _TICKETS.c.category,
+        _TICKETS.c.subject,
+        _TICKETS.c.status,
+        _TICKETS.c.due_at,
+        _TICKETS.c.owner,
+    )
+    .where(
+        _TICKETS.c.customer_id == bindparam("customer_id"),
+        _TICKETS.c.status.not_in([status.value for status in SETTLED]),
+    )
+    .order_by(_TICKETS.c.due_at)
+)
+"""The pop's open tickets, built once."""
+
+
+def _summary(row: Ticket | Row[Any]) -> TicketSummary:
     return TicketSummary(
         id=row.id,
         category=row.category,
@@ -52,10 +73,16 @@ class TicketRepository:
     """Opens tickets with a due time from the category's promise and moves them along."""
 
     def __init__(
-        self, sessions: async_sessionmaker[AsyncSession], promises_h: Mapping[str, float]
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        promises_h: Mapping[str, float],
+        *,
+        reads: Reads | None = None,
     ) -> None:
-        """`promises_h`: hours promised per category (settings `cti.ticket_promises_h`)."""
+        """`promises_h`: hours promised per category (settings `cti.ticket_promises_h`);
+        the pop's open tickets run on `reads` (default: a session of `sessions`)."""
         self._sessions = sessions
+        self._reads = reads or SessionReads(sessions)
         self._promises = dict(promises_h)
 
     async def open(
@@ -193,14 +220,8 @@ class TicketRepository:
 
     async def open_for_customer(self, customer_id: int) -> list[TicketSummary]:
         """The customer's tickets not yet resolved or confirmed, soonest due first."""
-        settled = [status.value for status in SETTLED]
-        async with self._sessions() as session:
-            rows = await session.scalars(
-                select(Ticket)
-                .where(Ticket.customer_id == customer_id, Ticket.status.not_in(settled))
-                .order_by(Ticket.due_at)
-            )
-            return [_summary(row) for row in rows]
+        rows = await self._reads.rows(_OPEN_FOR_CUSTOMER, {"customer_id": customer_id})
+        return [_summary(row) for row in rows]
 
     # Kept last: inside the class body, the name `list` hides the builtin below it.
     async def list(

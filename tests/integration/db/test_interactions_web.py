@@ -14,6 +14,7 @@ from callcenter.db import (
     InteractionNotFound,
     InteractionRepository,
     NewCustomer,
+    SaveInteraction,
     TicketRepository,
 )
 
@@ -150,6 +151,32 @@ async def test_given_an_annotated_call_when_the_call_path_saves_again_then_notes
     assert stored is not None
     assert (stored.notes, stored.disposition) == ("from wrap-up", "complaint")
     assert stored.survey_scores == {"q1": 1, "q2": 5}
+
+
+async def test_the_call_paths_batched_saves_keep_notes_disposition_and_scores(
+    sessions: async_sessionmaker[AsyncSession], interactions: InteractionRepository
+) -> None:
+    # The call path's saves carry no scores: the writer upserts them in one statement.
+    surveyed = call("u3", 0, queue="support", survey_scores={"q1": 4})
+    await interactions.save(surveyed)
+    await interactions.annotate("u3", notes="wants a refund", disposition="complaint")
+    ringing = call("u4", 1, queue="sales", caller_number="+4930222")
+    async with sessions() as session, session.begin():
+        saves = SaveInteraction(replace(surveyed, survey_scores={}, agent="a1")).merged(
+            SaveInteraction(ringing)
+        )
+        await saves.merged(SaveInteraction(replace(ringing, agent="a2"))).apply(session)
+    stored = await interactions.record("u3")
+    assert stored is not None
+    assert (stored.agent, stored.notes, stored.disposition) == ("a1", "wants a refund", "complaint")
+    assert stored.survey_scores == {"q1": 4}
+    assert await interactions.get("u4") == replace(ringing, agent="a2")
+    # Notes the call path does carry (from wrap-up) replace the stored ones.
+    async with sessions() as session, session.begin():
+        await SaveInteraction(replace(surveyed, survey_scores={}, notes="refunded")).apply(session)
+    stored = await interactions.record("u3")
+    assert stored is not None
+    assert (stored.notes, stored.disposition, stored.agent) == ("refunded", "complaint", None)
 
 
 async def test_given_a_saved_call_when_annotated_then_the_call_data_stays(
