@@ -53,6 +53,7 @@ def ami_clients(settings: AsteriskSettings) -> list[AMIClient]:
         ping_timeout=settings.ping_timeout_s,
         backoff_initial=settings.reconnect_initial_s,
         backoff_max=settings.reconnect_max_s,
+        filter_events=True,
     )
     clients = []
     for srv in settings.servers:

@@ -203,6 +203,21 @@ def events(mask: str) -> Action:
     return Action("Events", (("EventMask", mask),))
 
 
+def filter_events(names: Iterable[str]) -> Action:
+    """Add a whitelist filter: this session gets only the events named (s12 recording).
+
+    The filter is Asterisk's regular expression on the whole event, `Event: (A|B)`
+    followed by the space class, so that `Hangup` does not let `HangupRequest` through.
+    Event names are letters and digits; anything else is a `LocalProtocolError`.
+    """
+    wanted = sorted(set(names))
+    bad = [name for name in wanted if not name.isascii() or not name.isalnum()]
+    if not wanted or bad:
+        raise LocalProtocolError(f"event names to filter must be letters and digits: {bad}")
+    pattern = f"Event: ({'|'.join(wanted)})[[:space:]]"
+    return Action("Filter", (("Operation", "Add"), ("Filter", pattern)))
+
+
 def user_event(name: str, **headers: str) -> Action:
     """Raise a UserEvent carrying `headers` (Asterisk echoes them in the event)."""
     return Action("UserEvent", (("UserEvent", name), *headers.items()))

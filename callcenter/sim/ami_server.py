@@ -3,10 +3,10 @@
 Strategy: `asyncio.start_server` on 127.0.0.1 (port 0 allowed; `port` is the bound one).
 Each connection gets the banner `Asterisk Call Manager/11.0.0` CRLF, then its actions are
 read with `wire.ActionReader` and answered in order, one at a time, as Asterisk does.
-Login (plain, or MD5 after `Challenge`), `Events`, `Logoff` and the pre-login rules are
-handled here, following s4/s12/cli recordings: a refused login answers `Authentication
-failed` after `auth_fail_delay_s` and closes; `Events: off` sessions get responses but no
-events. Everything else goes to `ami_actions.dispatch`. `broadcast` writes an event to
+Login (plain, or MD5 after `Challenge`), `Events`, `Filter` (`ami_filter`), `Logoff` and
+the pre-login rules are handled here, following s4/s12/cli recordings: a refused login
+answers `Authentication failed` after `auth_fail_delay_s` and closes; `Events: off`
+sessions get responses but no events. Everything else goes to `ami_actions.dispatch`. `broadcast` writes an event to
 every logged-in session whose event mask takes its `Privilege` class. `drop_all()` cuts
 every connection (recovery tests); `refuse_for()` accepts and closes at once for a while.
 """
@@ -23,6 +23,7 @@ import structlog
 
 from callcenter.ami.errors import RemoteProtocolError
 from callcenter.sim import ami_actions
+from callcenter.sim.ami_filter import EventFilter, FilterError
 from callcenter.sim.events import head
 from callcenter.sim.pbx import Pbx
 from callcenter.sim.wire import ActionReader, Pairs, encode_message, get
@@ -55,6 +56,7 @@ class AMISession:
         self.mask: frozenset[str] | None = None
         self.challenge: str | None = None
         self.closing = False
+        self.filter = EventFilter()
 
     def send(self, pairs: Pairs) -> None:
         """Write one message to this client."""
@@ -120,9 +122,15 @@ class AMIServer:
         """Send an event to every session that takes its class."""
         privilege = pairs[1][1] if len(pairs) > 1 and pairs[1][0] == "Privilege" else "all"
         data = encode_message(pairs)
+        headers: dict[str, str] | None = None
         for session in self.sessions:
-            if session.wants(privilege) and not session.writer.is_closing():
-                session.writer.write(data)
+            if not session.wants(privilege) or session.writer.is_closing():
+                continue
+            if session.filter.active:
+                headers = headers if headers is not None else dict(pairs)
+                if not session.filter.passes(headers.get("Event", ""), headers, data.decode()):
+                    continue
+            session.writer.write(data)
 
     def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         if self.pbx.clock.now() < self._refuse_until:
@@ -169,6 +177,17 @@ class AMIServer:
             session.closing = True
         elif not session.authenticated:
             session.send(ami_actions.error(aid, "Permission denied"))
+        elif name == "filter":
+            try:
+                session.filter.add(
+                    get(action, "Operation"),
+                    get(action, "Filter") or "",
+                    get(action, "MatchCriteria"),
+                )
+            except FilterError as exc:
+                session.send(ami_actions.error(aid, str(exc)))
+            else:
+                session.send(ami_actions.resp(aid, "Success", ("Message", "Success")))
         elif name == "events":
             session.mask = parse_mask(get(action, "EventMask"))
             state = "Off" if session.mask == frozenset() else "On"

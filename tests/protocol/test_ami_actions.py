@@ -296,3 +296,21 @@ def test_a_dropped_connection_hands_back_every_pending_action() -> None:
         proto.send(act.ping().with_id(f"p{i}"))
     assert sorted(proto.abandon_pending()) == ["p0", "p1", "p2"]
     assert proto.pending == 0
+
+
+def test_the_event_filter_has_the_recorded_shape_and_refuses_odd_names() -> None:
+    recorded = (fixtures_root() / "ami" / "ami-s12-ami-misc-filter.sent.txt").read_bytes()
+    wanted = act.filter_events(["Newchannel", "Hangup", "Hangup"]).with_id("f-1")
+    encoded = act.encode_action(wanted)
+    assert encoded == (
+        b"Action: Filter\r\nActionID: f-1\r\nOperation: Add\r\n"
+        b"Filter: Event: (Hangup|Newchannel)[[:space:]]\r\n\r\n"
+    )
+    # The same headers in the same order as the recorded Filter action.
+    assert (
+        b"Action: Filter\r\nActionID: s12-ami-misc-filter-filter-37\r\nOperation: Add\r\n"
+        b"Filter: Event: UserEvent\r\n\r\n"
+    ) in recorded
+    for bad in ([], ["Hangup|VarSet"], ["New channel"], ["Hängup"]):
+        with pytest.raises(LocalProtocolError, match="letters and digits"):
+            act.filter_events(bad)
