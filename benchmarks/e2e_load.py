@@ -56,6 +56,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import gc
 import json
 import os
 import random
@@ -137,6 +138,15 @@ class OfferProbe:
     samples: list[tuple[float, float, str]] = field(default_factory=list)
     lag: list[tuple[float, float]] = field(default_factory=list)
     writes: list[tuple[float, int]] = field(default_factory=list)
+    gc: list[tuple[float, int, float]] = field(default_factory=list)
+    _gc_start: float = 0.0
+
+    def on_gc(self, phase: str, info: dict[str, int]) -> None:
+        """A garbage collection starts or ends (`gc.callbacks`): its pause is noted."""
+        if phase == "start":
+            self._gc_start = time.perf_counter()
+        else:
+            self.gc.append((time.time(), info["generation"], time.perf_counter() - self._gc_start))
 
     def on_commands(self, commands: Sequence[Command], event: Event) -> None:
         """Note the moment behind every offer of this batch."""
@@ -163,7 +173,7 @@ class OfferProbe:
 
 async def _serve(config: Path) -> None:
     # Only the child needs the service itself.
-    from callcenter.service import Service
+    from callcenter.service import Service, settle_heap
     from callcenter.settings import load_settings
 
     settings = load_settings(config)
@@ -172,8 +182,10 @@ async def _serve(config: Path) -> None:
     service.backend.context.users = UserRepository(make_sessions(service.engine), HASHER)
     probe = OfferProbe()
     service.backend.center.host.add_listener(probe)
+    gc.callbacks.append(probe.on_gc)
     service.telephony.executor.on_originate = probe.on_originate
     await service.start()
+    settle_heap()  # as `callcenter serve` does once the service is up
     lag = asyncio.create_task(_watch_loop(service, probe))
     try:
         for client in service.ami:
@@ -183,7 +195,12 @@ async def _serve(config: Path) -> None:
         while (await loop.run_in_executor(None, sys.stdin.readline)).strip() not in ("dump", ""):
             pass
         lag.cancel()
-        dump = {"originates": probe.samples, "lag": probe.lag, "writes": probe.writes}
+        dump = {
+            "originates": probe.samples,
+            "lag": probe.lag,
+            "writes": probe.writes,
+            "gc": probe.gc,
+        }
         print(json.dumps(dump), flush=True)
         sys.stdout.close()
     finally:
@@ -399,6 +416,7 @@ class Run:
     causes: dict[str, int] = field(default_factory=dict)
     service_log: str = ""
     loop_lag: list[float] = field(default_factory=list)
+    gc_pauses: list[tuple[int, float]] = field(default_factory=list)
     writes_pending: int = 0
 
 
@@ -466,6 +484,7 @@ async def _measure(args: argparse.Namespace) -> Run:
         if args.keep_log is not None:
             shutil.copyfile(tmp / "service.log", args.keep_log)
         run.loop_lag = [late for at, late in dump["lag"] if run.begin <= at < run.end]
+        run.gc_pauses = [(gen, took) for at, gen, took in dump["gc"] if run.begin <= at < run.end]
         run.writes_pending = max(
             (n for at, n in dump["writes"] if run.begin <= at < run.end), default=0
         )
@@ -661,6 +680,12 @@ def main() -> None:
     print(
         f"service event loop lag p50/p99 {_ms(run.loop_lag, 50)} / {_ms(run.loop_lag, 99)} ms;"
         f" event-log writes pending at most {run.writes_pending}"
+    )
+    full = [took for gen, took in run.gc_pauses if gen == 2]
+    print(
+        f"service garbage collections: {len(run.gc_pauses)}, all pauses"
+        f" {1000 * sum(t for _, t in run.gc_pauses):.0f} ms; full ones {len(full)},"
+        f" longest {1000 * max(full, default=0):.0f} ms"
     )
     print(f"service warnings and errors: {run.service_log}")
 

@@ -6,8 +6,9 @@ read with `wire.ActionReader` and answered in order, one at a time, as Asterisk 
 Login (plain, or MD5 after `Challenge`), `Events`, `Filter` (`ami_filter`), `Logoff` and
 the pre-login rules are handled here, following s4/s12/cli recordings: a refused login
 answers `Authentication failed` after `auth_fail_delay_s` and closes; `Events: off`
-sessions get responses but no events. Everything else goes to `ami_actions.dispatch`. `broadcast` writes an event to
-every logged-in session whose event mask takes its `Privilege` class. `drop_all()` cuts
+sessions get responses but no events. Everything else goes to `ami_actions.dispatch`.
+`broadcast` writes an event to every logged-in session whose event mask takes its
+`Privilege` class and whose filters let it through. `drop_all()` cuts
 every connection (recovery tests); `refuse_for()` accepts and closes at once for a while.
 """
 
