@@ -43,4 +43,5 @@ def test_quick_benchmark_prints_one_row_with_every_figure() -> None:
     assert row[8].endswith("%")
     assert lines[4].startswith("offers by cause:")
     assert lines[5].startswith("service event loop lag")
-    assert lines[6].startswith("service warnings and errors:")
+    assert lines[6].startswith("service garbage collections:")
+    assert lines[7] == "service warnings and errors: none"
