@@ -8,6 +8,7 @@ before it is parsed. Searches match the digits someone typed against stored E.16
 
 from __future__ import annotations
 
+import functools
 import re
 
 import phonenumbers
@@ -39,8 +40,13 @@ def to_e164(raw: str, region: str = "DE") -> str:
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
+@functools.lru_cache(maxsize=8192)
 def try_e164(raw: str, region: str = "DE") -> str | None:
-    """`raw` as E.164, or None when it is not a valid number (a withheld caller ID)."""
+    """`raw` as E.164, or None when it is not a valid number (a withheld caller ID).
+
+    Remembered (it is pure): every lookup of a call reads the caller's number again, and
+    parsing one costs more than the lookup itself.
+    """
     try:
         return to_e164(raw, region)
     except InvalidPhoneNumber:
