@@ -135,6 +135,7 @@ class OfferProbe:
 
     wrap_up_ends: dict[str, float] = field(default_factory=dict)
     pending: dict[tuple[str, str], tuple[float, str]] = field(default_factory=dict)
+    sent: dict[tuple[str, str], float] = field(default_factory=dict)
     samples: list[tuple[float, float, str]] = field(default_factory=list)
     lag: list[tuple[float, float]] = field(default_factory=list)
     writes: list[tuple[float, int]] = field(default_factory=list)
@@ -161,13 +162,20 @@ class OfferProbe:
                 # The agent was free when wrap-up was due, not when the timer got to run.
                 moment = min(moment, self.wrap_up_ends.get(event.key.subject, moment))
                 cause = "wrap-up ended"
-            self.pending[(command.call_id, command.agent_id)] = (moment, cause)
+            key = (command.call_id, command.agent_id)
+            sent = self.sent.pop(key, None)
+            if sent is None:
+                self.pending[key] = (moment, cause)
+            else:  # the executor, an earlier listener, has written the Originate already
+                self.samples.append((sent, sent - moment, cause))
 
     def on_originate(self, call_id: str, agent_id: str) -> None:
         """The executor is writing the Originate now."""
         sent = time.time()
         noted = self.pending.pop((call_id, agent_id), None)
-        if noted is not None:
+        if noted is None:
+            self.sent[(call_id, agent_id)] = sent
+        else:
             self.samples.append((sent, sent - noted[0], noted[1]))
 
 
