@@ -5,7 +5,8 @@ their open tickets, every call, each a prebuilt Core statement with bound parame
 ORM's per-query work is most of a lookup's cost and they need none of it). How a
 statement runs depends on the database:
 
-* PostgreSQL: on the service's async engine (asyncpg works inside the event loop).
+* PostgreSQL: in a session of the service's async engine (asyncpg works inside the
+  event loop).
 * The SQLite file: on a synchronous connection, inside the event loop. aiosqlite runs each
   step of a query (cursor, execute, fetch, close, rollback) as a round trip to a thread of
   its own, and each round trip costs the loop more than the whole lookup does when SQLite
@@ -25,7 +26,7 @@ from typing import Any, Protocol
 from sqlalchemy import Engine, Executable, Row, create_engine, event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from callcenter.db.engine import sqlite_pragmas
+from callcenter.db.engine import make_sessions, sqlite_pragmas
 
 _INLINE_BUSY_TIMEOUT_MS = 200
 """How long an inline read may wait for a lock (a checkpoint) before it fails loudly."""
@@ -44,7 +45,7 @@ class Reads(Protocol):
 
 
 class SessionReads:
-    """Reads through async sessions: any database, the default of every repository."""
+    """Reads through async sessions: PostgreSQL, and the default of every repository."""
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         """Each read takes a session of `sessions`."""
@@ -57,22 +58,6 @@ class SessionReads:
 
     async def close(self) -> None:
         """Nothing to release: the sessions' engine belongs to the caller."""
-
-
-class EngineReads:
-    """Reads on an async engine's connections (PostgreSQL)."""
-
-    def __init__(self, engine: AsyncEngine) -> None:
-        """Each read checks a connection of `engine`'s pool out and back in."""
-        self._engine = engine
-
-    async def rows(self, statement: Executable, params: Mapping[str, Any]) -> Sequence[Row[Any]]:
-        """All rows, on a pooled connection."""
-        async with self._engine.connect() as conn:
-            return (await conn.execute(statement, params)).all()
-
-    async def close(self) -> None:
-        """Nothing to release: the engine belongs to the caller."""
 
 
 class InlineSqliteReads:
@@ -102,7 +87,7 @@ def _read_only(dbapi_connection: Any, _record: Any) -> None:
 def make_reads(engine: AsyncEngine) -> Reads:
     """The cheapest way to run the call path's reads on `engine`'s database."""
     if engine.dialect.name != "sqlite":
-        return EngineReads(engine)
+        return SessionReads(make_sessions(engine))
     inline = create_engine(engine.url.set(drivername="sqlite"), hide_parameters=True)
     event.listen(inline, "connect", sqlite_pragmas)
     event.listen(inline, "connect", _read_only)
