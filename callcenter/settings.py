@@ -187,8 +187,9 @@ class DatabaseSettings(_Section):
     url: str = "sqlite+aiosqlite:///var/callcenter.db"
     """A SQLite file (created on first start) or `postgresql+asyncpg://user@host/db`."""
     echo: bool = False
-    pool_size: int = Field(20, ge=1, le=500)
-    """Connections kept for reads and the web (the batched writer has one of its own)."""
+    pool_size: int = Field(10, ge=1, le=500)
+    """Connections kept for the web and the other reads, as many again at a peak (the
+    batched writer and the call path's lookups have their own, `callcenter.db.reads`)."""
     batch_size: int = Field(200, ge=1, le=10_000)
     batch_interval_s: float = Field(0.05, ge=0, le=10)
     max_pending: int = Field(10_000, ge=1, le=1_000_000)

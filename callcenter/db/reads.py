@@ -5,8 +5,8 @@ their open tickets, every call, each a prebuilt Core statement with bound parame
 ORM's per-query work is most of a lookup's cost and they need none of it). How a
 statement runs depends on the database:
 
-* PostgreSQL: in a session of the service's async engine (asyncpg works inside the
-  event loop).
+* PostgreSQL: on an async engine of their own (asyncpg works inside the event loop),
+  in autocommit and without a ping on checkout: one round trip per lookup.
 * The SQLite file: on a synchronous connection, inside the event loop. aiosqlite runs each
   step of a query (cursor, execute, fetch, close, rollback) as a round trip to a thread of
   its own, and each round trip costs the loop more than the whole lookup does when SQLite
@@ -24,9 +24,18 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
 from sqlalchemy import Engine, Executable, Row, create_engine, event
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 
 from callcenter.db.engine import make_sessions, sqlite_pragmas
+
+_POSTGRES_READ_CONNECTIONS = 5
+"""Kept open for the lookups (as many again at a peak): a lookup holds one for a round
+trip, so a few serve 100 calls a second."""
 
 _INLINE_BUSY_TIMEOUT_MS = 200
 """How long an inline read may wait for a lock (a checkpoint) before it fails loudly."""
@@ -47,9 +56,12 @@ class Reads(Protocol):
 class SessionReads:
     """Reads through async sessions: PostgreSQL, and the default of every repository."""
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
-        """Each read takes a session of `sessions`."""
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], *, owns: AsyncEngine | None = None
+    ) -> None:
+        """Each read takes a session of `sessions`; `owns` is disposed by `close`."""
         self._sessions = sessions
+        self._owned = owns
 
     async def rows(self, statement: Executable, params: Mapping[str, Any]) -> Sequence[Row[Any]]:
         """All rows, read in a session of their own."""
@@ -57,7 +69,9 @@ class SessionReads:
             return (await session.execute(statement, params)).all()
 
     async def close(self) -> None:
-        """Nothing to release: the sessions' engine belongs to the caller."""
+        """Dispose the engine these reads own, if any (a caller's engine stays)."""
+        if self._owned is not None:
+            await self._owned.dispose()
 
 
 class InlineSqliteReads:
@@ -87,7 +101,17 @@ def _read_only(dbapi_connection: Any, _record: Any) -> None:
 def make_reads(engine: AsyncEngine) -> Reads:
     """The cheapest way to run the call path's reads on `engine`'s database."""
     if engine.dialect.name != "sqlite":
-        return SessionReads(make_sessions(engine))
+        # Autocommit: no BEGIN and ROLLBACK around each lookup; no ping on checkout: a
+        # connection the server dropped fails one lookup (reported), and the pool is
+        # renewed. Two round trips of four or five, on a loop that is busy with calls.
+        reads = create_async_engine(
+            engine.url,
+            isolation_level="AUTOCOMMIT",
+            pool_size=_POSTGRES_READ_CONNECTIONS,
+            max_overflow=_POSTGRES_READ_CONNECTIONS,
+            hide_parameters=True,
+        )
+        return SessionReads(make_sessions(reads), owns=reads)
     inline = create_engine(engine.url.set(drivername="sqlite"), hide_parameters=True)
     event.listen(inline, "connect", sqlite_pragmas)
     event.listen(inline, "connect", _read_only)
