@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from callcenter.db import (
@@ -18,9 +18,11 @@ from callcenter.db import (
     NewCustomer,
     TicketRepository,
     make_engine,
+    make_sessions,
     upgrade,
 )
 from callcenter.db.reads import InlineSqliteReads, make_reads
+from tests.pg import PostgresServer
 
 T0 = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
 PROMISES = {"complaint": 48.0, "request": 72.0, "inquiry": 24.0}
@@ -100,3 +102,36 @@ async def test_a_remembered_caller_follows_an_edit_at_once_and_another_process_w
     assert edited is not None
     assert edited.name == "Anna Schmidt"
     assert await service.find_by_account("1") == edited
+
+
+async def test_postgres_lookups_survive_their_connections_being_cut(
+    postgres: PostgresServer,
+) -> None:
+    url = postgres.new_database()
+    engine = make_engine(url)
+    await upgrade(engine)
+    sessions = make_sessions(engine)
+    await CustomerRepository(sessions).add(
+        NewCustomer(name="Anna", account="1", phones=("030 1234567",))
+    )
+    reads = make_reads(engine)
+    customers = CustomerRepository(sessions, reads=reads)
+    try:
+        assert await customers.find_by_phone("030 1234567") is not None  # a pooled connection
+        database = url.rsplit("/", 1)[1]
+        # The server restarts, or an admin ends the sessions: the pooled connection is dead.
+        postgres.sql(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            f" WHERE datname = '{database}' AND pid <> pg_backend_pid()"
+        )
+        outcomes = []
+        for _ in range(3):
+            try:
+                outcomes.append(await customers.find_by_phone("030 1234567") is not None)
+            except DBAPIError:
+                outcomes.append(False)
+        # No ping on checkout: at most the first lookup fails, then the pool is renewed.
+        assert outcomes[1:] == [True, True]
+    finally:
+        await reads.close()
+        await engine.dispose()
