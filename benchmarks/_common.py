@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def fixtures_dir() -> Path:
-    """`../shared/fixtures/asterisk` beside the project, or $CALLCENTER_FIXTURES."""
-    env = os.environ.get("CALLCENTER_FIXTURES")
-    return Path(env) if env else ROOT.parent / "shared" / "fixtures" / "asterisk"
+    """`tests/fixtures/asterisk`: the recordings of a real Asterisk, in the repository."""
+    return ROOT / "tests" / "fixtures" / "asterisk"
 
 
 def print_table(headers: list[str], rows: list[list[str]]) -> None:

@@ -5,7 +5,7 @@ Run from the repository root:  python -m benchmarks.agi_sessions [--quick]
 Each server runs alone in a child process (so a server that freezes its event loop cannot
 freeze the load), and a load client in this process plays Asterisk:
 - s11 calls: N sessions, C at a time, each replaying a recorded call of the s11 load test
-  (shared/fixtures/asterisk/agi/s11-sample/): environment, ANSWER, STREAM FILE, GET DATA,
+  (tests/fixtures/asterisk/agi/s11-sample/): environment, ANSWER, STREAM FILE, GET DATA,
   two MusicOnHold segments (the second ended by the bridge: -1, then an async HANGUP line
   before the next reply), GET VARIABLE, HANGUP answered 511. The client checks every byte
   the server sends; the server's handler checks every reply it decodes ("misread").

@@ -1,9 +1,9 @@
 """Shared harness for the AGI integration tests: a fake Asterisk that replays recordings.
 
 `replay()` plays Asterisk's side of a recorded FastAGI session from
-shared/fixtures/asterisk/agi/ (found by glob, or under $CALLCENTER_FIXTURES): it sends the
-RX bytes and reads each TX line the server must send at that point. `ServerPool` starts
-real FastAGIServers on free ports, each with an `Observer` of its session events.
+tests/fixtures/asterisk/agi/ (found by glob): it sends the RX bytes and reads each TX line
+the server must send at that point. `ServerPool` starts real FastAGIServers on free ports,
+each with an `Observer` of its session events.
 """
 
 from __future__ import annotations

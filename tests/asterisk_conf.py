@@ -1,7 +1,7 @@
 """A small reader of Asterisk's configuration files, for the deployment tests.
 
 Reads what `config/asterisk/*.conf` uses of the format (as the lab's files in
-`shared/fixtures/asterisk/lab-config/` use it on Asterisk 22): `;` comments (`\\;` is a
+`tests/fixtures/asterisk/lab-config/` use it on Asterisk 22): `;` comments (`\\;` is a
 literal), `[section]` headers with `(!)` templates and `(parent,...)` inheritance,
 `key = value` and `key => value` options, `#include` / `#tryinclude`, and in the
 dialplan `exten => <exten>,<priority>,<App>(<data>)` with `same => n,...` continuations

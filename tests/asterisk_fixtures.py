@@ -1,23 +1,22 @@
-"""Access to the recordings of a real Asterisk 22 in ../shared/fixtures/asterisk.
+"""Access to the recordings of a real Asterisk 22 in tests/fixtures/asterisk.
 
-The fixtures are read-only truth about the protocols; tests read them through here so that
-`CALLCENTER_FIXTURES` can point elsewhere and every test finds the same files.
+The fixtures are read-only truth about the protocols (never edit them: their CRLF and bare
+LF bytes are what the tests check); tests read them through here so that every test finds
+the same files, in the repository itself.
 """
 
 from __future__ import annotations
 
 import ast
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "asterisk"
+
 
 def fixtures_root() -> Path:
-    """`../shared/fixtures/asterisk` beside the checkout, or $CALLCENTER_FIXTURES."""
-    env = os.environ.get("CALLCENTER_FIXTURES")
-    if env:
-        return Path(env)
-    return Path(__file__).resolve().parents[1].parent / "shared" / "fixtures" / "asterisk"
+    """`tests/fixtures/asterisk`: the recordings, shipped with the repository."""
+    return FIXTURES
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """A fake Asterisk for the AMI client's integration tests: it replays a recorded session.
 
-A `Recording` is one `ami-*.timeline.txt` of shared/fixtures/asterisk/ami cut into the
+A `Recording` is one `ami-*.timeline.txt` of tests/fixtures/asterisk/ami cut into the
 banner (the RX rows before the first TX) and one `Exchange` per action the recorded client
 sent (TX): the RX rows that followed it up to the next TX, and whether Asterisk then closed
 the connection (an `EOF from Asterisk` note). For an `-events` recording the Login's

@@ -1,7 +1,7 @@
 """The IVR runner over a real loopback FastAGI connection, against a scripted caller.
 
 `ScriptedCaller` plays Asterisk: it sends the `agi_*` environment recorded in
-shared/fixtures/asterisk/agi/agi-s1-ivr-dtmf-100-01.txt and answers each command line the
+tests/fixtures/asterisk/agi/agi-s1-ivr-dtmf-100-01.txt and answers each command line the
 way Asterisk does in those recordings: `200 result=0`; a key over STREAM FILE as
 `200 result=<ascii> endpos=...`; GET DATA as `200 result=<digits>` or
 `200 result= (timeout)`; WAIT FOR DIGIT as `200 result=<ascii>` or `200 result=0`; a

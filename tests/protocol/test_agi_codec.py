@@ -1,6 +1,6 @@
 """The AGI codec against every recorded FastAGI session, whole, byte by byte and in splits.
 
-Each transcript in shared/fixtures/asterisk/agi/ (s11-sample/ included, found by glob) is
+Each transcript in tests/fixtures/asterisk/agi/ (s11-sample/ included, found by glob) is
 replayed through the sans-IO codec: the RX bytes go in, the TX commands are sent as typed
 commands when the recording sent them, and the events must be the recording's: the
 environment, each reply decoded, HANGUP notices where Asterisk wrote them, 520 whole.

@@ -1,4 +1,4 @@
-"""The AMI reader against every stream a real Asterisk 22 sent (shared/fixtures/asterisk/ami).
+"""The AMI reader against every stream a real Asterisk 22 sent (tests/fixtures/asterisk/ami).
 
 Each recording is fed whole, byte by byte and in random splits; what the reader decodes is
 compared with an independent, deliberately naive parse of the same bytes.

@@ -1,4 +1,4 @@
-"""The PBX simulator held to the recordings of a real Asterisk 22 (shared/fixtures/asterisk).
+"""The PBX simulator held to the recordings of a real Asterisk 22 (tests/fixtures/asterisk).
 
 AMI: the recorded actions are sent over a real socket to the simulator, and its answers
 must have the recorded shape: the same message kinds (Response status or Event name) in
