@@ -13,7 +13,26 @@ SRC=${CC_TEMPLATES:-/etc/asterisk-templates}
 DST=${CC_CONFIG_DIR:-/etc/asterisk}
 VOICEMAIL=${CC_VOICEMAIL_DIR:-/var/spool/asterisk/callcenter}
 
-for name in $(cat "$SRC"/*.conf | grep -o '@[A-Z][A-Z0-9_]*@' | tr -d @ | sort -u); do
+# A template whose first line is "; render-when: VAR" is optional: it is rendered only when
+# VAR is set (pjsip_trunk.conf and TRUNK_HOST), and left out otherwise, with its own
+# placeholders not required. Everything else is always rendered.
+wanted() {
+    condition=$(sed -n '1s/^; render-when: \([A-Z][A-Z0-9_]*\)$/\1/p' "$1")
+    [ -z "$condition" ] && return 0
+    eval "value=\${$condition-}"
+    [ -n "$value" ]
+}
+
+templates=""
+for template in "$SRC"/*.conf; do
+    if wanted "$template"; then
+        templates="$templates $template"
+    else
+        rm -f "$DST/$(basename "$template")"
+    fi
+done
+
+for name in $(cat $templates | grep -o '@[A-Z][A-Z0-9_]*@' | tr -d @ | sort -u); do
     eval "value=\${$name-}"
     if [ -z "$value" ]; then
         echo "asterisk-entrypoint: $name is not set (see .env.example)" >&2
@@ -28,7 +47,7 @@ for name in $(cat "$SRC"/*.conf | grep -o '@[A-Z][A-Z0-9_]*@' | tr -d @ | sort -
     esac
 done
 
-for template in "$SRC"/*.conf; do
+for template in $templates; do
     target="$DST/$(basename "$template")"
     cp "$template" "$target.tmp"
     for name in $(grep -o '@[A-Z][A-Z0-9_]*@' "$template" | tr -d @ | sort -u); do
