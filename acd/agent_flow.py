@@ -27,6 +27,11 @@ from acd.routing import Router
 from acd.states import AgentRequest, AgentState, NotReadyReason, check_request
 from acd.types import Seconds, TimerKind
 
+WRAP_UP_ELAPSED = "wrap-up elapsed"
+"""The reason logged on the ready entry when the wrap-up timer (not a person) ended wrap-up.
+
+A replay of the log re-arms that timer and fires it itself, so the entry is not an input."""
+
 
 class AgentFlow:
     """Handles agent requests and the agent-side consequences of calls."""
@@ -117,10 +122,11 @@ class AgentFlow:
         else:
             self.wrap_up_elapsed(agent, out)
 
-    def wrap_up_elapsed(self, agent: Agent, out: list[Command]) -> None:
-        """Wrap-up is over (timer or desktop): the agent becomes ready."""
+    def wrap_up_elapsed(self, agent: Agent, out: list[Command], why: str | None = None) -> None:
+        """Wrap-up is over (desktop, or the timer: `why` is then `WRAP_UP_ELAPSED`): the
+        agent becomes ready."""
         self._finish_wrap_up(agent, out)
-        self.make_ready(agent, out)
+        self.make_ready(agent, out, why=why)
 
     def start_wrap_up(
         self, agent: Agent, queue: QueueRuntime, talk: Seconds, out: list[Command]

@@ -33,6 +33,11 @@ from acd.states import AgentState, CallKind, CallOutcome, CallState, NotReadyRea
 LOST = "offer lost"
 """The reason logged when an offer vanished through no fault of the agent (`OfferLost`)."""
 
+RING_TIMER = "no word from the PBX"
+"""The detail logged on a ring-no-answer the core's own ring timer decided (the PBX never
+reported on the offer). A replay of the log re-arms that timer and fires it itself, so the
+entry is not an input (a ring-no-answer the PBX reported is one)."""
+
 
 class CallFlow:
     """Handles the facts about offers and calls in progress."""
@@ -115,7 +120,12 @@ class CallFlow:
         """The PBX never reported on the offer: withdraw it as a ring-no-answer."""
         out.append(CancelOffer(call.id, agent.id, NotReadyReason.RING_NO_ANSWER.value))
         self._offer_failed(
-            call, agent, NotReadyReason.RING_NO_ANSWER, RecordKind.RING_NO_ANSWER, out
+            call,
+            agent,
+            NotReadyReason.RING_NO_ANSWER,
+            RecordKind.RING_NO_ANSWER,
+            out,
+            detail=RING_TIMER,
         )
 
     def hung_up(self, event: CallerHungUp, out: list[Command]) -> None:
@@ -193,6 +203,8 @@ class CallFlow:
         reason: NotReadyReason,
         kind: RecordKind,
         out: list[Command],
+        *,
+        detail: str | None = None,
     ) -> None:
         floor = self.floor
         self.queueing.release_offer(call, agent, out)
@@ -205,6 +217,7 @@ class CallFlow:
                 call_id=call.id,
                 agent_id=agent.id,
                 reason=reason.value,
+                detail=detail,
             )
         )
         self.queueing.requeue(call, out)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 
 from acd.admission import Admission
-from acd.agent_flow import AgentFlow
+from acd.agent_flow import WRAP_UP_ELAPSED, AgentFlow
 from acd.call_flow import CallFlow
 from acd.commands import Command, StaleFact, StartTimer
 from acd.config import AcdSettings
@@ -180,7 +180,7 @@ class Acd:
         if key.kind is TimerKind.WRAP_UP:
             agent = floor.agents.get(key.subject)
             if agent is not None and agent.state is AgentState.WRAP_UP:
-                self._agents.wrap_up_elapsed(agent, out)
+                self._agents.wrap_up_elapsed(agent, out, why=WRAP_UP_ELAPSED)
                 return
         else:
             call = floor.calls.get(key.subject)

@@ -7,14 +7,16 @@ are read back from them, and only from the records a person or the PBX caused:
 
 * login, pause, logout, connect, reject, abandon, complete: one input each (a login is
   replayed not ready; a ready-at-once login also logged a ready right after it);
-* ring-no-answer: `OfferTimedOut` (when the core's ring timer caused it, the replayed timer
-  fires first and the input is dropped as stale, which is harmless);
+* ring-no-answer: `OfferTimedOut`, unless the core's ring timer decided it (detail
+  `RING_TIMER`): the replayed timer does that again;
 * enqueue of an admission (the record carries ``call_kind``, ``priority``, ``skills``):
   `CallQueued` or `CallbackRequested`, replacing the call of a callback record just before;
   a move record and the enqueue after it: `CallMoveRequested` to that enqueue's queue;
-* ready: `AgentReady`; right after a handled record `WrapUpEnded` (the wrap-up timer, a
-  desktop "done" and a ready in wrap-up all end wrap-up alike); none when the core made the
-  agent ready itself (after an abandon while ringing, or a call without wrap-up time);
+* ready: `AgentReady`; right after a handled record `WrapUpEnded` (a desktop "done" and a
+  ready in wrap-up end wrap-up alike); none when the core made the agent ready itself (the
+  wrap-up timer, reason `WRAP_UP_ELAPSED`; after an abandon while ringing; a call without
+  wrap-up time). Entries written before the timer's reason was logged cannot tell the
+  timer from a person: their `WrapUpEnded` is refused as stale after the replayed timer;
 * offer, requeue, relax, overflow, exit, offer-withdrawn, handled and the other enqueues are
   the core's own consequences and are derived again. Timers are not inputs: every timer
   the replayed core arms fires at its time, before any input at or after that time.
@@ -37,7 +39,8 @@ from typing import Any
 
 import acd
 from acd import Acd, AcdError, AcdSettings, AgentState, RecordKind, StartTimer, TimerFired
-from acd.call_flow import LOST
+from acd.agent_flow import WRAP_UP_ELAPSED
+from acd.call_flow import LOST, RING_TIMER
 from callcenter.db.events import CallEvent
 
 Dropped = Callable[[acd.Event, str], None]
@@ -107,8 +110,8 @@ def _simple_input(now: float, event: CallEvent, before: list[CallEvent]) -> acd.
     match event.kind:
         case RecordKind.LOGIN:
             return acd.AgentLoggedIn(now, agent, ready=False)
-        case RecordKind.READY if data.get("reason") == LOST:
-            return None  # the core made the agent ready again after a lost offer
+        case RecordKind.READY if data.get("reason") in (LOST, WRAP_UP_ELAPSED):
+            return None  # the core's own doing: after a lost offer, or the wrap-up timer
         case RecordKind.READY:
             return _ready(now, agent, before)
         case RecordKind.PAUSE:
@@ -117,6 +120,8 @@ def _simple_input(now: float, event: CallEvent, before: list[CallEvent]) -> acd.
             return acd.AgentLoggedOut(now, agent)
         case RecordKind.CONNECT:
             return acd.OfferAnswered(now, call, agent)
+        case RecordKind.RING_NO_ANSWER if data.get("detail") == RING_TIMER:
+            return None  # the replayed ring timer fires again
         case RecordKind.RING_NO_ANSWER:
             return acd.OfferTimedOut(now, call, agent)
         case RecordKind.OFFER_WITHDRAWN if data.get("reason") == LOST:
@@ -212,7 +217,8 @@ def rebuild(
     the counters. Pass the log from some time before ``since`` (or from ``since`` itself, if
     nothing spans the period start). Without ``since`` the period starts at the first input.
     Inputs after ``now`` are ignored. ``dropped`` hears of each input the core refused or
-    found stale (expected for a ring-no-answer or wrap-up end that a timer had caused).
+    found stale: none for a log this core wrote whole, except a person's input that the
+    live host took in the milliseconds between a timer's due time and its firing.
     """
     inputs = [item for item in inputs_from_log(events) if item.now <= now]
     starts = [now, *(item.now for item in inputs[:1]), *([] if since is None else [since])]

@@ -43,6 +43,8 @@ from acd import (
     RecordKind,
     WrapUpEnded,
 )
+from acd.agent_flow import WRAP_UP_ELAPSED
+from acd.call_flow import RING_TIMER
 from callcenter.db.events import CallEvent, event_from_record
 from callcenter.live.replay import InFlight, Offer, in_flight, inputs_from_log, rebuild
 from tests.unit.acd.acd_testkit import Center, only
@@ -231,15 +233,21 @@ def picture(core: Acd, now: float) -> dict[str, Any]:
     }
 
 
-def restart(day: Day, downtime: float) -> tuple[Acd, float]:
+def restart(day: Day, downtime: float, refused: list[str] | None = None) -> tuple[Acd, float]:
     """Crash after the last input; rebuild from the log at ``downtime`` seconds later.
 
     The original core keeps running (firing its timers) until then, as the reference.
+    Each input the replay refuses is added to ``refused``.
     """
     log = log_of(day.records)
     later = wall(day.center.now - EPOCH + downtime)
     day.center.advance(later)
-    return rebuild(CONFIG, log, now=later, since=EPOCH), later
+
+    def dropped(item: Event, reason: str) -> None:
+        if refused is not None:
+            refused.append(f"{type(item).__name__}: {reason}")
+
+    return rebuild(CONFIG, log, now=later, since=EPOCH, dropped=dropped), later
 
 
 @settings(max_examples=60, deadline=None)
@@ -253,19 +261,28 @@ def test_rebuilt_core_equals_the_core_that_wrote_the_log(
 ) -> None:
     day = Day(seed)
     day.run(steps)
+    refused: list[str] = []
 
-    rebuilt, now = restart(day, downtime)
+    rebuilt, now = restart(day, downtime, refused)
 
     assert picture(rebuilt, now) == picture(day.center.acd, now)
+    assert refused == []  # every input read back from the log applies as it did live
 
 
 def test_a_long_day_uses_every_record_kind_and_rebuilds_exactly() -> None:
     day = Day(seed=7)
     day.run(1500)
+    refused: list[str] = []
 
     assert {r.kind for r in day.records} == set(RecordKind)
-    rebuilt, now = restart(day, 90)
+    rebuilt, now = restart(day, 90, refused)
     assert picture(rebuilt, now) == picture(day.center.acd, now)
+    assert refused == []
+    # Both ends of wrap-up and both kinds of ring-no-answer happened that day.
+    reasons = {(r.kind, r.reason, r.detail) for r in day.records}
+    assert (RecordKind.READY, WRAP_UP_ELAPSED, None) in reasons
+    assert (RecordKind.RING_NO_ANSWER, "ring-no-answer", RING_TIMER) in reasons
+    assert (RecordKind.RING_NO_ANSWER, "ring-no-answer", None) in reasons
 
 
 def _small_day(**queue: Any) -> Center:
