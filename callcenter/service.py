@@ -32,7 +32,7 @@ from callcenter.ami import (
 from callcenter.db import BatchedWriter, make_engine, make_sessions, upgrade
 from callcenter.db.reads import Reads, make_reads
 from callcenter.flows_loader import FlowLibrary, FlowLoadError
-from callcenter.live.recovery import recover
+from callcenter.live.recovery import recover, resume_interactions
 from callcenter.ops import LoopLag, ServiceProbe
 from callcenter.pbx import Telephony, build_telephony
 from callcenter.settings import AsteriskSettings, Settings
@@ -187,6 +187,9 @@ class Service:
                 self.settings.acd,
                 self.backend.context.events,
                 self.settings.ivr.timezone,
+            )
+            await resume_interactions(
+                center.host, center.recorder, self.backend.context.interactions
             )
         except SQLAlchemyError as exc:
             raise ServiceStartError(f"the event log of {url} cannot be read: {exc}") from exc

@@ -54,6 +54,15 @@ class Recorder:
         self._open[info.call_id] = data
         self._submit(SaveInteraction(data))
 
+    def resume(self, data: InteractionData) -> None:
+        """Follow again a call an earlier process recorded (it outlived a restart): its
+        offers, answer and end update the stored row as they would have without the restart.
+
+        What the desktop and the survey wrote is theirs (`SaveInteraction` keeps it), so it
+        is not carried along: a later save must not put back notes changed meanwhile.
+        """
+        self._open[data.uniqueid] = replace(data, notes="", disposition=None, survey_scores={})
+
     def on_commands(self, commands: Sequence[Command], event: Event) -> None:
         """Log every record; move the interactions of the calls they concern along."""
         records = [c for c in commands if isinstance(c, Record)]
