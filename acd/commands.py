@@ -2,9 +2,10 @@
 
 Strategy: `handle()` returns these in the order the shell must act on them. Imperative
 commands (`OfferCall`, `CancelOffer`, `StartTimer`, `CancelTimer`, `Announce`, `Overflow`,
-`ExitQueue`) become AMI/AGI actions and loop timers; `Record` is one entry of the append-only
-event log (the queue_log of DESIGN.md); `PublishAgentState` feeds desktops and wallboards;
-`StaleFact` reports an input that was dropped, so nothing fails silently.
+`ExitQueue`) become AMI/AGI actions and loop timers; `Record` is one entry of the
+append-only event log (queue_log-like: docs/ARCHITECTURE.md, "Persistence");
+`PublishAgentState` feeds desktops and wallboards; `StaleFact` reports an input that was
+dropped, so nothing fails silently.
 """
 
 from __future__ import annotations

@@ -31,9 +31,10 @@ class RoutingStrategy(StrEnum):
 
 
 class ServiceLevelFormula(StrEnum):
-    """Which calls count in the service-level denominator (DESIGN.md, metric definitions).
+    """Which calls count in the service-level denominator.
 
-    All three count, in the numerator, calls answered within the threshold.
+    Definitions: docs/ARCHITECTURE.md, "Metric definitions". All three count, in the
+    numerator, calls answered within the threshold.
     """
 
     ANSWERED_AND_ABANDONED = "answered_and_abandoned"

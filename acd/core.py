@@ -1,10 +1,10 @@
 """The ACD core: one object, `handle(event) -> list[command]`, plus read-only queries.
 
-Strategy (DESIGN.md, "The cores: events in, commands out"): the shell owns one `Acd` in one
-asyncio task and feeds it every fact and request in order. The core is synchronous and does
-no I/O; time comes in with each input and never runs backwards inside the core (an input
-older than the last one is applied at the last one's time). Timers are data: the core asks
-for them with `StartTimer` and hears back through `TimerFired`.
+Strategy (docs/ARCHITECTURE.md, "The cores: events in, commands out"): the shell owns one
+`Acd` in one asyncio task and feeds it every fact and request in order. The core is
+synchronous and does no I/O; time comes in with each input and never runs backwards inside
+the core (an input older than the last one is applied at the last one's time). Timers are
+data: the core asks for them with `StartTimer` and hears back through `TimerFired`.
 
 Requests (agent log in / ready / pause / log out) raise `AcdError` when illegal and then
 change nothing. Facts never raise; a fact that no longer applies yields a `StaleFact`.

@@ -1,9 +1,10 @@
 """Erlang C: waiting probability, service level, ASA and staffing for an M/M/N queue.
 
-Strategy: never compute factorials or powers of the traffic (they overflow a float past ~170
-agents). Erlang B has a stable recurrence, B(0) = 1 and B(k) = A B(k-1) / (k + A B(k-1)),
-whose terms stay in [0, 1]; Erlang C follows from it as C = N B / (N - A (1 - B)). This is
-exact for thousands of agents. Formulas as in DESIGN.md:
+Strategy: never compute factorials or powers of the traffic (they overflow a float past
+~170 agents). Erlang B has a stable recurrence, B(0) = 1 and
+B(k) = A B(k-1) / (k + A B(k-1)), whose terms stay in [0, 1]; Erlang C follows from it as
+C = N B / (N - A (1 - B)). This is exact for thousands of agents. Formulas as in
+docs/ARCHITECTURE.md ("Metric definitions"):
 
 * A = arrival rate x AHT (erlangs);
 * SL(t) = 1 - C exp(-(N - A) t / AHT);

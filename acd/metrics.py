@@ -1,8 +1,8 @@
 """Live counters per queue and per agent, and the metrics derived from them.
 
 Strategy: the core feeds these accumulators from the same facts it routes on, so the live
-numbers agree with the historical ones computed from the event log. Definitions are those of
-DESIGN.md ("Metric definitions"):
+numbers agree with the historical ones computed from the event log. Definitions are those
+of docs/ARCHITECTURE.md ("Metric definitions"):
 
 * service level: answered within T / denominator chosen by `ServiceLevelFormula` (default:
   answered + abandoned after the short-abandon threshold);

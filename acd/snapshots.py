@@ -27,7 +27,7 @@ from acd.types import Requirement, Seconds
 
 @dataclass(frozen=True, slots=True)
 class QueueStats:
-    """Live figures of one queue (definitions: DESIGN.md and `acd.metrics`)."""
+    """Live figures of one queue (definitions: docs/ARCHITECTURE.md and `acd.metrics`)."""
 
     queue: str
     calls_waiting: int

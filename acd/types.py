@@ -1,8 +1,9 @@
 """Shared vocabulary of the ACD core: time, skill requirements and timer keys.
 
-Strategy: time is a plain ``float`` of epoch seconds handed in with every input (DESIGN.md:
-"every input carries now"), so the shell can feed ``time.time()`` and a simulation can feed
-whatever clock it likes. Timers are data: a `TimerKey` names one arming of one timer.
+Strategy: time is a plain ``float`` of epoch seconds handed in with every input
+(docs/ARCHITECTURE.md, "The cores: events in, commands out"), so the shell can feed
+``time.time()`` and a simulation can feed whatever clock it likes. Timers are data: a
+`TimerKey` names one arming of one timer.
 """
 
 from __future__ import annotations

@@ -1,14 +1,15 @@
 """What the product needs from Asterisk's dialplan: contexts, FastAGI scripts, variables.
 
 Strategy: one table of the dialplan contract, in the code's own terms, so that the two
-readers of it agree: `callcenter doctor` asks a running Asterisk (ShowDialPlan) whether
-the contexts are there and whether their FastAGI URLs point at this service, and the
-tests hold `config/asterisk/extensions.conf` to the same table. The contract (DESIGN.md,
-call lifecycle): the hotline DIDs run FastAGI `ivr`; a queued caller is marked with
-`CC_QUEUED=1` so the dialplan keeps them on hold in `queue-hold` if that session ends
-without a hang-up; offers originate the agent into `Bridge(<caller>,F(<survey>^s^1))`,
-whose context runs FastAGI `survey`; callbacks originate the agent into the callback
-context with the customer's number; IVR transfers dial `Local/<number>@outbound`.
+readers of it agree: `callcenter doctor` asks a running Asterisk (ShowDialPlan) whether the
+contexts are there and whether their FastAGI URLs point at this service, and the tests hold
+`config/asterisk/extensions.conf` to the same table. The contract (docs/ARCHITECTURE.md,
+"Call lifecycle on Asterisk"): the hotline DIDs run FastAGI `ivr`; a queued caller is
+marked with `CC_QUEUED=1` so the dialplan keeps them on hold in `queue-hold` if that
+session ends without a hang-up; offers originate the agent into
+`Bridge(<caller>,F(<survey>^s^1))`, whose context runs FastAGI `survey`; callbacks
+originate the agent into the callback context with the customer's number; IVR transfers
+dial `Local/<number>@outbound`.
 """
 
 from __future__ import annotations

@@ -7,9 +7,9 @@ silence as NoInput. Lookups go through the interfaces of `ivr_lookups`; one that
 logged and taken as "not found", so the caller still gets through. A hang-up (AGIHangup at
 any command) ends the flow cleanly with the partial path. What the IVR hands on comes back
 in the `IvrResult`; after EnqueueCall the session stays open, as the caller waits in the
-queue on this same AGI session (DESIGN.md, call lifecycle step 2).
+queue on this same AGI session (docs/ARCHITECTURE.md, "Call lifecycle on Asterisk", step 3).
 
-Recorded (fixtures/asterisk/agi/): a channel may be up already (the survey: CHANNEL STATUS
+Recorded (tests/fixtures/asterisk/agi/): a channel may be up already (the survey: CHANNEL STATUS
 6), so ANSWER only when it is not; a missing sound answers `result=-1 endpos=0` and the call
 goes on (logged, skipped). Not recorded: GET DATA of a missing prompt answers -1 (res_agi.c).
 """

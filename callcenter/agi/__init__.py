@@ -1,7 +1,7 @@
 """FastAGI: the sans-IO codec, the typed commands, and the asyncio server Asterisk calls.
 
 Strategy: `codec` turns bytes into events and commands into bytes with no I/O (tested on
-the recordings in `shared/fixtures/asterisk/agi/`); `session` gives a handler typed helpers
+the recordings in `tests/fixtures/asterisk/agi/`); `session` gives a handler typed helpers
 over one call; `server` accepts calls and routes them by script path. A handler::
 
     async def ivr(session: AGISession) -> None:

@@ -3,7 +3,7 @@
 Strategy: in the manner of h11, no socket anywhere. `receive_data(bytes)` buffers (b"" is
 the end of the stream), `next_event()` returns one event or NEED_DATA, `send(command)`
 returns the bytes to write. Lines end in a bare LF (every file in
-`shared/fixtures/asterisk/agi/`); a CR before it is tolerated. The legal moves are the
+`tests/fixtures/asterisk/agi/`); a CR before it is tolerated. The legal moves are the
 table `_TRANSITIONS`; a move missing from it raises LocalProtocolError (ours) or
 RemoteProtocolError (Asterisk's) and the codec stays in ERROR. `HANGUP` is legal at any
 time after the environment and is never taken as a reply (agi-s2-*, agi-s3-*); a `NNN-`

@@ -6,7 +6,7 @@ them), and build the typed command from the remaining words. A line that does no
 a typed command (an unknown name like `FOO BAR`, `GET DATA` without a prompt, a word where
 a number belongs) becomes a GenericCommand, so every line has a reading. For lines our
 encoder wrote, `parse_command(c.encode()).encode() == c.encode()`; the tests check that on
-every TX line in `shared/fixtures/asterisk/agi/`. A PBX simulator reads commands with it.
+every TX line in `tests/fixtures/asterisk/agi/`. A PBX simulator reads commands with it.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 Strategy: each command knows its words; `quoting` writes each word so that Asterisk reads
 it back unchanged, and a command that could not be sent safely fails when it is built
 (UnsafeArgumentError), long before a socket. The bytes match what the recordings in
-`shared/fixtures/asterisk/agi/` show a working server sending, e.g.
+`tests/fixtures/asterisk/agi/` show a working server sending, e.g.
 `STREAM FILE demo-congrats "0123456789#*"`, `GET DATA beep 3000 4`, `SAY NUMBER 42 ""`,
 `VERBOSE "hello" 1`, `EXEC MusicOnHold default,30`, `SET VARIABLE IVR_RESULT sales`.
 """

@@ -4,7 +4,7 @@ Strategy: `AGICodec.next_event()` returns exactly one of the `Event` types below
 `NEED_DATA` sentinel when it needs more bytes. `AGIRequest` (request.py) is the environment
 complete; `AGIResponse` (responses.py) a reply to the command in flight; `HangupNotice` the
 `HANGUP` line Asterisk writes on its own schedule, often between a command and its reply
-(agi-s2-*, agi-s3-*, agi-s5-* in `shared/fixtures/asterisk/agi/`), and never a reply;
+(agi-s2-*, agi-s3-*, agi-s5-* in `tests/fixtures/asterisk/agi/`), and never a reply;
 `ConnectionClosed` the end of Asterisk's byte stream.
 """
 

@@ -5,7 +5,7 @@ quoting, and a backslash makes the next character literal, quotes and backslashe
 included. So a word with no space, tab, quote or backslash goes bare (`beep`,
 `default,30`, `CALLERID(num)`), and anything else goes in double quotes with `\\` and `"`
 escaped; the empty string is `""`. Some arguments are quoted even when bare would do,
-because that is what the recordings in `shared/fixtures/asterisk/agi/` show Asterisk
+because that is what the recordings in `tests/fixtures/asterisk/agi/` show Asterisk
 expecting: escape digits (`"0123456789#*"`, `""`) and the VERBOSE message (`"hello"`).
 
 No quoting survives a line break: Asterisk reads one command per line, so CR, LF and NUL

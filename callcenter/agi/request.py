@@ -1,7 +1,7 @@
 """The `agi_*` environment Asterisk sends first, as a typed request.
 
 Strategy: the environment is `agi_<key>: <value>` lines ended by an empty line (every file
-in `shared/fixtures/asterisk/agi/` opens with one). Empty values come as `agi_accountcode: `
+in `tests/fixtures/asterisk/agi/` opens with one). Empty values come as `agi_accountcode: `
 (a space, then nothing). Asterisk writes `unknown` where caller ID or DNID is absent; those
 become None. A FastAGI URL `agi://host:port/<script>?<query>` arrives as `agi_network_script`
 (everything after the host's `/`, sent only when not empty) and whole as `agi_request`;

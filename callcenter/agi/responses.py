@@ -2,7 +2,7 @@
 
 Strategy: a reply is `<code> <text>`; for code 200 the text is `result=<r>`, optionally
 followed by ` (<data>)` and ` endpos=<n>`. The forms below are the ones a real Asterisk 22
-sent in `shared/fixtures/asterisk/agi/` (see its README), plus those res_agi.c prints for
+sent in `tests/fixtures/asterisk/agi/` (see its README), plus those res_agi.c prints for
 RECORD FILE and GET DATA:
 
     200 result=0                      200 result=49 endpos=20000   (a digit, as its ASCII code)

@@ -2,7 +2,7 @@
 
 Strategy: accept, read the environment (bounded by the idle timeout), route on
 `request.script`, run the handler, and close the socket the moment it ends, because
-Asterisk holds the channel until we do (README of `shared/fixtures/asterisk/`: "the
+Asterisk holds the channel until we do (README of `tests/fixtures/asterisk/`: "the
 channel moves on only when the AGI server closes the socket"). Nothing a peer or a handler
 does can stop the server: a connect-and-close costs one callback, a silent peer a timer, an
 unknown script a log line, a handler exception a structured log event; connections over

@@ -2,7 +2,7 @@
 
 Strategy: one command at a time; `HANGUP` lines that arrive while a command runs mark the
 call as hung up and never stand in for its reply. What the recordings in
-`shared/fixtures/asterisk/agi/` teach about hang-ups becomes one exception, AGIHangup:
+`tests/fixtures/asterisk/agi/` teach about hang-ups becomes one exception, AGIHangup:
 a `HANGUP` line (agi-s2-*), a `result=-1` that means the channel went away (STREAM FILE
 interrupted, agi-s3-*; EXEC MusicOnHold when the caller is bridged away, agi-s5-*), a 511
 on a dead channel, or the connection closing. Once the call is over, every helper raises

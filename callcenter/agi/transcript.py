@@ -1,6 +1,6 @@
 """Recorded FastAGI sessions as data, for replaying Asterisk's side of a call.
 
-Strategy: the transcripts in `shared/fixtures/asterisk/agi/*.txt` have one row per
+Strategy: the transcripts in `tests/fixtures/asterisk/agi/*.txt` have one row per
 protocol line, `+<seconds> RX|TX <Python repr of the exact bytes>` (RX from Asterisk, TX
 from the AGI server), and `##` notes, two of which mark the close: the server's
 `half-close (write_eof) from our side` and `EOF from Asterisk`. `replay_steps()` turns a

@@ -2,7 +2,7 @@
 
 Strategy: an action is `Action: <Name>` CRLF, then `Key: Value` CRLF lines (keys may
 repeat, e.g. several `Variable:` lines on an Originate), then an empty line, as the
-`.sent.txt` recordings in `shared/fixtures/asterisk/ami/` show. A value containing CR or LF
+`.sent.txt` recordings in `tests/fixtures/asterisk/ami/` show. A value containing CR or LF
 would end the header early and let text become a second header or action, so it is refused
 with a `LocalProtocolError`; so are empty keys and keys with a colon or whitespace. The
 builders below cover the actions the product uses; `Action` carries any other.

@@ -3,7 +3,7 @@
 Strategy: in the manner of h11 there is no socket here. `receive_data(bytes)` buffers what
 arrived (b"" means the peer closed); `next_message()` returns the next whole message, or
 `NEED_DATA`, or `CLOSED` once the peer closed and nothing whole is left. Framing follows the
-recordings in `shared/fixtures/asterisk/ami/`: the first line is the banner
+recordings in `tests/fixtures/asterisk/ami/`: the first line is the banner
 (`Asterisk Call Manager/11.0.0` CRLF, no blank line after it); every later message is
 `Key: Value` CRLF lines ended by an empty line (CRLF CRLF). Bytes are decoded only once a
 whole message is in, so a UTF-8 character split across two reads is never corrupted;

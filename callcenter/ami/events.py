@@ -4,7 +4,7 @@ Strategy: Asterisk 22 describes a channel in an event by a fixed block of header
 (`Channel`, `ChannelState`, ..., `Uniqueid`, `Linkedid`), prefixed for the other parties
 (`Dest...` in DialBegin/DialEnd, `Spyer...`/`Spyee...` in ChanSpyStart). That block becomes a
 `ChannelSnapshot`; each typed event class adds typed attributes of its own. Field names and
-shapes follow the recordings in `shared/fixtures/asterisk/ami/` (e.g. `Cause-txt` in
+shapes follow the recordings in `tests/fixtures/asterisk/ami/` (e.g. `Cause-txt` in
 Hangup, `Uniqueid: <unknown>` in a failed OriginateResponse).
 
 The reader picks the class by event name and nothing more; the typed attributes are

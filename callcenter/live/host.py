@@ -1,14 +1,15 @@
 """The one task that owns the ACD core.
 
-Strategy: DESIGN.md gives the core to a single asyncio task reading a queue, so no lock is
-ever needed: facts from Asterisk and the IVR (`submit`) and requests from people (`request`,
-which answers with the commands or raises the core's `AcdError`) are applied strictly in the
-order they arrive. Each batch of commands goes to the listeners in registration order
-(the event-log recorder, the agent desktops, the wallboard, the PBX executor); a listener
-must not block, it hands slow work to its own task. Timers are data in the core: a
-`StartTimer` becomes a `loop.call_at` that submits `TimerFired` when due, and a
-`CancelTimer` (or a new `StartTimer` for the same key) disarms it. Time is wall-clock epoch
-seconds from an injectable clock, so the core's `now` and the event log agree.
+Strategy: the core belongs to a single asyncio task reading a queue (docs/ARCHITECTURE.md,
+"The cores: events in, commands out"), so no lock is ever needed: facts from Asterisk and
+the IVR (`submit`) and requests from people (`request`, which answers with the commands or
+raises the core's `AcdError`) are applied strictly in the order they arrive. Each batch of
+commands goes to the listeners in registration order (the event-log recorder, the agent
+desktops, the wallboard, the PBX executor); a listener must not block, it hands slow work
+to its own task. Timers are data in the core: a `StartTimer` becomes a `loop.call_at` that
+submits `TimerFired` when due, and a `CancelTimer` (or a new `StartTimer` for the same key)
+disarms it. Time is wall-clock epoch seconds from an injectable clock, so the core's `now`
+and the event log agree.
 """
 
 from __future__ import annotations

@@ -1,9 +1,9 @@
 """Rebuild the live ACD after a restart from the call event log.
 
-Strategy (DESIGN.md, "Persistence": the event log is the one source of live state recovery):
-the core is deterministic, so feeding a fresh `Acd` the same inputs at the same times
-rebuilds the same state. The log holds the core's `Record`s, which are outputs; the inputs
-are read back from them, and only from the records a person or the PBX caused:
+Strategy (docs/ARCHITECTURE.md, "Persistence": the event log is the one source of live
+state recovery): the core is deterministic, so feeding a fresh `Acd` the same inputs at the
+same times rebuilds the same state. The log holds the core's `Record`s, which are outputs;
+the inputs are read back from them, and only from the records a person or the PBX caused:
 
 * login, pause, logout, connect, reject, abandon, complete: one input each (a login is
   replayed not ready; a ready-at-once login also logged a ready right after it);

@@ -1,16 +1,16 @@
 """The FastAGI scripts: `ivr` (a call arrives) and `survey` (after the agent hung up).
 
 Strategy: `ivr` runs the caller's flow (IvrRunner) and acts on what it hands over. A call
-for a queue is handed to the live center with what the IVR learnt (who called, the
-answers, the customer and tier) and then held on the same AGI session: music on hold in
-segments, with the position and estimated-wait announcements the ACD asks for between
-them, until Asterisk ends the session (DESIGN.md step 2). The AGI never decides what
-happened: when the agent answers, Asterisk bridges the caller and the AGI merely sees a
-hang-up, exactly as when the caller leaves; the AMI facts tell the two apart. The session
-is closed at once either way (Asterisk waits for it). A caller the ACD sends away (to
-voicemail, a callback, or a polite goodbye) is told so here. A callback request becomes
-a stored request and an entry in the ACD's line; a survey's answers are stored on the
-call's interaction.
+for a queue is handed to the live center with what the IVR learnt (who called, the answers,
+the customer and tier) and then held on the same AGI session: music on hold in segments,
+with the position and estimated-wait announcements the ACD asks for between them, until
+Asterisk ends the session (docs/ARCHITECTURE.md, "Call lifecycle on Asterisk", step 3). The
+AGI never decides what happened: when the agent answers, Asterisk bridges the caller and
+the AGI merely sees a hang-up, exactly as when the caller leaves; the AMI facts tell the
+two apart. The session is closed at once either way (Asterisk waits for it). A caller the
+ACD sends away (to voicemail, a callback, or a polite goodbye) is told so here. A callback
+request becomes a stored request and an entry in the ACD's line; a survey's answers are
+stored on the call's interaction.
 """
 
 from __future__ import annotations

@@ -1,15 +1,16 @@
 """Asterisk's events become the ACD's facts; after every reconnect, a resync.
 
-Strategy: DESIGN.md's rule is that every step is driven by what Asterisk reports. An
-agent leg shows up as `Newchannel` on the endpoint rung (so a withdrawn offer can hang it
-up); `OriginateResponse` Failure is ring-no-answer (reason 3) or a refusal (busy, failed:
-reason 0), Success is the agent's phone answering; `BridgeEnter` of the caller's Uniqueid
-is the call connected (the caller's AGI also sees a hang-up then: AGI never decides);
-`Hangup` of the caller is an abandon while waiting or the end of the talk, `Hangup` of the
-answered agent leg ends the talk (the caller goes on to the survey). After a reconnect,
-events may have been missed, so `CoreShowChannels` is compared with what the service
-believes: callers gone are hung up, offers whose phone never rang are given back to the
-line, a bridge that formed meanwhile is a connect, an agent leg gone ends the talk.
+Strategy: every step is driven by what Asterisk reports (docs/ARCHITECTURE.md, "Call
+lifecycle on Asterisk"). An agent leg shows up as `Newchannel` on the endpoint rung (so a
+withdrawn offer can hang it up); `OriginateResponse` Failure is ring-no-answer (reason 3)
+or a refusal (busy, failed: reason 0), Success is the agent's phone answering;
+`BridgeEnter` of the caller's Uniqueid is the call connected (the caller's AGI also sees a
+hang-up then: AGI never decides); `Hangup` of the caller is an abandon while waiting or the
+end of the talk, `Hangup` of the answered agent leg ends the talk (the caller goes on to
+the survey). After a reconnect, events may have been missed, so `CoreShowChannels` is
+compared with what the service believes: callers gone are hung up, offers whose phone never
+rang are given back to the line, a bridge that formed meanwhile is a connect, an agent leg
+gone ends the talk.
 """
 
 from __future__ import annotations

@@ -95,7 +95,8 @@ def build_telephony(
     agi.route("ivr", routes.ivr)
     for script in settings.ivr.scripts:
         agi.route(script, routes.survey)
-    # One site: offers go out on the first server (see DESIGN.md, "Scale beyond one machine").
+    # One site: offers go out on the first server (see docs/ARCHITECTURE.md, "Scale beyond
+    # one machine").
     executor = PbxExecutor(
         center, calls, settings.telephony, lambda: clients[0] if clients else None
     )

@@ -1,8 +1,8 @@
 """Historical reports: queue and agent figures per 15 minutes, hour or day, and CSV.
 
-Everything comes from the append-only call event log (DESIGN.md, "Persistence"), the same
-records the live core counts from, with the same definitions (`acd.metrics`), so live and
-historical numbers agree. The folds (`QueueAggregator`, `AgentAggregator`, and the
+Everything comes from the append-only call event log (docs/ARCHITECTURE.md, "Persistence"),
+the same records the live core counts from, with the same definitions (`acd.metrics`), so
+live and historical numbers agree. The folds (`QueueAggregator`, `AgentAggregator`, and the
 `build_queue_report` / `build_agent_report` shortcuts) are pure; `ReportRepository` reads
 the database in pages and feeds them; `to_csv` writes any report's rows.
 """

@@ -1,8 +1,8 @@
 """Reading reports from the database: the event log in pages, survey scores, the folds.
 
-Strategy: the call event log is the one source (DESIGN.md, "Persistence"), read through
-`EventLog.read` in pages of ``page_size`` rows in log order, each page folded into a
-`QueueAggregator` or `AgentAggregator` and dropped, so memory holds the report, never the
+Strategy: the call event log is the one source (docs/ARCHITECTURE.md, "Persistence"), read
+through `EventLog.read` in pages of ``page_size`` rows in log order, each page folded into
+a `QueueAggregator` or `AgentAggregator` and dropped, so memory holds the report, never the
 period's events. Around [since, until) the read reaches a little further: forward by
 ``lookahead`` for queue reports (the answers and handling of calls that entered just before
 ``until``), and back by ``lookback`` for agent reports (the login and state of an agent at

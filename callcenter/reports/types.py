@@ -3,10 +3,10 @@
 Strategy: every result is a small frozen dataclass of plain values (aware datetimes in the
 report's time zone, ints, float seconds, ratios 0-1, ``None`` where a ratio or average has
 no denominator), so a report can be cached, compared in tests and written as CSV without
-touching the database again. Definitions follow DESIGN.md ("Metric definitions") and
-`acd.metrics`; `QueueRules` carries the per-queue thresholds the live core uses, so history
-applies the same ones. Row times are local: subtract them in UTC (two aware datetimes of
-one zone subtract as wall times, which is an hour off across a clock change).
+touching the database again. Definitions follow docs/ARCHITECTURE.md ("Metric definitions")
+and `acd.metrics`; `QueueRules` carries the per-queue thresholds the live core uses, so
+history applies the same ones. Row times are local: subtract them in UTC (two aware
+datetimes of one zone subtract as wall times, which is an hour off across a clock change).
 """
 
 from __future__ import annotations

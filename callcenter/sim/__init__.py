@@ -1,7 +1,7 @@
 """A PBX simulator: a stand-in for Asterisk 22 speaking real AMI and FastAGI over sockets.
 
 Strategy: everything the simulator says is taken from the recordings of a real Asterisk in
-`shared/fixtures/asterisk/` (banner, login, responses, event order and fields, the
+`tests/fixtures/asterisk/` (banner, login, responses, event order and fields, the
 `agi_*` environment, AGI reply lines) and held to them by `tests/protocol/test_sim_*.py`.
 Behaviour comes from participants: `CallerScript` (what a caller presses, how patient
 they are, how long they talk) and `AgentPhone` (answer, ring out, busy; talk time).

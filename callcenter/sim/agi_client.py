@@ -1,7 +1,7 @@
 """Asterisk's side of one FastAGI session: connect, send `agi_*`, answer every command.
 
 Strategy: `AGILeg.run()` connects to the product's FastAGI server, writes the environment
-(every variable, in the order of `shared/fixtures/asterisk/agi/*.txt`), then reads command
+(every variable, in the order of `tests/fixtures/asterisk/agi/*.txt`), then reads command
 lines and answers them through `Media` while the channel is live. `interrupt(kind)` ends
 the call for this session the way the recordings show: the running command answers
 `200 result=-1` and a `HANGUP` line follows (at once if no command is running). From then

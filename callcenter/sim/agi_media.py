@@ -1,7 +1,7 @@
 """What each AGI command does on a live simulated channel, and the line Asterisk answers.
 
 Strategy: one method per command, written from the recordings in
-`shared/fixtures/asterisk/agi/`: `200 result=49 endpos=20160` (STREAM FILE cut by a digit,
+`tests/fixtures/asterisk/agi/`: `200 result=49 endpos=20160` (STREAM FILE cut by a digit,
 endpos in 8 kHz samples), `200 result=23` / `200 result= (timeout)` (GET DATA), `200
 result=0` (WAIT FOR DIGIT with none, EXEC that ran through), `200 result=1 (5550001)` (GET
 VARIABLE), `200 result=-1 endpos=0` (a missing sound file), `510 Invalid or unknown

@@ -1,6 +1,6 @@
 """What the simulated PBX reports about its configuration (ShowDialPlan, endpoints).
 
-Strategy: the simulator plays the dialplan of `shared/fixtures/asterisk/lab-config/
+Strategy: the simulator plays the dialplan of `tests/fixtures/asterisk/lab-config/
 extensions.conf` (the contexts the product relies on: `inbound` answers and runs the IVR
 over FastAGI, `survey` runs the survey script after an agent hangs up), so ShowDialPlan
 lists exactly those, with the FastAGI URL of this simulator's settings. Endpoints are the

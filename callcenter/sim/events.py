@@ -1,7 +1,7 @@
 """Builders for the events the simulator emits, field for field as Asterisk 22 sends them.
 
 Strategy: each builder returns the ordered pairs of one event, in the order the recordings
-in `shared/fixtures/asterisk/ami/` show (s1, s3, s5, s7, s9, s10): `Event`, `Privilege`,
+in `tests/fixtures/asterisk/ami/` show (s1, s3, s5, s7, s9, s10): `Event`, `Privilege`,
 then the channel block (see `channel.py`) or the bridge block, then the event's own
 fields. Values the simulator cannot know (RTP statistics, thread ids) are left out together
 with the events that carry only them (`RTCPSent`, `QueueMemberStatus`); every field of an

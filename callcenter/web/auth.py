@@ -6,9 +6,10 @@ behind HTTPS); the cookie alone never authorises a change: every request that ch
 something must also echo the session's CSRF token in `X-CSRF-Token`, which a page of
 another origin cannot read. Sessions end on logout, on deactivation of the user, or after
 the configured idle time. They live in this process's memory: a restart logs everyone out
-(the desktops log in again), and several nodes would need a shared store (see DESIGN.md).
-Failed logins are counted per user name and per client address in a sliding minute;
-past the limit the answer is 429 without even checking the password.
+(the desktops log in again), and several nodes would need a shared store (see
+docs/ARCHITECTURE.md, "Scale beyond one machine"). Failed logins are counted per user name
+and per client address in a sliding minute; past the limit the answer is 429 without even
+checking the password.
 """
 
 from __future__ import annotations

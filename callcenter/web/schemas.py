@@ -70,7 +70,7 @@ class AgentOut(BaseModel):
 
 
 class QueueOut(BaseModel):
-    """A queue's live figures (definitions in DESIGN.md)."""
+    """A queue's live figures (definitions in docs/ARCHITECTURE.md, "Metric definitions")."""
 
     queue: str
     calls_waiting: int

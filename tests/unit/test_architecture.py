@@ -1,4 +1,7 @@
-"""The direction of imports (DESIGN.md): the pure cores do no I/O and import no shell."""
+"""The direction of imports: the pure cores do no I/O and import no shell.
+
+The rules are those of docs/ARCHITECTURE.md ("Import rules").
+"""
 
 from __future__ import annotations
 

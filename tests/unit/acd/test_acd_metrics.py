@@ -1,4 +1,4 @@
-"""Live metrics with the definitions of DESIGN.md."""
+"""Live metrics with the definitions of docs/ARCHITECTURE.md ("Metric definitions")."""
 
 from __future__ import annotations
 
