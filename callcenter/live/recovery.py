@@ -4,7 +4,9 @@ Strategy: the log of the current day (plus a day before it, for agents and calls
 span midnight) is read in pages and replayed into a fresh core (`replay.rebuild`), which
 the ACD host adopts with its timers before it starts. Calls keep their place and their
 wait; agents their state. What the replay cannot know (is the caller still there, is the
-offer still ringing) is settled by the AMI resync once Asterisk is reachable.
+offer still ringing) is settled by the AMI resync once Asterisk is reachable. The calls
+the rebuilt core holds get their interaction rows followed again (`resume_interactions`),
+so their offer, answer and end are recorded on them as on any other call.
 """
 
 from __future__ import annotations
@@ -14,9 +16,10 @@ from zoneinfo import ZoneInfo
 
 import structlog
 
-from acd import AcdSettings, Event
-from callcenter.db import CallEvent, EventLog
+from acd import AcdSettings, CallKind, Event
+from callcenter.db import CallEvent, EventLog, InteractionRepository
 from callcenter.live.host import AcdHost
+from callcenter.live.recorder import Recorder
 from callcenter.live.replay import in_flight, rebuild
 
 log = structlog.get_logger(__name__)
@@ -66,3 +69,30 @@ async def recover(host: AcdHost, settings: AcdSettings, events: EventLog, timezo
     if refused:
         log.warning("acd.replay_refused", inputs=refused[:20])
     return len(entries)
+
+
+async def resume_interactions(
+    host: AcdHost, recorder: Recorder, interactions: InteractionRepository
+) -> int:
+    """Hand `recorder` the stored rows of the calls `host`'s core holds (after `recover`,
+    before the host starts); the number of calls resumed.
+
+    A callback entry has no row of its own; a call whose row is missing (its write was
+    refused before the restart) is logged and left unrecorded.
+    """
+    core, now = host.acd, host.now()
+    held = [v.call_id for q in core.settings.queues for v in core.waiting_calls(q.name, now)]
+    held += [a.call_id for a in core.agent_views(now) if a.call_id is not None]
+    resumed = 0
+    for call_id in dict.fromkeys(held):
+        data = await interactions.get(call_id)
+        if data is None:
+            view = core.call_view(call_id, now)
+            if view is not None and view.kind is CallKind.VOICE:
+                log.warning("acd.interaction_missing", call_id=call_id, queue=view.queue)
+            continue
+        recorder.resume(data)
+        resumed += 1
+    if resumed:
+        log.info("acd.interactions_resumed", calls=resumed)
+    return resumed
