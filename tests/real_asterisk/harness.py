@@ -1,0 +1,257 @@
+"""The whole service against a real Asterisk 22, with SIPp phones, callers and a trunk.
+
+`center(tmp_path, acd, phones={...})` starts Asterisk on the product's configuration
+(`pbx.RealAsterisk`), registers each agent's SIPp phone with digest auth and gives it a
+behaviour (answer, ring, busy), starts the trunk, starts the real service (`Service.build`
++ `start`) pointed at Asterisk's AMI and listening for its FastAGI, seeds the known
+customers, logs the agents in and ready, and yields a `RealCenter` to drive and observe
+everything. The shipped flows run with the hotline open around the clock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+from collections.abc import AsyncIterator, Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+
+from acd import AcdSettings, AgentLoggedIn, AgentState
+from callcenter.db import CallEvent, UserRepository
+from callcenter.db.interactions import InteractionRecord
+from callcenter.service import Service
+from callcenter.settings import Settings
+from tests.e2e.harness import CHEAP, open_flows, seed_customers
+from tests.real_asterisk.pbx import (
+    AGENT_PHONES,
+    Build,
+    RealAsterisk,
+    Unavailable,
+    build,
+    free_tcp_port,
+    free_udp_port,
+)
+from tests.real_asterisk.sipp import Answer, Behaviour, Sipp, SippParty, Step
+
+ENDPOINTS = {f"agent{n}": f"PJSIP/{phone}" for n, phone in enumerate(AGENT_PHONES, start=1)}
+"""The shipped mapping (config/callcenter.yaml telephony.agent_endpoints)."""
+
+
+def require_build() -> Build:
+    """The Asterisk build, or a skip with the reason (a failure under CI=true)."""
+    try:
+        return build()
+    except Unavailable as why:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"CI needs the real Asterisk: {why}")
+        pytest.skip(f"real Asterisk not available: {why}")
+
+
+def agent_phone(agent_id: str) -> str:
+    """The SIP user of `agent_id`'s phone (agent1 -> agent1001)."""
+    return ENDPOINTS[agent_id].removeprefix("PJSIP/")
+
+
+@dataclass
+class RealCenter:
+    """Asterisk, the SIPp parties and the service of one test."""
+
+    asterisk: RealAsterisk
+    sipp: Sipp
+    settings: Settings
+    service: Service
+    phones: dict[str, SippParty] = field(default_factory=dict)
+    phone_ports: dict[str, int] = field(default_factory=dict)
+    trunk: SippParty | None = None
+
+    @property
+    def acd(self) -> Any:
+        """The live ACD core (read-only use)."""
+        return self.service.backend.center.host.acd
+
+    @property
+    def now(self) -> float:
+        """The service's clock."""
+        return float(self.service.backend.center.host.now())
+
+    @property
+    def web_url(self) -> str:
+        """Where the service's web listens."""
+        return f"http://127.0.0.1:{self.service.backend.server.port}"
+
+    def state(self, agent_id: str) -> AgentState:
+        """An agent's state in the ACD."""
+        return self.acd.agent_view(agent_id, self.now).state  # type: ignore[no-any-return]
+
+    def reason(self, agent_id: str) -> str | None:
+        """Why an agent is not ready."""
+        return self.acd.agent_view(agent_id, self.now).reason  # type: ignore[no-any-return]
+
+    async def until(self, check: Callable[[], Any], timeout: float = 20.0) -> Any:
+        """Wait until `check()` is truthy; its value."""
+        async with asyncio.timeout(timeout):
+            while True:
+                value = check()
+                if value:
+                    return value
+                await asyncio.sleep(0.05)
+
+    async def call(self, number: str, steps: list[Step], **options: Any) -> SippParty:
+        """A caller dials the hotline through the trunk (see `Sipp.call`)."""
+        return await self.sipp.call(number, steps, **options)
+
+    async def set_phone(self, agent_id: str, behaviour: Behaviour) -> SippParty:
+        """The agent's phone behaves as `behaviour` from now on (same registration)."""
+        old = self.phones.pop(agent_id, None)
+        if old is not None:
+            await old.stop()
+        port = self.phone_ports[agent_id]
+        party = await self.sipp.phone(behaviour, port, agent_phone(agent_id))
+        self.phones[agent_id] = party
+        return party
+
+    async def register(self, agent_id: str, behaviour: Behaviour) -> SippParty:
+        """Register the agent's phone (digest auth) and start it as `behaviour`."""
+        phone = agent_phone(agent_id)
+        port = self.phone_ports.setdefault(agent_id, free_udp_port())
+        await self.sipp.register(phone, self.asterisk.secrets.phones[phone], port)
+        return await self.set_phone(agent_id, behaviour)
+
+    async def events(self, call_id: str | None = None) -> list[CallEvent]:
+        """The event log (of one call), after a flush."""
+        await self.flush()
+        logged = await self.service.backend.context.events.read()
+        return [e for e in logged if call_id is None or e.call_id == call_id]
+
+    async def interaction(self, uniqueid: str) -> InteractionRecord:
+        """The stored record of the call `uniqueid` (after a flush); fails if there is none."""
+        await self.flush()
+        record = await self.service.backend.context.interactions.record(uniqueid)
+        assert record is not None, f"no interaction row for {uniqueid}"
+        return record
+
+    async def interactions(self) -> list[InteractionRecord]:
+        """Every stored call record, newest first (after a flush)."""
+        await self.flush()
+        return await self.service.backend.context.interactions.search(limit=10_000)
+
+    async def flush(self) -> None:
+        """Everything the ACD recorded so far is in the database."""
+        await self.service.backend.center.host.drain()
+        await self.service.writer.flush(timeout=5)
+
+    async def add_user(self, username: str, role: str) -> None:
+        """A login `<username>` / `<username>-pass`."""
+        sessions = self.service.backend.context.events._sessions
+        await UserRepository(sessions, CHEAP).add(username, f"{username}-pass", role)
+
+    async def web_login(self, http: aiohttp.ClientSession, username: str) -> dict[str, str]:
+        """Log `http` in as `username`; the CSRF header changes must carry."""
+        login = {"username": username, "password": f"{username}-pass"}
+        async with http.post(f"{self.web_url}/api/login", json=login) as response:
+            response.raise_for_status()
+            return {"X-CSRF-Token": (await response.json())["csrf_token"]}
+
+    async def restart_service(self) -> None:
+        """Stop the service and start it again on the same database (calls stay up)."""
+        await self.service.stop()
+        self.service = Service.build(self.settings)
+        await self.service.start()
+        for client in self.service.ami:
+            await client.wait_connected(timeout=10)
+
+    async def channels(self) -> str:
+        """`core show channels concise` of Asterisk."""
+        return await self.asterisk.cli("core show channels concise")
+
+
+def real_settings(
+    tmp_path: Path, asterisk: RealAsterisk, acd: AcdSettings, **extra: Any
+) -> Settings:
+    """The service's settings for one test: this Asterisk's AMI, its FastAGI port, SQLite."""
+    telephony: Mapping[str, Any] = extra.pop("telephony", {})
+    return Settings(
+        asterisk={
+            "servers": [
+                {
+                    "name": "pbx1",
+                    "host": "127.0.0.1",
+                    "port": asterisk.ami_port,
+                    "username": "callcenter",
+                    "secret": asterisk.secrets.ami,
+                    "auth": "md5",
+                }
+            ],
+            "reconnect_initial_s": 0.05,
+            "reconnect_max_s": 0.5,
+            "ping_interval_s": 5,
+        },
+        fastagi={"host": "127.0.0.1", "port": asterisk.agi_port},
+        service={"shutdown_grace_s": 0.5},
+        database={"url": f"sqlite+aiosqlite:///{tmp_path / 'real.db'}", "batch_interval_s": 0.0},
+        ivr={
+            "flows_dir": open_flows(tmp_path / "flows"),
+            "timezone": "Europe/Berlin",
+            "dnis": {"100": "main_hotline", "199": "after_hours"},
+        },
+        web={"host": "127.0.0.1", "port": 0, "coalesce_ms": 10},
+        telephony={
+            "agent_endpoints": ENDPOINTS,
+            "supervisor_endpoints": {"sup1": "PJSIP/supervisor9001"},
+            "hold_segment_s": 2,
+            "voicemail_dir": str(asterisk.voicemail),
+            **telephony,
+        },
+        acd=acd,
+        **extra,
+    )
+
+
+@contextlib.asynccontextmanager
+async def center(
+    tmp_path: Path,
+    acd: AcdSettings,
+    *,
+    sounds: tuple[Path, Path],
+    phones: Mapping[str, Behaviour] | None = None,
+    ready: tuple[str, ...] | None = None,
+    trunk: bool = True,
+    **extra: Any,
+) -> AsyncIterator[RealCenter]:
+    """Asterisk, phones (`phones`: agent -> behaviour; default every agent answers), the
+    trunk and the service, with the agents in `ready` (default: all) logged in and ready."""
+    unpacked = require_build()
+    agi_port = free_tcp_port()
+    asterisk = RealAsterisk(
+        unpacked, agi_port=agi_port, sounds=sounds[0], moh=sounds[1], trunk=trunk
+    )
+    sipp = Sipp(unpacked, asterisk.sip_port, tmp_path / "sipp")
+    real: RealCenter | None = None
+    try:
+        await asterisk.start()
+        settings = real_settings(tmp_path, asterisk, acd, **extra)
+        real = RealCenter(asterisk, sipp, settings, Service.build(settings))
+        service = real.service
+        wanted = phones if phones is not None else {a.id: Answer() for a in acd.agents}
+        for agent_id, behaviour in wanted.items():
+            await real.register(agent_id, behaviour)
+        if trunk:
+            real.trunk = await sipp.trunk()
+        await service.start()
+        for client in service.ami:
+            await client.wait_connected(timeout=10)
+        await seed_customers(service)
+        host = service.backend.center.host
+        for agent in ready if ready is not None else tuple(a.id for a in acd.agents):
+            await host.request(lambda now, a=agent: AgentLoggedIn(now, a, ready=True))
+        yield real
+    finally:
+        if real is not None:
+            await real.service.stop()
+        await sipp.close()
+        await asterisk.stop()
