@@ -12,6 +12,7 @@ from callcenter.db_cli import add_db_commands
 from callcenter.flows_cli import add_flows_commands
 from callcenter.paths import default_config_file
 from callcenter.settings import Settings, SettingsError, load_settings
+from callcenter.sounds.cli import add_prompts_commands
 
 
 def _load(path: Path, *, require_secrets: bool = True) -> Settings:
@@ -94,6 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
     config_sub = config.add_subparsers(dest="config_command", required=True)
     config_sub.add_parser("check", help="validate the settings").set_defaults(func=cmd_config_check)
     add_flows_commands(sub)
+    add_prompts_commands(sub)
     add_db_commands(sub)
     return parser
 
