@@ -10,8 +10,9 @@ in the `IvrResult`; after EnqueueCall the session stays open, as the caller wait
 queue on this same AGI session (docs/ARCHITECTURE.md, "Call lifecycle on Asterisk", step 3).
 
 Recorded (tests/fixtures/asterisk/agi/): a channel may be up already (the survey: CHANNEL STATUS
-6), so ANSWER only when it is not; a missing sound answers `result=-1 endpos=0` and the call
-goes on (logged, skipped). Not recorded: GET DATA of a missing prompt answers -1 (res_agi.c).
+6), so ANSWER only when it is not. A prompt Asterisk cannot play (STREAM FILE `result=-1
+endpos=0`, recorded; GET DATA `result=-1` on a live channel, from res_agi.c) is skipped as if
+it had played and logged once per call (`callcenter.prompts`): the flow goes on.
 """
 
 from __future__ import annotations
@@ -22,9 +23,10 @@ from datetime import UTC, date, datetime, time
 
 import structlog
 
-from callcenter.agi import AGICommandError, AGIHangup, AGISession
+from callcenter.agi import AGIHangup, AGISession
 from callcenter.flows_loader import FlowLibrary
 from callcenter.ivr_lookups import CustomerDirectory, SelfServiceData, WaitEstimates
+from callcenter.prompts import CallPrompts
 from ivr_flows import (
     DTMF_KEYS,
     CallerHungUp,
@@ -125,9 +127,16 @@ class IvrRunner:
         self._transfer_context = transfer_context
         self._transfer_ring_s = transfer_ring_s
 
-    async def run(self, session: AGISession, flow: str | None = None) -> IvrResult:
-        """Run the call through `flow` (default: chosen by script and dialled number)."""
+    async def run(
+        self, session: AGISession, flow: str | None = None, *, prompts: CallPrompts | None = None
+    ) -> IvrResult:
+        """Run the call through `flow` (default: chosen by script and dialled number).
+
+        `prompts` plays the call's prompts (pass the call's own to keep its log of missing
+        sounds across the IVR and the wait in the queue); default: a new one.
+        """
         request = session.request
+        prompts = prompts or CallPrompts(session)
         name = flow or self._library.flow_for(
             script=request.script, dnis=request.dnid or request.extension
         )
@@ -147,7 +156,7 @@ class IvrRunner:
             }
             event: IvrInput | None = CallStarted(self._clock(), call)
             while event is not None:
-                event = await self._perform(interpreter.handle(event), session, handoffs)
+                event = await self._perform(interpreter.handle(event), prompts, handoffs)
         except AGIHangup:
             if interpreter.finished is None:
                 last = interpreter.handle(CallerHungUp(self._clock()))
@@ -166,7 +175,7 @@ class IvrRunner:
         return IvrResult(name, end.outcome, end.path, end.data, end.hung_up, tuple(handoffs))
 
     async def _perform(
-        self, actions: list[IvrAction], session: AGISession, handoffs: list[Handoff]
+        self, actions: list[IvrAction], prompts: CallPrompts, handoffs: list[Handoff]
     ) -> IvrInput | None:
         """Carry out the actions in order; the input that answers the last, None at the end."""
         answer: IvrInput | None = None
@@ -175,7 +184,7 @@ class IvrRunner:
                 return None
             if isinstance(action, EnqueueCall | RequestCallback | StoreSurvey | Transfer):
                 handoffs.append(action)
-            answer = await self._act(action, session, handoffs)
+            answer = await self._act(action, prompts, handoffs)
         if answer is None:
             # Names only: the actions' data holds the caller's number.
             kinds = ", ".join(type(action).__name__ for action in actions)
@@ -183,17 +192,18 @@ class IvrRunner:
         return answer
 
     async def _act(
-        self, action: IvrAction, session: AGISession, handoffs: list[Handoff]
+        self, action: IvrAction, prompts: CallPrompts, handoffs: list[Handoff]
     ) -> IvrInput | None:
+        session = prompts.session
         match action:
             case Play():
                 for prompt in action.prompts:
-                    key = await self._stream(session, prompt, action.escape_digits)
+                    key = await prompts.stream(prompt, action.escape_digits)
                     if key is not None:
                         return DigitsReceived(self._clock(), key)
                 return PromptPlayed(self._clock())
             case Collect():
-                return await self._collect(session, action)
+                return await self._collect(prompts, action)
             case SayDigits():
                 await session.say_digits(action.digits)
                 return PromptPlayed(self._clock())
@@ -208,7 +218,7 @@ class IvrRunner:
             case EstimateWait():
                 return WaitEstimated(self._clock(), self._estimate(action.queue))
             case RecordVoicemail():
-                return await self._record(session, action, handoffs)
+                return await self._record(prompts, action, handoffs)
             case SetLanguage():
                 await session.set_variable("CHANNEL(language)", action.language)
             case Transfer():
@@ -220,30 +230,22 @@ class IvrRunner:
                 log.warning("ivr.input_ignored", input=action.input_name, reason=action.reason)
         return None
 
-    async def _stream(self, session: AGISession, prompt: str, escape: str) -> str | None:
-        try:
-            return await session.stream_file(prompt, escape)
-        except AGICommandError as error:
-            # A missing sound must not cost the caller the call: say so and go on.
-            log.error("ivr.prompt_failed", prompt=prompt, error=str(error))
-            return None
-
-    async def _collect(self, session: AGISession, action: Collect) -> IvrInput:
+    async def _collect(self, prompts: CallPrompts, action: Collect) -> IvrInput:
         timeout_ms = int(action.timeout_s * 1000)
         by_get_data = action.terminator == "#"
         keys = ""
         for prompt in action.prompts[:-1] if by_get_data else action.prompts:
-            pressed = await self._stream(session, prompt, DTMF_KEYS)
+            pressed = await prompts.stream(prompt, DTMF_KEYS)
             if pressed is not None:
                 keys = pressed
                 break
         if not keys and by_get_data:
-            result = await session.get_data(action.prompts[-1], timeout_ms, action.max_digits)
+            result = await prompts.get_data(action.prompts[-1], timeout_ms, action.max_digits)
             keys = result.digits
         else:
             # Keys typed over a prompt, or no GET DATA for this terminator: read key by key.
             while not _complete(keys, action):
-                key = await session.wait_for_digit(timeout_ms)
+                key = await prompts.session.wait_for_digit(timeout_ms)
                 if key is None:
                     break
                 keys += key
@@ -283,10 +285,11 @@ class IvrRunner:
         raise ValueError(f"no self-service data of kind {action.kind!r}")
 
     async def _record(
-        self, session: AGISession, action: RecordVoicemail, handoffs: list[Handoff]
+        self, prompts: CallPrompts, action: RecordVoicemail, handoffs: list[Handoff]
     ) -> IvrInput:
+        session = prompts.session
         for prompt in action.prompts:
-            await self._stream(session, prompt, "")
+            await prompts.stream(prompt)
         # The file name is built from Asterisk's uniqueid (`1795340984.73`), kept to the
         # characters it is made of, so nothing in it can lead out of the directory.
         uniqueid = "".join(c for c in session.request.uniqueid if c in _UNIQUEID_CHARS)

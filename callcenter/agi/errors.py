@@ -2,11 +2,11 @@
 
 Strategy: two families. Protocol errors (`LocalProtocolError`, `RemoteProtocolError`) mean a
 side broke the AGI protocol; the codec raises them and stays broken (h11's sticky error
-state). Call errors (`AGIHangup`, `AGICommandError`, `AGITimeoutError`,
-`AGIConnectionError`) are what a handler meets while it talks to a call; they carry the
-response that caused them when there is one. `UnsafeArgumentError` refuses a command
-before any byte is written. Everything derives from `AGIError`, so a shell can catch the
-whole bridge in one clause.
+state). Call errors (`AGIHangup`, `AGICommandError` and its `AGIPlaybackFailed`,
+`AGITimeoutError`, `AGIConnectionError`) are what a handler meets while it talks to a call;
+they carry the response that caused them when there is one. `UnsafeArgumentError` refuses
+a command before any byte is written. Everything derives from `AGIError`, so a shell can
+catch the whole bridge in one clause.
 """
 
 from __future__ import annotations
@@ -63,6 +63,16 @@ class AGICommandError(AGIError):
     def __init__(self, message: str, response: AGIResponse):
         super().__init__(message)
         self.response = response
+
+
+class AGIPlaybackFailed(AGICommandError):
+    """Asterisk could not play a sound file (missing, or in no format it reads); the channel
+    is still up and the call goes on. `sound` is the file as the command named it.
+    """
+
+    def __init__(self, sound: str, response: AGIResponse):
+        super().__init__(f"sound file {sound!r} could not be played", response)
+        self.sound = sound
 
 
 class AGITimeoutError(AGIError, TimeoutError):

@@ -9,7 +9,14 @@ on a dead channel, or the connection closing. Once the call is over, every helpe
 AGIHangup at once without touching the socket; `command(..., after_hangup=True)` is the
 deliberate way to run the commands Asterisk still allows on a dead channel (GET VARIABLE
 DIALSTATUS, SET VARIABLE). A missing sound file answers `result=-1 endpos=0` and the call
-goes on (agi-s8-*), so STREAM FILE reports it as AGICommandError, not as a hang-up.
+goes on (agi-s8-*), so STREAM FILE reports it as AGIPlaybackFailed, not as a hang-up.
+
+GET DATA answers a missing prompt with a bare `200 result=-1` (res_agi.c handle_getdata:
+ast_app_getdata_full returns ast_streamfile's -1 at once), the very line a hang-up gives.
+The two are told apart by asking: when a hang-up (or a bridge or redirect) caused the -1,
+res_agi.c's run_agi has marked the channel dead and written `HANGUP` before it reads our
+next command, so `CHANNEL STATUS` (not allowed on a dead channel) answers 511; on a live
+channel it answers the state. One extra round trip, and only after a -1.
 """
 
 from __future__ import annotations
@@ -23,6 +30,7 @@ from callcenter.agi.errors import (
     AGICommandError,
     AGIConnectionError,
     AGIHangup,
+    AGIPlaybackFailed,
     LocalProtocolError,
     ProtocolError,
 )
@@ -89,18 +97,31 @@ class AGISession:
         self._hangup_on_failure(await self.command(cmd.Answer()))
 
     async def stream_file(self, name: str, escape_digits: str = "") -> str | None:
-        """Play `name`; return the escape digit pressed, or None if it played through."""
+        """Play `name`; return the escape digit pressed, or None if it played through.
+
+        Raises AGIPlaybackFailed when Asterisk cannot play the file (the call goes on).
+        """
         response = await self.command(cmd.StreamFile(name, escape_digits))
         if response.result_int == -1 and response.endpos == 0:
-            raise AGICommandError(f"sound file {name!r} could not be played", response)
+            # A hang-up that interrupts a playback reports how far it got (agi-s3-*);
+            # nothing played at all is a file Asterisk could not open (agi-s8-*).
+            raise AGIPlaybackFailed(name, response)
         return self._digit(response)
 
     async def get_data(
         self, prompt: str, timeout_ms: int | None = None, max_digits: int | None = None
     ) -> DigitsResult:
-        """Play `prompt` and collect digits until `#`, `max_digits` or the timeout."""
+        """Play `prompt` and collect digits until `#`, `max_digits` or the timeout.
+
+        An empty `prompt` plays nothing and only collects. Raises AGIPlaybackFailed when
+        Asterisk cannot play the prompt: it then collected nothing, and the call goes on.
+        """
         response = await self.command(cmd.GetData(prompt, timeout_ms, max_digits))
-        self._hangup_on_failure(response)
+        if response.result_int == -1:
+            if prompt and await self._still_up():
+                raise AGIPlaybackFailed(prompt, response)
+            self.hung_up = True
+            raise AGIHangup("Asterisk answered -1: the channel is gone", response)
         return DigitsResult(digits=response.result, timed_out=response.data == "timeout")
 
     async def wait_for_digit(self, timeout_ms: int) -> str | None:
@@ -186,6 +207,14 @@ class AGISession:
         except AGIHangup:
             return
         self.hung_up = True
+
+    async def _still_up(self) -> bool:
+        """After an ambiguous -1: is the channel still there? (See the module's strategy.)"""
+        try:
+            await self.command(cmd.ChannelStatus())
+        except AGIHangup:
+            return False
+        return True
 
     async def _exchange(self, command: cmd.AGICommand, *, after_hangup: bool) -> AGIResponse:
         if self._broken is not None:

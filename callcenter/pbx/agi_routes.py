@@ -28,6 +28,7 @@ from callcenter.db.interactions import AddSurveyScores, InteractionData, SaveInt
 from callcenter.ivr_runner import IvrResult, IvrRunner, VoicemailRecorded
 from callcenter.live import CallInfo, LiveCenter
 from callcenter.pbx.calls import PbxCall, PbxCalls
+from callcenter.prompts import CallPrompts
 from callcenter.settings import TelephonySettings
 from ivr_flows import EnqueueCall, RequestCallback, StoreSurvey
 
@@ -61,7 +62,8 @@ class CallRoutes:
 
     async def ivr(self, session: AGISession) -> None:
         """A call arrives: run its flow, then queue and hold it, or do what it asked."""
-        result = await self._runner.run(session)
+        prompts = CallPrompts(session)
+        result = await self._runner.run(session, prompts=prompts)
         for handoff in result.handoffs:
             if isinstance(handoff, RequestCallback):
                 await self._callback(session, handoff, result)
@@ -71,7 +73,7 @@ class CallRoutes:
                 self._survey(session.request.uniqueid, handoff)
         enqueue = next((h for h in result.handoffs if isinstance(h, EnqueueCall)), None)
         if enqueue is not None and not session.hung_up:
-            await self._queue_and_hold(session, enqueue, result)
+            await self._queue_and_hold(prompts, enqueue, result)
 
     async def survey(self, session: AGISession) -> None:
         """The agent hung up first: the caller rates the call (flow by script name)."""
@@ -81,8 +83,9 @@ class CallRoutes:
                 self._survey(session.request.uniqueid, handoff)
 
     async def _queue_and_hold(
-        self, session: AGISession, enqueue: EnqueueCall, result: IvrResult
+        self, prompts: CallPrompts, enqueue: EnqueueCall, result: IvrResult
     ) -> None:
+        session = prompts.session
         request = session.request
         data = dict(enqueue.data)
         account = data.get("account_number") or data.get("customer.account")
@@ -113,7 +116,7 @@ class CallRoutes:
         # (config/asterisk/extensions.conf: GotoIf ${CC_QUEUED}), so a restart loses nobody.
         await session.set_variable("CC_QUEUED", "1")
         self._center.queue_call(info, priority=enqueue.priority, skills=enqueue.skills)
-        await self._hold(session, call)
+        await self._hold(prompts, call)
 
     async def _customer_id(
         self, data: Mapping[str, str], number: str | None, account: str | None
@@ -134,41 +137,43 @@ class CallRoutes:
             return None
         return found.id if found is not None else None
 
-    async def _hold(self, session: AGISession, call: PbxCall) -> None:
+    async def _hold(self, prompts: CallPrompts, call: PbxCall) -> None:
         moh, seconds = self._telephony.moh_class, str(self._telephony.hold_segment_s)
         try:
             while call.holding:
                 while not call.hold.empty():
                     instruction = call.hold.get_nowait()
                     if instruction[0] == "announce":
-                        await self._announce(session, instruction[1], instruction[2])
+                        await self._announce(prompts, instruction[1], instruction[2])
                     else:
-                        await self._send_away(session, call, instruction[1], instruction[2])
+                        await self._send_away(prompts, call, instruction[1], instruction[2])
                         return
-                await session.exec("MusicOnHold", moh, seconds)
+                await prompts.session.exec("MusicOnHold", moh, seconds)
         except AGIHangup:
             pass  # bridged to an agent, or the caller left: the AMI facts say which
         finally:
             call.holding = False
 
     async def _announce(
-        self, session: AGISession, position: int | None, estimated_wait: float | None
+        self, prompts: CallPrompts, position: int | None, estimated_wait: float | None
     ) -> None:
+        session = prompts.session
         if position is not None:
-            await session.stream_file("queue-thereare")
+            await prompts.stream("queue-thereare")
             await session.say_number(position)
-            await session.stream_file("queue-callswaiting")
+            await prompts.stream("queue-callswaiting")
         if estimated_wait is not None and estimated_wait >= 60:
-            await session.stream_file("queue-holdtime")
+            await prompts.stream("queue-holdtime")
             await session.say_number(round(estimated_wait / 60))
-            await session.stream_file("queue-minutes")
+            await prompts.stream("queue-minutes")
 
     async def _send_away(
-        self, session: AGISession, call: PbxCall, how: str, where: str | None
+        self, prompts: CallPrompts, call: PbxCall, how: str, where: str | None
     ) -> None:
+        session = prompts.session
         log.info("pbx.caller_sent_away", call_id=call.call_id, to=how, target=where)
         if how == "voicemail":
-            await session.stream_file("vm-intro")
+            await prompts.stream("vm-intro")
             folder = "".join(c for c in (where or call.queue) if c.isalnum() or c in "-_")
             await session.record_file(
                 f"{self._telephony.voicemail_dir}/{folder}/{call.call_id}",
@@ -186,9 +191,9 @@ class CallRoutes:
                 priority=call.priority,
                 skills=call.skills,
             )
-            await session.stream_file("custom/callback-confirmed")
+            await prompts.stream("custom/callback-confirmed")
         else:
-            await session.stream_file("queue-thankyou")
+            await prompts.stream("queue-thankyou")
         await session.hangup()
 
     async def _callback(

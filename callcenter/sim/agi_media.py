@@ -9,6 +9,11 @@ command`, the `520-` usage block. Time passes through `CallSide.wait`, which ret
 when the call is interrupted (hang-up, bridge, redirect); the command then answers
 `200 result=-1` (STREAM FILE adds endpos, RECORD FILE `(hangup) endpos=`), as recorded.
 Digits come from the caller's script through `CallSide.next_step`.
+
+Not recorded, from res_agi.c (handle_getdata, ast_app_getdata_full) and app_playback.c: GET
+DATA of a missing prompt answers `200 result=-1` at once, with no digit read and the
+channel still up; an empty prompt (`GET DATA ""`) plays nothing and only collects; Playback
+of a missing file answers `200 result=0` with PLAYBACKSTATUS FAILED.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from callcenter.agi import commands as cmd
 from callcenter.sim import events as ev
 from callcenter.sim.channel import Channel
 from callcenter.sim.participants import CallRecord, Press, Step
+from callcenter.sim.pbx import SimOptions
 from callcenter.sim.wire import Pairs
 
 SAMPLES_PER_S = 8000
@@ -36,7 +42,7 @@ class CallSide(Protocol):
     channel: Channel
     record: CallRecord
     prompt_s: float
-    missing_sounds: frozenset[str]
+    options: SimOptions
     in_survey: bool
 
     def emit(self, pairs: Pairs) -> None:
@@ -63,15 +69,20 @@ class CallSide(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class Reply:
-    """The line(s) Asterisk writes back, and how AGIExecEnd reports the command."""
+    """The line(s) Asterisk writes back, and how AGIExecEnd reports the command.
+
+    `failed`: the command's handler returned RESULT_FAILURE (interrupted by a hang-up, a
+    sound STREAM FILE cannot open, a file RECORD FILE cannot write); AGIExecEnd then says
+    `-1 Failure`, and on a live channel the session goes on.
+    """
 
     lines: tuple[str, ...]
-    interrupted: bool = False
+    failed: bool = False
 
     @property
     def exec_result(self) -> tuple[str, str]:
         """`(ResultCode, Result)` of the AGIExecEnd event."""
-        if self.interrupted:
+        if self.failed:
             return ("-1", "Failure")
         code = self.lines[0][:3]
         return (code, "Success") if code == "200" else (code, self.lines[0][4:])
@@ -82,7 +93,7 @@ def ok(result: str, extra: str = "") -> Reply:
     return Reply((f"200 result={result}{extra}",))
 
 
-HUNG = Reply(("200 result=-1",), interrupted=True)
+HUNG = Reply(("200 result=-1",), failed=True)
 
 
 class Media:
@@ -149,8 +160,8 @@ class Media:
     async def _stream(self, name: str, escape: str) -> Reply:
         s = self.side
         s.record.prompts.append(name)
-        if name in s.missing_sounds:
-            return ok("-1", " endpos=0")
+        if not s.options.sound_exists(name):
+            return Reply(("200 result=-1 endpos=0",), failed=True)
         press = self._press(s.next_step() if escape else None, escape)
         played = min(press.after_s, s.prompt_s) if press else s.prompt_s
         if not await s.wait(played):
@@ -165,10 +176,15 @@ class Media:
 
     async def _get_data(self, prompt: str, timeout_ms: int, most: int) -> Reply:
         s = self.side
-        s.record.prompts.append(prompt)
+        if prompt:
+            s.record.prompts.append(prompt)
+            if not s.options.sound_exists(prompt):
+                # handle_getdata answers -1 and returns RESULT_SUCCESS: no Failure here.
+                return ok("-1")
         step = s.next_step()
         if not isinstance(step, Press):
-            if not await s.wait(s.prompt_s + timeout_ms / 1000):
+            playing = s.prompt_s if prompt else 0.0
+            if not await s.wait(playing + timeout_ms / 1000):
                 return HUNG
             return ok("", " (timeout)")
         if not await s.wait(step.after_s):
@@ -232,10 +248,14 @@ class Media:
             seconds = float(args[1]) if len(args) > 1 and args[1] else None
             return ok("0") if await s.hold(seconds if seconds else 3600.0) else HUNG
         if name in ("playback", "background"):
+            status = "PLAYBACKSTATUS" if name == "playback" else "BACKGROUNDSTATUS"
             s.record.prompts.extend(a for a in args[:1] if a)
+            if args and args[0] and not s.options.sound_exists(args[0]):
+                s.emit(ev.varset(s.channel, status, "FAILED"))
+                return ok("0")
             if not await s.wait(s.prompt_s):
                 return HUNG
-            s.emit(ev.varset(s.channel, "PLAYBACKSTATUS", "SUCCESS"))
+            s.emit(ev.varset(s.channel, status, "SUCCESS"))
             return ok("0")
         if name == "wait":
             return ok("0") if await s.wait(float(args[0]) if args else 1.0) else HUNG

@@ -38,7 +38,7 @@ class CallerCall:
         self.script = script
         self.clock: Clock = pbx.clock
         self.prompt_s = pbx.options.prompt_s
-        self.missing_sounds = pbx.options.missing_sounds
+        self.options = pbx.options
         self.channel: Channel = pbx.factory.new("caller")
         self.record = CallRecord(script.number, script.dialled)
         self.done: asyncio.Future[CallRecord] = asyncio.get_running_loop().create_future()

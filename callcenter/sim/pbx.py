@@ -20,7 +20,7 @@ import structlog
 
 from callcenter.sim.channel import Channel, ChannelFactory
 from callcenter.sim.clock import Clock
-from callcenter.sim.participants import AgentPhone
+from callcenter.sim.participants import AgentPhone, PhoneRing
 from callcenter.sim.wire import Pairs
 
 if TYPE_CHECKING:
@@ -37,7 +37,10 @@ Emit = Callable[[Pairs], None]
 class SimOptions:
     """Tunable behaviour of the simulated PBX (times are simulated seconds).
 
-    `prompt_s`: how long a prompt plays; `missing_sounds`: files STREAM FILE cannot find;
+    `prompt_s`: how long a prompt plays; `missing_sounds`: the sounds this Asterisk does not
+    have, by name (`no-such-file-xyz`) or by folder, written with its `/` (`custom/`: a
+    stock Asterisk without the company's prompts); a missing sound answers as Asterisk does
+    (`sound_exists`);
     `ivr_script` / `survey_script`: FastAGI script names of the inbound and survey
     contexts (`agi://host:port/<script>`); `agi_contexts`: dialplan context -> script for
     F(...) and Redirect targets; `agi_close_timeout_s`: how long a dead channel waits for
@@ -59,6 +62,14 @@ class SimOptions:
     default_ring_timeout_s: float = 30.0
     dialplan: tuple[tuple[str, str, tuple[tuple[str, str], ...]], ...] | None = None
 
+    def sound_exists(self, name: str) -> bool:
+        """Whether STREAM FILE, GET DATA or Playback finds the sound `name`."""
+        if name in self.missing_sounds:
+            return False
+        return not any(
+            folder.endswith("/") and name.startswith(folder) for folder in self.missing_sounds
+        )
+
     def script_for(self, context: str) -> str | None:
         """The FastAGI script a dialplan context runs, if it runs one."""
         table = {"inbound": self.ivr_script, "survey": self.survey_script}
@@ -79,6 +90,8 @@ class Pbx:
     legs: dict[str, AgentLeg] = field(default_factory=dict)
     bridges: dict[str, Bridging] = field(default_factory=dict)
     phones: dict[str, AgentPhone] = field(default_factory=dict)
+    rings: list[PhoneRing] = field(default_factory=list)
+    """Every Originate that reached a phone, in order (what each phone saw)."""
     globals: dict[str, str] = field(default_factory=dict)
     tasks: set[asyncio.Task[Any]] = field(default_factory=set)
     started: float = 0.0
@@ -126,11 +139,20 @@ class Pbx:
             return self.channels[name]
         return next((c for n, c in self.channels.items() if n.startswith(name + "-")), None)
 
-    def hangup(self, name: str, *, by: str, cause: int = 16) -> bool:
-        """Hang up channel `name` as `by` would; False when there is no such channel."""
+    def channel(self, name_or_uniqueid: str) -> Channel | None:
+        """A live channel by exact name or by Uniqueid (as Asterisk's channel lookup)."""
+        if name_or_uniqueid in self.channels:
+            return self.channels[name_or_uniqueid]
+        return next((c for c in self.channels.values() if c.uniqueid == name_or_uniqueid), None)
+
+    def hangup(self, name: str, *, by: str, cause: int | None = 16) -> bool:
+        """Hang up channel `name` as `by` would; False when there is no such channel.
+
+        `cause` None: a Hangup action without a Cause (a ringing leg then ends with 0).
+        """
         call = self.calls.get(name)
         if call is not None:
-            call.caller_hangup(by, cause=cause)
+            call.caller_hangup(by, cause=16 if cause is None else cause)
             return True
         leg = self.legs.get(name)
         if leg is not None:

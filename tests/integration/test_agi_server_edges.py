@@ -24,8 +24,10 @@ from callcenter.agi import (
     AGICommandError,
     AGIConnectionError,
     AGIHangup,
+    AGIPlaybackFailed,
     AGISession,
     AGITimeoutError,
+    DigitsResult,
     FastAGIServer,
     LocalProtocolError,
     RecordResult,
@@ -410,3 +412,58 @@ async def test_given_a_hangup_between_commands_then_the_next_helper_raises_witho
     ended = await observer.next_end()
     assert ended.outcome is SessionOutcome.COMPLETED
     assert ended.commands == 1
+
+
+# GET DATA's -1: a missing prompt on a live channel, or a hang-up (res_agi.c handle_getdata).
+
+DEAD = b"511 Command Not Permitted on a dead channel or intercept routine\n"
+
+
+async def test_given_a_missing_get_data_prompt_then_the_channel_is_asked_and_the_call_goes_on(
+    serve: ServerFactory,
+) -> None:
+    async def handler(session: AGISession) -> None:
+        with pytest.raises(AGIPlaybackFailed) as failed:
+            await session.get_data("custom/enter-account", 6000, 10)
+        assert failed.value.sound == "custom/enter-account"
+        assert not session.hung_up
+        assert await session.get_data("", 6000, 10) == DigitsResult("4711", timed_out=False)
+        await session.hangup()
+
+    server, observer = await serve({"ivr": handler})
+    steps = scripted(
+        [
+            (b"GET DATA custom/enter-account 6000 10\n", b"200 result=-1\n"),
+            (b"CHANNEL STATUS\n", b"200 result=6\n"),
+            (b'GET DATA "" 6000 10\n', b"200 result=4711\n"),
+            (b"HANGUP\n", b"200 result=1\n"),
+        ]
+    )
+    await replay(server.port, steps)
+    assert (await observer.next_end()).outcome is SessionOutcome.COMPLETED
+
+
+@pytest.mark.parametrize(
+    "after_minus_one",
+    [
+        # The HANGUP line is written before Asterisk reads the next command ...
+        [(b"CHANNEL STATUS\n", b"HANGUP\n" + DEAD)],
+        # ... or it came with the -1 already: then nothing more is asked.
+        [],
+    ],
+    ids=["hangup-line-late", "hangup-line-with-reply"],
+)
+async def test_given_a_hang_up_during_get_data_then_it_is_a_hang_up_not_a_missing_prompt(
+    serve: ServerFactory, after_minus_one: list[tuple[bytes, bytes]]
+) -> None:
+    async def handler(session: AGISession) -> None:
+        with pytest.raises(AGIHangup):
+            await session.get_data("custom/enter-account", 6000, 10)
+        assert session.hung_up
+
+    server, observer = await serve({"ivr": handler})
+    reply = b"200 result=-1\n" + (b"" if after_minus_one else b"HANGUP\n")
+    steps = scripted([(b"GET DATA custom/enter-account 6000 10\n", reply), *after_minus_one])
+    await replay(server.port, steps)
+    ended = await observer.next_end()
+    assert ended.commands == 1 + len(after_minus_one)

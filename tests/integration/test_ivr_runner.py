@@ -5,8 +5,9 @@ tests/fixtures/asterisk/agi/agi-s1-ivr-dtmf-100-01.txt and answers each command 
 way Asterisk does in those recordings: `200 result=0`; a key over STREAM FILE as
 `200 result=<ascii> endpos=...`; GET DATA as `200 result=<digits>` or
 `200 result= (timeout)`; WAIT FOR DIGIT as `200 result=<ascii>` or `200 result=0`; a
-missing sound as `200 result=-1 endpos=0`; and a hang-up as `200 result=-1` followed by a
-`HANGUP` line (or, for commands that do not return -1, `HANGUP` then a 511).
+missing sound as `200 result=-1 endpos=0` (STREAM FILE) or `200 result=-1` (GET DATA, which
+then reads no key: res_agi.c); and a hang-up as `200 result=-1` followed by a `HANGUP` line
+(or, for commands that do not return -1, `HANGUP` then a 511).
 
 The caller's `keys` are entries, in order: a string of keys typed at the next prompt that
 listens (the first key interrupts it, the rest answer WAIT FOR DIGIT or GET DATA), SILENT
@@ -26,6 +27,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+import structlog.testing
 
 from callcenter.agi import AGISession, FastAGIServer, SessionEnded, SessionEvent, SessionOutcome
 from callcenter.agi.quoting import split_like_asterisk
@@ -72,6 +74,7 @@ class ScriptedCaller:
     channel_status: int = 6
     hangup_at: int | None = None
     missing_sounds: frozenset[str] = frozenset()
+    """Sound names, or folders written with their `/` (`custom/`)."""
     commands: list[str] = field(default_factory=list)
     after_hangup: list[str] = field(default_factory=list)
     _typing: str = ""
@@ -117,7 +120,7 @@ class ScriptedCaller:
 
     def _answer(self, text: str, words: list[str]) -> str:
         if text.startswith("STREAM FILE"):
-            if words[2] in self.missing_sounds:
+            if self._missing(words[2]):
                 return "200 result=-1 endpos=0\n"
             key = self._key() if words[3] else None
             return f"200 result={ord(key)} endpos=4000\n" if key else "200 result=0 endpos=16000\n"
@@ -125,6 +128,8 @@ class ScriptedCaller:
             key = self._next_key()
             return f"200 result={ord(key) if key else 0}\n"
         if text.startswith("GET DATA"):
+            if words[2] and self._missing(words[2]):
+                return "200 result=-1\n"
             return self._get_data(int(words[4]))
         if text.startswith("CHANNEL STATUS"):
             return f"200 result={self.channel_status}\n"
@@ -135,6 +140,11 @@ class ScriptedCaller:
         if text.startswith(("ANSWER", "SAY", "EXEC")):
             return "200 result=0\n"
         return "510 Invalid or unknown command\n"
+
+    def _missing(self, sound: str) -> bool:
+        return sound in self.missing_sounds or any(
+            folder.endswith("/") and sound.startswith(folder) for folder in self.missing_sounds
+        )
 
     def _key(self) -> str | None:
         """A key over a prompt: the next one being typed, or the start of the next entry."""
@@ -418,6 +428,53 @@ async def test_a_missing_sound_is_skipped_and_the_call_goes_on(line_factory: Lin
 
     assert result.outcome == "queued"
     assert not result.hung_up
+
+
+async def test_a_missing_account_prompt_still_lets_the_caller_key_in_the_account(
+    line_factory: LineFactory,
+) -> None:
+    line: Line = await line_factory()
+    caller = ScriptedCaller(
+        keys=[SILENT, "1", "4000123457#"],
+        caller="5559999",
+        missing_sounds=frozenset({"custom/enter-account"}),
+    )
+
+    result, ended = await line.call(caller)
+
+    # GET DATA's -1 is asked about (the channel is up: 6), then the keys are read unprompted.
+    assert caller.commands[6:9] == [
+        "GET DATA custom/enter-account 6000 10",
+        "CHANNEL STATUS",
+        'GET DATA "" 6000 10',
+    ]
+    assert (result.outcome, result.hung_up) == ("queued", False)
+    (enqueue,) = result.handoffs
+    assert isinstance(enqueue, EnqueueCall)
+    assert (enqueue.data["account_number"], enqueue.priority) == ("4000123457", 10)
+    assert ended.outcome is SessionOutcome.COMPLETED
+
+
+async def test_a_caller_who_hears_none_of_the_company_prompts_still_reaches_the_queue(
+    line_factory: LineFactory,
+) -> None:
+    line: Line = await line_factory()
+    caller = ScriptedCaller(caller="5559999", missing_sounds=frozenset({"custom/"}))
+
+    with structlog.testing.capture_logs() as logs:
+        result, ended = await line.call(caller)
+
+    assert (result.outcome, result.hung_up) == ("queued", False)
+    (enqueue,) = result.handoffs
+    assert isinstance(enqueue, EnqueueCall)
+    assert enqueue.queue == "general"  # silence everywhere: the menu's fallback, the operator
+    assert "HANGUP" not in caller.commands
+    assert ended.outcome is SessionOutcome.COMPLETED
+    missing = [e for e in logs if e["event"] == "ivr.prompt_missing"]
+    assert {e["log_level"] for e in missing} == {"warning"}
+    named = [e["prompt"] for e in missing]
+    assert len(named) == len(set(named)), "each missing prompt is logged once per call"
+    assert {"custom/welcome", "custom/enter-account", "custom/main-menu"} <= set(named)
 
 
 async def test_a_failed_customer_lookup_lets_the_caller_through_as_unknown(

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import random
 
-from callcenter.agi import AGIHangup, AGISession
+from callcenter.agi import AGIHangup, AGIResponse, AGISession, Exec, GetData, StreamFile
 from callcenter.ami import AMIClient, AMIClientOptions, AMIServer, Event
 from callcenter.ami import actions as act
 from callcenter.sim import AgentPhone, CallerScript, PhoneMode, Press, run_traffic
@@ -64,6 +64,41 @@ async def test_given_a_caller_with_digits_when_the_ivr_runs_then_prompts_and_dig
         assert record.hung_up_by == "agi"
         assert (await next_event(sub, "Hangup")).headers["Uniqueid"] == call.uniqueid
         await ami.close()
+
+
+async def test_given_no_company_prompts_when_the_ivr_asks_then_asterisk_answers_and_goes_on() -> (
+    None
+):
+    replies: list[AGIResponse] = []
+
+    async def ivr(session: AGISession) -> None:
+        await session.answer()
+        for command in (
+            GetData("custom/enter-account", 3000, 10),  # missing: -1 at once, no key read
+            StreamFile("custom/welcome"),  # missing: -1 endpos=0 (s8)
+            Exec("Playback", ("custom/welcome",)),  # missing: 0, PLAYBACKSTATUS FAILED
+            StreamFile("beep"),  # a stock sound plays
+            GetData("", 3000, 10),  # no prompt: only the keys
+        ):
+            replies.append(await session.command(command))
+        assert not session.hung_up
+        await session.hangup()
+
+    async with (
+        agi_server({"ivr": ivr}) as agi,
+        simulator(agi.port, missing_sounds=frozenset({"custom/"})) as sim,
+    ):
+        call = await sim.place_call(CallerScript(CALLER, "100", steps=(Press("4711#"),)))
+        record = await asyncio.wait_for(call.done, TIMEOUT)
+    assert [reply.text for reply in replies] == [
+        "200 result=-1",
+        "200 result=-1 endpos=0",
+        "200 result=0",
+        "200 result=0 endpos=4000",
+        "200 result=4711",
+    ]
+    assert record.hung_up_by == "agi"
+    assert record.digits_sent == ["4711#"]
 
 
 async def test_given_a_waiting_caller_when_the_agent_answers_then_both_are_bridged() -> None:
