@@ -6,6 +6,12 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 
+# espeak-ng and sox make the IVR's prompts (`callcenter prompts build`, which the compose
+# service `prompts` runs into Asterisk's sounds volume).
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends espeak-ng sox \
+    && rm -rf /var/lib/apt/lists/*
+
 WORKDIR /src
 COPY pyproject.toml README.md ./
 COPY acd ./acd

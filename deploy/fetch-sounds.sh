@@ -1,8 +1,8 @@
 #!/bin/sh
 # Fills the sound volumes once (docker-compose.yml service `sounds`): Asterisk's core
 # English prompts (the IVR's queue-*, vm-*, digits) and the opsound music on hold, in
-# ulaw. Later starts find them and do nothing. Company prompts (custom/...) are copied
-# into the `sounds` volume by the operator (README).
+# ulaw. Later starts find them and do nothing. The product's own prompts (custom/..., the
+# German ones) are made afterwards by the service `prompts`, which keeps what is here.
 set -eu
 
 BASE=${CC_SOUNDS_URL:-https://downloads.asterisk.org/pub/telephony/sounds}

@@ -124,3 +124,43 @@ def test_the_backend_gets_its_settings_and_secrets_from_the_environment(
     dialplan = (ROOT / "config" / "asterisk" / "extensions.conf").read_text()
     assert f"agi://backend:{settings.fastagi.port}/" in dialplan
     assert "backend" in compose["services"]
+
+
+def test_the_prompts_are_made_into_asterisks_sounds_before_asterisk_starts(
+    compose: dict[str, Any],
+) -> None:
+    from callcenter.cli import build_parser  # noqa: PLC0415
+    from callcenter.sounds.cli import cmd_prompts_build  # noqa: PLC0415
+
+    services = compose["services"]
+    prompts, asterisk, backend = services["prompts"], services["asterisk"], services["backend"]
+    command = prompts["command"]
+    args = build_parser().parse_args(command[1:])
+    mounts = dict(volume.split(":")[:2] for volume in prompts["volumes"])
+    asterisk_mounts = dict(volume.split(":")[:2] for volume in asterisk["volumes"])
+
+    # The backend's own image, with the backend's settings (so the backend's flows).
+    assert prompts["build"] == backend["build"]
+    assert command[0] == "callcenter"
+    assert args.func is cmd_prompts_build
+    config = prompts["environment"]["CALLCENTER_CONFIG"]
+    assert config == backend["environment"]["CALLCENTER_CONFIG"]
+    assert f"./config/callcenter.yaml:{config}:ro" in prompts["volumes"]
+    # Into the volume where Asterisk looks sounds up (astdatadir/sounds/<language>/).
+    assert str(args.sounds_dir) == mounts["sounds"] == asterisk_mounts["sounds"]
+    assert asterisk_mounts["sounds"] == "/var/lib/asterisk/sounds"
+    # After Asterisk's sound pack (kept, never overwritten), before Asterisk; once.
+    assert prompts["depends_on"]["sounds"]["condition"] == "service_completed_successfully"
+    assert asterisk["depends_on"]["prompts"]["condition"] == "service_completed_successfully"
+    assert prompts["restart"] == "no"
+    assert not args.force
+
+
+def test_the_backend_image_has_the_programs_that_make_the_prompts() -> None:
+    dockerfile = (ROOT / "Dockerfile").read_text()
+
+    install = re.search(r"apt-get install -y --no-install-recommends ([^\\&\n]+)", dockerfile)
+
+    assert install is not None
+    assert {"espeak-ng", "sox"} <= set(install[1].split())
+    assert dockerfile.index("espeak-ng") < dockerfile.index("USER callcenter")
