@@ -23,6 +23,8 @@ if ! compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null && ! command -v in
     APT+=(postgresql)
 fi
 if ! command -v chromium >/dev/null; then APT+=(chromium); fi
+# The prompt tests make sounds with espeak-ng and sox, as `callcenter prompts build` does.
+for tool in espeak-ng sox; do command -v "$tool" >/dev/null || APT+=("$tool"); done
 if [ ${#APT[@]} -gt 0 ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     echo "== installing from Debian for the tests: ${APT[*]}"
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${APT[@]}" >/dev/null
