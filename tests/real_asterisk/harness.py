@@ -165,9 +165,19 @@ class RealCenter:
         for client in self.service.ami:
             await client.wait_connected(timeout=10)
 
-    async def channels(self) -> str:
-        """`core show channels concise` of Asterisk."""
-        return await self.asterisk.cli("core show channels concise")
+    async def active_channels(self) -> list[str]:
+        """The channels Asterisk still has up (`core show channels concise`)."""
+        out = await self.asterisk.cli("core show channels concise")
+        return [line for line in out.splitlines() if "!" in line]
+
+    def acd_idle(self) -> bool:
+        """No call left in the ACD: none waiting, ringing or connected."""
+        return not self.acd._floor.calls
+
+    async def log_in(self, agent_id: str) -> None:
+        """Log an agent in and ready (as from the desktop)."""
+        host = self.service.backend.center.host
+        await host.request(lambda now: AgentLoggedIn(now, agent_id, ready=True))
 
 
 def real_settings(

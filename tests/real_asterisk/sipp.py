@@ -136,7 +136,7 @@ _REMEMBER_DIALOG = """
   <ereg regexp=".*" search_in="hdr" header="To:" assign_to="our_to"/>
   <ereg regexp="&lt;([^&gt;]*)&gt;" search_in="hdr" header="Contact:" assign_to="c,their_contact"/>
   <ereg regexp="sip:([^@]*)@" search_in="hdr" header="From:" assign_to="f,peer"/>
-  <log message="dialog [$c] [$f]"/>"""
+  <log message="dialog [$c] [$f] [$our_to] [$their_from] [$their_contact]"/>"""
 """Keeps what a UAS needs to hang up itself: their From and Contact, our To (SIPp wants
 every variable read as well as set, hence the `dialog` line)."""
 

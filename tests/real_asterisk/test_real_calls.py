@@ -8,9 +8,9 @@ from pathlib import Path
 import aiohttp
 
 from acd import AcdSettings, AgentSettings, AgentState, QueueSettings
-from tests.e2e.harness import KNOWN
+from tests.e2e.harness import KNOWN, STANDARD
 from tests.real_asterisk.harness import center
-from tests.real_asterisk.sipp import Answer, Press, Wait
+from tests.real_asterisk.sipp import Answer, Busy, Press, Ring, Step, Wait
 
 GENERAL = QueueSettings(name="general", ring_timeout_seconds=5, wrap_up_seconds=1)
 SKILLS = {"lang-de": 3, "lang-en": 3}
@@ -59,3 +59,120 @@ async def test_given_a_known_caller_when_the_agent_answers_then_the_pop_rings_wi
         kinds = [event.kind for event in await pbx.events(message["call_id"])]
         assert kinds[:1] == ["enqueue"]
         assert {"offer", "connect", "complete"} <= set(kinds)
+
+
+def agents(*ids: str, ring_timeout: int = 4) -> AcdSettings:
+    """`ids` in one queue `general` with a short ring timeout and wrap-up."""
+    queue = QueueSettings(name="general", ring_timeout_seconds=ring_timeout, wrap_up_seconds=1)
+    return AcdSettings(
+        queues=(queue,),
+        agents=tuple(AgentSettings(id=a, queues=("general",), skills=SKILLS) for a in ids),
+    )
+
+
+def operator(*then: Step) -> list[Step]:
+    """A caller who presses 0 (the operator) until the menu takes it, then does `then`.
+
+    The menu prompt is interruptible; a 0 pressed during the greeting is not heard, one
+    pressed after the menu took it is ignored on hold.
+    """
+    return [Wait(1), Press("0"), Wait(2), Press("0"), Wait(2), Press("0"), *then]
+
+
+async def test_given_no_free_agent_when_the_caller_hangs_up_waiting_then_an_abandon_is_recorded(
+    tmp_path: Path, sounds: tuple[Path, Path]
+) -> None:
+    async with center(tmp_path, agents("agent1"), sounds=sounds, ready=()) as pbx:
+        caller = await pbx.call(STANDARD[0], operator(Wait(4)))
+        assert await caller.finished(60) == 0
+        assert caller.did("hangup"), "the caller hung up while waiting"
+        await pbx.until(pbx.acd_idle, timeout=10)
+        [row] = await pbx.interactions()
+        assert row.outcome == "abandoned"
+        assert row.agent is None
+        assert row.ended_at is not None
+        kinds = [event.kind for event in await pbx.events(row.uniqueid)]
+        assert kinds == ["enqueue", "abandon"]
+        assert not await pbx.active_channels()
+
+
+async def test_given_a_phone_that_only_rings_when_offered_then_the_next_agent_answers(
+    tmp_path: Path, sounds: tuple[Path, Path]
+) -> None:
+    phones = {"agent1": Ring(), "agent2": Answer(0.5, 1.0)}
+    async with center(
+        tmp_path,
+        agents("agent1", "agent2", ring_timeout=3),
+        sounds=sounds,
+        phones=phones,
+        ready=("agent1",),
+    ) as pbx:
+        caller = await pbx.call(STANDARD[0], operator(*survey_presses()))
+        await pbx.phones["agent1"].wait_for("invite")
+        await pbx.log_in("agent2")
+        await pbx.phones["agent1"].wait_for("cancel", timeout=10)
+        await pbx.phones["agent2"].wait_for("answer", timeout=15)
+        assert await caller.finished(90) == 0
+        [row] = await pbx.interactions()
+        assert (row.outcome, row.agent) == ("answered", "agent2")
+        kinds = [event.kind for event in await pbx.events(row.uniqueid)]
+        assert "ring-no-answer" in kinds
+        assert pbx.state("agent1") is AgentState.NOT_READY  # ring-no-answer pauses the agent
+        assert pbx.phones["agent2"].did("hangup")
+
+
+async def test_given_a_busy_phone_when_offered_then_the_call_goes_to_the_next_agent(
+    tmp_path: Path, sounds: tuple[Path, Path]
+) -> None:
+    phones = {"agent1": Busy(), "agent2": Answer(0.5, 1.0)}
+    async with center(
+        tmp_path, agents("agent1", "agent2"), sounds=sounds, phones=phones, ready=("agent1",)
+    ) as pbx:
+        caller = await pbx.call(STANDARD[0], operator(*survey_presses()))
+        await pbx.phones["agent1"].wait_for("busy", timeout=30)
+        await pbx.log_in("agent2")
+        await pbx.phones["agent2"].wait_for("answer", timeout=15)
+        assert await caller.finished(90) == 0
+        [row] = await pbx.interactions()
+        assert (row.outcome, row.agent) == ("answered", "agent2")
+        assert pbx.state("agent1") is not AgentState.READY  # busy: not offered again at once
+
+
+async def test_given_an_unregistered_phone_when_offered_then_the_call_goes_to_the_next_agent(
+    tmp_path: Path, sounds: tuple[Path, Path]
+) -> None:
+    phones = {"agent2": Answer(0.5, 1.0)}  # agent1's phone never registered
+    async with center(
+        tmp_path, agents("agent1", "agent2"), sounds=sounds, phones=phones, ready=("agent1",)
+    ) as pbx:
+        caller = await pbx.call(STANDARD[0], operator(*survey_presses()))
+        await pbx.until(lambda: pbx.state("agent1") is not AgentState.READY, timeout=30)
+        await pbx.log_in("agent2")
+        await pbx.phones["agent2"].wait_for("answer", timeout=15)
+        assert await caller.finished(90) == 0
+        [row] = await pbx.interactions()
+        assert (row.outcome, row.agent) == ("answered", "agent2")
+
+
+async def test_given_a_call_in_talk_when_the_caller_hangs_up_then_the_agent_wraps_up(
+    tmp_path: Path, sounds: tuple[Path, Path]
+) -> None:
+    phones = {"agent1": Answer(0.5, None)}  # talks until the caller hangs up
+    async with center(tmp_path, agents("agent1"), sounds=sounds, phones=phones) as pbx:
+        caller = await pbx.call(STANDARD[0], operator(Wait(12)))
+        phone = pbx.phones["agent1"]
+        await phone.wait_for("answer", timeout=30)
+        assert await caller.finished(60) == 0
+        assert caller.did("hangup")
+        await phone.wait_for("remote_bye", timeout=5)
+        await pbx.until(lambda: pbx.state("agent1") in (AgentState.WRAP_UP, AgentState.READY))
+        [row] = await pbx.interactions()
+        assert (row.outcome, row.agent) == ("answered", "agent1")
+        assert row.survey_scores == {}
+        await pbx.until(lambda: pbx.state("agent1") is AgentState.READY, timeout=10)
+        assert not await pbx.active_channels()
+
+
+def survey_presses() -> list[Step]:
+    """A 5 every second for a while: ignored on hold and in talk, they rate the survey."""
+    return [step for _ in range(25) for step in (Wait(1), Press("5"))]
