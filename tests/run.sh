@@ -25,6 +25,14 @@ fi
 if ! command -v chromium >/dev/null; then APT+=(chromium); fi
 # The prompt tests make sounds with espeak-ng and sox, as `callcenter prompts build` does.
 for tool in espeak-ng sox; do command -v "$tool" >/dev/null || APT+=("$tool"); done
+# The real-Asterisk tests (tests/real_asterisk) run the build in ../shared/asterisk (its
+# README names these runtime libraries); without that folder they skip, or fail under CI.
+if compgen -G "../shared/asterisk/asterisk-*.tar.xz" >/dev/null; then
+    for lib in libjansson4 libedit2 libsrtp2-1 libxml2 libxslt1.1 libsqlite3-0 libssl3 libuuid1 \
+        libcurl4 libpcap0.8 libncursesw6 libicu72; do
+        dpkg -s "$lib" >/dev/null 2>&1 || APT+=("$lib")
+    done
+fi
 if [ ${#APT[@]} -gt 0 ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     echo "== installing from Debian for the tests: ${APT[*]}"
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${APT[@]}" >/dev/null
