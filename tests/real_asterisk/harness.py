@@ -29,6 +29,7 @@ from callcenter.settings import Settings
 from tests.e2e.harness import CHEAP, open_flows, seed_customers
 from tests.real_asterisk.pbx import (
     AGENT_PHONES,
+    SUPERVISOR_PHONE,
     Build,
     RealAsterisk,
     Unavailable,
@@ -120,7 +121,20 @@ class RealCenter:
         phone = agent_phone(agent_id)
         port = self.phone_ports.setdefault(agent_id, free_udp_port())
         await self.sipp.register(phone, self.asterisk.secrets.phones[phone], port)
-        return await self.set_phone(agent_id, behaviour)
+        party = await self.set_phone(agent_id, behaviour)
+        await self.reachable(phone)
+        return party
+
+    async def reachable(self, endpoint: str, timeout: float = 10) -> None:
+        """Wait until Asterisk's qualify reaches `endpoint`'s phone (as a real phone would
+        be seen a moment after it registered)."""
+        async with asyncio.timeout(timeout):
+            while True:
+                await self.asterisk.cli(f"pjsip qualify {endpoint}")
+                contacts = await self.asterisk.cli(f"pjsip show contacts like {endpoint}")
+                if " Avail " in contacts:
+                    return
+                await asyncio.sleep(0.2)
 
     async def events(self, call_id: str | None = None) -> list[CallEvent]:
         """The event log (of one call), after a flush."""
@@ -169,6 +183,25 @@ class RealCenter:
         """The channels Asterisk still has up (`core show channels concise`)."""
         out = await self.asterisk.cli("core show channels concise")
         return [line for line in out.splitlines() if "!" in line]
+
+    async def channel_running(self, application: str, timeout: float = 10) -> str:
+        """Wait for a channel running `application`; its `concise` line."""
+        async with asyncio.timeout(timeout):
+            while True:
+                for line in await self.active_channels():
+                    if f"!{application}!" in line:
+                        return line
+                await asyncio.sleep(0.1)
+
+    async def register_supervisor(self, behaviour: Behaviour) -> SippParty:
+        """Register the supervisor's phone (supervisor9001) and start it as `behaviour`."""
+        port = free_udp_port()
+        await self.sipp.register(
+            SUPERVISOR_PHONE, self.asterisk.secrets.phones[SUPERVISOR_PHONE], port
+        )
+        party = await self.sipp.phone(behaviour, port, SUPERVISOR_PHONE)
+        await self.reachable(SUPERVISOR_PHONE)
+        return party
 
     def acd_idle(self) -> bool:
         """No call left in the ACD: none waiting, ringing or connected."""
