@@ -1,16 +1,18 @@
 """Asterisk's events become the ACD's facts; after every reconnect, a resync.
 
 Strategy: every step is driven by what Asterisk reports (docs/ARCHITECTURE.md, "Call
-lifecycle on Asterisk"). An agent leg shows up as `Newchannel` on the endpoint rung (so a
-withdrawn offer can hang it up); `OriginateResponse` Failure is ring-no-answer (reason 3)
-or a refusal (busy, failed: reason 0), Success is the agent's phone answering;
-`BridgeEnter` of the caller's Uniqueid is the call connected (the caller's AGI also sees a
-hang-up then: AGI never decides); `Hangup` of the caller is an abandon while waiting or the
-end of the talk, `Hangup` of the answered agent leg ends the talk (the caller goes on to
-the survey). After a reconnect, events may have been missed, so `CoreShowChannels` is
-compared with what the service believes: callers gone are hung up, offers whose phone never
-rang are given back to the line, a bridge that formed meanwhile is a connect, an agent leg
-gone ends the talk.
+lifecycle on Asterisk"). An agent leg is known by the Uniqueid the executor gave it
+(`ChannelId`): its `Newchannel` names its channel (and hangs up a leg withdrawn before it
+existed); `OriginateResponse` Failure is ring-no-answer (reason 3) or a refusal (busy,
+failed: reason 0), Success is the agent's phone answering (a withdrawn leg that answers
+anyway is hung up: there is nobody to bridge it to); the leg's `Hangup` ends what is left
+of it; `BridgeEnter` of the caller's Uniqueid is the call connected (the caller's AGI also
+sees a hang-up then: AGI never decides); `Hangup` of the caller is an abandon while waiting
+or the end of the talk, `Hangup` of the answered agent leg ends the talk (the caller goes
+on to the survey). After a reconnect, events may have been missed, so `CoreShowChannels`
+is compared with what the service believes: callers gone are hung up, offers whose phone
+never rang are given back to the line, a bridge that formed meanwhile is a connect, an
+agent leg gone ends the talk, and a withdrawn leg still there is hung up again.
 """
 
 from __future__ import annotations
@@ -56,16 +58,19 @@ class AmiFacts:
         *,
         endpoint: Callable[[str], str],
         restore: Callable[[str], Awaitable[CallInfo | None]] | None = None,
+        cancel_leg: Callable[[AgentLeg], None] | None = None,
     ) -> None:
         """Feed `center`'s ACD; channels are matched through `calls`.
 
         `endpoint(agent)` names an agent's phone; `restore(call_id)` finds the context of a
-        call taken over after a restart (for its screen pop).
+        call taken over after a restart (for its screen pop); `cancel_leg(leg)` hangs up a
+        withdrawn agent leg (the executor's).
         """
         self._center = center
         self._calls = calls
         self._endpoint = endpoint
         self._restore = restore
+        self._cancel_leg = cancel_leg
         self._tasks: list[asyncio.Task[None]] = []
         self.resyncs = 0
 
@@ -105,25 +110,36 @@ class AmiFacts:
             self._hung_up(event)
 
     def _new_channel(self, event: Newchannel) -> None:
-        name = event.channel.channel
-        call = self._calls.by_endpoint(name.rsplit("-", 1)[0])
-        if call is not None and call.leg is not None and call.leg.channel is None:
-            call.leg.channel = name
-            call.leg.uniqueid = event.uniqueid
+        leg = self._calls.leg(event.uniqueid)
+        if leg is None:
+            return
+        leg.channel = event.channel.channel
+        if leg.withdrawn:
+            self._cancel(leg)  # withdrawn before Asterisk had created it
+
+    def _cancel(self, leg: AgentLeg) -> None:
+        if self._cancel_leg is not None:
+            self._cancel_leg(leg)
 
     def _originated(self, event: OriginateResponse) -> None:
-        name = event.channel_name or ""
-        call = self._calls.by_endpoint(name) or self._calls.by_endpoint(name.rsplit("-", 1)[0])
-        if call is None or call.leg is None:
-            return  # a spy, or an offer withdrawn meanwhile
-        leg = call.leg
+        leg = self._calls.leg(event.uniqueid or "")
+        if leg is None:
+            return  # a spy, or a leg already gone
+        call = self._calls.by_leg(leg.uniqueid)
+        current = call is not None and call.leg is leg and not leg.withdrawn
+        if not event.succeeded and leg.channel is None:
+            self._calls.end_leg(leg)  # Asterisk never made its channel: no Hangup will come
+        if call is None or not current:
+            if event.succeeded:
+                self._cancel(leg)  # answered after the caller left: nobody to bridge it to
+            return
         now = self._center.host.now()
         if not event.succeeded:
             self._calls.drop_leg(call)
             fact = OfferTimedOut if event.reason == NO_ANSWER else OfferRejected
             self._submit(fact(now, call.call_id, leg.agent_id))
             return
-        self._calls.leg_answered(call, event.uniqueid or leg.uniqueid or "", name)
+        self._calls.leg_answered(call, leg.uniqueid, event.channel_name or leg.channel or "")
         if leg.kind == "callback":
             # Agent first: the agent's answer is the connect; the dialplan rings the customer.
             call.connected = True
@@ -147,6 +163,9 @@ class AmiFacts:
             self._submit(CallerHungUp(now, caller.call_id))
             return
         call = self._calls.by_leg(uniqueid)
+        leg = self._calls.leg(uniqueid)
+        if leg is not None:
+            self._calls.end_leg(leg)
         if call is not None and call.connected:
             self._calls.forget(call)  # the caller goes on to the survey, on its own
             self._submit(CallEnded(now, call.call_id))
@@ -160,9 +179,15 @@ class AmiFacts:
             log.error("pbx.resync_failed", error=str(exc))
             raise
         channels = {item.headers.get("Uniqueid", ""): item.headers for item in result.events}
-        names = {h.get("Channel", ""): h for h in channels.values()}
         for call in self._calls.all():
-            self._reconcile(call, channels, names)
+            self._reconcile(call, channels)
+        for leg in self._calls.legs():
+            if leg.uniqueid not in channels:
+                self._calls.end_leg(leg)  # gone while nobody watched
+            elif leg.withdrawn:
+                leg.hung_up = False  # its Hangup may have been lost with the link
+                leg.channel = channels[leg.uniqueid].get("Channel") or leg.channel
+                self._cancel(leg)
         adopted = await self._adopt(channels)
         log.info("pbx.resynced", channels=len(channels), calls=len(self._calls), adopted=adopted)
 
@@ -234,9 +259,7 @@ class AmiFacts:
         call.connected = True
         call.holding = False
 
-    def _reconcile(
-        self, call: PbxCall, channels: dict[str, dict[str, str]], names: dict[str, dict[str, str]]
-    ) -> None:
+    def _reconcile(self, call: PbxCall, channels: dict[str, dict[str, str]]) -> None:
         now = self._center.host.now()
         leg = call.leg
         if call.caller_channel and call.call_id not in channels:
@@ -246,12 +269,12 @@ class AmiFacts:
         if leg is None:
             return
         if call.connected:
-            if leg.uniqueid is not None and leg.uniqueid not in channels:
+            if leg.uniqueid and leg.uniqueid not in channels:
                 self._calls.forget(call)
                 self._submit(CallEnded(now, call.call_id))
             return
         bridge = channels.get(call.call_id, {}).get("BridgeId", "")
-        agent = next((h for n, h in names.items() if n.startswith(leg.endpoint + "-")), None)
+        agent = channels.get(leg.uniqueid)
         if bridge and agent is not None and agent.get("BridgeId") == bridge:
             self._in_bridge(call, agent, now, tell=True)
         elif agent is None:

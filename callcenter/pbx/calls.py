@@ -6,11 +6,20 @@ and its end: the caller's channel name (Originate's `Data` and the Bridge's peer
 hold loop of the caller's AGI session (announcements and the way out go there), and the
 agent leg of the current offer (the agent, the endpoint rung, and once answered the
 channel's Uniqueid, whose Hangup ends the talk). Nothing here does I/O.
+
+Every agent leg carries a Uniqueid of our own, sent as the Originate's `ChannelId`:
+Asterisk gives the leg's channel that Uniqueid, so `Newchannel`, `OriginateResponse` (even
+a failed one, whose `Channel` is only the dial string) and `Hangup` all name the leg
+exactly, however many offers ring the same phone. A leg stays in the table from its
+Originate until Asterisk reports it gone, also after its offer is over or its call
+forgotten: a leg withdrawn before its channel showed up must still be hung up when it
+does.
 """
 
 from __future__ import annotations
 
 import asyncio
+import secrets
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -21,6 +30,11 @@ Instruction = (
 (voicemail | callback | timeout | moved, the queue)."""
 
 
+def new_leg_id() -> str:
+    """A Uniqueid for an agent leg (the Originate's `ChannelId`), unique across restarts."""
+    return f"cc-{secrets.token_hex(8)}"
+
+
 @dataclass(slots=True)
 class AgentLeg:
     """The agent's phone ringing with (or connected to) the call."""
@@ -28,9 +42,16 @@ class AgentLeg:
     agent_id: str
     endpoint: str
     kind: str = "voice"
-    uniqueid: str | None = None
+    uniqueid: str = ""
+    """The leg's Uniqueid: ours (`ChannelId`) for an offer, Asterisk's for a leg taken over."""
+    call_id: str = ""
     channel: str | None = None
+    """The channel's name, once `Newchannel` (or the answer) has shown it."""
     answered: bool = False
+    withdrawn: bool = False
+    """The offer was withdrawn: the leg must be hung up, and what it does means nothing."""
+    hung_up: bool = False
+    """Asterisk accepted a Hangup action for the leg."""
 
 
 @dataclass(slots=True)
@@ -53,14 +74,15 @@ class PbxCall:
 
 
 class PbxCalls:
-    """Calls by id, by caller channel and by agent-leg Uniqueid."""
+    """Calls by id, by caller channel and by agent-leg Uniqueid; agent legs by Uniqueid."""
 
     def __init__(self) -> None:
         """An empty table."""
         self._by_id: dict[str, PbxCall] = {}
         self._by_channel: dict[str, PbxCall] = {}
         self._by_leg: dict[str, PbxCall] = {}
-        self._by_endpoint: dict[str, PbxCall] = {}
+        self._legs: dict[str, AgentLeg] = {}
+        self._offer_legs: dict[tuple[str, str], AgentLeg] = {}
 
     def add(self, call: PbxCall) -> None:
         """Track a call from the IVR's handoff on."""
@@ -76,35 +98,66 @@ class PbxCalls:
         return self._by_channel.get(channel)
 
     def by_leg(self, uniqueid: str) -> PbxCall | None:
-        """The call whose answered agent leg has this Uniqueid."""
+        """The call whose current agent leg has this Uniqueid."""
         return self._by_leg.get(uniqueid)
 
-    def ringing(self, call: PbxCall, endpoint: str) -> None:
-        """An Originate to `endpoint` is about to go out for `call` (one per endpoint)."""
-        self._by_endpoint[endpoint] = call
+    def start_leg(self, call: PbxCall, leg: AgentLeg) -> None:
+        """An Originate is about to ring `leg` for `call`: follow the leg until it is gone."""
+        self.drop_leg(call)
+        leg.call_id = call.call_id
+        call.leg = leg
+        self._by_leg[leg.uniqueid] = call
+        self._legs[leg.uniqueid] = leg
+        self._offer_legs[(call.call_id, leg.agent_id)] = leg
 
-    def by_endpoint(self, endpoint: str) -> PbxCall | None:
-        """The call whose offer rings `endpoint` (a dial string such as PJSIP/agent1001)."""
-        return self._by_endpoint.get(endpoint)
+    def leg(self, uniqueid: str) -> AgentLeg | None:
+        """A leg Asterisk may still carry, by its Uniqueid (its call may be over)."""
+        return self._legs.get(uniqueid)
+
+    def offer_leg(self, call_id: str, agent_id: str) -> AgentLeg | None:
+        """The leg that rings (or rang) `agent_id` with `call_id`, while Asterisk has it."""
+        return self._offer_legs.get((call_id, agent_id))
+
+    def legs(self) -> list[AgentLeg]:
+        """Every leg Asterisk may still carry."""
+        return list(self._legs.values())
 
     def leg_answered(self, call: PbxCall, uniqueid: str, channel: str) -> None:
         """The agent's phone answered: remember its channel, whose Hangup ends the talk."""
-        if call.leg is None:
-            return
-        call.leg.uniqueid = uniqueid
-        call.leg.channel = channel
-        call.leg.answered = True
-        self._by_leg[uniqueid] = call
-
-    def drop_leg(self, call: PbxCall) -> None:
-        """The offer is over (timed out, rejected, withdrawn, or the talk ended)."""
         leg = call.leg
-        if leg is not None:
-            if leg.uniqueid is not None:
-                self._by_leg.pop(leg.uniqueid, None)
-            if self._by_endpoint.get(leg.endpoint) is call:
-                del self._by_endpoint[leg.endpoint]
+        if leg is None:
+            return
+        if leg.uniqueid != uniqueid:
+            self._by_leg.pop(leg.uniqueid, None)
+            self._legs.pop(leg.uniqueid, None)
+            leg.uniqueid = uniqueid
+        leg.channel = channel
+        leg.answered = True
+        leg.call_id = call.call_id
+        self._by_leg[uniqueid] = call
+        self._legs[uniqueid] = leg
+
+    def drop_leg(self, call: PbxCall) -> AgentLeg | None:
+        """The offer is over (timed out, rejected, withdrawn, or the talk ended); the leg.
+
+        The leg itself is followed until Asterisk reports it gone (`end_leg`).
+        """
+        leg = call.leg
+        if leg is not None and self._by_leg.get(leg.uniqueid) is call:
+            del self._by_leg[leg.uniqueid]
         call.leg = None
+        return leg
+
+    def end_leg(self, leg: AgentLeg) -> None:
+        """Asterisk has no channel for `leg` any more (its Hangup, or it never had one)."""
+        if self._legs.get(leg.uniqueid) is leg:
+            del self._legs[leg.uniqueid]
+        key = (leg.call_id, leg.agent_id)
+        if self._offer_legs.get(key) is leg:
+            del self._offer_legs[key]
+        call = self._by_leg.get(leg.uniqueid)
+        if call is not None and call.leg is leg:
+            self.drop_leg(call)
 
     def forget(self, call: PbxCall) -> None:
         """The call has left the ACD and Asterisk."""

@@ -7,9 +7,14 @@ agent who hangs up first (s7); an agent-first callback originates the agent's ph
 the callback context with the customer's number. What happens next is for Asterisk to say
 (`ami_facts.py`): nothing is assumed. An action Asterisk refuses, or a lost connection,
 comes back at once as a fact (`OfferTimedOut`), so the call returns to the head of the
-line instead of waiting for a ring that will never come. Withdrawn offers hang up the
-ringing leg. Announcements and a caller's way out (voicemail, callback, time-out) go to
-the caller's hold loop, which runs on the caller's own FastAGI session.
+line instead of waiting for a ring that will never come. A withdrawn offer (the caller
+hung up, the agent logged out, the core's ring timer) hangs the agent's leg up at once, by
+its exact channel name, or by the Uniqueid we gave it (`ChannelId`) while `Newchannel` has
+not named it yet; when Asterisk has not even created the channel (a Hangup sent right
+after the Originate gets "No such channel"), the leg's `Newchannel` brings it back here to
+be hung up then. Never a regular expression on the endpoint: that would also cut the
+agent's other calls. Announcements and a caller's way out (voicemail, callback, time-out)
+go to the caller's hold loop, which runs on the caller's own FastAGI session.
 """
 
 from __future__ import annotations
@@ -35,10 +40,13 @@ from acd import (
 from callcenter.ami import AMIClient, AMIError
 from callcenter.ami import actions as ami
 from callcenter.live import LiveCenter
-from callcenter.pbx.calls import AgentLeg, PbxCall, PbxCalls
+from callcenter.pbx.calls import AgentLeg, PbxCall, PbxCalls, new_leg_id
 from callcenter.settings import TelephonySettings
 
 log = structlog.get_logger(__name__)
+
+NORMAL_CLEARING = 16
+"""The Q.850 cause a withdrawn leg is hung up with (the phone sees a plain CANCEL)."""
 
 
 class PbxExecutor:
@@ -89,6 +97,7 @@ class PbxExecutor:
 
     async def _offer(self, offer: OfferCall) -> None:
         endpoint = self._settings.endpoint(offer.agent_id)
+        leg_id = new_leg_id()
         if offer.kind is CallKind.CALLBACK:
             info = self._center.calls.get(offer.call_id)
             number = info.caller_number if info else None
@@ -96,7 +105,7 @@ class PbxExecutor:
             if call is None:
                 call = PbxCall(offer.call_id, "", number, offer.queue, holding=False)
                 self._calls.add(call)
-            call.leg = AgentLeg(offer.agent_id, endpoint, kind="callback")
+            leg = AgentLeg(offer.agent_id, endpoint, kind="callback", uniqueid=leg_id)
             action = ami.originate(
                 endpoint,
                 context=self._settings.callback_context,
@@ -105,6 +114,7 @@ class PbxExecutor:
                 timeout_ms=int(offer.ring_timeout * 1000),
                 caller_id=f"Callback <{number or ''}>",
                 variables={"CC_CALL_ID": offer.call_id, "CC_AGENT": offer.agent_id},
+                channel_id=leg_id,
             )
         else:
             call = self._calls.get(offer.call_id)
@@ -112,7 +122,7 @@ class PbxExecutor:
                 log.warning("pbx.offer_unknown_call", call_id=offer.call_id, agent=offer.agent_id)
                 self._fail(offer, "the caller is not held on this service")
                 return
-            call.leg = AgentLeg(offer.agent_id, endpoint)
+            leg = AgentLeg(offer.agent_id, endpoint, uniqueid=leg_id)
             survey = self._settings.survey_context
             data = call.caller_channel + (f",F({survey}^s^1)" if survey else "")
             action = ami.originate(
@@ -122,13 +132,14 @@ class PbxExecutor:
                 timeout_ms=int(offer.ring_timeout * 1000),
                 caller_id=self._settings.caller_id,
                 variables={"CC_CALL_ID": offer.call_id, "CC_AGENT": offer.agent_id},
+                channel_id=leg_id,
             )
-        self._calls.ringing(call, endpoint)
+        self._calls.start_leg(call, leg)
         client = self._ami()
         if self.on_originate is not None:
             self.on_originate(offer.call_id, offer.agent_id)
         if client is None:
-            self._calls.drop_leg(call)
+            self._calls.end_leg(leg)
             self._fail(offer, "no Asterisk connection")
             return
         try:
@@ -138,7 +149,7 @@ class PbxExecutor:
             log.error(
                 "pbx.originate_failed", call_id=offer.call_id, agent=offer.agent_id, error=str(exc)
             )
-            self._calls.drop_leg(call)
+            self._calls.end_leg(leg)
             self._fail(offer, str(exc))
 
     def _fail(self, offer: OfferCall, why: str) -> None:
@@ -149,18 +160,52 @@ class PbxExecutor:
         log.info("pbx.offer_failed", call_id=offer.call_id, agent=offer.agent_id, reason=why)
 
     async def _withdraw(self, cancel: CancelOffer) -> None:
+        # The call itself may be forgotten already (the caller's Hangup came first): the
+        # leg is still followed, and still rings until it is hung up.
+        leg = self._calls.offer_leg(cancel.call_id, cancel.agent_id)
         call = self._calls.get(cancel.call_id)
-        if call is None or call.leg is None or call.leg.agent_id != cancel.agent_id:
+        if call is not None and call.leg is not None and call.leg is leg:
+            self._calls.drop_leg(call)
+        if leg is not None:
+            self.cancel_leg(leg, cancel.reason)
+
+    def cancel_leg(self, leg: AgentLeg, why: str = "offer withdrawn") -> None:
+        """Hang `leg` up now; if Asterisk has no channel for it yet, once `Newchannel` shows it.
+
+        Also for a leg that answered after its offer was withdrawn: the caller is gone, so
+        the agent must not be left on a call with nobody.
+        """
+        first = not leg.withdrawn
+        leg.withdrawn = True
+        if leg.hung_up:
             return
-        channel = call.leg.channel
-        self._calls.drop_leg(call)
+        if first:
+            log.info(
+                "pbx.leg_withdrawn",
+                call_id=leg.call_id,
+                agent=leg.agent_id,
+                leg=leg.uniqueid,
+                channel=leg.channel,
+                reason=why,
+            )
+        self._spawn(self._hang_up(leg))
+
+    async def _hang_up(self, leg: AgentLeg) -> None:
         client = self._ami()
-        if channel is None or client is None:
-            return
+        if client is None:
+            return  # the resync after the reconnect hangs up withdrawn legs still there
+        target = leg.channel or leg.uniqueid
+        action = ami.hangup(target, cause=NORMAL_CLEARING)
         try:
-            await client.send_action(ami.hangup(channel), check=False)
+            result = await client.send_action(action, check=False)
         except AMIError as exc:
-            log.warning("pbx.withdraw_failed", call_id=cancel.call_id, error=str(exc))
+            log.warning("pbx.leg_hangup_failed", call_id=leg.call_id, leg=target, error=str(exc))
+            return
+        if result.ok:
+            leg.hung_up = True
+        else:
+            # "No such channel": Asterisk has not created it yet; its Newchannel comes back.
+            log.debug("pbx.leg_not_there_yet", call_id=leg.call_id, leg=target)
 
     async def spy(self, *, supervisor: str, agent_id: str, mode: str) -> str:
         """Ring the supervisor's phone into ChanSpy on the agent's channel (s10)."""

@@ -118,7 +118,13 @@ def build_telephony(
             customer_name=record.customer_name,
         )
 
-    facts = AmiFacts(center, calls, endpoint=settings.telephony.endpoint, restore=restore)
+    facts = AmiFacts(
+        center,
+        calls,
+        endpoint=settings.telephony.endpoint,
+        restore=restore,
+        cancel_leg=executor.cancel_leg,
+    )
     for client in clients:
         facts.attach(client)
     return Telephony(calls, routes, executor, facts)

@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 from callcenter.sim import events as ev
-from callcenter.sim.channel import duration
+from callcenter.sim.channel import UNKNOWN, duration
 from callcenter.sim.dialplan import dialplan_items, endpoint_items
 from callcenter.sim.originate import AgentLeg, OriginateRequest, parse_caller_id
 from callcenter.sim.pbx import Pbx
@@ -123,13 +123,15 @@ async def setvar(pbx: Pbx, session: AMISession, action: Pairs, aid: str | None) 
 
 
 async def hangup(pbx: Pbx, session: AMISession, action: Pairs, aid: str | None) -> None:
-    """Hangup a channel (optionally with a Cause)."""
-    cause = get(action, "Cause") or "16"
-    if not pbx.channels.get(get(action, "Channel") or ""):
+    """Hangup a channel by name or Uniqueid (Asterisk's channel lookup takes either),
+    optionally with a Cause; "No such channel" before the channel exists."""
+    cause = get(action, "Cause") or ""
+    channel = pbx.channel(get(action, "Channel") or "")
+    if channel is None:
         session.send(error(aid, "No such channel"))
         return
     session.send(resp(aid, "Success", ("Message", "Channel Hungup")))
-    pbx.hangup(get(action, "Channel") or "", by="ami", cause=int(cause) if cause.isdigit() else 16)
+    pbx.hangup(channel.name, by="ami", cause=int(cause) if cause.isdigit() else None)
 
 
 async def redirect(pbx: Pbx, session: AMISession, action: Pairs, aid: str | None) -> None:
@@ -163,6 +165,7 @@ async def originate(pbx: Pbx, session: AMISession, action: Pairs, aid: str | Non
         caller_id=parse_caller_id(get(action, "CallerID")),
         variables=tuple(tuple(v.split("=", 1)) for v in get_all(action, "Variable") if "=" in v),  # type: ignore[misc]
         action_id=aid,
+        channel_id=get(action, "ChannelId") or None,
     )
     tech, _, endpoint = dial.partition("/")
     phone = pbx.phones.get(endpoint) if tech.upper() == "PJSIP" else None
@@ -172,7 +175,7 @@ async def originate(pbx: Pbx, session: AMISession, action: Pairs, aid: str | Non
             session.send(error(aid, "Originate failed"))
             return
         session.send(resp(aid, "Success", ("Message", "Originate successfully queued")))
-        pbx.emit(request.response(False, 0, "<unknown>"))
+        pbx.emit(request.response(False, 0, UNKNOWN))
         return
     leg = AgentLeg(pbx, phone, request)
     if is_async:

@@ -97,11 +97,14 @@ class ChannelFactory:
         self._clock = clock
         self._seq = itertools.count(first)
 
-    def new(self, endpoint: str, *, linkedid: str | None = None) -> Channel:
-        """A fresh channel on `endpoint` (Down, no dialplan position yet)."""
+    def new(
+        self, endpoint: str, *, linkedid: str | None = None, uniqueid: str | None = None
+    ) -> Channel:
+        """A fresh channel on `endpoint` (Down, no dialplan position yet); `uniqueid` is
+        one the requester assigned (Originate's `ChannelId`), else the counter's."""
         seq = next(self._seq)
         now = self._clock.now()
-        uniqueid = f"{int(now)}.{seq}"
+        uniqueid = uniqueid or f"{int(now)}.{seq}"
         return Channel(
             name=f"PJSIP/{endpoint}-{seq:08x}",
             uniqueid=uniqueid,

@@ -9,7 +9,11 @@ blocks (s10), a Context/Exten target just stays up (s4); no answer before `Timeo
 OriginateResponse Failure with Reason 3 and Uniqueid `<unknown>`, Hangup cause 19; busy
 (486) -> HangupRequest cause 17, DialEnd BUSY, OriginateResponse Failure Reason 0 (not 5),
 Hangup cause 17 (s9); an unknown endpoint -> OriginateResponse Failure Reason 0 at once
-(s4). The waiting caller is never disturbed by a failed offer.
+(s4); an AMI Hangup while it rings -> DialEnd NOANSWER, OriginateResponse Failure Reason
+0, Hangup with the action's cause (0 without one), as Asterisk 22.10.1 does. With
+`ChannelId` the channel takes that Uniqueid and every OriginateResponse, a failed one too,
+reports it instead of `<unknown>`. The waiting caller is never disturbed by a failed offer.
+Each ring is kept as a `PhoneRing` (`Pbx.rings`) for tests.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from dataclasses import dataclass
 from callcenter.sim import events as ev
 from callcenter.sim.bridge import Bridging, parse_bridge_data
 from callcenter.sim.channel import RINGING, UNKNOWN, UP, Channel
-from callcenter.sim.participants import AgentPhone, PhoneMode
+from callcenter.sim.participants import AgentPhone, PhoneMode, PhoneRing
 from callcenter.sim.pbx import Pbx
 from callcenter.sim.wire import Pairs
 
@@ -38,6 +42,8 @@ class OriginateRequest:
     caller_id: tuple[str, str] | None
     variables: tuple[tuple[str, str], ...]
     action_id: str | None
+    channel_id: str | None = None
+    """The Uniqueid the requester assigned (`ChannelId`), if any."""
 
     def target(self) -> Pairs:
         """The Application/Data or Context/Exten fields of the OriginateResponse."""
@@ -46,7 +52,10 @@ class OriginateRequest:
         return [("Context", self.context), ("Exten", self.exten)]
 
     def response(self, success: bool, reason: int, uniqueid: str) -> Pairs:
-        """The OriginateResponse event for this request."""
+        """The OriginateResponse event for this request (a failed one reports the assigned
+        `ChannelId` when there is one, as manager.c's fast_originate does)."""
+        if not success and uniqueid == UNKNOWN and self.channel_id:
+            uniqueid = self.channel_id
         num, name = self.caller_id or (UNKNOWN, UNKNOWN)
         return ev.originate_response(
             self.action_id,
@@ -75,19 +84,28 @@ class AgentLeg:
 
     def __init__(self, pbx: Pbx, phone: AgentPhone, request: OriginateRequest) -> None:
         self.pbx, self.phone, self.request = pbx, phone, request
-        self.channel: Channel = pbx.factory.new(phone.endpoint)
+        self.channel: Channel = pbx.factory.new(phone.endpoint, uniqueid=request.channel_id)
+        self.ring = PhoneRing(phone.endpoint, self.channel.name, self.channel.uniqueid)
+        pbx.rings.append(self.ring)
         self.bridging: Bridging | None = None
         self.spying: Channel | None = None
         self.hung_up_by = "agent"
         self._stop: asyncio.Future[int] = asyncio.get_running_loop().create_future()
 
-    def hangup(self, by: str, *, cause: int = 16) -> None:
-        """Hang this leg up (the phone, an AMI Hangup, or the simulator)."""
+    def hangup(self, by: str, *, cause: int | None = 16) -> None:
+        """Hang this leg up (the phone, an AMI Hangup, or the simulator); `cause` None is
+        a Hangup action without one: Asterisk leaves the channel's cause unset (0)."""
         self.hung_up_by = by
+        self.ring.hung_up_by = self.ring.hung_up_by or by
         if self.bridging is not None and not self.bridging.ended:
             self.bridging.end(by_caller=False)
         elif not self._stop.done():
-            self._stop.set_result(cause)
+            self._stop.set_result(cause if cause is not None else (0 if self.ringing else 16))
+
+    @property
+    def ringing(self) -> bool:
+        """Whether the phone is ringing (not yet answered)."""
+        return self.ring.outcome == "ringing"
 
     def channel_gone(self, channel: Channel) -> None:
         """Another channel hung up: a spy with the E option leaves with its spyee."""
@@ -112,8 +130,19 @@ class AgentLeg:
 
     async def run(self) -> None:
         """Ring the phone and play the outcome."""
-        pbx, chan, req, phone = self.pbx, self.channel, self.request, self.phone
+        pbx, phone = self.pbx, self.phone
+        if pbx.options.originate_setup_s > 0:
+            await pbx.clock.sleep(pbx.options.originate_setup_s)
         busy = phone.mode is PhoneMode.BUSY or pbx.phone_busy(phone.endpoint)
+        self._create()
+        if busy:
+            self._busy()
+            return
+        await self._ring()
+
+    def _create(self) -> None:
+        """The channel comes up and the dial begins (s7's sequence up to DialBegin)."""
+        pbx, chan, req, phone = self.pbx, self.channel, self.request, self.phone
         chan.caller_num, chan.caller_name = phone.caller_num, phone.caller_name
         chan.context, chan.exten = "agents", "s"
         pbx.add(chan)
@@ -134,12 +163,18 @@ class AgentLeg:
             chan.connected_num, chan.connected_name = req.caller_id
             pbx.emit(ev.channel_event("NewConnectedLine", chan))
         pbx.emit(ev.dial_event("DialBegin", chan, ("DialString", phone.endpoint)))
-        if busy:
-            pbx.emit(ev.channel_event("HangupRequest", chan, ("Cause", "17"), ("TechCause", "486")))
-            pbx.emit(ev.dial_event("DialEnd", chan, ("DialStatus", "BUSY")))
-            pbx.emit(req.response(False, 0, UNKNOWN))
-            self.finish(17, 486)
-            return
+
+    def _busy(self) -> None:
+        """486 Busy Here: Reason 0 (not 5), the busy shows only in the Hangup (s9)."""
+        pbx, chan = self.pbx, self.channel
+        self.ring.outcome = "busy"
+        pbx.emit(ev.channel_event("HangupRequest", chan, ("Cause", "17"), ("TechCause", "486")))
+        pbx.emit(ev.dial_event("DialEnd", chan, ("DialStatus", "BUSY")))
+        pbx.emit(self.request.response(False, 0, UNKNOWN))
+        self.finish(17, 486)
+
+    async def _ring(self) -> None:
+        pbx, chan, req, phone = self.pbx, self.channel, self.request, self.phone
         chan.state = RINGING
         pbx.emit(ev.channel_event("Newstate", chan))
         pbx.emit(ev.dial_event("DialState", chan, ("DialStatus", "RINGING")))
@@ -147,15 +182,20 @@ class AgentLeg:
         answer_in = phone.answer_after_s if phone.mode is PhoneMode.ANSWER else None
         answers = answer_in is not None and answer_in < req.timeout_s
         cause = await self._wait_stop(answer_in if answers else req.timeout_s)
-        if cause is not None or not answers:
-            if cause is not None:
-                pbx.emit(ev.dial_event("DialEnd", chan, ("DialStatus", "CANCEL")))
-            pbx.emit(req.response(False, 0 if cause else 3, UNKNOWN))
-            if cause is not None:
-                self.finish(cause)
-            else:
-                self.finish(19, 480)
+        if cause is not None:
+            # Hung up while ringing (an AMI Hangup): the dial ends unanswered, as Asterisk
+            # 22.10.1 does (DialEnd NOANSWER, Reason 0, then the Hangup).
+            self.ring.outcome = "cancelled"
+            pbx.emit(ev.dial_event("DialEnd", chan, ("DialStatus", "NOANSWER")))
+            pbx.emit(req.response(False, 0, UNKNOWN))
+            self.finish(cause)
             return
+        if not answers:
+            self.ring.outcome, self.ring.hung_up_by = "no-answer", "pbx"
+            pbx.emit(req.response(False, 3, UNKNOWN))
+            self.finish(19, 480)
+            return
+        self.ring.outcome = "answered"
         chan.state = UP
         pbx.emit(ev.channel_event("Newstate", chan))
         pbx.emit(ev.dial_event("DialEnd", chan, ("DialStatus", "ANSWER")))
@@ -171,9 +211,12 @@ class AgentLeg:
             target, after = parse_bridge_data(req.data)
             call = pbx.calls.get(target)
             if call is None or call.channel.bridge_id or not call.channel.alive:
+                # Nobody to bridge with: Bridge() fails and Asterisk hangs the phone up.
                 pbx.emit(success)
+                self.ring.hung_up_by = self.ring.hung_up_by or "pbx"
                 self.finish(16)
                 return
+            self.ring.bridged_to = call.channel.name
             self.bridging = Bridging(pbx, call, self, after)
             self.bridging.connect(success)
             return

@@ -5,7 +5,8 @@ consumed one per prompt that accepts digits (a STREAM FILE or SAY with escape di
 GET DATA, WAIT FOR DIGIT, RECORD FILE): `Press("23#")` presses those keys `after_s` into
 the prompt, `Silence()` lets the prompt run out. Prompts that take no digits consume
 nothing. Once the steps run out the caller presses nothing. `survey_answers` feed the
-survey session the same way. A `CallRecord` is what happened, for tests to assert on.
+survey session the same way. A `CallRecord` is what happened, for tests to assert on; a
+`PhoneRing` is what one phone saw of one Originate.
 """
 
 from __future__ import annotations
@@ -111,3 +112,20 @@ class CallRecord:
     """`caller`, `agent`, `agi` (the server sent HANGUP), `ami` (a Hangup action) or `pbx`."""
     abandoned: bool = False
     """True when the caller hung up before ever being connected to an agent."""
+
+
+@dataclass
+class PhoneRing:
+    """What a phone saw of one Originate to it, for tests to assert on."""
+
+    endpoint: str
+    channel: str
+    uniqueid: str
+    outcome: str = "ringing"
+    """`ringing`, then `answered`, `cancelled` (hung up by an AMI Hangup while it rang),
+    `no-answer` (the Originate's timeout), `busy`, or `failed` (never rang: no media port)."""
+    bridged_to: str | None = None
+    """The caller's channel the answered phone was bridged with (None: nobody to talk to)."""
+    hung_up_by: str | None = None
+    """Who ended the channel: `agent` (the phone), `ami` (a Hangup action), `caller`,
+    `pbx` (Asterisk itself: the Originate's timeout, or nobody left to bridge)."""

@@ -20,7 +20,7 @@ import structlog
 from callcenter.sim.ami_server import AMIServer
 from callcenter.sim.calls import CallerCall
 from callcenter.sim.clock import Clock, RealClock
-from callcenter.sim.participants import AgentPhone, CallerScript, CallRecord
+from callcenter.sim.participants import AgentPhone, CallerScript, CallRecord, PhoneRing
 from callcenter.sim.pbx import Pbx, SimOptions
 
 log = structlog.get_logger(__name__)
@@ -88,6 +88,10 @@ class PbxSimulator:
         """The party on `channel` hangs up (caller or phone); False if no such channel."""
         by = "caller" if channel in self.pbx.calls else "agent"
         return self.pbx.hangup(channel, by=by)
+
+    def rings(self, endpoint: str | None = None) -> list[PhoneRing]:
+        """What the phones saw of each Originate (of one phone's endpoint, if given)."""
+        return [r for r in self.pbx.rings if endpoint is None or r.endpoint == endpoint]
 
     @property
     def channels(self) -> list[str]:
