@@ -89,7 +89,7 @@ def cmd_prompts_build(args: argparse.Namespace) -> int:
         return 2
     try:
         texts = load_texts(args.texts)
-        flows, _files = configured_flows(args.config)
+        flows, files = configured_flows(args.config)
     except TextsError as error:
         print(f"callcenter: broken texts\n{error}", file=sys.stderr)
         return 1
@@ -108,6 +108,7 @@ def cmd_prompts_build(args: argparse.Namespace) -> int:
             languages,
             force=args.force,
             jobs=args.jobs,
+            files=files,
             on_language=lambda result: print(progress_line(result), flush=True),
         )
         if args.moh is not None:

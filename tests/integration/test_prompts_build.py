@@ -260,3 +260,47 @@ def test_without_espeak_ng_and_sox_the_debian_packages_are_named(
     assert result.returncode == 1
     assert "apt-get install espeak-ng sox" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_prompt_without_a_text_is_named_and_the_others_are_still_made(tmp_path: Path) -> None:
+    _require_tools()
+    flows = tmp_path / "flows"
+    flows.mkdir()
+    (flows / "greeting.yaml").write_text(
+        "start: hello\n"
+        "nodes:\n"
+        "  hello: {type: play, prompts: [custom/spring-offer, vm-goodbye], next: bye}\n"
+        "  bye: {type: hangup}\n"
+    )
+    config = tmp_path / "callcenter.yaml"
+    config.write_text(
+        f"ivr:\n  flows_dir: {flows}\n  default_flow: greeting\n  dnis: {{}}\n  scripts: {{}}\n"
+    )
+    sounds = tmp_path / "sounds"
+
+    result = run("--config", str(config), "prompts", "build", str(sounds))
+
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [
+        "en: custom/spring-offer: no text in languages.en.texts (add one with --texts FILE, "
+        f"or put a recording at {sounds / 'en' / 'custom' / 'spring-offer.ulaw'}) "
+        f"(needed by {flows / 'greeting.yaml'}: hello (prompts))"
+    ]
+    assert (sounds / "en" / "vm-goodbye.ulaw").is_file()
+    assert not (sounds / "de").exists()  # the flow offers no other language
+    assert re.search(r"^\d+ prompts in .*: \d+ written, 0 kept, 1 failed", result.stdout, re.M)
+
+
+def test_an_unknown_voice_is_named_before_anything_is_made(config: Path, tmp_path: Path) -> None:
+    _require_tools()
+    texts = tmp_path / "texts.yaml"
+    texts.write_text("languages:\n  de:\n    voice: no-such-voice\n")
+    sounds = tmp_path / "sounds"
+
+    result = run("--config", str(config), "prompts", "build", str(sounds), "--texts", str(texts))
+
+    assert result.returncode == 1
+    assert (
+        "callcenter: espeak-ng has no voice 'no-such-voice' (languages.de.voice)" in result.stderr
+    )
+    assert list(sounds.rglob("*.ulaw")) == []
