@@ -17,6 +17,7 @@ Time goes through an injectable `Clock`. Example::
 from callcenter.sim.clock import Clock, RealClock, ScaledClock
 from callcenter.sim.participants import (
     AgentPhone,
+    Callee,
     CallerScript,
     CallRecord,
     PhoneMode,
@@ -32,6 +33,7 @@ from callcenter.sim.traffic import ScriptFactory, run_traffic
 __all__ = [
     "AgentPhone",
     "CallRecord",
+    "Callee",
     "CallerScript",
     "Clock",
     "PbxSimulator",

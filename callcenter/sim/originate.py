@@ -5,7 +5,8 @@ AppDial2, a VarSet per `Variable:` header, NewCallerid/NewConnectedLine when the
 sets CallerID, DialBegin, Newstate Ringing, DialState RINGING. Then one of:
 answered -> Newstate Up, DialEnd ANSWER and the application: `Bridge` hands over to
 `bridge.Bridging` (s5/s7), `ChanSpy` emits ChanSpyStart/ChanSpyStop with Spyer/Spyee
-blocks (s10), a Context/Exten target just stays up (s4); no answer before `Timeout` ->
+blocks (s10), the callback context runs the dial to the customer (`outbound`), another
+Context/Exten target just stays up (s4); no answer before `Timeout` ->
 OriginateResponse Failure with Reason 3 and Uniqueid `<unknown>`, Hangup cause 19; busy
 (486) -> HangupRequest cause 17, DialEnd BUSY, OriginateResponse Failure Reason 0 (not 5),
 Hangup cause 17 (s9); an unknown endpoint -> OriginateResponse Failure Reason 0 at once
@@ -24,6 +25,7 @@ from dataclasses import dataclass
 from callcenter.sim import events as ev
 from callcenter.sim.bridge import Bridging, parse_bridge_data
 from callcenter.sim.channel import RINGING, UNKNOWN, UP, Channel
+from callcenter.sim.outbound import OutboundDial
 from callcenter.sim.participants import AgentPhone, PhoneMode, PhoneRing
 from callcenter.sim.pbx import Pbx
 from callcenter.sim.wire import Pairs
@@ -101,6 +103,11 @@ class AgentLeg:
             self.bridging.end(by_caller=False)
         elif not self._stop.done():
             self._stop.set_result(cause if cause is not None else (0 if self.ringing else 16))
+
+    @property
+    def stopped(self) -> asyncio.Future[int]:
+        """Done, with the cause, once the phone (or an AMI Hangup) hangs this leg up."""
+        return self._stop
 
     @property
     def ringing(self) -> bool:
@@ -221,6 +228,9 @@ class AgentLeg:
             self.bridging.connect(success)
             return
         pbx.emit(success)
+        if not app and req.context == pbx.options.callback_context:
+            await OutboundDial(pbx, self, req.exten).run()  # an agent-first callback
+            return
         if app == "chanspy":
             self.spying = pbx.find(req.data.split(",")[0])
             if self.spying is None:

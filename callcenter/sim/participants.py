@@ -91,6 +91,21 @@ class AgentPhone:
         return self.name or f"Agent {self.caller_num}"
 
 
+@dataclass(frozen=True, slots=True)
+class Callee:
+    """A customer an agent-first callback dials through the trunk (number `number`).
+
+    Answers after `answer_after_s` (ANSWER), rings until the Dial gives up (NO_ANSWER), or
+    answers 486 Busy Here (BUSY); once answered hangs up after `talk_s`, or never (None:
+    the agent ends the call).
+    """
+
+    number: str
+    mode: PhoneMode = PhoneMode.ANSWER
+    answer_after_s: float = 1.0
+    talk_s: float | None = None
+
+
 @dataclass
 class CallRecord:
     """What happened on one simulated call, in the order it happened."""

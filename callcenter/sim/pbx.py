@@ -21,13 +21,14 @@ import structlog
 
 from callcenter.sim.channel import Channel, ChannelFactory
 from callcenter.sim.clock import Clock
-from callcenter.sim.participants import AgentPhone, PhoneRing
+from callcenter.sim.participants import AgentPhone, Callee, PhoneRing
 from callcenter.sim.wire import Pairs
 
 if TYPE_CHECKING:
     from callcenter.sim.bridge import Bridging
     from callcenter.sim.calls import CallerCall
     from callcenter.sim.originate import AgentLeg
+    from callcenter.sim.outbound import OutboundDial
 
 log = structlog.get_logger(__name__)
 
@@ -52,6 +53,9 @@ class SimOptions:
     `Authentication failed`; `default_ring_timeout_s`: an Originate without Timeout;
     `originate_setup_s`: how long after `Originate successfully queued` Asterisk's dial
     thread creates the channel (a Hangup of it before then is "No such channel");
+    `callback_context`, `trunk`, `dial_timeout_s`: an Originate into that context runs the
+    product's callback dialplan, a Dial of `PJSIP/<number>@<trunk>` with that timeout
+    (`sim.outbound`);
     `dialplan`: what ShowDialPlan lists, as (context, extension, ((application, data), ...))
     rows (None: the lab's dialplan, see `sim.dialplan`).
     """
@@ -68,6 +72,9 @@ class SimOptions:
     auth_fail_delay_s: float = 1.0
     default_ring_timeout_s: float = 30.0
     originate_setup_s: float = 0.0
+    callback_context: str = "callbacks"
+    trunk: str = "trunk"
+    dial_timeout_s: float = 60.0
     dialplan: tuple[tuple[str, str, tuple[tuple[str, str], ...]], ...] | None = None
 
     def sound_exists(self, name: str) -> bool:
@@ -106,6 +113,9 @@ class Pbx:
     channels: dict[str, Channel] = field(default_factory=dict)
     calls: dict[str, CallerCall] = field(default_factory=dict)
     legs: dict[str, AgentLeg] = field(default_factory=dict)
+    dials: dict[str, OutboundDial] = field(default_factory=dict)
+    """Customer legs of callbacks, by channel name."""
+    callees: dict[str, Callee] = field(default_factory=dict)
     bridges: dict[str, Bridging] = field(default_factory=dict)
     phones: dict[str, AgentPhone] = field(default_factory=dict)
     rings: list[PhoneRing] = field(default_factory=list)
@@ -175,6 +185,10 @@ class Pbx:
         leg = self.legs.get(name)
         if leg is not None:
             leg.hangup(by, cause=cause)
+            return True
+        dial = self.dials.get(name)
+        if dial is not None:
+            dial.hangup(16 if cause is None else cause)
             return True
         return False
 

@@ -20,7 +20,13 @@ import structlog
 from callcenter.sim.ami_server import AMIServer
 from callcenter.sim.calls import CallerCall
 from callcenter.sim.clock import Clock, RealClock
-from callcenter.sim.participants import AgentPhone, CallerScript, CallRecord, PhoneRing
+from callcenter.sim.participants import (
+    AgentPhone,
+    Callee,
+    CallerScript,
+    CallRecord,
+    PhoneRing,
+)
 from callcenter.sim.pbx import Pbx, SimOptions
 
 log = structlog.get_logger(__name__)
@@ -75,6 +81,11 @@ class PbxSimulator:
         """Register (or replace) the phone on `phone.endpoint`."""
         self.pbx.phones[phone.endpoint] = phone
 
+    def add_callee(self, callee: Callee) -> None:
+        """Register (or replace) the customer an agent-first callback reaches at
+        `callee.number` (an unknown number answers after a second and talks on)."""
+        self.pbx.callees[callee.number] = callee
+
     async def place_call(self, script: CallerScript) -> SimCall:
         """A caller dials in now; returns at once with the call's channel and Uniqueid."""
         if not self._started:
@@ -87,6 +98,8 @@ class PbxSimulator:
     def hangup(self, channel: str) -> bool:
         """The party on `channel` hangs up (caller or phone); False if no such channel."""
         by = "caller" if channel in self.pbx.calls else "agent"
+        if channel in self.pbx.dials:
+            by = "customer"
         return self.pbx.hangup(channel, by=by)
 
     def rings(self, endpoint: str | None = None) -> list[PhoneRing]:
