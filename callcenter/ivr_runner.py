@@ -27,6 +27,7 @@ from callcenter.agi import AGIHangup, AGISession
 from callcenter.flows_loader import FlowLibrary
 from callcenter.ivr_lookups import CustomerDirectory, SelfServiceData, WaitEstimates
 from callcenter.prompts import CallPrompts
+from callcenter.voicemail import message_file, record_message
 from ivr_flows import (
     DTMF_KEYS,
     CallerHungUp,
@@ -48,6 +49,7 @@ from ivr_flows import (
     Play,
     PromptPlayed,
     RecordingDone,
+    RecordingFailed,
     RecordVoicemail,
     RequestCallback,
     SayDate,
@@ -64,11 +66,6 @@ log = structlog.get_logger(__name__)
 CHANNEL_UP = 6
 """CHANNEL STATUS of a channel that is up (answered)."""
 
-_UNIQUEID_CHARS = frozenset("0123456789.abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ-")
-
-SAMPLES_PER_SECOND = 8000
-"""RECORD FILE's endpos counts samples; Asterisk records `wav` at 8 kHz."""
-
 
 @dataclass(frozen=True, slots=True)
 class VoicemailRecorded:
@@ -79,7 +76,19 @@ class VoicemailRecorded:
     seconds: float
 
 
-Handoff = EnqueueCall | RequestCallback | StoreSurvey | Transfer | VoicemailRecorded
+@dataclass(frozen=True, slots=True)
+class VoicemailFailed:
+    """A message that could not be recorded: its queue, the file Asterisk was asked to
+    write (no extension), and Asterisk's reply (`200 result=-1 (writefile)`)."""
+
+    queue: str
+    file: str
+    error: str
+
+
+Handoff = (
+    EnqueueCall | RequestCallback | StoreSurvey | Transfer | VoicemailRecorded | VoicemailFailed
+)
 """Something the IVR passed on for the rest of the service to act on."""
 
 
@@ -102,8 +111,9 @@ def _utc_now() -> datetime:
 class IvrRunner:
     """Runs calls through the flows of a `FlowLibrary` over their AGI sessions.
 
-    `voicemail_dir` is where Asterisk writes messages (Asterisk's own path; it needs write
-    access); a transfer dials `Local/<number>@<transfer_context>`.
+    `voicemail_dir` is the folder Asterisk writes messages into, `<queue>-<uniqueid>.wav`
+    (Asterisk's own path; it must exist and be writable for Asterisk: see
+    `callcenter.voicemail`); a transfer dials `Local/<number>@<transfer_context>`.
     """
 
     def __init__(
@@ -290,16 +300,13 @@ class IvrRunner:
         session = prompts.session
         for prompt in action.prompts:
             await prompts.stream(prompt)
-        # The file name is built from Asterisk's uniqueid (`1795340984.73`), kept to the
-        # characters it is made of, so nothing in it can lead out of the directory.
-        uniqueid = "".join(c for c in session.request.uniqueid if c in _UNIQUEID_CHARS)
-        file = f"{self._voicemail_dir}/{action.queue}/{uniqueid.lstrip('.') or 'call'}"
-        result = await session.record_file(
-            file, "wav", "#", action.max_seconds * 1000, beep=True, silence_s=5
-        )
-        seconds = (result.endpos or 0) / SAMPLES_PER_SECOND
-        handoffs.append(VoicemailRecorded(action.queue, file, seconds))
-        return RecordingDone(self._clock(), seconds)
+        file = message_file(self._voicemail_dir, action.queue, session.request.uniqueid)
+        recording = await record_message(session, file, action.max_seconds)
+        if recording.error is not None:
+            handoffs.append(VoicemailFailed(action.queue, file, recording.error))
+            return RecordingFailed(self._clock())
+        handoffs.append(VoicemailRecorded(action.queue, file, recording.seconds))
+        return RecordingDone(self._clock(), recording.seconds)
 
 
 def _complete(keys: str, action: Collect) -> bool:

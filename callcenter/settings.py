@@ -294,6 +294,9 @@ class TelephonySettings(_Section):
     )
     """ChanSpy options per mode (recorded in s10: q quiet, w whisper, B barge, E exit)."""
 
+    """Asterisk's folder for messages, written as `<queue>-<uniqueid>.wav`. It must exist and
+    be writable for Asterisk (RECORD FILE makes no folders); deploy/asterisk-entrypoint.sh
+    makes it in the compose deployment."""
     def endpoint(self, agent_id: str) -> str:
         """The channel to ring for `agent_id`."""
         return self.agent_endpoints.get(agent_id, f"PJSIP/{agent_id}")

@@ -41,6 +41,7 @@ from ivr_flows.inputs import (
     NoInput,
     PromptPlayed,
     RecordingDone,
+    RecordingFailed,
     WaitEstimated,
 )
 from ivr_flows.interpreter import IvrInterpreter
@@ -77,6 +78,7 @@ __all__ = [
     "PromptPlayed",
     "RecordVoicemail",
     "RecordingDone",
+    "RecordingFailed",
     "RequestCallback",
     "SayDate",
     "SayDigits",

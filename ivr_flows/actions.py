@@ -108,7 +108,10 @@ class EstimateWait(IvrAction):
 
 @dataclass(frozen=True, slots=True)
 class RecordVoicemail(IvrAction):
-    """Play the prompts, then record a message for `queue`. Answered by RecordingDone."""
+    """Play the prompts, then record a message for `queue`.
+
+    Answered by RecordingDone, or RecordingFailed when nothing could be recorded.
+    """
 
     awaits_input: ClassVar[bool] = True
     queue: str

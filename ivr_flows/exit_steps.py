@@ -2,20 +2,25 @@
 
 Strategy: these are where the IVR's work leaves the interpreter. A queue node ends the IVR
 with EnqueueCall, carrying the collected data so the agent never asks twice; a voicemail
-records and goes on; transfer and hang-up end the call.
+records and goes on (to its `failed` exit when nothing could be recorded); transfer and
+hang-up end the call.
 """
 
 from __future__ import annotations
 
 from types import MappingProxyType
 
-from ivr_flows.actions import EnqueueCall, Hangup, RecordVoicemail, Transfer
-from ivr_flows.inputs import IvrInput, RecordingDone
+from ivr_flows.actions import EnqueueCall, Hangup, Play, RecordVoicemail, Transfer
+from ivr_flows.inputs import IvrInput, RecordingDone, RecordingFailed
 from ivr_flows.nodes_exits import HangupNode, QueueNode, TransferNode, VoicemailNode
 from ivr_flows.steps import CallContext, End, Go, Step, Visit, Wait
 
 ExitNode = QueueNode | VoicemailNode | TransferNode | HangupNode
 """The node types handled here."""
+
+VOICEMAIL_FAILED_PROMPTS = ("vm-goodbye",)
+"""What a caller hears when their message could not be recorded and the node has no
+`failed` exit: a stock Asterisk sound, so that every deployment has it."""
 
 
 def enter(node: ExitNode, visit: Visit, ctx: CallContext) -> Step:
@@ -39,6 +44,11 @@ def resume(node: ExitNode, visit: Visit, event: IvrInput, ctx: CallContext) -> S
         ctx.data["voicemail.seconds"] = f"{max(event.seconds, 0.0):.0f}"
         ctx.outcome = "voicemail"
         return Go(node.next)
+    if isinstance(node, VoicemailNode) and isinstance(event, RecordingFailed):
+        ctx.outcome = "voicemail_failed"
+        if node.failed is not None:
+            return Go(node.failed)
+        return End(None, (Play(VOICEMAIL_FAILED_PROMPTS), Hangup()))
     raise ValueError(f"{type(node).__name__} takes no {type(event).__name__}")
 
 

@@ -82,5 +82,13 @@ class RecordingDone(IvrInput):
 
 
 @dataclass(frozen=True, slots=True)
+class RecordingFailed(IvrInput):
+    """A RecordVoicemail recorded nothing: the PBX could not write the message.
+
+    The caller is still on the line; the shell has logged why.
+    """
+
+
+@dataclass(frozen=True, slots=True)
 class CallerHungUp(IvrInput):
     """The caller hung up; the flow ends here and reports the path so far."""

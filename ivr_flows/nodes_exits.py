@@ -78,13 +78,19 @@ class QueueNode(RoutingFields):
 
 
 class VoicemailNode(NodeModel):
-    """Play the prompts, record a message for `queue` (`#` ends it), then go on."""
+    """Play the prompts, record a message for `queue` (`#` ends it), then go on to `next`.
+
+    When the PBX could not record the message (say, its spool folder is missing) the call
+    goes on at `failed` instead; without one the caller hears `vm-goodbye` (a stock
+    Asterisk sound) and the call ends. Either way the call's outcome is `voicemail_failed`.
+    """
 
     type: Literal["voicemail"]
     queue: QueueName
     prompts: Prompts
     max_seconds: int = Field(120, ge=5, le=600)
     next: NodeId
+    failed: NodeId | None = None
 
     @property
     def waits_for_input(self) -> bool:
@@ -92,8 +98,8 @@ class VoicemailNode(NodeModel):
         return True
 
     def targets(self) -> list[tuple[str, str]]:
-        """Where to go after the recording."""
-        return exits(next=self.next)
+        """Where to go after the recording, and when it failed."""
+        return exits(next=self.next, failed=self.failed)
 
     def summary(self) -> str:
         """The queue and the length limit."""

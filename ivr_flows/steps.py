@@ -34,6 +34,7 @@ from ivr_flows.inputs import (
     NoInput,
     PromptPlayed,
     RecordingDone,
+    RecordingFailed,
     WaitEstimated,
 )
 from ivr_flows.node_base import AskingNode
@@ -138,5 +139,5 @@ def answers(action: IvrAction | None, event: IvrInput) -> bool:
         case EstimateWait():
             return isinstance(event, WaitEstimated)
         case RecordVoicemail():
-            return isinstance(event, RecordingDone)
+            return isinstance(event, RecordingDone | RecordingFailed)
     return False

@@ -153,12 +153,22 @@ class AGISession:
 
         The one helper that returns on a hang-up (`reason == "hangup"`), because a voicemail
         normally ends that way and the recording is kept; the next helper raises AGIHangup.
+        Raises AGICommandError when Asterisk recorded nothing on a live channel: `(writefile)`,
+        the file could not be opened (RECORD FILE makes no folders: res_agi.c), or another
+        -1 (the beep could not be played, the silence detector could not start).
         """
         record = cmd.RecordFile(name, fmt, escape_digits, timeout_ms, beep, silence_s)
         response = await self._exchange(record, after_hangup=False)
         if response.data == "writefile":
-            raise AGICommandError(f"Asterisk could not write {name!r}", response)
+            raise AGICommandError(
+                f"Asterisk could not write {name}.{fmt}: its folder is missing or not writable",
+                response,
+            )
         code = response.result_int
+        # `(randomerror)`, `(waitfor)` or a bare -1 is a hang-up only if the channel is gone.
+        unclear = response.data != "hangup" and code == -1 and not self.hung_up
+        if unclear and await self._still_up():
+            raise AGICommandError(f"RECORD FILE {name}: {response.text}", response)
         if response.data == "hangup" or code == -1 or self.hung_up:
             self.hung_up = True
             return RecordResult(reason="hangup", digit=None, endpos=response.endpos)

@@ -244,6 +244,44 @@ class AddSurveyScores:
         row.survey_scores = {**row.survey_scores, **self.scores}
 
 
+@dataclass(frozen=True, slots=True)
+class SetOutcome:
+    """A writer operation: a call's end as the PBX side saw it, on its interaction.
+
+    For a call whose row the ACD's recorder keeps (an overflow sent to voicemail): the
+    outcome is replaced, `data` is added to the IVR data and `ended_at` set; nothing else
+    changes. A call the service never recorded gets a minimal row, so the end is not lost.
+    """
+
+    uniqueid: str
+    outcome: str
+    data: dict[str, str]
+    at: datetime
+
+    async def apply(self, session: AsyncSession) -> None:
+        """Update (or add) the row inside the writer's transaction."""
+        row = await session.scalar(
+            select(Interaction).where(Interaction.uniqueid == self.uniqueid).with_for_update()
+        )
+        if row is None:
+            session.add(
+                Interaction(
+                    uniqueid=self.uniqueid,
+                    arrived_at=self.at,
+                    ended_at=self.at,
+                    outcome=self.outcome,
+                    ivr_path=[],
+                    ivr_data=dict(self.data),
+                    notes="",
+                    survey_scores={},
+                )
+            )
+            return
+        row.outcome = self.outcome
+        row.ended_at = self.at
+        row.ivr_data = {**row.ivr_data, **self.data}
+
+
 class InteractionRepository:
     """Reads interactions back; writes go through the batched writer or `save`."""
 

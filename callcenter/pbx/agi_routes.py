@@ -24,17 +24,25 @@ from sqlalchemy.exc import SQLAlchemyError
 from acd import CallbackRequested
 from callcenter.agi import AGIHangup, AGISession
 from callcenter.db import BatchedWriter, CallbackRepository, CustomerRepository, WriteQueueFull
-from callcenter.db.interactions import AddSurveyScores, InteractionData, SaveInteraction
-from callcenter.ivr_runner import IvrResult, IvrRunner, VoicemailRecorded
+from callcenter.db.interactions import (
+    AddSurveyScores,
+    InteractionData,
+    SaveInteraction,
+    SetOutcome,
+)
+from callcenter.ivr_runner import IvrResult, IvrRunner, VoicemailFailed, VoicemailRecorded
 from callcenter.live import CallInfo, LiveCenter
 from callcenter.pbx.calls import PbxCall, PbxCalls
 from callcenter.prompts import CallPrompts
 from callcenter.settings import TelephonySettings
+from callcenter.voicemail import FORMAT, message_file, record_message
 from ivr_flows import EnqueueCall, RequestCallback, StoreSurvey
 
 log = structlog.get_logger(__name__)
 
 CALLBACK_WINDOW = timedelta(hours=4)
+VOICEMAIL_MAX_S = 120
+"""The longest message a caller the ACD sends to voicemail may leave."""
 
 
 class CallRoutes:
@@ -68,7 +76,14 @@ class CallRoutes:
             if isinstance(handoff, RequestCallback):
                 await self._callback(session, handoff, result)
             elif isinstance(handoff, VoicemailRecorded):
-                await self._save(session, result, outcome="voicemail", queue=handoff.queue)
+                extra = {"voicemail.file": f"{handoff.file}.{FORMAT}"}
+                await self._save(session, result, "voicemail", handoff.queue, extra)
+            elif isinstance(handoff, VoicemailFailed):
+                extra = {
+                    "voicemail.file": f"{handoff.file}.{FORMAT}",
+                    "voicemail.error": handoff.error,
+                }
+                await self._save(session, result, "voicemail_failed", handoff.queue, extra)
             elif isinstance(handoff, StoreSurvey):
                 self._survey(session.request.uniqueid, handoff)
         enqueue = next((h for h in result.handoffs if isinstance(h, EnqueueCall)), None)
@@ -174,15 +189,19 @@ class CallRoutes:
         log.info("pbx.caller_sent_away", call_id=call.call_id, to=how, target=where)
         if how == "voicemail":
             await prompts.stream("vm-intro")
-            folder = "".join(c for c in (where or call.queue) if c.isalnum() or c in "-_")
-            await session.record_file(
-                f"{self._telephony.voicemail_dir}/{folder}/{call.call_id}",
-                "wav",
-                "#",
-                120_000,
-                beep=True,
-                silence_s=5,
-            )
+            queue = where or call.queue
+            file = message_file(self._telephony.voicemail_dir, queue, call.call_id)
+            recording = await record_message(session, file, VOICEMAIL_MAX_S)
+            kept = {"voicemail.file": f"{file}.{FORMAT}"}
+            if recording.error is None:
+                kept["voicemail.seconds"] = f"{recording.seconds:.0f}"
+                self._write(SetOutcome(call.call_id, "voicemail", kept, datetime.now(UTC)))
+                await prompts.stream("vm-msgsaved")
+            else:
+                # Nothing was recorded: the caller is told to call again, not cut off.
+                kept["voicemail.error"] = recording.error
+                self._write(SetOutcome(call.call_id, "voicemail_failed", kept, datetime.now(UTC)))
+                await prompts.stream("queue-thankyou")
         elif how == "callback" and call.caller_number:
             await self._request_callback(
                 call.caller_number,
@@ -270,7 +289,12 @@ class CallRoutes:
         )
 
     async def _save(
-        self, session: AGISession, result: IvrResult, *, outcome: str, queue: str
+        self,
+        session: AGISession,
+        result: IvrResult,
+        outcome: str,
+        queue: str,
+        extra: Mapping[str, str] | None = None,
     ) -> None:
         request = session.request
         account = result.data.get("account_number") or result.data.get("customer.account")
@@ -283,7 +307,7 @@ class CallRoutes:
             dialled_number=request.dnid or request.extension,
             customer_id=customer_id,
             ivr_path=result.path,
-            ivr_data=dict(result.data),
+            ivr_data={**result.data, **(extra or {})},
             queue=queue,
             ended_at=now,
             outcome=outcome,
@@ -297,8 +321,8 @@ class CallRoutes:
             "ivr.survey_stored", call_id=uniqueid, answers=len(scores), complete=survey.complete
         )
 
-    def _write(self, op: SaveInteraction | AddSurveyScores) -> None:
+    def _write(self, op: SaveInteraction | AddSurveyScores | SetOutcome) -> None:
         try:
             self._writer.submit(op)
         except WriteQueueFull as exc:
-            log.error("db.write_refused", op="SaveInteraction", error=str(exc))
+            log.error("db.write_refused", op=type(op).__name__, error=str(exc))

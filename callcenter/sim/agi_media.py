@@ -13,7 +13,9 @@ Digits come from the caller's script through `CallSide.next_step`.
 Not recorded, from res_agi.c (handle_getdata, ast_app_getdata_full) and app_playback.c: GET
 DATA of a missing prompt answers `200 result=-1` at once, with no digit read and the
 channel still up; an empty prompt (`GET DATA ""`) plays nothing and only collects; Playback
-of a missing file answers `200 result=0` with PLAYBACKSTATUS FAILED.
+of a missing file answers `200 result=0` with PLAYBACKSTATUS FAILED. RECORD FILE makes no
+folders (handle_recordfile): into a folder that does not exist it answers
+`200 result=-1 (writefile)` after the beep, the channel still up.
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ from callcenter.sim.pbx import SimOptions
 from callcenter.sim.wire import Pairs
 
 SAMPLES_PER_S = 8000
+BEEP_S = 0.2
+"""How long RECORD FILE's beep plays before it records (or fails to)."""
 GET_DATA_USAGE = (
     "Stream the given <replaceable>file</replaceable>, and receive DTMF data.",
     "Returns the digits received from the channel at the other end.",
@@ -230,6 +234,11 @@ class Media:
 
     async def _record(self, name: str, escape: str, timeout_ms: int) -> Reply:
         s = self.side
+        if not s.options.folder_exists(name):
+            # res_agi.c: the beep plays, then ast_writefile fails; the channel stays up.
+            if not await s.wait(BEEP_S):
+                return HUNG
+            return Reply(("200 result=-1 (writefile)",), failed=True)
         s.record.prompts.append(f"record:{name}")
         press = self._press(s.next_step(), escape)
         spoken = press.after_s if press else (timeout_ms / 1000 if timeout_ms > 0 else 10.0)

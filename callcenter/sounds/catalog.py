@@ -40,8 +40,9 @@ SERVICE_SOUNDS: Mapping[str, str] = {
     "queue-callswaiting": "a waiting caller's position, after the number",
     "queue-holdtime": "the estimated wait, before the minutes",
     "queue-minutes": "the estimated wait, after the minutes",
-    "queue-thankyou": "a caller who waited too long, before the hang-up",
+    "queue-thankyou": "a caller who waited too long or whose message failed, before the hang-up",
     "vm-intro": "a waiting caller sent to voicemail",
+    "vm-msgsaved": "a waiting caller sent to voicemail, after the message",
     "beep": "before a voicemail recording",
     "custom/callback-confirmed": "a waiting caller sent to a callback",
 }

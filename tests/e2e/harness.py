@@ -178,7 +178,9 @@ async def running(
 ) -> AsyncIterator[E2E]:
     """The simulator and the service, agents `ready` (default: all) logged in and ready."""
     agi_port = await free_port()
-    options = sim_options or SimOptions(prompt_s=0.05, agi_close_timeout_s=5.0)
+    # The simulated Asterisk has the voicemail folder the deployment makes (e2e_settings).
+    spool = frozenset({str(tmp_path / "voicemail")})
+    options = sim_options or SimOptions(prompt_s=0.05, agi_close_timeout_s=5.0, spool_dirs=spool)
     sim = PbxSimulator(agi_port=agi_port, secret=SECRET, options=options)
     await sim.start()
     for phone in phones:

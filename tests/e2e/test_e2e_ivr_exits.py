@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from acd import AcdSettings, AgentSettings, AgentState, CallState, QueueSettings
-from callcenter.sim import AgentPhone, CallerScript, Press, Silence
+from callcenter.sim import AgentPhone, CallerScript, Press, Silence, SimOptions
 from tests.e2e.harness import E2E, KNOWN, running
 
 SKILLS = {"lang-de": 3, "lang-en": 3}
@@ -106,6 +106,81 @@ async def test_given_after_hours_when_the_caller_leaves_a_message_then_the_voice
         assert interaction.ivr_data["voicemail.seconds"] == "1"
         # Linked to the known caller, so the next call's pop lists the message.
         assert interaction.customer_name == "Jonas Richter"
+
+
+NO_SPOOL = SimOptions(prompt_s=0.05, agi_close_timeout_s=5.0, spool_dirs=frozenset())
+"""An Asterisk without the voicemail folder: RECORD FILE answers `(writefile)`."""
+
+
+async def test_given_no_voicemail_folder_when_the_caller_leaves_a_message_then_they_are_told(
+    tmp_path: Path,
+) -> None:
+    acd = AcdSettings(queues=(QueueSettings(name="general"),))
+    async with running(tmp_path, acd, [], sim_options=NO_SPOOL) as e2e:
+        steps = (Silence(), Silence(), Press("1"), Press("#", after_s=1.0))
+        call = await e2e.sim.place_call(CallerScript(KNOWN, dialled="199", steps=steps))
+        record = await call.done
+        # Not cut off: an apology, goodbye, and the service hangs up.
+        assert record.prompts[-2:] == ["custom/message-failed", "vm-goodbye"]
+        assert (record.bridged_to, record.hung_up_by) == (None, "agi")
+        assert not [p for p in record.prompts if p.startswith("record:")]
+        await e2e.flush()
+        interaction = await e2e.service.backend.context.interactions.record(call.uniqueid)
+        assert interaction is not None
+        assert (interaction.outcome, interaction.queue) == ("voicemail_failed", "general")
+        assert interaction.ivr_data["voicemail.error"] == "200 result=-1 (writefile)"
+        assert interaction.ivr_data["voicemail.file"] == (
+            f"{tmp_path}/voicemail/general-{call.uniqueid}.wav"
+        )
+        assert interaction.customer_name == "Jonas Richter"
+
+
+async def test_given_a_wait_too_long_when_sent_to_voicemail_then_the_message_is_kept(
+    tmp_path: Path,
+) -> None:
+    queue = QueueSettings(name="general", max_wait_seconds=1, overflow="voicemail")
+    acd = AcdSettings(
+        queues=(queue,),
+        agents=(AgentSettings(id="agent1", queues=("general",), skills=SKILLS),),
+    )
+    async with running(tmp_path, acd, [], ready=()) as e2e:
+        await e2e.log_in("agent1")  # staffed, but nobody is free: the wait runs out
+        steps = (Press("0"), Press("#", after_s=1.0))
+        call = await e2e.sim.place_call(CallerScript(KNOWN, steps=steps))
+        record = await call.done
+        assert record.prompts[-3:] == [
+            "vm-intro",
+            f"record:{tmp_path}/voicemail/general-{call.uniqueid}",
+            "vm-msgsaved",
+        ]
+        assert record.hung_up_by == "agi"
+        await e2e.flush()
+        interaction = await e2e.service.backend.context.interactions.record(call.uniqueid)
+        assert interaction is not None
+        assert interaction.outcome == "voicemail"
+        assert interaction.ivr_data["voicemail.seconds"] == "1"
+
+
+async def test_given_no_voicemail_folder_when_a_long_wait_ends_in_voicemail_then_caller_is_told(
+    tmp_path: Path,
+) -> None:
+    queue = QueueSettings(name="general", max_wait_seconds=1, overflow="voicemail")
+    acd = AcdSettings(
+        queues=(queue,),
+        agents=(AgentSettings(id="agent1", queues=("general",), skills=SKILLS),),
+    )
+    async with running(tmp_path, acd, [], ready=(), sim_options=NO_SPOOL) as e2e:
+        await e2e.log_in("agent1")
+        call = await e2e.sim.place_call(CallerScript(KNOWN, steps=(Press("0"),)))
+        record = await call.done
+        assert record.prompts[-2:] == ["vm-intro", "queue-thankyou"]
+        assert record.hung_up_by == "agi"
+        await e2e.flush()
+        interaction = await e2e.service.backend.context.interactions.record(call.uniqueid)
+        assert interaction is not None
+        assert interaction.outcome == "voicemail_failed"
+        assert interaction.ivr_data["voicemail.error"] == "200 result=-1 (writefile)"
+        assert interaction.queue == "general"
 
 
 async def test_given_a_rated_call_when_the_caller_hangs_up_mid_survey_then_answers_are_kept(

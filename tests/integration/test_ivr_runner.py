@@ -33,7 +33,7 @@ from callcenter.agi import AGISession, FastAGIServer, SessionEnded, SessionEvent
 from callcenter.agi.quoting import split_like_asterisk
 from callcenter.flows_loader import FlowLibrary
 from callcenter.ivr_lookups import CustomerRecord, OrderStatus
-from callcenter.ivr_runner import IvrResult, IvrRunner, VoicemailRecorded
+from callcenter.ivr_runner import IvrResult, IvrRunner, VoicemailFailed, VoicemailRecorded
 from callcenter.settings import IVRSettings
 from ivr_flows import EnqueueCall, RequestCallback, StoreSurvey
 from tests.asterisk_fixtures import fixtures_root, read_transcript
@@ -75,6 +75,8 @@ class ScriptedCaller:
     hangup_at: int | None = None
     missing_sounds: frozenset[str] = frozenset()
     """Sound names, or folders written with their `/` (`custom/`)."""
+    spool_dirs: frozenset[str] = frozenset({"/var/spool/asterisk/callcenter"})
+    """The folders RECORD FILE can write into (it makes none)."""
     commands: list[str] = field(default_factory=list)
     after_hangup: list[str] = field(default_factory=list)
     _typing: str = ""
@@ -134,6 +136,8 @@ class ScriptedCaller:
         if text.startswith("CHANNEL STATUS"):
             return f"200 result={self.channel_status}\n"
         if text.startswith("RECORD FILE"):
+            if words[2].rsplit("/", 1)[0] not in self.spool_dirs:
+                return "200 result=-1 (writefile)\n"
             return "200 result=35 (dtmf) endpos=96000\n"
         if text.startswith(("SET VARIABLE", "HANGUP")):
             return "200 result=1\n"
@@ -384,16 +388,50 @@ async def test_after_hours_a_voicemail_is_recorded_for_the_team(line_factory: Li
 
     result, ended = await line.call(caller)
 
+    # Into the spool folder the deployment makes: RECORD FILE makes no folder per queue.
     assert [c for c in caller.commands if c.startswith("RECORD FILE")] == [
-        'RECORD FILE /var/spool/asterisk/callcenter/general/1795340984.73 wav "#" 120000 BEEP s=5'
+        'RECORD FILE /var/spool/asterisk/callcenter/general-1795340984.73 wav "#" 120000 BEEP s=5'
     ]
     assert result.handoffs == (
-        VoicemailRecorded("general", "/var/spool/asterisk/callcenter/general/1795340984.73", 12.0),
+        VoicemailRecorded("general", "/var/spool/asterisk/callcenter/general-1795340984.73", 12.0),
     )
     assert result.outcome == "voicemail"
     assert result.path[:3] == ("check_hours", "after_hours", "after_hours/closed")
     assert caller.commands[-1] == "HANGUP"
     assert ended.outcome is SessionOutcome.COMPLETED
+
+
+async def test_a_voicemail_asterisk_cannot_write_is_apologised_for_and_reported(
+    line_factory: LineFactory,
+) -> None:
+    line: Line = await line_factory(now=CLOSED)
+    caller = ScriptedCaller(keys=[LISTEN, LISTEN, "1"], spool_dirs=frozenset())
+
+    with structlog.testing.capture_logs() as logs:
+        result, ended = await line.call(caller)
+
+    record = caller.commands.index(
+        'RECORD FILE /var/spool/asterisk/callcenter/general-1795340984.73 wav "#" 120000 BEEP s=5'
+    )
+    # The caller is still there: told, then hung up by us (not cut off mid-call).
+    assert caller.commands[record + 1 :] == [
+        'STREAM FILE custom/message-failed ""',
+        'STREAM FILE vm-goodbye ""',
+        "HANGUP",
+    ]
+    assert (result.outcome, result.hung_up) == ("voicemail_failed", False)
+    assert result.handoffs == (
+        VoicemailFailed(
+            "general",
+            "/var/spool/asterisk/callcenter/general-1795340984.73",
+            "200 result=-1 (writefile)",
+        ),
+    )
+    assert ended.outcome is SessionOutcome.COMPLETED
+    (failed,) = [e for e in logs if e["event"] == "voicemail.record_failed"]
+    assert failed["log_level"] == "error"
+    assert failed["reply"] == "200 result=-1 (writefile)"
+    assert failed["file"] == "/var/spool/asterisk/callcenter/general-1795340984.73.wav"
 
 
 async def test_the_survey_runs_on_a_channel_that_is_already_up(line_factory: LineFactory) -> None:

@@ -9,7 +9,16 @@ from __future__ import annotations
 import asyncio
 import random
 
-from callcenter.agi import AGIHangup, AGIResponse, AGISession, Exec, GetData, StreamFile
+from callcenter.agi import (
+    AGIHangup,
+    AGIResponse,
+    AGISession,
+    ChannelStatus,
+    Exec,
+    GetData,
+    RecordFile,
+    StreamFile,
+)
 from callcenter.ami import AMIClient, AMIClientOptions, AMIServer, Event
 from callcenter.ami import actions as act
 from callcenter.sim import AgentPhone, CallerScript, PhoneMode, Press, run_traffic
@@ -99,6 +108,31 @@ async def test_given_no_company_prompts_when_the_ivr_asks_then_asterisk_answers_
     ]
     assert record.hung_up_by == "agi"
     assert record.digits_sent == ["4711#"]
+
+
+async def test_given_a_missing_folder_when_recording_then_asterisk_refuses_and_goes_on() -> None:
+    replies: list[AGIResponse] = []
+
+    async def ivr(session: AGISession) -> None:
+        await session.answer()
+        for command in (
+            # RECORD FILE makes no folders (res_agi.c): the per-queue one does not exist.
+            RecordFile("/var/spool/asterisk/callcenter/general/1", "wav", "#", 5000),
+            ChannelStatus(),  # the channel is still up
+            RecordFile("/var/spool/asterisk/callcenter/general-1", "wav", "#", 5000),
+        ):
+            replies.append(await session.command(command))
+        await session.hangup()
+
+    async with agi_server({"ivr": ivr}) as agi, simulator(agi.port) as sim:
+        call = await sim.place_call(CallerScript(CALLER, "100", steps=(Press("#", 1.0),)))
+        record = await asyncio.wait_for(call.done, TIMEOUT)
+    assert [reply.text for reply in replies] == [
+        "200 result=-1 (writefile)",
+        "200 result=6",
+        "200 result=35 (dtmf) endpos=8000",
+    ]
+    assert record.prompts == ["record:/var/spool/asterisk/callcenter/general-1"]
 
 
 async def test_given_a_waiting_caller_when_the_agent_answers_then_both_are_bridged() -> None:

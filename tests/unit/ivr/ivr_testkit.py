@@ -27,6 +27,7 @@ from ivr_flows import (
     NoInput,
     PromptPlayed,
     RecordingDone,
+    RecordingFailed,
     WaitEstimated,
     parse_flow,
 )
@@ -101,6 +102,10 @@ class Call:
     def recorded(self, seconds: float) -> list[IvrAction]:
         """A voicemail recording ended."""
         return self._feed(RecordingDone(self.now, seconds))
+
+    def recording_failed(self) -> list[IvrAction]:
+        """A voicemail recording could not be made (the PBX could not write it)."""
+        return self._feed(RecordingFailed(self.now))
 
     def hang_up(self) -> list[IvrAction]:
         """The caller hangs up."""

@@ -98,6 +98,32 @@ def test_a_caller_who_hangs_up_after_the_message_still_left_a_voicemail() -> Non
     assert call.finished.path == ("message", "saved")
 
 
+def test_a_message_that_could_not_be_recorded_takes_the_failed_exit() -> None:
+    nodes = {
+        **VOICEMAIL,
+        "message": {**VOICEMAIL["message"], "failed": "sorry"},
+        "sorry": {"type": "play", "prompts": "custom/message-failed", "next": "end"},
+    }
+    call = Call(flow(nodes))
+    call.recording_failed()
+    assert call.last() == Play(("custom/message-failed",), "")
+    call.played()
+
+    assert call.finished.outcome == "voicemail_failed"
+    assert not call.finished.hung_up
+    assert call.finished.path == ("message", "sorry", "end")
+    assert "voicemail.seconds" not in call.finished.data
+
+
+def test_a_message_that_could_not_be_recorded_without_a_failed_exit_ends_with_goodbye() -> None:
+    call = Call(flow(VOICEMAIL))
+    actions = call.recording_failed()
+
+    assert actions[:2] == [Play(("vm-goodbye",), ""), Hangup()]
+    assert call.finished.outcome == "voicemail_failed"
+    assert call.finished.path == ("message",)
+
+
 def test_a_caller_who_hangs_up_before_recording_left_nothing() -> None:
     call = Call(flow(VOICEMAIL))
     call.hang_up()

@@ -104,6 +104,11 @@ SCRIPTS: dict[str, tuple[str, datetime, Script]] = {
         WEDNESDAY_10PM,
         [("played",), ("press", "1"), ("recorded", 21.0), ("played",), ("played",)],
     ),
+    "after_hours_voicemail_failed": (
+        "main_hotline",
+        WEDNESDAY_10PM,
+        [("played",), ("press", "1"), ("recording_failed",), ("played",)],
+    ),
     "holiday_callback": (
         "main_hotline",
         CHRISTMAS,
@@ -216,6 +221,15 @@ def test_after_hours_the_caller_may_leave_a_voicemail() -> None:
     assert call.finished.outcome == "voicemail"
     assert call.finished.path[:2] == ("check_hours", "after_hours")
     assert call.finished.path[2] == "after_hours/closed"
+
+
+def test_after_hours_a_message_that_cannot_be_recorded_is_apologised_for() -> None:
+    call = run("after_hours_voicemail_failed")
+
+    assert call.all_of(Play)[-1] == Play(("custom/message-failed", "vm-goodbye"), "")
+    assert call.finished.outcome == "voicemail_failed"
+    assert call.finished.path[-2:] == ("after_hours/message_failed", "after_hours/hang_up")
+    assert not call.finished.hung_up
 
 
 def test_on_a_holiday_the_caller_may_ask_to_be_called_back_on_the_next_working_day() -> None:
