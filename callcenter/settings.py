@@ -289,14 +289,14 @@ class TelephonySettings(_Section):
     hold_segment_s: int = Field(10, ge=2, le=300)
     """Music on hold plays in segments this long; announcements go between them."""
     voicemail_dir: str = "/var/spool/asterisk/callcenter"
+    """Asterisk's folder for messages, written as `<queue>-<uniqueid>.wav`. It must exist and
+    be writable for Asterisk (RECORD FILE makes no folders); deploy/asterisk-entrypoint.sh
+    makes it in the compose deployment."""
     spy_options: dict[str, str] = Field(
         default_factory=lambda: {"listen": "qE", "whisper": "qwE", "barge": "qBE"}
     )
     """ChanSpy options per mode (recorded in s10: q quiet, w whisper, B barge, E exit)."""
 
-    """Asterisk's folder for messages, written as `<queue>-<uniqueid>.wav`. It must exist and
-    be writable for Asterisk (RECORD FILE makes no folders); deploy/asterisk-entrypoint.sh
-    makes it in the compose deployment."""
     def endpoint(self, agent_id: str) -> str:
         """The channel to ring for `agent_id`."""
         return self.agent_endpoints.get(agent_id, f"PJSIP/{agent_id}")
