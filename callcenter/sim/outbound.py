@@ -46,6 +46,8 @@ class OutboundDial:
     def __init__(self, pbx: Pbx, leg: AgentLeg, number: str) -> None:
         self.pbx, self.leg, self.number = pbx, leg, number
         self.callee: Callee = pbx.callees.get(number) or Callee(number)
+        if self.callee.then is not None:
+            pbx.callees[number] = self.callee.then
         self.channel: Channel | None = None
         self.hung_up_by: str | None = None
         """`customer` or `agent` once the talk ends; None if the customer never answered."""
@@ -68,6 +70,7 @@ class OutboundDial:
         a.context, a.priority = "outbound", 1
         timeout = opts.dial_timeout_s
         pbx.emit(ev.newexten(a, "Dial", f"PJSIP/{number}@{opts.trunk},{timeout:g}"))
+        pbx.dialled.append(number)
         out = pbx.factory.new(opts.trunk, linkedid=a.linkedid)
         out.caller_num, out.caller_name = a.caller_num, a.caller_name
         out.connected_num, out.connected_name = a.caller_num, a.caller_name

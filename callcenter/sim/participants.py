@@ -97,13 +97,15 @@ class Callee:
 
     Answers after `answer_after_s` (ANSWER), rings until the Dial gives up (NO_ANSWER), or
     answers 486 Busy Here (BUSY); once answered hangs up after `talk_s`, or never (None:
-    the agent ends the call).
+    the agent ends the call). `then`: how the number behaves from the next call on (busy
+    now, answers the retry).
     """
 
     number: str
     mode: PhoneMode = PhoneMode.ANSWER
     answer_after_s: float = 1.0
     talk_s: float | None = None
+    then: Callee | None = None
 
 
 @dataclass

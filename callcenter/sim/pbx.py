@@ -116,6 +116,8 @@ class Pbx:
     dials: dict[str, OutboundDial] = field(default_factory=dict)
     """Customer legs of callbacks, by channel name."""
     callees: dict[str, Callee] = field(default_factory=dict)
+    dialled: list[str] = field(default_factory=list)
+    """The numbers callbacks dialled through the trunk, in order."""
     bridges: dict[str, Bridging] = field(default_factory=dict)
     phones: dict[str, AgentPhone] = field(default_factory=dict)
     rings: list[PhoneRing] = field(default_factory=list)

@@ -107,6 +107,11 @@ class PbxSimulator:
         return [r for r in self.pbx.rings if endpoint is None or r.endpoint == endpoint]
 
     @property
+    def dialled(self) -> list[str]:
+        """The customers' numbers agent-first callbacks dialled through the trunk, in order."""
+        return list(self.pbx.dialled)
+
+    @property
     def channels(self) -> list[str]:
         """Names of every live channel."""
         return sorted(self.pbx.channels)

@@ -76,12 +76,13 @@ async def test_given_a_customer_who_answers_then_both_legs_enter_one_bridge() ->
             ("cc-cb-1", "16"),
         ]
         assert sim.channels == []
+        assert sim.dialled == ["5550100"]
         await ami.close()
 
 
 async def test_given_a_busy_customer_then_the_customer_leg_ends_with_cause_17() -> None:
     async with simulator(4573, AGENT) as sim:
-        sim.add_callee(Callee("5550101", PhoneMode.BUSY))
+        sim.add_callee(Callee("5550101", PhoneMode.BUSY, then=Callee("5550101")))
         ami = await RawAMI.connect(sim.ami_port)
         await ami.action("Originate", _originate("5550101"), "o-2")
         seen = await ami.until(is_event("Hangup", Uniqueid="cc-cb-1"), timeout=10)
@@ -92,6 +93,7 @@ async def test_given_a_busy_customer_then_the_customer_leg_ends_with_cause_17() 
         assert customer["Channel"].startswith("PJSIP/trunk-")
         assert (customer["Cause"], customer["Linkedid"]) == ("17", "cc-cb-1")
         assert agent["Uniqueid"] == "cc-cb-1"
+        assert sim.pbx.callees["5550101"] == Callee("5550101")  # free from the next call on
         await ami.close()
 
 
