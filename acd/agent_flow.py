@@ -32,6 +32,11 @@ WRAP_UP_ELAPSED = "wrap-up elapsed"
 
 A replay of the log re-arms that timer and fires it itself, so the entry is not an input."""
 
+PBX_FAILED = "held back after a PBX failure"
+"""The reason logged on the ready entry of an agent whose offer the PBX could not place:
+ready, but offered nothing until the retry timer fires. The core's own doing, so the
+entry is not an input of a replay."""
+
 
 class AgentFlow:
     """Handles agent requests and the agent-side consequences of calls."""
@@ -73,7 +78,7 @@ class AgentFlow:
         if agent.state is AgentState.NOT_READY and agent.reason == event.reason:
             return
         if agent.state is AgentState.READY:
-            floor.leave_lanes(agent)
+            self._unlist(agent, out)
         elif agent.state is AgentState.WRAP_UP:
             self._finish_wrap_up(agent, out)
         floor.set_agent_state(agent, AgentState.NOT_READY, event.reason, out)
@@ -86,7 +91,7 @@ class AgentFlow:
         check_request(agent.id, agent.state, AgentRequest.LOG_OUT)
         withdrawn = agent.call if agent.state is AgentState.RESERVED else None
         if agent.state is AgentState.READY:
-            floor.leave_lanes(agent)
+            self._unlist(agent, out)
         elif agent.state is AgentState.WRAP_UP:
             self._finish_wrap_up(agent, out)
         elif withdrawn is not None:
@@ -160,6 +165,28 @@ class AgentFlow:
         floor.set_agent_state(agent, AgentState.READY, None, out)
         out.append(Record(floor.now, RecordKind.READY, agent_id=agent.id, reason=why))
         self.router.agent_available(agent, out)
+
+    def hold_back(
+        self, agent: Agent, out: list[Command], *, idle_since: Seconds, until: Seconds
+    ) -> None:
+        """The PBX could not ring the agent: ready, but offered nothing before `until`.
+
+        Their idle time is kept, so they are first in line again once the hold is over.
+        """
+        floor = self.floor
+        agent.idle_since = idle_since
+        floor.set_agent_state(agent, AgentState.READY, None, out)
+        out.append(Record(floor.now, RecordKind.READY, agent_id=agent.id, reason=PBX_FAILED))
+        floor.timers.start(TimerKind.PBX_RETRY, agent.id, until, out)
+
+    def hold_elapsed(self, agent: Agent, out: list[Command]) -> None:
+        """The hold after a PBX failure is over: the agent is routed as if just ready."""
+        self.router.agent_available(agent, out)
+
+    def _unlist(self, agent: Agent, out: list[Command]) -> None:
+        """A ready agent stops being ready: out of the lanes, or out of their hold."""
+        self.floor.leave_lanes(agent)
+        self.floor.timers.cancel(TimerKind.PBX_RETRY, agent.id, out)
 
     def _finish_wrap_up(self, agent: Agent, out: list[Command]) -> None:
         self.floor.timers.cancel(TimerKind.WRAP_UP, agent.id, out)

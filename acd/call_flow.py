@@ -21,6 +21,7 @@ from acd.events import (
     CallerHungUp,
     Event,
     OfferAnswered,
+    OfferFailed,
     OfferLost,
     OfferRejected,
     OfferTimedOut,
@@ -57,6 +58,7 @@ class CallFlow:
         floor = self.floor
         agent = call.agent
         queue = call.queue
+        floor.pbx_failures = 0  # the PBX placed the call: a run of failures is over
         self.queueing.stop_ringing(call, out)
         call.state = CallState.CONNECTED
         call.connected_at = floor.now
@@ -83,15 +85,46 @@ class CallFlow:
         """The agent declined: they go not ready, the call goes back to its place in line."""
         call = self._offered(event, event.call_id, event.agent_id, out)
         if call is not None and call.agent is not None:
+            self.floor.pbx_failures = 0  # the PBX reached the phone
             self._offer_failed(call, call.agent, NotReadyReason.REJECTED, RecordKind.REJECT, out)
 
     def timed_out(self, event: OfferTimedOut, out: list[Command]) -> None:
         """Ring-no-answer reported by the PBX."""
         call = self._offered(event, event.call_id, event.agent_id, out)
         if call is not None and call.agent is not None:
+            self.floor.pbx_failures = 0  # the PBX rang the phone
             self._offer_failed(
                 call, call.agent, NotReadyReason.RING_NO_ANSWER, RecordKind.RING_NO_ANSWER, out
             )
+
+    def failed(self, event: OfferFailed, out: list[Command]) -> None:
+        """The PBX could not place the offer: the call goes back to its place, the agent
+        stays ready but is held back for the retry delay (see `OfferFailed`)."""
+        call = self._offered(event, event.call_id, event.agent_id, out)
+        if call is None or call.agent is None:
+            return
+        agent = call.agent
+        floor = self.floor
+        settings = floor.settings
+        floor.pbx_failures += 1
+        doublings = min(floor.pbx_failures - 1, 16)
+        delay = min(settings.pbx_retry_seconds * 2**doublings, settings.pbx_retry_max_seconds)
+        idle_since = agent.idle_since
+        self.queueing.release_offer(call, agent, out)
+        out.append(
+            Record(
+                floor.now,
+                RecordKind.OFFER_FAILED,
+                queue=call.queue.name,
+                call_id=call.id,
+                agent_id=agent.id,
+                reason=event.cause or None,
+                detail=f"PBX failure {floor.pbx_failures} in a row; agent held {delay:g} s",
+            )
+        )
+        self.queueing.requeue(call, out)
+        if agent.state is AgentState.RESERVED:
+            self.agents.hold_back(agent, out, idle_since=idle_since, until=floor.now + delay)
 
     def lost(self, event: OfferLost, out: list[Command]) -> None:
         """The offer vanished (PBX link or service restart): the agent keeps their turn."""

@@ -53,6 +53,7 @@ class RecordKind(StrEnum):
     RING_NO_ANSWER = "ring-no-answer"
     REJECT = "reject"
     OFFER_WITHDRAWN = "offer-withdrawn"
+    OFFER_FAILED = "offer-failed"
     REQUEUE = "requeue"
     RELAX = "relax"
     ABANDON = "abandon"

@@ -187,6 +187,20 @@ class AcdSettings(_Model):
     """After ring timeout + grace with no word from the PBX, the core withdraws an offer."""
     arrival_window_seconds: float = Field(default=900.0, gt=0)
     """Window over which the arrival rate (for Erlang C) is observed."""
+    pbx_retry_seconds: float = Field(default=1.0, gt=0)
+    """After the PBX failed to place an offer, its agent gets no call for this long (they
+    stay ready); the delay doubles with every PBX failure in a row."""
+    pbx_retry_max_seconds: float = Field(default=15.0, gt=0)
+    """The longest such delay: how soon calls flow again once the PBX has recovered."""
+
+    @model_validator(mode="after")
+    def _check_retry(self) -> Self:
+        if self.pbx_retry_max_seconds < self.pbx_retry_seconds:
+            raise ValueError(
+                f"pbx_retry_max_seconds ({self.pbx_retry_max_seconds:g}) is below "
+                f"pbx_retry_seconds ({self.pbx_retry_seconds:g})"
+            )
+        return self
 
     @model_validator(mode="after")
     def _check_references(self) -> Self:

@@ -35,6 +35,7 @@ from acd.events import (
     Event,
     MetricsReset,
     OfferAnswered,
+    OfferFailed,
     OfferLost,
     OfferRejected,
     OfferTimedOut,
@@ -113,6 +114,8 @@ class Acd:
                 calls.timed_out(event, out)
             case OfferLost():
                 calls.lost(event, out)
+            case OfferFailed():
+                calls.failed(event, out)
             case OfferRejected():
                 calls.rejected(event, out)
             case AgentPaused():
@@ -177,7 +180,12 @@ class Acd:
         if not floor.timers.consume(key):
             out.append(StaleFact(event, f"timer {key} is no longer armed"))
             return
-        if key.kind is TimerKind.WRAP_UP:
+        if key.kind is TimerKind.PBX_RETRY:
+            agent = floor.agents.get(key.subject)
+            if agent is not None and agent.state is AgentState.READY and not agent.listed:
+                self._agents.hold_elapsed(agent, out)
+                return
+        elif key.kind is TimerKind.WRAP_UP:
             agent = floor.agents.get(key.subject)
             if agent is not None and agent.state is AgentState.WRAP_UP:
                 self._agents.wrap_up_elapsed(agent, out, why=WRAP_UP_ELAPSED)
@@ -211,7 +219,7 @@ class Acd:
         for agent in floor.agents_by_index:
             agent.accounted_at = now
             agent.counters = AgentCounters()
-            ready = agent.state is AgentState.READY
+            ready = agent.listed
             # Fewest-calls keys depend on calls today: re-list ready agents under new keys.
             if ready:
                 floor.leave_lanes(agent)

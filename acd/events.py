@@ -131,6 +131,23 @@ class OfferLost(Event):
 
 
 @dataclass(frozen=True, slots=True)
+class OfferFailed(Event):
+    """The PBX could not place the offer: neither the agent nor the caller is to blame.
+
+    No media port, congestion, an Originate Asterisk refused, no link to Asterisk: the
+    call goes back to its place in line, and the agent stays ready but is offered nothing
+    until a retry delay has passed (`AcdSettings.pbx_retry_seconds`, doubling with every
+    PBX failure in a row up to `pbx_retry_max_seconds`), so a failing PBX is not hammered.
+    An offer the PBX did place (answered, rejected, rung out) ends the run of failures.
+    ``cause`` says what failed, for the event log.
+    """
+
+    call_id: str
+    agent_id: str
+    cause: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class CallerHungUp(Event):
     """The caller left: an abandon while waiting or ringing, the end of talk once connected.
 

@@ -29,6 +29,7 @@ class Floor:
         "calls_by_seq",
         "now",
         "pause_reasons",
+        "pbx_failures",
         "queues",
         "settings",
         "timers",
@@ -62,6 +63,8 @@ class Floor:
         self.calls_by_seq: dict[int, Call] = {}
         self.timers = TimerBook()
         self.pause_reasons = frozenset(settings.pause_reasons)
+        self.pbx_failures = 0
+        """Offers in a row the PBX could not place (the retry delay doubles with each)."""
         self._seq = 0
 
     def next_seq(self) -> int:
@@ -113,10 +116,14 @@ class Floor:
 
     def enter_lanes(self, agent: Agent) -> None:
         """List a ready agent in every lane they qualify for."""
+        agent.listed = True
         for lane in agent.lanes:
             lane.add_agent(agent)
 
     def leave_lanes(self, agent: Agent) -> None:
-        """Unlist an agent who stops being ready."""
+        """Unlist an agent who stops being ready (nothing to do if they were not listed)."""
+        if not agent.listed:
+            return
+        agent.listed = False
         for lane in agent.lanes:
             lane.remove_agent(agent)

@@ -43,6 +43,8 @@ class Agent:
     """Restored when an offer is withdrawn through no fault of the agent."""
     call: Call | None = None
     """The call offered to or connected with the agent."""
+    listed: bool = False
+    """In the lanes, to be offered calls: ready, and not held back after a PBX failure."""
     lanes: list[Lane] = field(default_factory=list)
     """Lanes (across the agent's queues) whose requirement the agent meets."""
     lanes_by_queue: dict[str, tuple[float, list[Lane]]] = field(default_factory=dict)

@@ -87,7 +87,7 @@ class QueueRuntime:
                 if qualifies(agent.skills, requirement):
                     agent.lanes.append(lane)
                     agent.lanes_by_queue[self.name][1].append(lane)
-                    if agent.state is AgentState.READY:
+                    if agent.listed:
                         lane.add_agent(agent)
         return lane
 

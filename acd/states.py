@@ -82,7 +82,7 @@ AGENT_TRANSITIONS: frozenset[tuple[AgentState, AgentState]] = frozenset(
         (_S.READY, _S.LOGGED_OUT),
         (_S.RESERVED, _S.ON_CALL),
         (_S.RESERVED, _S.NOT_READY),  # ring-no-answer or rejected
-        (_S.RESERVED, _S.READY),  # the caller hung up while the phone rang
+        (_S.RESERVED, _S.READY),  # the caller hung up, or the PBX could not ring the phone
         (_S.RESERVED, _S.LOGGED_OUT),
         (_S.ON_CALL, _S.WRAP_UP),
         (_S.ON_CALL, _S.READY),  # queues without wrap-up time

@@ -32,6 +32,9 @@ class TimerKind(StrEnum):
     """The next position / estimated-wait announcement; subject: call id."""
     WRAP_UP = "wrap-up"
     """End of an agent's wrap-up time; subject: agent id."""
+    PBX_RETRY = "pbx-retry"
+    """An agent held back after the PBX failed to ring them may take calls again; subject:
+    agent id."""
 
 
 WAITING_TIMERS = (TimerKind.RELAX, TimerKind.MAX_WAIT, TimerKind.ANNOUNCE)

@@ -8,7 +8,8 @@ the inputs are read back from them, and only from the records a person or the PB
 * login, pause, logout, connect, reject, abandon, complete: one input each (a login is
   replayed not ready; a ready-at-once login also logged a ready right after it);
 * ring-no-answer: `OfferTimedOut`, unless the core's ring timer decided it (detail
-  `RING_TIMER`): the replayed timer does that again;
+  `RING_TIMER`): the replayed timer does that again; offer-failed: `OfferFailed` (the PBX
+  could not place the offer), the ready after it (reason `PBX_FAILED`) is its consequence;
 * enqueue of an admission (the record carries ``call_kind``, ``priority``, ``skills``):
   `CallQueued` or `CallbackRequested`, replacing the call of a callback record just before;
   a move record and the enqueue after it: `CallMoveRequested` to that enqueue's queue;
@@ -39,7 +40,7 @@ from typing import Any
 
 import acd
 from acd import Acd, AcdError, AcdSettings, AgentState, RecordKind, StartTimer, TimerFired
-from acd.agent_flow import WRAP_UP_ELAPSED
+from acd.agent_flow import PBX_FAILED, WRAP_UP_ELAPSED
 from acd.call_flow import LOST, RING_TIMER
 from callcenter.db.events import CallEvent
 
@@ -110,8 +111,8 @@ def _simple_input(now: float, event: CallEvent, before: list[CallEvent]) -> acd.
     match event.kind:
         case RecordKind.LOGIN:
             return acd.AgentLoggedIn(now, agent, ready=False)
-        case RecordKind.READY if data.get("reason") in (LOST, WRAP_UP_ELAPSED):
-            return None  # the core's own doing: after a lost offer, or the wrap-up timer
+        case RecordKind.READY if data.get("reason") in (LOST, WRAP_UP_ELAPSED, PBX_FAILED):
+            return None  # the core's own doing: a lost or failed offer, or the wrap-up timer
         case RecordKind.READY:
             return _ready(now, agent, before)
         case RecordKind.PAUSE:
@@ -126,6 +127,8 @@ def _simple_input(now: float, event: CallEvent, before: list[CallEvent]) -> acd.
             return acd.OfferTimedOut(now, call, agent)
         case RecordKind.OFFER_WITHDRAWN if data.get("reason") == LOST:
             return acd.OfferLost(now, call, agent)
+        case RecordKind.OFFER_FAILED:
+            return acd.OfferFailed(now, call, agent, str(data.get("reason") or ""))
         case RecordKind.REJECT:
             return acd.OfferRejected(now, call, agent)
         case RecordKind.ABANDON:

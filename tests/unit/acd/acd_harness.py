@@ -145,7 +145,12 @@ class InvariantChecker:
             # below that start, which the core rightly ignores.
             assert step == self._step_by_wait(tracked, slack=1e-6), (call_id, step)
             tracked.step = step
-        elif kind in (RecordKind.RING_NO_ANSWER, RecordKind.REJECT, RecordKind.OFFER_WITHDRAWN):
+        elif kind in (
+            RecordKind.RING_NO_ANSWER,
+            RecordKind.REJECT,
+            RecordKind.OFFER_WITHDRAWN,
+            RecordKind.OFFER_FAILED,
+        ):
             self.agent_call.pop(record.agent_id or "", None)
         elif kind is RecordKind.COMPLETE:
             self.agent_call.pop(record.agent_id or "", None)
