@@ -35,6 +35,7 @@ from callcenter.flows_loader import FlowLibrary, FlowLoadError
 from callcenter.live.recovery import recover, resume_interactions
 from callcenter.ops import LoopLag, ServiceProbe
 from callcenter.pbx import Telephony, build_telephony
+from callcenter.pbx.callback_attempts import CallbackAttempts
 from callcenter.settings import AsteriskSettings, Settings
 from callcenter.wiring import Backend, build_backend
 
@@ -107,6 +108,8 @@ class Service:
     writer: BatchedWriter
     backend: Backend
     telephony: Telephony
+    callback_attempts: CallbackAttempts
+    """Agent-first callbacks: each attempt at the customer stored, misses tried again."""
     ami: list[AMIClient] = field(default_factory=list)
     lag: LoopLag = field(default_factory=LoopLag)
     _watchers: list[asyncio.Task[None]] = field(default_factory=list)
@@ -148,8 +151,22 @@ class Service:
             interactions=backend.context.interactions,
         )
         backend.context.telephony = telephony.executor
+        attempts = CallbackAttempts(backend.center, backend.context.callbacks, settings.telephony)
+        backend.center.host.add_listener(attempts)
+        for client in clients:
+            attempts.attach(client)
         service = cls(
-            settings, agi, flows, engine, writer_engine, reads, writer, backend, telephony, clients
+            settings,
+            agi,
+            flows,
+            engine,
+            writer_engine,
+            reads,
+            writer,
+            backend,
+            telephony,
+            attempts,
+            clients,
         )
         backend.context.reload_flows = service.reload_flows
         backend.context.ops = ServiceProbe(
@@ -191,6 +208,7 @@ class Service:
             await resume_interactions(
                 center.host, center.recorder, self.backend.context.interactions
             )
+            await self.callback_attempts.resume()
         except SQLAlchemyError as exc:
             raise ServiceStartError(f"the event log of {url} cannot be read: {exc}") from exc
         self.writer.start()
@@ -235,6 +253,7 @@ class Service:
         """Stop accepting calls, let running sessions finish (grace period), disconnect."""
         await self.agi.close(grace=self.settings.service.shutdown_grace_s)
         await self.telephony.close()
+        await self.callback_attempts.close()
         for client in self.ami:
             await client.close()
         await self.backend.stop()

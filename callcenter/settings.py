@@ -285,6 +285,11 @@ class TelephonySettings(_Section):
     """Where the caller goes when the agent hangs up first (Bridge option F); "" for none."""
     callback_context: str = Field("callbacks", pattern=r"^[A-Za-z0-9_-]+$", max_length=80)
     """Agent-first callbacks: the agent's phone is originated into <context>,<number>,1."""
+    callback_max_attempts: int = Field(3, ge=1, le=20)
+    """Attempts at a customer (busy, no answer ...) before their callback request fails."""
+    callback_retry_s: float = Field(300.0, gt=0, le=86_400)
+    """After an attempt that missed the customer, the callback waits this long before it is
+    in line again (the customer may have been busy a moment ago)."""
     moh_class: str = Field("default", pattern=r"^[A-Za-z0-9_-]+$", max_length=80)
     hold_segment_s: int = Field(10, ge=2, le=300)
     """Music on hold plays in segments this long; announcements go between them."""

@@ -105,7 +105,9 @@ def build_backend(
         customers=customers,
         interactions=interactions,
         tickets=tickets,
-        callbacks=CallbackRepository(sessions),
+        callbacks=CallbackRepository(
+            sessions, max_attempts=settings.telephony.callback_max_attempts
+        ),
         events=EventLog(sessions),
         reports=ReportRepository(sessions, rules=rules_from_settings(settings.acd)),
         telephony=telephony,

@@ -10,7 +10,13 @@
 through `BatchedWriter`, which batches, retries and reports, and never blocks a call.
 """
 
-from callcenter.db.callbacks import Callback, CallbackRepository, CallbackStatus
+from callcenter.db.callbacks import (
+    AttemptResult,
+    Callback,
+    CallbackAttempt,
+    CallbackRepository,
+    CallbackStatus,
+)
 from callcenter.db.customers import (
     CustomerNotFound,
     CustomerRepository,
@@ -37,9 +43,11 @@ from callcenter.db.writer import BatchedWriter, WriteOp, WriteQueueFull
 __all__ = [
     "DEFAULT_URL",
     "AppendEvents",
+    "AttemptResult",
     "BatchedWriter",
     "CallEvent",
     "Callback",
+    "CallbackAttempt",
     "CallbackRepository",
     "CallbackStatus",
     "CustomerNotFound",

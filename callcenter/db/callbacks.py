@@ -1,14 +1,16 @@
 """Callback requests: a caller who would rather be called back than wait.
 
-Strategy: a request holds the number, the window the caller accepted and a count of
-attempts. The dialler takes the due ones (window open, still pending), and reports each
-attempt: reached ends the request, a miss counts against `max_attempts`, after which the
-request fails and shows up in the supervisor's reports rather than being retried forever.
-Every read carries the customer's name (an outer join), for the supervisor's list.
+Strategy: a request holds the number, the window the caller accepted, a count of attempts
+and the history of each (when, which agent, what came of it). The dialler takes the due
+ones (window open, still pending), and reports each attempt: reached ends the request, a
+miss counts against `max_attempts`, after which the request fails and shows up in the
+supervisor's reports rather than being retried forever. Every read carries the
+customer's name (an outer join) and the attempts, for the supervisor's list.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -16,7 +18,7 @@ from enum import StrEnum
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from callcenter.db.models import CallbackRequest, Customer
+from callcenter.db.models import CallbackAttemptRow, CallbackRequest, Customer
 
 
 class CallbackStatus(StrEnum):
@@ -27,9 +29,36 @@ class CallbackStatus(StrEnum):
     FAILED = "failed"
 
 
+class AttemptResult(StrEnum):
+    """What one attempt at calling the customer back came to."""
+
+    REACHED = "reached"
+    """The customer answered: agent and customer were bridged."""
+    BUSY = "busy"
+    NO_ANSWER = "no-answer"
+    REJECTED = "rejected"
+    """The customer's side declined the call."""
+    FAILED = "failed"
+    """The network could not put the call through (unknown number, trunk down ...)."""
+    NOT_DIALLED = "not-dialled"
+    """The agent answered but the customer's number was never dialled."""
+    NOT_REACHED = "not-reached"
+    """Not reached, nothing more known."""
+
+
+@dataclass(frozen=True, slots=True)
+class CallbackAttempt:
+    """One try at calling the customer back."""
+
+    at: datetime
+    agent: str | None
+    result: str
+
+
 @dataclass(frozen=True, slots=True)
 class Callback:
-    """A callback request as the dialler sees it; `customer_name` when the caller is known."""
+    """A callback request as the dialler sees it; `customer_name` when the caller is known,
+    `history` its attempts, oldest first."""
 
     id: int
     number: str
@@ -40,6 +69,8 @@ class Callback:
     attempts: int
     status: CallbackStatus
     customer_name: str | None = None
+    last_attempt_at: datetime | None = None
+    history: tuple[CallbackAttempt, ...] = ()
 
 
 def _with_names() -> Select[CallbackRequest, str | None]:
@@ -54,7 +85,9 @@ async def _name_of(session: AsyncSession, customer_id: int | None) -> str | None
     return await session.scalar(select(Customer.name).where(Customer.id == customer_id))
 
 
-def _callback(row: CallbackRequest, customer_name: str | None) -> Callback:
+def _callback(
+    row: CallbackRequest, customer_name: str | None, history: Iterable[CallbackAttempt] = ()
+) -> Callback:
     return Callback(
         id=row.id,
         number=row.number,
@@ -65,7 +98,32 @@ def _callback(row: CallbackRequest, customer_name: str | None) -> Callback:
         attempts=row.attempts,
         status=CallbackStatus(row.status),
         customer_name=customer_name,
+        last_attempt_at=row.last_attempt_at,
+        history=tuple(history),
     )
+
+
+async def _histories(session: AsyncSession, ids: list[int]) -> dict[int, list[CallbackAttempt]]:
+    """The attempts of the requests `ids`, oldest first (one query)."""
+    found: dict[int, list[CallbackAttempt]] = {}
+    if not ids:
+        return found
+    rows = await session.scalars(
+        select(CallbackAttemptRow)
+        .where(CallbackAttemptRow.callback_id.in_(ids))
+        .order_by(CallbackAttemptRow.at, CallbackAttemptRow.id)
+    )
+    for row in rows:
+        found.setdefault(row.callback_id, []).append(CallbackAttempt(row.at, row.agent, row.result))
+    return found
+
+
+async def _callbacks(
+    session: AsyncSession, query: Select[CallbackRequest, str | None]
+) -> list[Callback]:
+    rows = (await session.execute(query)).all()
+    histories = await _histories(session, [row.id for row, _ in rows])
+    return [_callback(row, name, histories.get(row.id, ())) for row, name in rows]
 
 
 class CallbackRepository:
@@ -104,10 +162,19 @@ class CallbackRepository:
             await session.flush()
             return _callback(row, await _name_of(session, customer_id))
 
+    async def get(self, callback_id: int) -> Callback | None:
+        """One request with its attempts, None when there is no such request."""
+        async with self._sessions() as session:
+            found = await _callbacks(
+                session, _with_names().where(CallbackRequest.id == callback_id)
+            )
+        return found[0] if found else None
+
     async def due(self, now: datetime, *, limit: int = 50) -> list[Callback]:
         """Pending requests whose window is open at `now`, the earliest window first."""
         async with self._sessions() as session:
-            rows = await session.execute(
+            return await _callbacks(
+                session,
                 _with_names()
                 .where(
                     CallbackRequest.status == CallbackStatus.PENDING.value,
@@ -115,12 +182,20 @@ class CallbackRepository:
                     CallbackRequest.window_end > now,
                 )
                 .order_by(CallbackRequest.window_start)
-                .limit(limit)
+                .limit(limit),
             )
-            return [_callback(row, name) for row, name in rows]
 
-    async def record_attempt(self, callback_id: int, *, reached: bool, now: datetime) -> Callback:
-        """Count an attempt; done when reached, failed after the last unanswered one."""
+    async def record_attempt(
+        self,
+        callback_id: int,
+        *,
+        reached: bool,
+        now: datetime,
+        agent: str | None = None,
+        result: str | None = None,
+    ) -> Callback:
+        """Count an attempt by `agent` with its `result` (default: reached or not-reached);
+        done when reached, failed after the last unanswered one."""
         async with self._sessions() as session, session.begin():
             row = await session.get(CallbackRequest, callback_id, with_for_update=True)
             if row is None:
@@ -133,7 +208,15 @@ class CallbackRepository:
                 row.status = CallbackStatus.DONE.value
             elif row.attempts >= self._max_attempts:
                 row.status = CallbackStatus.FAILED.value
-            return _callback(row, await _name_of(session, row.customer_id))
+            default = AttemptResult.REACHED if reached else AttemptResult.NOT_REACHED
+            session.add(
+                CallbackAttemptRow(
+                    callback_id=row.id, at=now, agent=agent, result=str(result or default)
+                )
+            )
+            await session.flush()
+            history = (await _histories(session, [row.id])).get(row.id, ())
+            return _callback(row, await _name_of(session, row.customer_id), history)
 
     # Kept last: inside the class body, the name `list` hides the builtin below it.
     async def list(self, *, status: str | None = None, limit: int = 100) -> list[Callback]:
@@ -149,5 +232,4 @@ class CallbackRepository:
                 known = ", ".join(s.value for s in CallbackStatus)
                 raise ValueError(f"unknown callback status {status!r} (one of: {known})") from None
         async with self._sessions() as session:
-            rows = await session.execute(query.limit(max(limit, 0)))
-            return [_callback(row, name) for row, name in rows]
+            return await _callbacks(session, query.limit(max(limit, 0)))

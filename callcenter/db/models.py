@@ -157,6 +157,18 @@ class CallbackRequest(Base):
     __table_args__ = (Index("ix_callbacks_status_window", "status", "window_start"),)
 
 
+class CallbackAttemptRow(Base):
+    """One try at calling a customer back: when, which agent, and what came of it."""
+
+    __tablename__ = "callback_attempts"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    callback_id: Mapped[int] = mapped_column(ForeignKey("callbacks.id", ondelete="CASCADE"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    agent: Mapped[str | None] = mapped_column(String(64))
+    result: Mapped[str] = mapped_column(String(32))
+    __table_args__ = (Index("ix_callback_attempts_callback", "callback_id"),)
+
+
 class User(Base):
     """Someone who logs in: an agent, a supervisor or an admin (argon2 password hash)."""
 

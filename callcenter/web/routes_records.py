@@ -385,6 +385,8 @@ async def list_callbacks(req: ApiRequest) -> list[dict[str, Any]]:
             "window_end": c.window_end,
             "attempts": c.attempts,
             "status": c.status.value,
+            "last_attempt_at": c.last_attempt_at,
+            "history": [{"at": a.at, "agent": a.agent, "result": a.result} for a in c.history],
         }
         for c in found
         if c.queue is None or req.user.sees_queue(c.queue)

@@ -283,8 +283,18 @@ class CallbackQuery(_In):
     limit: int = Field(100, ge=1, le=500)
 
 
+class CallbackAttemptOut(BaseModel):
+    """One try at calling the customer back."""
+
+    at: datetime
+    agent: str | None
+    result: str
+    """reached, busy, no-answer, rejected, failed, not-dialled (or not-reached)."""
+
+
 class CallbackOut(BaseModel):
-    """A callback request."""
+    """A callback request: pending until the customer is reached (done) or the attempts
+    run out (failed)."""
 
     id: int
     number: str
@@ -295,6 +305,9 @@ class CallbackOut(BaseModel):
     window_end: datetime
     attempts: int
     status: str
+    last_attempt_at: datetime | None
+    history: list[CallbackAttemptOut]
+    """The attempts, oldest first."""
 
 
 class ReportQuery(_In):

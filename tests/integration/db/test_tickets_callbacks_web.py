@@ -8,6 +8,8 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from callcenter.db import (
+    AttemptResult,
+    CallbackAttempt,
     CallbackRepository,
     CallbackStatus,
     CustomerRepository,
@@ -120,3 +122,57 @@ async def test_callbacks_are_listed_by_window_with_the_customer_name(
     assert [c.customer_name for c in await callbacks.due(T0 + 2 * HOUR)] == [None]
     with pytest.raises(ValueError, match=r"unknown callback status 'x' \(one of: pending, "):
         await callbacks.list(status="x")
+
+
+async def test_each_callback_attempt_is_kept_with_its_time_agent_and_result(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    callbacks = CallbackRepository(sessions, max_attempts=3)
+    missed = await callbacks.request(
+        number="+49301234567", window_start=T0, window_end=T0 + 4 * HOUR, now=T0
+    )
+    reached = await callbacks.request(
+        number="+49301234568", window_start=T0, window_end=T0 + 4 * HOUR, now=T0
+    )
+    minute = timedelta(minutes=1)
+
+    busy = await callbacks.record_attempt(
+        missed.id, reached=False, now=T0 + minute, agent="agent1", result=AttemptResult.BUSY
+    )
+    await callbacks.record_attempt(
+        missed.id, reached=False, now=T0 + 6 * minute, agent="agent2", result="no-answer"
+    )
+    last = await callbacks.record_attempt(
+        missed.id, reached=False, now=T0 + 11 * minute, agent="agent1", result="failed"
+    )
+    done = await callbacks.record_attempt(
+        reached.id, reached=True, now=T0 + 2 * minute, agent="agent2", result="reached"
+    )
+
+    assert (busy.status, busy.attempts, busy.last_attempt_at) == (
+        CallbackStatus.PENDING,
+        1,
+        T0 + minute,
+    )
+    assert busy.history == (CallbackAttempt(T0 + minute, "agent1", "busy"),)
+    assert (last.status, last.attempts) == (CallbackStatus.FAILED, 3)
+    assert [(a.agent, a.result) for a in last.history] == [
+        ("agent1", "busy"),
+        ("agent2", "no-answer"),
+        ("agent1", "failed"),
+    ]
+    assert (done.status, done.history) == (
+        CallbackStatus.DONE,
+        (CallbackAttempt(T0 + 2 * minute, "agent2", "reached"),),
+    )
+    listed = {c.id: c for c in await callbacks.list()}
+    assert listed[missed.id] == last
+    assert listed[reached.id] == done
+    assert await callbacks.get(missed.id) == last
+    assert await callbacks.get(9999) is None
+    # An attempt without a result given is reached or not-reached.
+    plain = await callbacks.request(
+        number="+49301234569", window_start=T0, window_end=T0 + HOUR, now=T0
+    )
+    plain = await callbacks.record_attempt(plain.id, reached=False, now=T0)
+    assert [(a.agent, a.result) for a in plain.history] == [(None, "not-reached")]

@@ -175,3 +175,32 @@ async def test_the_callback_list_shows_pending_requests_of_the_users_queues(
     assert await supervisor.json("GET", "/api/callbacks?status=done") == []
     body = await supervisor.json("GET", "/api/callbacks?status=lost", 422)
     assert body["error"]["details"][0]["field"] == "status"
+
+
+async def test_the_callback_list_shows_each_attempt_and_where_the_request_stands(
+    login: Login, site: Site
+) -> None:
+    repo = site.backend.context.callbacks
+    now = datetime.now(UTC)
+    request = await repo.request(
+        number="+4930999001",
+        queue="general",
+        window_start=now,
+        window_end=now + timedelta(hours=2),
+        now=now,
+    )
+    await repo.record_attempt(request.id, reached=False, now=now, agent="a1", result="busy")
+    later = now + timedelta(minutes=5)
+    await repo.record_attempt(request.id, reached=True, now=later, agent="a2", result="reached")
+
+    supervisor = await login(*SUPERVISOR)
+    [listed] = await supervisor.json("GET", "/api/callbacks?status=done")
+
+    assert (listed["status"], listed["attempts"]) == ("done", 2)
+    assert datetime.fromisoformat(listed["last_attempt_at"]) == later
+    assert [(a["agent"], a["result"]) for a in listed["history"]] == [
+        ("a1", "busy"),
+        ("a2", "reached"),
+    ]
+    assert datetime.fromisoformat(listed["history"][0]["at"]) == now
+    assert await supervisor.json("GET", "/api/callbacks?status=pending") == []

@@ -118,3 +118,13 @@ def test_an_empty_file_means_all_defaults(tmp_path: Path) -> None:
     settings = load_settings(write(tmp_path, ""))
     assert settings.asterisk.servers == []
     assert settings.service.log_level == "info"
+
+
+def test_callback_retries_are_set_and_a_bad_count_says_where(tmp_path: Path) -> None:
+    shipped = load_settings(SHIPPED, require_secrets=False).telephony
+    assert (shipped.callback_max_attempts, shipped.callback_retry_s) == (3, 300)
+    path = write(tmp_path, "telephony:\n  callback_max_attempts: 0\n")
+    with pytest.raises(SettingsError) as err:
+        load_settings(path)
+    assert str(err.value).startswith(f"{path}:2: telephony.callback_max_attempts: ")
+    assert "greater than or equal to 1" in str(err.value)
