@@ -94,7 +94,8 @@ Handoff = (
 
 @dataclass(frozen=True, slots=True)
 class IvrResult:
-    """How a call's IVR ended: outcome, visited nodes, collected data, and what it handed on."""
+    """How a call's IVR ended: outcome, visited nodes, collected data, what it handed on,
+    and when the call entered the IVR."""
 
     flow: str
     outcome: str
@@ -102,6 +103,7 @@ class IvrResult:
     data: Mapping[str, str]
     hung_up: bool
     handoffs: tuple[Handoff, ...]
+    started: datetime | None = None
 
 
 def _utc_now() -> datetime:
@@ -182,7 +184,9 @@ class IvrRunner:
             path=end.path,
             seconds=round((self._clock() - started).total_seconds(), 1),
         )
-        return IvrResult(name, end.outcome, end.path, end.data, end.hung_up, tuple(handoffs))
+        return IvrResult(
+            name, end.outcome, end.path, end.data, end.hung_up, tuple(handoffs), started
+        )
 
     async def _perform(
         self, actions: list[IvrAction], prompts: CallPrompts, handoffs: list[Handoff]

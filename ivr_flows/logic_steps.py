@@ -88,6 +88,8 @@ def resume(node: LogicNode, visit: Visit, event: IvrInput, ctx: CallContext) -> 
             if event.fields is None or event.failed:
                 return Go(node.not_found)
             _store(ctx.data, node.store_as, event.fields)
+            # The caller was answered by the IVR: hanging up now is served, not abandoned.
+            ctx.outcome = ctx.outcome or "self_service"
             return Go(node.found)
         case EstimatedWaitNode() if isinstance(event, WaitEstimated):
             if event.seconds is None or event.seconds < 0:

@@ -66,7 +66,11 @@ class LookupCustomerNode(NodeModel):
 
 
 class LookupDataNode(NodeModel):
-    """Fetch a self-service answer; its fields land in the call data as `<store_as>.<field>`."""
+    """Fetch a self-service answer; its fields land in the call data as `<store_as>.<field>`.
+
+    An answer found makes the call's outcome `self_service` unless a later step gives
+    another (queued, callback ...): a caller who hangs up after hearing it was served.
+    """
 
     type: Literal["lookup_data"]
     kind: Literal["order_status"]

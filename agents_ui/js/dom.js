@@ -101,10 +101,13 @@ export function when(value) {
   return date.toLocaleString([], { dateStyle: 'short', timeStyle: 'short' });
 }
 
-/** Words for machine names: "not_ready" -> "Not ready". */
+/**
+ * Words for machine names: "not_ready" -> "Not ready",
+ * "abandoned_in_ivr" -> "Abandoned in IVR".
+ */
 export function label(name) {
   if (!name) return '–';
-  const text = String(name).replaceAll('_', ' ');
+  const text = String(name).replaceAll('_', ' ').replace(/\bivr\b/gi, 'IVR');
   return text.charAt(0).toUpperCase() + text.slice(1);
 }
 

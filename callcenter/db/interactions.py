@@ -50,9 +50,28 @@ class InteractionData:
     answered_at: datetime | None = None
     ended_at: datetime | None = None
     outcome: str | None = None
+    """How the call ended (`OUTCOMES`); None while it is going on."""
     disposition: str | None = None
     notes: str = ""
     survey_scores: dict[str, int] = field(default_factory=dict)
+
+
+OUTCOMES = {
+    "answered": "an agent took the call (the ACD)",
+    "abandoned": "the caller hung up waiting in a queue (the ACD)",
+    "overflowed": "the call left its queue for voicemail or a callback offer (the ACD)",
+    "callback": "the caller asked to be called back, in the IVR or instead of waiting",
+    "timed_out": "the call reached its queue's longest wait with nowhere to go (the ACD)",
+    "voicemail": "the caller left a message",
+    "voicemail_failed": "the caller wanted to leave a message; Asterisk could not record it",
+    "self_service": "the IVR answered the caller (an order status)",
+    "abandoned_in_ivr": "the caller hung up in the IVR, before reaching a queue",
+    "closed": "after hours: the caller heard the opening times and left no request",
+    "transferred": "the IVR sent the call to an outside number",
+    "completed": "the IVR flow ended without naming an outcome",
+}
+"""The outcomes an interaction can have, with what each means (the pop and the search show
+them). A flow may name others with its hang-up nodes' `outcome`."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,6 +11,11 @@ two apart. The session is closed at once either way (Asterisk waits for it). A c
 ACD sends away (to voicemail, a callback, or a polite goodbye) is told so here. A callback
 request becomes a stored request and an entry in the ACD's line; a survey's answers are
 stored on the call's interaction.
+
+Every contact is recorded. A queued call's interaction is the live center's (its recorder
+follows the ACD); a call that ends in the IVR gets its row here, with an outcome that says
+how (`ivr_ending`): `self_service`, `voicemail`, `voicemail_failed`, `callback`, `closed`,
+`transferred`, or `abandoned_in_ivr` for a caller who hung up before reaching a queue.
 """
 
 from __future__ import annotations
@@ -75,20 +80,18 @@ class CallRoutes:
         for handoff in result.handoffs:
             if isinstance(handoff, RequestCallback):
                 await self._callback(session, handoff, result)
-            elif isinstance(handoff, VoicemailRecorded):
-                extra = {"voicemail.file": f"{handoff.file}.{FORMAT}"}
-                await self._save(session, result, "voicemail", handoff.queue, extra)
-            elif isinstance(handoff, VoicemailFailed):
-                extra = {
-                    "voicemail.file": f"{handoff.file}.{FORMAT}",
-                    "voicemail.error": handoff.error,
-                }
-                await self._save(session, result, "voicemail_failed", handoff.queue, extra)
             elif isinstance(handoff, StoreSurvey):
                 self._survey(session.request.uniqueid, handoff)
         enqueue = next((h for h in result.handoffs if isinstance(h, EnqueueCall)), None)
-        if enqueue is not None and not session.hung_up:
-            await self._queue_and_hold(prompts, enqueue, result)
+        held = (
+            enqueue is not None
+            and not session.hung_up
+            and await self._queue_and_hold(prompts, enqueue, result)
+        )
+        if held:
+            return
+        outcome, queue, extra = ivr_ending(result)
+        await self._save(session, result, outcome, queue, extra)
 
     async def survey(self, session: AGISession) -> None:
         """The agent hung up first: the caller rates the call (flow by script name)."""
@@ -99,7 +102,8 @@ class CallRoutes:
 
     async def _queue_and_hold(
         self, prompts: CallPrompts, enqueue: EnqueueCall, result: IvrResult
-    ) -> None:
+    ) -> bool:
+        """Queue the call and hold it; False if the caller left before it was queued."""
         session = prompts.session
         request = session.request
         data = dict(enqueue.data)
@@ -129,9 +133,14 @@ class CallRoutes:
         self._calls.add(call)
         # The dialplan keeps a queued caller on hold if this service goes away
         # (config/asterisk/extensions.conf: GotoIf ${CC_QUEUED}), so a restart loses nobody.
-        await session.set_variable("CC_QUEUED", "1")
+        try:
+            await session.set_variable("CC_QUEUED", "1")
+        except AGIHangup:
+            self._calls.forget(call)
+            return False
         self._center.queue_call(info, priority=enqueue.priority, skills=enqueue.skills)
         await self._hold(prompts, call)
+        return True
 
     async def _customer_id(
         self, data: Mapping[str, str], number: str | None, account: str | None
@@ -293,16 +302,17 @@ class CallRoutes:
         session: AGISession,
         result: IvrResult,
         outcome: str,
-        queue: str,
+        queue: str | None,
         extra: Mapping[str, str] | None = None,
     ) -> None:
+        """The interaction of a call that ended in the IVR."""
         request = session.request
         account = result.data.get("account_number") or result.data.get("customer.account")
         customer_id = await self._customer_id(result.data, request.caller_number, account)
         now = datetime.now(UTC)
         data = InteractionData(
             uniqueid=request.uniqueid,
-            arrived_at=now,
+            arrived_at=result.started or now,
             caller_number=request.caller_number,
             dialled_number=request.dnid or request.extension,
             customer_id=customer_id,
@@ -326,3 +336,24 @@ class CallRoutes:
             self._writer.submit(op)
         except WriteQueueFull as exc:
             log.error("db.write_refused", op=type(op).__name__, error=str(exc))
+
+
+def ivr_ending(result: IvrResult) -> tuple[str, str | None, dict[str, str]]:
+    """How a call that ended in the IVR is recorded: outcome, queue, and data to add.
+
+    What the caller left or asked for names it (the last voicemail or callback request);
+    else the flow's outcome, with a hang-up before any queue as `abandoned_in_ivr` (not
+    `abandoned`, which is a caller who gave up waiting in a queue).
+    """
+    for handoff in reversed(result.handoffs):
+        if isinstance(handoff, VoicemailRecorded):
+            return "voicemail", handoff.queue, {"voicemail.file": f"{handoff.file}.{FORMAT}"}
+        if isinstance(handoff, VoicemailFailed):
+            kept = {"voicemail.file": f"{handoff.file}.{FORMAT}", "voicemail.error": handoff.error}
+            return "voicemail_failed", handoff.queue, kept
+        if isinstance(handoff, RequestCallback):
+            return "callback", handoff.queue, {}
+    if result.outcome in ("abandoned", "queued"):
+        # Queued here means the caller left as the call was handed over, before it was.
+        return "abandoned_in_ivr", None, {}
+    return result.outcome, None, {}

@@ -1,7 +1,9 @@
 """The agent desktop through a whole call: ready, ringing pop, talk, notes, wrap-up, pause."""
 
 import re
+from datetime import UTC, datetime, timedelta
 
+from callcenter.db.interactions import InteractionData
 from tests.browser.helpers import assert_no_js_errors, chromium, expect, go_ready, login, screenshot
 
 
@@ -59,4 +61,31 @@ async def test_given_a_ready_agent_when_a_call_comes_then_pop_notes_and_wrap_up_
         await page.keyboard.press("Alt+p")
         await expect(page.locator("#state")).to_have_text("Not ready")
         await expect(page.locator("#state-reason")).to_have_text("(Lunch)")
+        assert_no_js_errors(page)
+
+
+async def test_given_calls_that_ended_in_the_ivr_when_the_caller_calls_again_then_history_says_how(
+    site,
+):
+    earlier = datetime.now(UTC) - timedelta(days=1)
+    for n, outcome in enumerate(("self_service", "abandoned_in_ivr")):
+        await site.backend.context.interactions.save(
+            InteractionData(
+                uniqueid=f"1732190000.{n}",
+                arrived_at=earlier + timedelta(hours=n),
+                caller_number="+4930123456",
+                customer_id=site.customer_id,
+                ended_at=earlier + timedelta(hours=n, minutes=1),
+                outcome=outcome,
+            )
+        )
+    async with chromium() as browser:
+        page = await login(browser, site.base_url, site.agent)
+        await go_ready(page)
+        await site.queue_call(caller_number="+4930123456", queue="general")
+
+        history = page.locator("#history tbody")
+        await expect(history.locator("tr")).to_have_count(2)
+        await expect(history.locator("tr").nth(0)).to_contain_text("Abandoned in IVR")
+        await expect(history.locator("tr").nth(1)).to_contain_text("Self service")
         assert_no_js_errors(page)

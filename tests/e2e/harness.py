@@ -152,6 +152,7 @@ def e2e_settings(
             "flows_dir": open_flows(tmp_path / "flows"),
             "timezone": "Europe/Berlin",
             "dnis": {"100": "main_hotline", "199": "after_hours"},
+            **extra.pop("ivr", {}),
         },
         web={"host": "127.0.0.1", "port": 0, "coalesce_ms": 10},
         telephony={

@@ -202,6 +202,29 @@ def test_the_order_status_is_read_back_and_the_call_ends_as_self_service() -> No
     assert "account_number" not in call.finished.data
 
 
+def test_a_caller_who_hangs_up_after_hearing_the_order_status_was_served() -> None:
+    call = run("order_status_self_service", upto=12)  # the status is told, the menu follows
+    call.hang_up()
+
+    assert (call.finished.outcome, call.finished.hung_up) == ("self_service", True)
+
+
+def test_a_caller_who_hangs_up_before_the_order_status_abandoned() -> None:
+    call = run("order_status_self_service", upto=7)  # the order number is keyed, not looked up
+    call.hang_up()
+
+    assert (call.finished.outcome, call.finished.hung_up) == ("abandoned", True)
+
+
+def test_a_caller_who_wants_an_agent_after_the_order_status_is_queued() -> None:
+    call = run("order_status_self_service", upto=12)
+    call.press("0")
+    call.estimate(30.0)
+
+    assert call.only(EnqueueCall).queue == "billing"
+    assert call.finished.outcome == "queued"
+
+
 def test_a_long_wait_offers_a_callback_that_keeps_the_callers_place() -> None:
     call = run("long_wait_callback")
 
