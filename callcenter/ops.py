@@ -2,9 +2,10 @@
 
 Strategy: `ServiceProbe` implements the web's `OpsProbe` port by reading the adapters the
 service already has (AMI clients' states, the FastAGI server's session count, the
-database writer's queue), so nothing is counted twice. The one figure nobody keeps is the
-event loop's lag: `LoopLag` sleeps `interval_s` in a task and records how late it woke,
-the delay every call, AMI event and web request waits for too.
+database writer's queue, the offers Asterisk could not place), so nothing is counted
+twice. The one figure nobody keeps is the event loop's lag: `LoopLag` sleeps `interval_s`
+in a task and records how late it woke, the delay every call, AMI event and web request
+waits for too.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from callcenter.agi import FastAGIServer
 from callcenter.ami import AMIClient
 from callcenter.db import BatchedWriter
+from callcenter.pbx.health import PbxHealth
 from callcenter.tasks import stop_task
 
 
@@ -60,6 +62,7 @@ class ServiceProbe:
         writer: BatchedWriter,
         engine: AsyncEngine,
         lag: LoopLag,
+        pbx: PbxHealth | None = None,
         db_timeout_s: float = 2.0,
     ) -> None:
         """Read the given adapters; `server_names` lists every configured AMI server."""
@@ -69,6 +72,7 @@ class ServiceProbe:
         self._writer = writer
         self._engine = engine
         self._lag = lag
+        self._pbx = pbx
         self._db_timeout_s = db_timeout_s
 
     def ami_states(self) -> dict[str, bool]:
@@ -95,6 +99,13 @@ class ServiceProbe:
     def writer_stats(self) -> tuple[int, int]:
         """(pending, rejected) writes."""
         return self._writer.pending, self._writer.rejected
+
+    def pbx_health(self) -> tuple[int, bool, dict[str, int]]:
+        """Offers Asterisk could not place: in a row, alert up, since the start by kind."""
+        if self._pbx is None:
+            return 0, False, {}
+        figures = self._pbx.figures()
+        return figures.in_a_row, figures.failing, figures.by_kind
 
     async def db_ready(self) -> bool:
         """A `SELECT 1` within the timeout."""

@@ -176,6 +176,7 @@ class Service:
             writer=writer,
             engine=engine,
             lag=service.lag,
+            pbx=telephony.health,
         )
         return service
 

@@ -44,9 +44,10 @@ function renderAlerts() {
   syncChildren(
     document.getElementById('alerts'),
     board.alerts,
-    (alert) => `${alert.queue}:${alert.kind}`,
+    (alert) => `${alert.queue ?? '*'}:${alert.kind}`,
     () => el('div', { class: 'alert', role: 'alert' }),
-    (node, alert) => setText(node, `⚠ ${alert.queue}: ${alert.message}`),
+    // An alert without a queue concerns the whole floor (Asterisk cannot ring the agents).
+    (node, alert) => setText(node, `⚠ ${alert.queue ? `${alert.queue}: ` : ''}${alert.message}`),
   );
 }
 

@@ -8,6 +8,9 @@ queues, agents, waiting calls and alerts once, keeps only the queues and agents 
 differ from what the scope's screens last got, encodes one message and puts the same
 string in every mailbox: the cost of a refresh grows with the number of screens only by
 a list append each. Time in state is not a change: screens count it up from `since`.
+Alerts are the queues' breaches plus those of the alert sources the service adds (the
+PBX failing to ring agents): the latter concern the whole floor (`queue` null), so every
+screen shows them.
 """
 
 from __future__ import annotations
@@ -59,6 +62,7 @@ class WallboardFeed:
         self._coalesce = coalesce_s
         self._mailbox_size = mailbox_size
         self._scopes: dict[Scope, _ScopeState] = {}
+        self._alert_sources: list[Callable[[], list[JSON]]] = []
         self._dirty = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self.refreshes = 0
@@ -79,6 +83,10 @@ class WallboardFeed:
             for box in state.boxes:
                 box.close()
         self._scopes.clear()
+
+    def add_alert_source(self, source: Callable[[], list[JSON]]) -> None:
+        """Show the alerts `source()` returns ({queue: None, kind, message, since}) too."""
+        self._alert_sources.append(source)
 
     def on_commands(self, commands: Sequence[Command], event: Event) -> None:
         """Any batch of commands may change what the wallboards show."""
@@ -146,6 +154,8 @@ class WallboardFeed:
                 alerts.append({"queue": name, "kind": kind, "message": message, "since": since})
         for key in set(state.alerts_since) - seen:
             del state.alerts_since[key]
+        for source in self._alert_sources:
+            alerts.extend(source())
         return alerts
 
     async def _run(self) -> None:

@@ -3,16 +3,18 @@
 Strategy: every step is driven by what Asterisk reports (docs/ARCHITECTURE.md, "Call
 lifecycle on Asterisk"). An agent leg is known by the Uniqueid the executor gave it
 (`ChannelId`): its `Newchannel` names its channel (and hangs up a leg withdrawn before it
-existed); `OriginateResponse` Failure is ring-no-answer (reason 3) or a refusal (busy,
-failed: reason 0), Success is the agent's phone answering (a withdrawn leg that answers
-anyway is hung up: there is nobody to bridge it to); the leg's `Hangup` ends what is left
-of it; `BridgeEnter` of the caller's Uniqueid is the call connected (the caller's AGI also
-sees a hang-up then: AGI never decides); `Hangup` of the caller is an abandon while waiting
-or the end of the talk, `Hangup` of the answered agent leg ends the talk (the caller goes
-on to the survey). After a reconnect, events may have been missed, so `CoreShowChannels`
-is compared with what the service believes: callers gone are hung up, offers whose phone
-never rang are given back to the line, a bridge that formed meanwhile is a connect, an
-agent leg gone ends the talk, and a withdrawn leg still there is hung up again.
+existed); a failed `OriginateResponse`, or the leg's `Hangup` before any answer, goes to
+`OfferOutcomes`, which tells the agent's failure (busy, declined, rang out: paused as
+before) from the PBX's (no RTP port, congestion: nobody paused); Success is the agent's
+phone answering (a withdrawn leg that answers anyway is hung up: there is nobody to bridge
+it to); the leg's `Hangup` ends what is left of it; `BridgeEnter` of the caller's Uniqueid
+is the call connected (the caller's AGI also sees a hang-up then: AGI never decides);
+`Hangup` of the caller is an abandon while waiting or the end of the talk, `Hangup` of the
+answered agent leg ends the talk (the caller goes on to the survey). After a reconnect,
+events may have been missed, so `CoreShowChannels` is compared with what the service
+believes: callers gone are hung up, offers whose phone never rang are given back to the
+line, a bridge that formed meanwhile is a connect, an agent leg gone ends the talk, and a
+withdrawn leg still there is hung up again.
 """
 
 from __future__ import annotations
@@ -32,8 +34,6 @@ from acd import (
     Event,
     OfferAnswered,
     OfferLost,
-    OfferRejected,
-    OfferTimedOut,
 )
 from callcenter.ami import AMIClient, AMIError, OverflowPolicy
 from callcenter.ami import Event as AmiEvent
@@ -41,11 +41,11 @@ from callcenter.ami import actions as ami
 from callcenter.ami.events import BridgeEnter, Hangup, Newchannel, OriginateResponse
 from callcenter.live import CallInfo, LiveCenter
 from callcenter.pbx.calls import AgentLeg, PbxCall, PbxCalls
+from callcenter.pbx.outcomes import OfferOutcomes
 
 log = structlog.get_logger(__name__)
 
 EVENTS = ("Newchannel", "OriginateResponse", "BridgeEnter", "Hangup")
-NO_ANSWER = 3
 
 
 class AmiFacts:
@@ -57,18 +57,20 @@ class AmiFacts:
         calls: PbxCalls,
         *,
         endpoint: Callable[[str], str],
+        outcomes: OfferOutcomes,
         restore: Callable[[str], Awaitable[CallInfo | None]] | None = None,
         cancel_leg: Callable[[AgentLeg], None] | None = None,
     ) -> None:
         """Feed `center`'s ACD; channels are matched through `calls`.
 
-        `endpoint(agent)` names an agent's phone; `restore(call_id)` finds the context of a
-        call taken over after a restart (for its screen pop); `cancel_leg(leg)` hangs up a
-        withdrawn agent leg (the executor's).
+        `endpoint(agent)` names an agent's phone; `outcomes` judges the offers that fail;
+        `restore(call_id)` finds the context of a call taken over after a restart (for its
+        screen pop); `cancel_leg(leg)` hangs up a withdrawn agent leg (the executor's).
         """
         self._center = center
         self._calls = calls
         self._endpoint = endpoint
+        self._outcomes = outcomes
         self._restore = restore
         self._cancel_leg = cancel_leg
         self._tasks: list[asyncio.Task[None]] = []
@@ -127,18 +129,17 @@ class AmiFacts:
             return  # a spy, or a leg already gone
         call = self._calls.by_leg(leg.uniqueid)
         current = call is not None and call.leg is leg and not leg.withdrawn
-        if not event.succeeded and leg.channel is None:
-            self._calls.end_leg(leg)  # Asterisk never made its channel: no Hangup will come
         if call is None or not current:
             if event.succeeded:
                 self._cancel(leg)  # answered after the caller left: nobody to bridge it to
+            elif leg.channel is None:
+                self._calls.end_leg(leg)  # Asterisk never made its channel: no Hangup comes
             return
-        now = self._center.host.now()
         if not event.succeeded:
-            self._calls.drop_leg(call)
-            fact = OfferTimedOut if event.reason == NO_ANSWER else OfferRejected
-            self._submit(fact(now, call.call_id, leg.agent_id))
+            self._outcomes.originate_failed(leg, event.reason)
             return
+        self._outcomes.placed()
+        now = self._center.host.now()
         self._calls.leg_answered(call, leg.uniqueid, event.channel_name or leg.channel or "")
         if leg.kind == "callback":
             # Agent first: the agent's answer is the connect; the dialplan rings the customer.
@@ -165,7 +166,12 @@ class AmiFacts:
         call = self._calls.by_leg(uniqueid)
         leg = self._calls.leg(uniqueid)
         if leg is not None:
+            ringing = call is not None and call.leg is leg and not leg.answered
             self._calls.end_leg(leg)
+            if ringing and not leg.withdrawn:
+                # Gone before any answer: the offer failed, the cause says whose failure.
+                self._outcomes.leg_hung_up(leg, event.cause, event.channel.state)
+                return
         if call is not None and call.connected:
             self._calls.forget(call)  # the caller goes on to the survey, on its own
             self._submit(CallEnded(now, call.call_id))

@@ -6,8 +6,10 @@ the queue's ring timeout (s5), with the `F(<survey>^s^1)` option so the caller o
 agent who hangs up first (s7); an agent-first callback originates the agent's phone into
 the callback context with the customer's number. What happens next is for Asterisk to say
 (`ami_facts.py`): nothing is assumed. An action Asterisk refuses, or a lost connection,
-comes back at once as a fact (`OfferTimedOut`), so the call returns to the head of the
-line instead of waiting for a ring that will never come. A withdrawn offer (the caller
+comes back at once as the PBX's failure (`OfferFailed`, through `OfferOutcomes`: nobody is
+paused, the PBX's health hears of it), so the call returns to the head of the line instead
+of waiting for a ring that will never come; an Originate whose answer was lost may still
+ring, so its leg is withdrawn too. A withdrawn offer (the caller
 hung up, the agent logged out, the core's ring timer) hangs the agent's leg up at once, by
 its exact channel name, or by the Uniqueid we gave it (`ChannelId`) while `Newchannel` has
 not named it yet; when Asterisk has not even created the channel (a Hangup sent right
@@ -33,14 +35,15 @@ from acd import (
     Event,
     ExitQueue,
     OfferCall,
-    OfferTimedOut,
+    OfferFailed,
     Overflow,
     OverflowKind,
 )
-from callcenter.ami import AMIClient, AMIError
+from callcenter.ami import AMIActionError, AMIClient, AMIError
 from callcenter.ami import actions as ami
 from callcenter.live import LiveCenter
 from callcenter.pbx.calls import AgentLeg, PbxCall, PbxCalls, new_leg_id
+from callcenter.pbx.outcomes import OfferOutcomes
 from callcenter.settings import TelephonySettings
 
 log = structlog.get_logger(__name__)
@@ -58,12 +61,16 @@ class PbxExecutor:
         calls: PbxCalls,
         settings: TelephonySettings,
         ami_client: Callable[[], AMIClient | None],
+        *,
+        outcomes: OfferOutcomes,
     ) -> None:
-        """Act on `center`'s commands through the client `ami_client()` returns."""
+        """Act on `center`'s commands through the client `ami_client()` returns; offers
+        that cannot be sent are reported to `outcomes`."""
         self._center = center
         self._calls = calls
         self._settings = settings
         self._ami = ami_client
+        self._outcomes = outcomes
         self._tasks: set[asyncio.Task[None]] = set()
         self.originated = 0
         self.on_originate: Callable[[str, str], None] | None = None
@@ -119,8 +126,12 @@ class PbxExecutor:
         else:
             call = self._calls.get(offer.call_id)
             if call is None or call.ended:
+                # Mostly a caller whose hang-up the ACD has not applied yet: no one's fault.
                 log.warning("pbx.offer_unknown_call", call_id=offer.call_id, agent=offer.agent_id)
-                self._fail(offer, "the caller is not held on this service")
+                why = "the caller is not held on this service"
+                self._center.host.submit(
+                    OfferFailed(self._center.host.now(), offer.call_id, offer.agent_id, why)
+                )
                 return
             leg = AgentLeg(offer.agent_id, endpoint, uniqueid=leg_id)
             survey = self._settings.survey_context
@@ -140,24 +151,22 @@ class PbxExecutor:
             self.on_originate(offer.call_id, offer.agent_id)
         if client is None:
             self._calls.end_leg(leg)
-            self._fail(offer, "no Asterisk connection")
+            self._outcomes.not_sent(offer.call_id, offer.agent_id, "no connection to Asterisk")
             return
         try:
             await client.send_action(action)
             self.originated += 1
-        except AMIError as exc:
-            log.error(
-                "pbx.originate_failed", call_id=offer.call_id, agent=offer.agent_id, error=str(exc)
-            )
+        except AMIActionError as exc:
             self._calls.end_leg(leg)
-            self._fail(offer, str(exc))
-
-    def _fail(self, offer: OfferCall, why: str) -> None:
-        # The phone cannot ring: the call goes back to the head of the line now.
-        self._center.host.submit(
-            OfferTimedOut(self._center.host.now(), offer.call_id, offer.agent_id)
-        )
-        log.info("pbx.offer_failed", call_id=offer.call_id, agent=offer.agent_id, reason=why)
+            message = exc.response.message or exc.response.status
+            self._outcomes.not_sent(
+                offer.call_id, offer.agent_id, f"Asterisk refused the Originate: {message}"
+            )
+        except AMIError as exc:
+            # The action may have reached Asterisk all the same: a phone that rings anyway
+            # is hung up as soon as its channel shows.
+            self.cancel_leg(leg, "the Originate went unanswered")
+            self._outcomes.not_sent(offer.call_id, offer.agent_id, f"Originate not sent: {exc}")
 
     async def _withdraw(self, cancel: CancelOffer) -> None:
         # The call itself may be forgotten already (the caller's Hangup came first): the

@@ -4,7 +4,9 @@ Strategy: `build_telephony` is called by the service once the live center exists
 creates the IVR runner (customer lookups from the database, order status from the order
 book, estimated waits from the live ACD), routes the FastAGI scripts `ivr` and `survey`,
 adds the executor as a listener of the ACD host and follows every AMI client's events.
-The web's supervisor actions reach Asterisk through the executor (`spy`).
+The web's supervisor actions reach Asterisk through the executor (`spy`). `PbxHealth`
+(the alert when Asterisk cannot ring the agents) is shown on the wallboards and in
+/metrics.
 """
 
 from __future__ import annotations
@@ -27,8 +29,14 @@ from callcenter.pbx.agi_routes import CallRoutes
 from callcenter.pbx.ami_facts import AmiFacts
 from callcenter.pbx.calls import PbxCalls
 from callcenter.pbx.executor import PbxExecutor
+from callcenter.pbx.health import PbxHealth
 from callcenter.pbx.orders import OrderBook
+from callcenter.pbx.outcomes import OfferOutcomes, ami_device_state
 from callcenter.settings import Settings
+
+ALERT_AFTER = 3
+"""PBX failures in a row (whichever agents they were for) that raise the wallboard's alert:
+one is a phone's bad luck, three across the floor is Asterisk."""
 
 
 class LiveWaits:
@@ -55,11 +63,18 @@ class Telephony:
     routes: CallRoutes
     executor: PbxExecutor
     facts: AmiFacts
+    outcomes: OfferOutcomes
+
+    @property
+    def health(self) -> PbxHealth:
+        """Whether Asterisk places the calls offered (the alert, the counters)."""
+        return self.outcomes.health
 
     async def close(self) -> None:
         """Stop following Asterisk and the actions in flight."""
         await self.facts.close()
         await self.executor.close()
+        await self.outcomes.close()
 
 
 def build_telephony(
@@ -95,12 +110,19 @@ def build_telephony(
     agi.route("ivr", routes.ivr)
     for script in settings.ivr.scripts:
         agi.route(script, routes.survey)
+
     # One site: offers go out on the first server (see docs/ARCHITECTURE.md, "Scale beyond
     # one machine").
-    executor = PbxExecutor(
-        center, calls, settings.telephony, lambda: clients[0] if clients else None
+    def offering_client() -> AMIClient | None:
+        return clients[0] if clients else None
+
+    health = PbxHealth(center.host.now, alert_after=ALERT_AFTER)
+    outcomes = OfferOutcomes(
+        center.host, calls, health, device_state=ami_device_state(offering_client)
     )
+    executor = PbxExecutor(center, calls, settings.telephony, offering_client, outcomes=outcomes)
     center.host.add_listener(executor)
+    center.wallboard.add_alert_source(health.alerts)
 
     async def restore(call_id: str) -> CallInfo | None:
         record = await interactions.record(call_id)
@@ -122,9 +144,10 @@ def build_telephony(
         center,
         calls,
         endpoint=settings.telephony.endpoint,
+        outcomes=outcomes,
         restore=restore,
         cancel_leg=executor.cancel_leg,
     )
     for client in clients:
         facts.attach(client)
-    return Telephony(calls, routes, executor, facts)
+    return Telephony(calls, routes, executor, facts, outcomes)

@@ -170,7 +170,9 @@ async def originate(pbx: Pbx, session: AMISession, action: Pairs, aid: str | Non
     tech, _, endpoint = dial.partition("/")
     phone = pbx.phones.get(endpoint) if tech.upper() == "PJSIP" else None
     is_async = (get(action, "Async") or "").lower() in ("true", "yes", "1")
-    if phone is None:
+    if phone is None or not phone.registered:
+        # No such endpoint, or no contact registered: chan_pjsip refuses the request, so no
+        # channel and no event but the OriginateResponse (as on Asterisk 22.10.1).
         if not is_async:
             session.send(error(aid, "Originate failed"))
             return

@@ -8,7 +8,8 @@ dialplan's `Hangup()` (s10); the caller hangs up during the AGI -> HangupRequest
 hears -1/HANGUP, and the Hangup event only once the server has closed (s3); the agent's
 Originate bridges the caller -> the AGI is left with an empty shell and the bridge module
 takes over (s5), possibly sending the caller on to the survey context with a new FastAGI
-session on the same channel and Uniqueid (s7). `done` resolves with the `CallRecord`.
+session on the same channel and Uniqueid (s7). A caller who finds no RTP port (`rtp_ports`)
+is refused with no channel at all. `done` resolves with the `CallRecord`.
 """
 
 from __future__ import annotations
@@ -113,6 +114,11 @@ class CallerCall:
 
     async def run(self) -> None:
         """Play the call to its end and resolve `done`."""
+        if not self.pbx.media_port_free():
+            # No RTP port for the INVITE's offer: Asterisk answers 488, makes no channel.
+            self.record.hung_up_by = "pbx"
+            self.done.set_result(self.record)
+            return
         try:
             self._arrive()
             self.begin_agi("inbound", self.script.dialled, 2)

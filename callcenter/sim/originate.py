@@ -10,8 +10,11 @@ Context/Exten target just stays up (s4); no answer before `Timeout` ->
 OriginateResponse Failure with Reason 3 and Uniqueid `<unknown>`, Hangup cause 19; busy
 (486) -> HangupRequest cause 17, DialEnd BUSY, OriginateResponse Failure Reason 0 (not 5),
 Hangup cause 17 (s9); an unknown endpoint -> OriginateResponse Failure Reason 0 at once
-(s4); an AMI Hangup while it rings -> DialEnd NOANSWER, OriginateResponse Failure Reason
-0, Hangup with the action's cause (0 without one), as Asterisk 22.10.1 does. With
+(s4), and so does a phone that is not registered; no free RTP port (`rtp_ports`) ->
+Newchannel, HangupRequest, OriginateResponse Failure Reason 0, Hangup cause 0 in state Down
+(the phone never rings); an AMI Hangup while it rings -> DialEnd NOANSWER,
+OriginateResponse Failure Reason 0, Hangup with the action's cause (0 without one); these
+three as Asterisk 22.10.1 does. With
 `ChannelId` the channel takes that Uniqueid and every OriginateResponse, a failed one too,
 reports it instead of `<unknown>`. The waiting caller is never disturbed by a failed offer.
 Each ring is kept as a `PhoneRing` (`Pbx.rings`) for tests.
@@ -141,6 +144,9 @@ class AgentLeg:
         if pbx.options.originate_setup_s > 0:
             await pbx.clock.sleep(pbx.options.originate_setup_s)
         busy = phone.mode is PhoneMode.BUSY or pbx.phone_busy(phone.endpoint)
+        if not pbx.media_port_free():
+            self._no_media_port()
+            return
         self._create()
         if busy:
             self._busy()
@@ -170,6 +176,20 @@ class AgentLeg:
             chan.connected_num, chan.connected_name = req.caller_id
             pbx.emit(ev.channel_event("NewConnectedLine", chan))
         pbx.emit(ev.dial_event("DialBegin", chan, ("DialString", phone.endpoint)))
+
+    def _no_media_port(self) -> None:
+        """No RTP port for the INVITE's offer: the channel is hung up before it rings."""
+        pbx, chan, req = self.pbx, self.channel, self.request
+        self.ring.outcome, self.ring.hung_up_by = "failed", "pbx"
+        pbx.add(chan)
+        pbx.legs[chan.name] = self
+        pbx.emit(ev.channel_event("Newchannel", chan))
+        for name, value in req.variables:
+            chan.variables[name] = value
+            pbx.emit(ev.varset(chan, name, value))
+        pbx.emit(ev.channel_event("HangupRequest", chan))
+        pbx.emit(req.response(False, 0, UNKNOWN))
+        self.finish(0)
 
     def _busy(self) -> None:
         """486 Busy Here: Reason 0 (not 5), the busy shows only in the Hangup (s9)."""

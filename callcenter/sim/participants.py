@@ -126,7 +126,8 @@ class CallRecord:
     hold_s: float = 0.0
     survey_answers: list[str] = field(default_factory=list)
     hung_up_by: str | None = None
-    """`caller`, `agent`, `agi` (the server sent HANGUP), `ami` (a Hangup action) or `pbx`."""
+    """`caller`, `agent`, `agi` (the server sent HANGUP), `ami` (a Hangup action) or `pbx`
+    (also for a call Asterisk refused: no RTP port)."""
     abandoned: bool = False
     """True when the caller hung up before ever being connected to an agent."""
 

@@ -53,6 +53,10 @@ class SimOptions:
     `Authentication failed`; `default_ring_timeout_s`: an Originate without Timeout;
     `originate_setup_s`: how long after `Originate successfully queued` Asterisk's dial
     thread creates the channel (a Hangup of it before then is "No such channel");
+    `rtp_ports`: the size of rtp.conf's port range (None: unlimited); every live channel
+    holds an even RTP port and its odd RTCP neighbour, and a channel that finds none fails
+    as on Asterisk 22.10.1: a caller's INVITE is answered 488 (no channel, no event), an
+    Originate's channel is hung up before it rings (cause 0, Reason 0);
     `callback_context`, `trunk`, `dial_timeout_s`: an Originate into that context runs the
     product's callback dialplan, a Dial of `PJSIP/<number>@<trunk>` with that timeout
     (`sim.outbound`);
@@ -72,6 +76,7 @@ class SimOptions:
     auth_fail_delay_s: float = 1.0
     default_ring_timeout_s: float = 30.0
     originate_setup_s: float = 0.0
+    rtp_ports: int | None = None
     callback_context: str = "callbacks"
     trunk: str = "trunk"
     dial_timeout_s: float = 60.0
@@ -194,9 +199,30 @@ class Pbx:
             return True
         return False
 
+    def media_port_free(self) -> bool:
+        """Whether a new channel would get an RTP port (two ports per live channel)."""
+        ports = self.options.rtp_ports
+        return ports is None or len(self.channels) < ports // 2
+
+    def device_state(self, device: str) -> str:
+        """`DEVICE_STATE(PJSIP/<endpoint>)` as Asterisk reports a PJSIP phone."""
+        tech, _, endpoint = device.partition("/")
+        phone = self.phones.get(endpoint) if tech.upper() == "PJSIP" else None
+        if phone is None:
+            return "INVALID"
+        if not phone.registered:
+            return "UNAVAILABLE"
+        legs = [leg for leg in self.legs.values() if leg.phone.endpoint == endpoint]
+        if any(leg.ringing for leg in legs):
+            return "RINGING"
+        return "INUSE" if legs else "NOT_INUSE"
+
     def variable(self, name: str, channel: str | None) -> str | None:
-        """Getvar: a channel variable, or a global one when `channel` is None."""
+        """Getvar: a channel variable, or a global one when `channel` is None (where the
+        DEVICE_STATE() function is read too)."""
         if channel is None:
+            if name.startswith("DEVICE_STATE(") and name.endswith(")"):
+                return self.device_state(name[len("DEVICE_STATE(") : -1])
             return self.globals.get(name, "")
         chan = self.channels.get(channel)
         if chan is None:

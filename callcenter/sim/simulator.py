@@ -102,6 +102,10 @@ class PbxSimulator:
             by = "customer"
         return self.pbx.hangup(channel, by=by)
 
+    def set_rtp_ports(self, ports: int | None) -> None:
+        """Give Asterisk `ports` RTP ports from now on (None: unlimited), as a test's fault."""
+        self.pbx.options = replace(self.pbx.options, rtp_ports=ports)
+
     def rings(self, endpoint: str | None = None) -> list[PhoneRing]:
         """What the phones saw of each Originate (of one phone's endpoint, if given)."""
         return [r for r in self.pbx.rings if endpoint is None or r.endpoint == endpoint]

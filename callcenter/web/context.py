@@ -9,7 +9,7 @@ executor when an Asterisk is connected; so is `OpsProbe`, the service's health f
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
@@ -47,6 +47,10 @@ class OpsProbe(Protocol):
 
     def writer_stats(self) -> tuple[int, int]:
         """The database writer's (pending, rejected so far) operations."""
+
+    def pbx_health(self) -> tuple[int, bool, Mapping[str, int]]:
+        """Offers Asterisk could not place: (in a row now, whether the alert is up, the
+        failures since the start by kind: not-placed, congestion, refused ...)."""
 
     async def db_ready(self) -> bool:
         """Whether the database answers a query now."""

@@ -3,7 +3,8 @@
 Strategy: plain aiohttp routes outside /api (they are for machines, not the OpenAPI
 document). /metrics renders a `prometheus_client` registry holding one collector that
 reads the live figures at scrape time (the ACD's queue stats, and the service's
-`OpsProbe`: AMI links, FastAGI sessions, loop lag, database writer), so the exposition
+`OpsProbe`: AMI links, FastAGI sessions, loop lag, database writer, offers Asterisk could
+not place), so the exposition
 format, label escaping and HELP/TYPE lines are the library's. /healthz answers while the
 event loop runs; /readyz answers 200 only while the database answers, every AMI link is
 up and FastAGI listens, and 503 naming what is not, so an orchestrator sends no calls
@@ -12,7 +13,7 @@ to a backend that cannot take them.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
 from aiohttp import web
 from prometheus_client import CollectorRegistry, generate_latest
@@ -65,6 +66,7 @@ class CallCenterCollector(Collector):
         yield CounterMetricFamily(
             "callcenter_db_writes_rejected", "Writes the database refused", rejected
         )
+        yield from _pbx(ops.pbx_health())
 
     def _queues(self) -> Iterator[Metric]:
         acd = self._ctx.center.host.acd
@@ -92,6 +94,28 @@ class CallCenterCollector(Collector):
             for state in AgentState:
                 agents.add_metric([queue.name, state.value], stats.agents_by_state.get(state, 0))
         yield from (waiting, longest, level, agents)
+
+
+def _pbx(health: tuple[int, bool, Mapping[str, int]]) -> Iterator[Metric]:
+    in_a_row, failing, by_kind = health
+    yield GaugeMetricFamily(
+        "callcenter_pbx_failing",
+        "1 while Asterisk cannot ring the agents (offers failing in a row: the wallboard alert)",
+        1.0 if failing else 0.0,
+    )
+    yield GaugeMetricFamily(
+        "callcenter_originate_failures_in_a_row",
+        "Offers in a row Asterisk could not place (0 once it places one)",
+        in_a_row,
+    )
+    failures = CounterMetricFamily(
+        "callcenter_originate_failures",
+        "Offers Asterisk could not place, by kind (no agent was paused for these)",
+        labels=["kind"],
+    )
+    for kind, count in sorted(by_kind.items()):
+        failures.add_metric([kind], count)
+    yield failures
 
 
 async def metrics(request: web.Request) -> web.Response:

@@ -22,6 +22,7 @@ class FakeProbe:
     sessions: int = 3
     lag: float = 0.004
     db: bool = True
+    pbx: tuple[int, bool, dict[str, int]] = (0, False, {})
 
     def ami_states(self) -> dict[str, bool]:
         return self.ami
@@ -37,6 +38,9 @@ class FakeProbe:
 
     def writer_stats(self) -> tuple[int, int]:
         return 7, 2
+
+    def pbx_health(self) -> tuple[int, bool, dict[str, int]]:
+        return self.pbx
 
     async def db_ready(self) -> bool:
         return self.db
@@ -89,6 +93,19 @@ async def test_given_the_service_probe_when_scraped_then_its_figures_are_exposed
     assert samples[("callcenter_db_writes_pending", ())] == 7
     assert samples[("callcenter_db_writes_rejected_total", ())] == 2
     assert "# TYPE callcenter_db_writes_rejected_total counter" in text
+    assert samples[("callcenter_pbx_failing", ())] == 0
+
+
+async def test_given_offers_the_pbx_cannot_place_when_scraped_then_the_alert_and_kinds_show(
+    site: Site, client: TestClient[Any, Any]
+) -> None:
+    site.backend.context.ops = FakeProbe(pbx=(4, True, {"not-placed": 3, "refused": 1}))
+    samples = _samples(await (await client.get("/metrics")).text())
+    assert samples[("callcenter_pbx_failing", ())] == 1
+    assert samples[("callcenter_originate_failures_in_a_row", ())] == 4
+    not_placed = ("callcenter_originate_failures_total", (("kind", "not-placed"),))
+    assert samples[not_placed] == 3
+    assert samples[("callcenter_originate_failures_total", (("kind", "refused"),))] == 1
 
 
 async def test_healthz_answers_while_the_loop_runs(client: TestClient[Any, Any]) -> None:
