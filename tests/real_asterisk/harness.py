@@ -13,6 +13,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import socket
+import struct
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -69,6 +71,8 @@ class RealCenter:
     phones: dict[str, SippParty] = field(default_factory=dict)
     phone_ports: dict[str, int] = field(default_factory=dict)
     trunk: SippParty | None = None
+    cutter: TcpCutter | None = None
+    """The relay in front of AMI (`center(cutter=True)`)."""
 
     @property
     def acd(self) -> Any:
@@ -213,8 +217,60 @@ class RealCenter:
         await host.request(lambda now: AgentLoggedIn(now, agent_id, ready=True))
 
 
+class TcpCutter:
+    """A TCP relay in front of Asterisk's AMI whose connections a test can cut at will."""
+
+    def __init__(self, target_port: int) -> None:
+        """Relay to 127.0.0.1:`target_port`."""
+        self.target_port = target_port
+        self.port = free_tcp_port()
+        self._server: asyncio.Server | None = None
+        self._writers: set[asyncio.StreamWriter] = set()
+        self.connections = 0
+
+    async def start(self) -> None:
+        """Listen on 127.0.0.1:`port`."""
+        self._server = await asyncio.start_server(self._relay, "127.0.0.1", self.port)
+
+    async def _relay(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.connections += 1
+        up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.target_port)
+        self._writers |= {writer, up_writer}
+
+        async def pipe(src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
+            with contextlib.suppress(OSError):
+                while data := await src.read(65536):
+                    dst.write(data)
+                    await dst.drain()
+            dst.close()
+
+        await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
+        self._writers -= {writer, up_writer}
+
+    def cut(self) -> int:
+        """Cut every connection now (a reset, as a broken link does); how many were cut."""
+        cut = 0
+        for writer in list(self._writers):
+            transport = writer.transport
+            sock = transport.get_extra_info("socket")
+            if sock is not None:
+                # SO_LINGER 0: close() sends a reset, as a pulled cable or a firewall does.
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            transport.abort()
+            cut += 1
+        self._writers.clear()
+        return cut // 2
+
+    async def close(self) -> None:
+        """Stop relaying."""
+        self.cut()
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+
+
 def real_settings(
-    tmp_path: Path, asterisk: RealAsterisk, acd: AcdSettings, **extra: Any
+    tmp_path: Path, asterisk: RealAsterisk, acd: AcdSettings, ami_port: int, **extra: Any
 ) -> Settings:
     """The service's settings for one test: this Asterisk's AMI, its FastAGI port, SQLite."""
     telephony: Mapping[str, Any] = extra.pop("telephony", {})
@@ -224,7 +280,7 @@ def real_settings(
                 {
                     "name": "pbx1",
                     "host": "127.0.0.1",
-                    "port": asterisk.ami_port,
+                    "port": ami_port,
                     "username": "callcenter",
                     "secret": asterisk.secrets.ami,
                     "auth": "md5",
@@ -264,6 +320,7 @@ async def center(
     phones: Mapping[str, Behaviour] | None = None,
     ready: tuple[str, ...] | None = None,
     trunk: bool = True,
+    cutter: bool = False,
     **extra: Any,
 ) -> AsyncIterator[RealCenter]:
     """Asterisk, phones (`phones`: agent -> behaviour; default every agent answers), the
@@ -275,10 +332,14 @@ async def center(
     )
     sipp = Sipp(unpacked, asterisk.sip_port, tmp_path / "sipp")
     real: RealCenter | None = None
+    relay = TcpCutter(asterisk.ami_port) if cutter else None
     try:
         await asterisk.start()
-        settings = real_settings(tmp_path, asterisk, acd, **extra)
-        real = RealCenter(asterisk, sipp, settings, Service.build(settings))
+        if relay is not None:
+            await relay.start()
+        ami_port = relay.port if relay is not None else asterisk.ami_port
+        settings = real_settings(tmp_path, asterisk, acd, ami_port, **extra)
+        real = RealCenter(asterisk, sipp, settings, Service.build(settings), cutter=relay)
         service = real.service
         wanted = phones if phones is not None else {a.id: Answer() for a in acd.agents}
         for agent_id, behaviour in wanted.items():
@@ -296,5 +357,7 @@ async def center(
     finally:
         if real is not None:
             await real.service.stop()
+        if relay is not None:
+            await relay.close()
         await sipp.close()
         await asterisk.stop()

@@ -176,3 +176,46 @@ async def test_given_a_call_in_talk_when_the_caller_hangs_up_then_the_agent_wrap
 def survey_presses() -> list[Step]:
     """A 5 every second for a while: ignored on hold and in talk, they rate the survey."""
     return [step for _ in range(25) for step in (Wait(1), Press("5"))]
+
+
+async def test_given_a_call_in_talk_when_the_ami_link_is_cut_then_the_call_is_recorded_whole(
+    tmp_path: Path, sounds: tuple[Path, Path]
+) -> None:
+    phones = {"agent1": Answer(0.5, None)}  # talks until the caller hangs up
+    async with center(tmp_path, agents("agent1"), sounds=sounds, phones=phones, cutter=True) as pbx:
+        assert pbx.cutter is not None
+        caller = await pbx.call(STANDARD[0], operator(Wait(14)))
+        phone = pbx.phones["agent1"]
+        await phone.wait_for("answer", timeout=30)
+        await pbx.until(lambda: pbx.state("agent1") is AgentState.ON_CALL)
+        assert pbx.cutter.cut() == 1
+        # The caller hangs up while the link is down or being rebuilt; the resync after
+        # the reconnect must find the call gone and close it.
+        assert await caller.finished(60) == 0
+        await pbx.until(lambda: pbx.cutter is not None and pbx.cutter.connections >= 2)
+        await pbx.until(pbx.acd_idle, timeout=15)
+        [row] = await pbx.interactions()
+        assert (row.outcome, row.agent) == ("answered", "agent1")
+        assert row.ended_at is not None
+        await pbx.until(lambda: pbx.state("agent1") is AgentState.READY, timeout=15)
+        kinds = [event.kind for event in await pbx.events(row.uniqueid)]
+        assert kinds.count("complete") == 1
+
+
+async def test_given_a_waiting_caller_when_the_ami_link_is_cut_then_the_call_is_still_offered(
+    tmp_path: Path, sounds: tuple[Path, Path]
+) -> None:
+    phones = {"agent1": Answer(0.5, 1.0)}
+    async with center(
+        tmp_path, agents("agent1"), sounds=sounds, phones=phones, ready=(), cutter=True
+    ) as pbx:
+        assert pbx.cutter is not None
+        caller = await pbx.call(STANDARD[0], operator(*survey_presses()))
+        await pbx.until(lambda: pbx.acd._floor.calls, timeout=30)
+        assert pbx.cutter.cut() == 1
+        await pbx.until(lambda: pbx.cutter is not None and pbx.cutter.connections >= 2)
+        await pbx.log_in("agent1")
+        await pbx.phones["agent1"].wait_for("answer", timeout=30)
+        assert await caller.finished(90) == 0
+        [row] = await pbx.interactions()
+        assert (row.outcome, row.agent) == ("answered", "agent1")
