@@ -40,7 +40,10 @@ fi
 
 echo "== installing the package with its test and benchmark extras"
 "$RUN" -m pip install --quiet --disable-pip-version-check --upgrade pip
-"$RUN" -m pip install --quiet --disable-pip-version-check -e '.[test,bench]'
+# The versions come from the lock (requirements/constraints.txt; the README says how to
+# refresh it), so CI tests what a developer and the Docker image have.
+"$RUN" -m pip install --quiet --disable-pip-version-check -c requirements/constraints.txt \
+    -e '.[test,bench]'
 
 echo "== ruff"
 "$RUN" -m ruff check .
