@@ -13,6 +13,9 @@ RUN apt-get update \
     && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /src
+# The dependencies at the versions of the lock (README, "Dependencies"): the image runs what
+# CI tested.
+COPY requirements/constraints.txt ./requirements/
 COPY pyproject.toml README.md ./
 COPY acd ./acd
 COPY ivr_flows ./ivr_flows
@@ -20,7 +23,7 @@ COPY cti ./cti
 COPY callcenter ./callcenter
 COPY config ./config
 COPY agents_ui ./agents_ui
-RUN pip install . \
+RUN pip install -c requirements/constraints.txt . \
     && useradd --system --uid 10001 --create-home --home-dir /home/callcenter callcenter \
     && rm -rf /src
 
