@@ -20,6 +20,7 @@ how (`ivr_ending`): `self_service`, `voicemail`, `voicemail_failed`, `callback`,
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 
@@ -162,7 +163,9 @@ class CallRoutes:
         return found.id if found is not None else None
 
     async def _hold(self, prompts: CallPrompts, call: PbxCall) -> None:
-        moh, seconds = self._telephony.moh_class, str(self._telephony.hold_segment_s)
+        segment = self._telephony.hold_segment_s
+        application = "MusicOnHold"
+        args: tuple[str, ...] = (self._telephony.moh_class, str(segment))
         try:
             while call.holding:
                 while not call.hold.empty():
@@ -172,7 +175,20 @@ class CallRoutes:
                     else:
                         await self._send_away(prompts, call, instruction[1], instruction[2])
                         return
-                await prompts.session.exec("MusicOnHold", moh, seconds)
+                started = time.monotonic()
+                await prompts.session.exec(application, *args)
+                if application == "MusicOnHold" and time.monotonic() - started < segment / 2:
+                    # Nothing ends a segment early but a hang-up or a bridge (AGIHangup), so
+                    # the class could not start (no music files): Asterisk answers at once,
+                    # and looping on it would send thousands of commands a second. The
+                    # caller waits in silence instead, and the operator is told.
+                    log.error(
+                        "pbx.hold_music_failed",
+                        call_id=call.call_id,
+                        moh_class=self._telephony.moh_class,
+                        fix="put music files in the class's directory (musiconhold.conf)",
+                    )
+                    application, args = "Wait", (str(segment),)
         except AGIHangup:
             pass  # bridged to an agent, or the caller left: the AMI facts say which
         finally:

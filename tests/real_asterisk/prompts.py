@@ -1,13 +1,32 @@
-"""The sounds Asterisk plays in the real-Asterisk tests: the product's own prompts."""
+"""The sounds Asterisk plays in the real-Asterisk tests: the product's own prompts.
+
+`callcenter prompts build` makes them (espeak-ng and sox), as the compose deployment
+does, and `--moh` adds the hold music, so the real Asterisk plays every prompt the
+flows name and the music callers hear while they wait.
+"""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
+
+import pytest
 
 
 def build_sounds(target: Path) -> tuple[Path, Path]:
-    """Sounds and music-on-hold folders for Asterisk's astdatadir."""
+    """Sounds and music-on-hold folders for Asterisk's astdatadir, made by the product."""
     sounds, moh = target / "sounds", target / "moh"
-    sounds.mkdir(parents=True, exist_ok=True)
-    moh.mkdir(parents=True, exist_ok=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "callcenter", "prompts", "build", str(sounds), "--moh", str(moh)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        why = f"callcenter prompts build failed: {done.stderr.strip()[-500:]}"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(why)
+        pytest.skip(why)
     return sounds, moh

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import aiohttp
+from structlog.testing import capture_logs
 
 from acd import AcdSettings, AgentSettings, AgentState, QueueSettings
 from tests.e2e.harness import KNOWN, STANDARD
@@ -219,3 +220,22 @@ async def test_given_a_waiting_caller_when_the_ami_link_is_cut_then_the_call_is_
         assert await caller.finished(90) == 0
         [row] = await pbx.interactions()
         assert (row.outcome, row.agent) == ("answered", "agent1")
+
+
+async def test_given_no_hold_music_when_a_caller_waits_then_they_wait_without_a_command_storm(
+    tmp_path: Path, sounds: tuple[Path, Path]
+) -> None:
+    no_music = tmp_path / "no-music"
+    no_music.mkdir()
+    async with center(tmp_path, agents("agent1"), sounds=(sounds[0], no_music), ready=()) as pbx:
+        with capture_logs() as logs:
+            caller = await pbx.call(STANDARD[0], operator(Wait(8)))
+            assert await caller.finished(60) == 0
+            await pbx.until(pbx.acd_idle, timeout=10)
+        failed = [entry for entry in logs if entry["event"] == "pbx.hold_music_failed"]
+        assert len(failed) == 1
+        # Greeting, menu and a hold of some 8 s in 2 s segments: dozens of commands, where
+        # a loop on the failing MusicOnHold sent thousands.
+        assert pbx.service.agi.counters.commands < 60
+        [row] = await pbx.interactions()
+        assert row.outcome == "abandoned"

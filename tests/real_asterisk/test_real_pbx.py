@@ -11,7 +11,7 @@ from acd import AcdSettings, AgentSettings, QueueSettings
 from callcenter.doctor import diagnose, report
 from tests.real_asterisk.harness import center, require_build
 from tests.real_asterisk.pbx import AGENT_PHONES, RealAsterisk, free_tcp_port
-from tests.real_asterisk.sipp import Answer, Wait
+from tests.real_asterisk.sipp import Answer, Press, Wait
 
 SKILLS = {"lang-de": 3, "lang-en": 3}
 
@@ -90,7 +90,9 @@ async def test_given_a_call_when_a_supervisor_listens_whispers_and_barges_then_c
         supervisor = await pbx.register_supervisor(Answer(0.3, 1.5))
         await pbx.add_user("sup1", "supervisor")
         headers = await pbx.web_login(http, "sup1")
-        caller = await pbx.call("+49305550002", [Wait(1), *[Wait(1)] * 40])
+        caller = await pbx.call(
+            "+49305550002", [Wait(1), Press("0"), Wait(2), Press("0"), Wait(60)]
+        )
         await pbx.phones["agent1"].wait_for("answer", timeout=30)
         [call_id] = await pbx.until(lambda: list(pbx.acd._floor.calls), timeout=10)
         for n, mode in enumerate(("listen", "whisper", "barge"), start=1):
