@@ -12,6 +12,7 @@ Every error names the file, the line, the key and the problem, e.g.
 from __future__ import annotations
 
 import importlib.util
+import ipaddress
 import os
 import re
 from pathlib import Path
@@ -251,7 +252,16 @@ class WebSettings(_Section):
     """Send the session cookie over HTTPS only; turn on whenever a TLS proxy fronts the web."""
     session_idle_minutes: float = Field(480.0, gt=0, le=7 * 24 * 60)
     login_failures_per_minute: int = Field(5, ge=1, le=1000)
-    """Failed logins allowed per user name and per address before 429 Too Many Requests."""
+    """Failed logins of one user name from one address that cost nothing; each further one
+    doubles the wait (429 Too Many Requests) for that name at that address only."""
+    login_backoff_max_s: float = Field(300.0, ge=1, le=86_400)
+    """The longest wait after repeated failed logins."""
+    trusted_proxies: list[str] = Field(default_factory=list)
+    """Addresses or networks of reverse proxies whose `X-Forwarded-For` names the client
+    (e.g. ["127.0.0.1", "10.0.0.0/8"]); none by default, so the header is ignored."""
+    single_session: bool = True
+    """A new login ends the user's earlier sessions (and closes their live screens); turn
+    off where several screens share one login (a wallboard on a wall screen)."""
     supervisor_queues: dict[str, list[str]] = Field(default_factory=dict)
     """The queues each supervisor oversees; a supervisor not named here sees every queue."""
     dispositions: list[str] = Field(
@@ -270,6 +280,16 @@ class WebSettings(_Section):
     """The wallboard refreshes at least this often (changes go out sooner)."""
     coalesce_ms: float = Field(50.0, ge=0, le=5000)
     """Changes within this window go out together, so a burst costs one message per screen."""
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _addresses(cls, proxies: list[str]) -> list[str]:
+        for proxy in proxies:
+            try:
+                ipaddress.ip_network(proxy, strict=False)
+            except ValueError:
+                raise ValueError(f"{proxy!r} is not an IP address or network") from None
+        return proxies
 
 
 class TelephonySettings(_Section):

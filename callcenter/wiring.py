@@ -100,7 +100,9 @@ def build_backend(
         settings=settings,
         center=center,
         sessions=SessionStore(web_settings.session_idle_minutes * 60),
-        limiter=LoginLimiter(web_settings.login_failures_per_minute),
+        limiter=LoginLimiter(
+            web_settings.login_failures_per_minute, max_delay_s=web_settings.login_backoff_max_s
+        ),
         users=UserRepository(sessions, password_hasher),
         customers=customers,
         interactions=interactions,

@@ -5,13 +5,17 @@ and never stored, logged or returned. Hashing and verifying cost tens of millise
 CPU on purpose, so they run in a worker thread (`asyncio.to_thread`): a login never stalls
 the calls on the event loop, and no database connection is held while they run. A
 verification that succeeds on an old-parameter hash rehashes it, so raising the cost later
-needs no password reset.
+needs no password reset. An unknown or deactivated user's password is verified too, against
+a dummy hash made with the same parameters, so the time of a refusal does not tell an
+attacker which user names exist.
 """
 
 from __future__ import annotations
 
 import asyncio
 import re
+import secrets
+import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -83,6 +87,8 @@ class UserRepository:
         """`hasher` defaults to argon2id with the library's recommended parameters."""
         self._sessions = sessions
         self._hasher = hasher or PasswordHasher()
+        self._dummy: str | None = None
+        self._dummy_lock = threading.Lock()
 
     async def add(
         self, username: str, password: str, role: Role | str, *, display_name: str = ""
@@ -113,6 +119,8 @@ class UserRepository:
         async with self._sessions() as session:
             row = await session.scalar(select(User).where(User.username == username))
         if row is None or not row.active:
+            # As slow as a wrong password of a real user: no user names by timing.
+            await asyncio.to_thread(self._verify_dummy, password)
             return None
         stored = row.password_hash
         if not await asyncio.to_thread(self._verify, stored, password):
@@ -120,6 +128,15 @@ class UserRepository:
         if self._hasher.check_needs_rehash(stored):
             await self._rehash(row.id, stored, password)
         return _info(row)
+
+    def _verify_dummy(self, password: str) -> bool:
+        # The dummy hash is made on first use (in the worker thread) with this hasher's
+        # parameters, so raising them raises the cost of the dummy too.
+        with self._dummy_lock:
+            if self._dummy is None:
+                self._dummy = self._hasher.hash(secrets.token_urlsafe(32))
+            dummy = self._dummy
+        return self._verify(dummy, password)
 
     def _verify(self, stored: str, password: str) -> bool:
         try:

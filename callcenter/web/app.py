@@ -25,13 +25,13 @@ from callcenter.web import (
     routes_records,
     routes_reports,
     routes_session,
+    sockets,
 )
 from callcenter.web.context import CONTEXT, WebContext
 from callcenter.web.endpoint import Endpoint
 from callcenter.web.errors import error_middleware
 from callcenter.web.openapi import build_openapi
 from callcenter.web.pages import install_pages, security_headers
-from callcenter.web.sockets import routes as socket_routes
 
 log = structlog.get_logger(__name__)
 
@@ -57,7 +57,7 @@ def build_app(ctx: WebContext, *, ui: Path | None = None) -> web.Application:
         return web.Response(text=document, content_type="application/json")
 
     app.router.add_get("/api/openapi.json", openapi)
-    app.router.add_routes(socket_routes)
+    sockets.install(app)
     routes_ops.install(app, ctx)
     install_pages(app, ui or ui_dir())
     return app

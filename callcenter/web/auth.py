@@ -4,20 +4,29 @@ Strategy: a successful login creates a server-side session keyed by a random tok
 bits from `secrets`) sent as an HttpOnly, SameSite=Strict cookie (Secure when the web is
 behind HTTPS); the cookie alone never authorises a change: every request that changes
 something must also echo the session's CSRF token in `X-CSRF-Token`, which a page of
-another origin cannot read. Sessions end on logout, on deactivation of the user, or after
-the configured idle time. They live in this process's memory: a restart logs everyone out
+another origin cannot read. Sessions end on logout, on a new login of the same user, on a
+change of the user's password, role or activity, or after the configured idle time; each
+end is told to the listeners (`SessionStore.on_end`), which close that session's
+websockets at once. Sessions live in this process's memory: a restart logs everyone out
 (the desktops log in again), and several nodes would need a shared store (see
-docs/ARCHITECTURE.md, "Scale beyond one machine"). Failed logins are counted per user name
-and per client address in a sliding minute; past the limit the answer is 429 without even
-checking the password.
+docs/ARCHITECTURE.md, "Scale beyond one machine").
+
+Failed logins are counted per user name *and* client address: a guesser slows down only
+themselves (a growing delay, doubling per failure past the free ones, up to a cap), never
+the real user at another address nor colleagues behind the same address. Only a flood from
+one address (many times the per-user allowance, any names) refuses that address for the
+rest of the minute, so that nobody can keep the password hashing busy. The client address
+is the peer's, unless the peer is a configured proxy (`web.trusted_proxies`): then it is
+the last address in `X-Forwarded-For` that is not itself a trusted proxy.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import secrets
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from callcenter.db import Role
@@ -47,6 +56,10 @@ class Principal:
         return self.queues is None or queue in self.queues
 
 
+SessionEnded = Callable[[str, Principal, str], None]
+"""Told when a session ends: (its token, its user, why, in words for the user)."""
+
+
 class SessionStore:
     """Login sessions by token, expiring after an idle period."""
 
@@ -55,6 +68,15 @@ class SessionStore:
         self._idle = idle_s
         self._clock = clock
         self._sessions: dict[str, Principal] = {}
+        self._listeners: list[SessionEnded] = []
+
+    def on_end(self, listener: SessionEnded) -> None:
+        """Call `listener` whenever a session ends (logout, revocation, expiry)."""
+        self._listeners.append(listener)
+
+    def _ended(self, token: str, principal: Principal, reason: str) -> None:
+        for listener in self._listeners:
+            listener(token, principal, reason)
 
     def create(self, principal: Principal) -> str:
         """Open a session; its token (the cookie's value)."""
@@ -73,60 +95,144 @@ class SessionStore:
         now = self._clock()
         if now - principal.last_seen > self._idle:
             del self._sessions[token]
+            self._ended(token, principal, "the session expired")
             return None
         principal.last_seen = now
         return principal
 
-    def end(self, token: str | None) -> None:
+    def end(self, token: str | None, reason: str = "logged out") -> None:
         """Log a session out."""
-        if token:
-            self._sessions.pop(token, None)
+        principal = self._sessions.pop(token, None) if token else None
+        if token and principal is not None:
+            self._ended(token, principal, reason)
 
-    def end_user(self, username: str) -> int:
-        """End every session of a user (deactivated, role or password changed)."""
-        gone = [t for t, p in self._sessions.items() if p.username == username]
+    def end_user(self, username: str, reason: str, *, keep: str | None = None) -> int:
+        """End every session of a user but `keep` (deactivated, role or password changed,
+        logged in again); how many ended."""
+        gone = [t for t, p in self._sessions.items() if p.username == username and t != keep]
         for token in gone:
-            del self._sessions[token]
+            self._ended(token, self._sessions.pop(token), reason)
         return len(gone)
 
     def __len__(self) -> int:
         return len(self._sessions)
 
 
+@dataclass(slots=True)
+class _Failures:
+    count: int
+    last: float
+    until: float
+
+
 class LoginLimiter:
-    """Counts failed logins per key over a sliding minute."""
+    """A growing delay after failed logins, per user name and client address.
 
-    def __init__(self, per_minute: int, *, clock: Callable[[], float] = time.monotonic) -> None:
-        """Allow `per_minute` failures per key before refusing."""
-        self._limit = per_minute
+    The first `free - 1` failures of a (user, address) key cost nothing; the `free`th
+    refuses that key for 2 s, and each one after it for twice as long as the one before
+    (4 s, 8 s ... at most `max_delay_s`). A key is forgotten after a good login or after
+    `forget_s` without a failure. Separately, an address with `flood_per_minute` failures
+    in a sliding minute (any names) is refused until the oldest is a minute old.
+    """
+
+    def __init__(
+        self,
+        free: int,
+        *,
+        max_delay_s: float = 300.0,
+        forget_s: float = 900.0,
+        flood_per_minute: int | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        """`flood_per_minute` defaults to 20 times `free`."""
+        self._free = free
+        self._max_delay = max_delay_s
+        self._forget = forget_s
+        self._flood = flood_per_minute if flood_per_minute is not None else 20 * free
         self._clock = clock
-        self._failures: dict[str, deque[float]] = {}
+        self._keys: dict[tuple[str, str], _Failures] = {}
+        self._addresses: dict[str, deque[float]] = {}
 
-    def _recent(self, key: str) -> deque[float]:
-        window = self._failures.setdefault(key, deque())
+    def _recent(self, address: str) -> deque[float]:
+        window = self._addresses.setdefault(address, deque())
         cutoff = self._clock() - 60.0
         while window and window[0] <= cutoff:
             window.popleft()
         return window
 
-    def blocked(self, *keys: str) -> float | None:
-        """Seconds until a login is allowed again for any of `keys`, or None if allowed."""
+    def blocked(self, username: str, address: str) -> float | None:
+        """Seconds until `username` may try again from `address`, or None if now."""
+        now = self._clock()
         waits = []
-        for key in keys:
-            window = self._recent(key)
-            if len(window) >= self._limit:
-                waits.append(window[0] + 60.0 - self._clock())
+        entry = self._keys.get((username.lower(), address))
+        if entry is not None and entry.until > now:
+            waits.append(entry.until - now)
+        window = self._recent(address)
+        if len(window) >= self._flood:
+            waits.append(window[0] + 60.0 - now)
         return max(waits) if waits else None
 
-    def failed(self, *keys: str) -> None:
-        """Count one failure against each key."""
+    def failed(self, username: str, address: str) -> float:
+        """Count a failure; the delay it imposes on this key (0 while failures are free)."""
         now = self._clock()
-        for key in keys:
-            self._recent(key).append(now)
-        if len(self._failures) > 100_000:
-            # A flood of random names must not grow memory without bound.
-            self._failures = {k: v for k, v in self._failures.items() if self._recent(k)}
+        key = (username.lower(), address)
+        entry = self._keys.get(key)
+        if entry is None or now - entry.last > self._forget:
+            entry = self._keys[key] = _Failures(0, now, now)
+        entry.count += 1
+        entry.last = now
+        delay = 0.0
+        if entry.count >= self._free:
+            delay = min(self._max_delay, 2.0 ** (entry.count - self._free + 1))
+        entry.until = now + delay
+        self._recent(address).append(now)
+        if len(self._keys) + len(self._addresses) > 100_000:
+            self._prune(now)
+        return delay
 
-    def succeeded(self, key: str) -> None:
-        """Forget the failures of a key after a good login."""
-        self._failures.pop(key, None)
+    def succeeded(self, username: str, address: str) -> None:
+        """Forget the failures of this user at this address after a good login."""
+        self._keys.pop((username.lower(), address), None)
+
+    def _prune(self, now: float) -> None:
+        # A flood of random names must not grow memory without bound.
+        self._keys = {
+            k: v for k, v in self._keys.items() if now - v.last <= self._forget or v.until > now
+        }
+        self._addresses = {a: w for a, w in self._addresses.items() if self._recent(a)}
+
+
+def client_address(peer: str | None, forwarded_for: str | None, trusted: Iterable[str]) -> str:
+    """The address a request comes from: the peer's, unless the peer is a trusted proxy.
+
+    Behind trusted proxies the client is the right-most `X-Forwarded-For` entry that is not
+    a trusted proxy itself (entries to its left could be made up by the client). `trusted`
+    holds addresses or networks (`10.0.0.0/8`); none by default, so the header is ignored.
+    """
+    networks = [ipaddress.ip_network(t, strict=False) for t in trusted]
+    address = peer or "unknown"
+    if not networks or not _within(address, networks) or not forwarded_for:
+        return address
+    for hop in reversed([h.strip() for h in forwarded_for.split(",")]):
+        if not hop:
+            continue
+        if not _within(hop, networks):
+            return hop if _is_address(hop) else address
+        address = hop
+    return address
+
+
+def _within(address: str, networks: list[ipaddress.IPv4Network | ipaddress.IPv6Network]) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in net for net in networks)
+
+
+def _is_address(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True

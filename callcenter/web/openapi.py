@@ -34,8 +34,9 @@ ERROR_SCHEMA: dict[str, Any] = {
     },
 }
 WEBSOCKETS = """
-Websockets (authenticated by the session cookie; closed with 4401 when not logged in and
-4403 when not allowed):
+Websockets (authenticated by the session cookie; closed with 4401 when not logged in, and
+at once when the session ends (logout, a new login, a changed password or role,
+deactivation), with the reason; 4403 when not allowed):
 
 * `/ws/agent` (agents): `snapshot` {agent, offer, call}, then `state` {agent}, `offer`
   {call_id, queue, ring_timeout, offered_at, pop}, `offer_cancelled` {call_id, reason},

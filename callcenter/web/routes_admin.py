@@ -1,9 +1,10 @@
 """Administration: users and the configuration in force.
 
 Strategy: admins create users, change roles, reset passwords and deactivate accounts;
-any such change ends the user's open sessions at once, so a revoked agent is out on their
-next click. The configuration is shown as the service read it, secrets masked, and the IVR
-flows can be re-read without a restart (the old flows stay in use if the new are broken).
+any such change ends the user's open sessions at once: their next click is refused and
+their live screens (websockets) are closed with 4401 and the reason. The configuration is
+shown as the service read it, secrets masked, and the IVR flows can be re-read without a
+restart (the old flows stay in use if the new are broken).
 """
 
 from __future__ import annotations
@@ -89,7 +90,7 @@ async def edit_user(req: ApiRequest) -> dict[str, Any]:
             status, "not_found" if status == 404 else "invalid_request", str(exc)
         ) from None
     if set(changes) - {"display_name"}:
-        ended = req.ctx.sessions.end_user(username)
+        ended = req.ctx.sessions.end_user(username, _why_signed_out(changes))
         log.info(
             "web.user_changed",
             username=username,
@@ -98,6 +99,15 @@ async def edit_user(req: ApiRequest) -> dict[str, Any]:
             by=req.user.username,
         )
     return _user_out(user)
+
+
+def _why_signed_out(changes: dict[str, Any]) -> str:
+    """What the user is told when an admin's change ends their sessions."""
+    if changes.get("active") is False:
+        return "your account was deactivated"
+    if changes.get("password") is not None:
+        return "your password was changed"
+    return "your account was changed"
 
 
 @api.route(

@@ -1,8 +1,10 @@
 """Logging in and out.
 
 Strategy: a login is checked against the rate limiter before the password (so guessing
-costs nothing but a 429 once over the limit), then against the user store; a failure is
-logged with the user name and address (never the password) and counted against both.
+costs nothing but a 429 once the delay runs), then against the user store; a failure is
+logged with the user name and address (never the password) and counted against that name
+at that address. A good login ends the user's earlier sessions (`web.single_session`):
+their other browsers are signed out and their websockets closed with 4401.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 import structlog
 from aiohttp import web
 
-from callcenter.web.auth import COOKIE, Principal
+from callcenter.web.auth import COOKIE, Principal, client_address
 from callcenter.web.endpoint import EVERYONE, Api, ApiRequest
 from callcenter.web.errors import ApiError
 from callcenter.web.schemas import LoginIn, SessionOut, UserOut
@@ -45,9 +47,11 @@ def session_out(principal: Principal) -> SessionOut:
 async def login(req: ApiRequest) -> web.StreamResponse:
     body = req.body(LoginIn)
     ctx = req.ctx
-    address = req.request.remote or "unknown"
-    keys = (f"user:{body.username.lower()}", f"addr:{address}")
-    wait = ctx.limiter.blocked(*keys)
+    request = req.request
+    address = client_address(
+        request.remote, request.headers.get("X-Forwarded-For"), ctx.settings.web.trusted_proxies
+    )
+    wait = ctx.limiter.blocked(body.username, address)
     if wait is not None:
         log.warning("web.login_rate_limited", username=body.username, address=address)
         raise ApiError(
@@ -55,10 +59,10 @@ async def login(req: ApiRequest) -> web.StreamResponse:
         )
     user = await ctx.users.authenticate(body.username, body.password)
     if user is None:
-        ctx.limiter.failed(*keys)
-        log.warning("web.login_failed", username=body.username, address=address)
+        delay = ctx.limiter.failed(body.username, address)
+        log.warning("web.login_failed", username=body.username, address=address, delay_s=delay)
         raise ApiError(401, "bad_credentials", "unknown user name or wrong password")
-    ctx.limiter.succeeded(keys[0])
+    ctx.limiter.succeeded(body.username, address)
     principal = Principal(
         username=user.username,
         role=user.role,
@@ -66,6 +70,10 @@ async def login(req: ApiRequest) -> web.StreamResponse:
         queues=ctx.queues_for(user.username, user.role.value),
     )
     token = ctx.sessions.create(principal)
+    if ctx.settings.web.single_session:
+        ctx.sessions.end_user(
+            user.username, "you logged in again in another window or browser", keep=token
+        )
     log.info("web.login", username=user.username, role=user.role.value, address=address)
     response = web.Response(
         body=session_out(principal).model_dump_json(), content_type="application/json"

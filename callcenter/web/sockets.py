@@ -7,6 +7,11 @@ reason, which browsers show, instead of a bare HTTP error they hide. Each socket
 `Mailbox` of its feed in a task of its own; the first message is always a snapshot, so a
 screen that reconnects starts from the truth. Messages from the screen are not needed
 (actions go through the REST API) and are ignored; a closed socket ends its mailbox.
+
+A socket belongs to the session that opened it (`OpenSockets`): when the session ends
+(logout, a new login, deactivation, a changed password or role, expiry) its mailbox is
+closed at once, so not one more message goes out, and the socket is closed with 4401 and
+the reason ("your account was deactivated"), which the pages show instead of reconnecting.
 """
 
 from __future__ import annotations
@@ -15,15 +20,75 @@ import asyncio
 import contextlib
 from urllib.parse import urlsplit
 
+import structlog
 from aiohttp import WSMsgType, web
 
 from callcenter.db import Role
 from callcenter.live import Mailbox
-from callcenter.web.auth import Principal
+from callcenter.web.auth import COOKIE, Principal
 from callcenter.web.context import CONTEXT
 from callcenter.web.endpoint import principal_of
 
+log = structlog.get_logger(__name__)
 routes = web.RouteTableDef()
+SIGNED_OUT = 4401
+"""The close code of a socket whose session ended (or never was): log in again."""
+
+
+class OpenSockets:
+    """The open websockets of each session, so that ending a session closes them."""
+
+    def __init__(self) -> None:
+        """No socket yet; `session_ended` is the `SessionStore.on_end` listener."""
+        self._by_token: dict[str, dict[web.WebSocketResponse, Mailbox]] = {}
+        self._closing: set[asyncio.Task[bool]] = set()
+
+    def add(self, token: str, ws: web.WebSocketResponse, box: Mailbox) -> None:
+        """Track a socket of the session `token` and the mailbox it drains."""
+        self._by_token.setdefault(token, {})[ws] = box
+
+    def discard(self, token: str, ws: web.WebSocketResponse) -> None:
+        """Forget a socket that closed."""
+        sockets = self._by_token.get(token)
+        if sockets is not None:
+            sockets.pop(ws, None)
+            if not sockets:
+                del self._by_token[token]
+
+    def session_ended(self, token: str, principal: Principal, reason: str) -> None:
+        """Stop the session's sockets now and close them with 4401 and `reason`."""
+        sockets = self._by_token.pop(token, {})
+        for ws, box in sockets.items():
+            box.close()  # synchronously: nothing more is sent from here on
+            task = asyncio.get_running_loop().create_task(
+                ws.close(code=SIGNED_OUT, message=_reason(f"signed out: {reason}"))
+            )
+            self._closing.add(task)
+            task.add_done_callback(self._closing.discard)
+        if sockets:
+            log.info(
+                "web.sockets_closed", username=principal.username, sockets=len(sockets), why=reason
+            )
+
+    def __len__(self) -> int:
+        return sum(len(s) for s in self._by_token.values())
+
+
+def _reason(text: str) -> bytes:
+    # A close frame's reason is at most 123 bytes.
+    return text.encode()[:123]
+
+
+SOCKETS = web.AppKey("open_sockets", OpenSockets)
+"""Where the app keeps its `OpenSockets`."""
+
+
+def install(app: web.Application) -> None:
+    """Add the websocket routes to `app`; ending a session closes its sockets."""
+    sockets = OpenSockets()
+    app[SOCKETS] = sockets
+    app[CONTEXT].sessions.on_end(sockets.session_ended)
+    app.router.add_routes(routes)
 
 
 def _same_origin(request: web.Request) -> bool:
@@ -40,7 +105,7 @@ async def _accept(
     await ws.prepare(request)
     principal = principal_of(request)
     if principal is None:
-        await ws.close(code=4401, message=b"log in first")
+        await ws.close(code=SIGNED_OUT, message=b"log in first")
         return ws, None
     if principal.role not in roles or not _same_origin(request):
         await ws.close(code=4403, message=b"not allowed")
@@ -51,18 +116,22 @@ async def _accept(
 async def _pump(ws: web.WebSocketResponse, box: Mailbox) -> None:
     while True:
         message = await box.get()
-        if message is None or ws.closed:
-            return
+        if message is None or box.closed or ws.closed:
+            return  # a closed mailbox may still hold messages: none of them goes out
         await ws.send_str(message)
 
 
-async def _serve(ws: web.WebSocketResponse, box: Mailbox) -> None:
+async def _serve(request: web.Request, ws: web.WebSocketResponse, box: Mailbox) -> None:
+    token = request.cookies.get(COOKIE, "")
+    sockets = request.app[SOCKETS]
+    sockets.add(token, ws, box)
     sender = asyncio.create_task(_pump(ws, box))
     try:
         async for msg in ws:
             if msg.type is WSMsgType.ERROR:
                 break
     finally:
+        sockets.discard(token, ws)
         box.close()
         sender.cancel()
         with contextlib.suppress(asyncio.CancelledError, ConnectionError):
@@ -78,7 +147,7 @@ async def agent_socket(request: web.Request) -> web.WebSocketResponse:
     feed = request.app[CONTEXT].center.agents
     box = feed.subscribe(principal.agent_id)
     try:
-        await _serve(ws, box)
+        await _serve(request, ws, box)
     finally:
         feed.unsubscribe(principal.agent_id, box)
     return ws
@@ -93,7 +162,7 @@ async def wallboard_socket(request: web.Request) -> web.WebSocketResponse:
     feed = request.app[CONTEXT].center.wallboard
     box = feed.subscribe(principal.queues)
     try:
-        await _serve(ws, box)
+        await _serve(request, ws, box)
     finally:
         feed.unsubscribe(principal.queues, box)
     return ws

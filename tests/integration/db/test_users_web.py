@@ -20,6 +20,8 @@ class ThreadRecordingHasher(PasswordHasher):
     def __init__(self) -> None:
         super().__init__(time_cost=1, memory_cost=8, parallelism=1)
         self.threads: list[int] = []
+        self.verified: list[str] = []
+        """The hashes each password was verified against."""
 
     def hash(self, password: str | bytes, *, salt: bytes | None = None) -> str:
         self.threads.append(threading.get_ident())
@@ -27,6 +29,7 @@ class ThreadRecordingHasher(PasswordHasher):
 
     def verify(self, hash: str | bytes, password: str | bytes) -> bool:
         self.threads.append(threading.get_ident())
+        self.verified.append(hash if isinstance(hash, str) else hash.decode())
         return super().verify(hash, password)
 
 
@@ -123,3 +126,25 @@ async def test_an_old_parameter_hash_is_upgraded_on_login(
     assert await UserRepository(sessions, strong_hasher).authenticate("zoe", "secret-pass")
     assert not strong_hasher.check_needs_rehash(await stored_hash())
     assert await UserRepository(sessions, strong_hasher).authenticate("zoe", "secret-pass")
+
+
+async def test_given_an_unknown_or_deactivated_user_then_a_refusal_costs_a_verification_too(
+    users: UserRepository, hasher: ThreadRecordingHasher
+) -> None:
+    # A refusal that skipped the argon2 verification would answer in a few milliseconds
+    # instead of the ~140 ms of a real user's, telling an attacker which names exist.
+    await users.add("zoe", "secret-pass", "agent")
+    await users.add("max", "secret-pass", "agent")
+    await users.update("max", active=False)
+    assert await users.authenticate("zoe", "wrong-pass") is None
+    assert await users.authenticate("nobody", "wrong-pass") is None
+    assert await users.authenticate("max", "secret-pass") is None
+    assert await users.authenticate("nobody2", "wrong-pass") is None
+    real, unknown, deactivated, unknown2 = hasher.verified
+    # Each was a verification with the same argon2 parameters as the real user's hash.
+
+    def params(encoded: str) -> str:
+        return encoded.rsplit("$", 2)[0]  # $argon2id$v=19$m=8,t=1,p=1
+
+    assert params(unknown) == params(deactivated) == params(unknown2) == params(real)
+    assert not hasher.check_needs_rehash(unknown)
