@@ -76,10 +76,41 @@ export function flash(text, kind = 'info') {
 
 /** Show the state of a live socket in the top bar's #connection badge. */
 export function showConnection(status, text) {
+  if (status === 'signed_out') {
+    showSignedOut(text);
+    return;
+  }
   const badge = document.getElementById('connection');
   if (!badge) return;
   badge.className = `conn ${status === 'live' ? 'live' : status === 'connecting' ? '' : 'down'}`;
   badge.textContent = text;
+}
+
+/**
+ * The session ended while the page was open: hide the page (no more customer data on
+ * screen) and say why, with the way back in. Nothing reconnects.
+ */
+export function showSignedOut(reason) {
+  const badge = document.getElementById('connection');
+  if (badge) {
+    badge.className = 'conn down';
+    badge.textContent = 'Signed out';
+  }
+  const main = document.querySelector('main');
+  if (main) main.hidden = true;
+  let notice = document.getElementById('signed-out');
+  if (!notice) {
+    notice = el('section', { id: 'signed-out', class: 'panel', role: 'alert' });
+    if (main) main.before(notice);
+    else document.body.append(notice);
+  }
+  const why = reason.replace(/^signed out:\s*/i, '');
+  fill(
+    notice,
+    el('h2', { text: 'Signed out' }),
+    el('p', { text: `You are signed out: ${why}.` }),
+    el('a', { href: `/?next=${encodeURIComponent(window.location.pathname)}`, text: 'Log in again' }),
+  );
 }
 
 /** Run an async action for a button: disabled while busy, errors flashed. */

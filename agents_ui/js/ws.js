@@ -1,7 +1,9 @@
 // Strategy: a websocket that reconnects with exponential backoff and jitter (0.5 s doubling
 // up to 30 s). Every (re)connection starts with a fresh snapshot from the server, so the
-// page never has to replay what it missed. Close code 4401 means the session ended: back to
-// the login page; 4403 means the role may not open this socket: stop trying.
+// page never has to replay what it missed. Close code 4401 means the session ended (logout,
+// a login elsewhere, deactivation, a changed password, or never logged in): stop for good and
+// report "signed_out" with the server's reason; 4403 means the role may not open this
+// socket: stop trying.
 
 const MAX_DELAY_MS = 30000;
 
@@ -9,7 +11,8 @@ export class LiveSocket {
   /**
    * @param {string} path e.g. "/ws/agent"
    * @param {{onMessage: function(object): void, onStatus?: function(string, string): void}} handlers
-   *   onStatus receives "connecting" | "live" | "down" | "forbidden" and a human text.
+   *   onStatus receives "connecting" | "live" | "down" | "forbidden" | "signed_out" and a
+   *   human text (for "signed_out", the server's reason).
    */
   constructor(path, { onMessage, onStatus = () => {} }) {
     this.path = path;
@@ -58,13 +61,14 @@ export class LiveSocket {
       }
       this.onMessage(message);
     });
-    socket.addEventListener('close', (event) => this.closed(socket, event.code));
+    socket.addEventListener('close', (event) => this.closed(socket, event.code, event.reason));
   }
 
-  closed(socket, code) {
+  closed(socket, code, reason = '') {
     if (socket !== this.socket || this.stopped) return;
     if (code === 4401) {
-      window.location.replace(`/?next=${encodeURIComponent(window.location.pathname)}`);
+      this.stopped = true;
+      this.onStatus('signed_out', reason || 'signed out');
       return;
     }
     if (code === 4403) {

@@ -105,7 +105,7 @@ async def _accept(
     await ws.prepare(request)
     principal = principal_of(request)
     if principal is None:
-        await ws.close(code=SIGNED_OUT, message=b"log in first")
+        await ws.close(code=SIGNED_OUT, message=b"signed out: the session has ended")
         return ws, None
     if principal.role not in roles or not _same_origin(request):
         await ws.close(code=4403, message=b"not allowed")
