@@ -2,10 +2,12 @@
 
 Strategy: `ServiceProbe` implements the web's `OpsProbe` port by reading the adapters the
 service already has (AMI clients' states, the FastAGI server's session count, the
-database writer's queue, the offers Asterisk could not place), so nothing is counted
-twice. The one figure nobody keeps is the event loop's lag: `LoopLag` sleeps `interval_s`
-in a task and records how late it woke, the delay every call, AMI event and web request
-waits for too.
+database writer's queue, the offers Asterisk could not place, the supervised tasks, the
+events dropped), so nothing is counted twice. An AMI link counts as up only while its
+client is logged in AND every supervised task that follows it runs: a link whose events
+nobody applies is as good as down. The one figure nobody keeps is the event loop's lag:
+`LoopLag` sleeps `interval_s` in a task and records how late it woke, the delay every
+call, AMI event and web request waits for too.
 """
 
 from __future__ import annotations
@@ -19,8 +21,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from callcenter.agi import FastAGIServer
 from callcenter.ami import AMIClient
 from callcenter.db import BatchedWriter
+from callcenter.pbx.fact_errors import DroppedFacts
 from callcenter.pbx.health import PbxHealth
-from callcenter.tasks import stop_task
+from callcenter.tasks import TaskState, TaskSupervisor, stop_task
 
 
 class LoopLag:
@@ -63,6 +66,8 @@ class ServiceProbe:
         engine: AsyncEngine,
         lag: LoopLag,
         pbx: PbxHealth | None = None,
+        supervisor: TaskSupervisor | None = None,
+        dropped_facts: list[DroppedFacts] | None = None,
         db_timeout_s: float = 2.0,
     ) -> None:
         """Read the given adapters; `server_names` lists every configured AMI server."""
@@ -73,12 +78,30 @@ class ServiceProbe:
         self._engine = engine
         self._lag = lag
         self._pbx = pbx
+        self._supervisor = supervisor or TaskSupervisor()
+        self._dropped_facts = dropped_facts or []
         self._db_timeout_s = db_timeout_s
 
     def ami_states(self) -> dict[str, bool]:
-        """Each configured server -> connected (a server without a client is down)."""
+        """Each configured server -> connected and followed (a server without a client,
+        or one whose events a dead task should apply, is down)."""
         up = {client.server.name: client.connected for client in self._ami}
+        for task in self._supervisor.down():
+            if task.group in up:
+                up[task.group] = False
         return {name: up.get(name, False) for name in self._names}
+
+    def tasks(self) -> list[TaskState]:
+        """The supervised tasks: running or not, restarts, last error."""
+        return self._supervisor.states()
+
+    def events_dropped(self) -> dict[str, int]:
+        """Events dropped since the start: `ami:<server>` for consumers that fell behind,
+        the consumer's name for events that could not be applied."""
+        dropped = {f"ami:{client.server.name}": client.events_dropped for client in self._ami}
+        for facts in self._dropped_facts:
+            dropped[facts.consumer] = facts.dropped
+        return dropped
 
     def agi_listening(self) -> bool:
         """Whether the FastAGI server is bound."""

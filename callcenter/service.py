@@ -4,15 +4,19 @@ Strategy: build every adapter from the settings (one AMI client per Asterisk ser
 FastAGI server), start them, say plainly what the service is waiting for, and on SIGINT or
 SIGTERM shut them down in reverse order with a grace period for calls in progress. The
 live center (the task owning the ACD) and the web come up once the database is ready.
+The long-lived tasks that follow Asterisk's events run under one `TaskSupervisor` (a crash
+is logged, the task restarted, /readyz and /metrics show it). Shutdown runs every step
+even when one fails (each failure is logged), so the AMI clients are always closed and
+the database writer always flushed.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import functools
 import gc
 import signal
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 import structlog
@@ -37,6 +41,7 @@ from callcenter.ops import LoopLag, ServiceProbe
 from callcenter.pbx import Telephony, build_telephony
 from callcenter.pbx.callback_attempts import CallbackAttempts
 from callcenter.settings import AsteriskSettings, Settings
+from callcenter.tasks import TaskSupervisor, log_safely
 from callcenter.wiring import Backend, build_backend
 
 log = structlog.get_logger(__name__)
@@ -112,7 +117,8 @@ class Service:
     """Agent-first callbacks: each attempt at the customer stored, misses tried again."""
     ami: list[AMIClient] = field(default_factory=list)
     lag: LoopLag = field(default_factory=LoopLag)
-    _watchers: list[asyncio.Task[None]] = field(default_factory=list)
+    supervisor: TaskSupervisor = field(default_factory=TaskSupervisor)
+    """Runs the long-lived tasks that follow Asterisk (restarted when they crash)."""
 
     @classmethod
     def build(cls, settings: Settings) -> Service:
@@ -139,6 +145,7 @@ class Service:
         reads = make_reads(engine)
         backend = build_backend(settings, sessions, writer, reads=reads)
         clients = ami_clients(settings.asterisk)
+        supervisor = TaskSupervisor()
         telephony = build_telephony(
             settings,
             backend.center,
@@ -149,9 +156,12 @@ class Service:
             customers=backend.context.customers,
             callbacks=backend.context.callbacks,
             interactions=backend.context.interactions,
+            supervisor=supervisor,
         )
         backend.context.telephony = telephony.executor
-        attempts = CallbackAttempts(backend.center, backend.context.callbacks, settings.telephony)
+        attempts = CallbackAttempts(
+            backend.center, backend.context.callbacks, settings.telephony, supervisor=supervisor
+        )
         backend.center.host.add_listener(attempts)
         for client in clients:
             attempts.attach(client)
@@ -167,6 +177,7 @@ class Service:
             telephony,
             attempts,
             clients,
+            supervisor=supervisor,
         )
         backend.context.reload_flows = service.reload_flows
         backend.context.ops = ServiceProbe(
@@ -177,6 +188,8 @@ class Service:
             engine=engine,
             lag=service.lag,
             pbx=telephony.health,
+            supervisor=supervisor,
+            dropped_facts=[telephony.facts.dropped, attempts.dropped],
         )
         return service
 
@@ -235,8 +248,14 @@ class Service:
                 hint="no AMI link: add asterisk.servers with their secrets to drive a PBX",
             )
         for client in self.ami:
-            sub = client.subscribe(["FullyBooted"], maxsize=64, policy=OverflowPolicy.DROP)
-            self._watchers.append(asyncio.create_task(self._watch(client, sub)))
+            sub = client.subscribe(
+                ["FullyBooted"], maxsize=64, policy=OverflowPolicy.DROP, name="ami-watch"
+            )
+            self.supervisor.start(
+                f"ami-watch:{client.server.name}",
+                functools.partial(self._watch, sub),
+                group=client.server.name,
+            )
             await client.start()
             log.info(
                 "ami.waiting_for_asterisk",
@@ -244,20 +263,52 @@ class Service:
                 address=f"{client.server.host}:{client.server.port}",
             )
 
-    async def _watch(self, client: AMIClient, sub: EventSubscription) -> None:
+    async def _watch(self, sub: EventSubscription) -> None:
         # Connection changes are operational facts: each one becomes a log event.
         async for item in sub:
             if isinstance(item, ConnectionChanged):
                 log.info("ami.connection", server=item.server, state=item.state, reason=item.reason)
 
     async def stop(self) -> None:
-        """Stop accepting calls, let running sessions finish (grace period), disconnect."""
-        await self.agi.close(grace=self.settings.service.shutdown_grace_s)
-        await self.telephony.close()
-        await self.callback_attempts.close()
-        for client in self.ami:
-            await client.close()
-        await self.backend.stop()
+        """Stop accepting calls, let running sessions finish (grace period), disconnect,
+        flush the database writer and close the database.
+
+        Every step runs whatever the earlier ones did: a step that raises is logged with
+        its cause and the next one runs, so the AMI clients are always closed and the
+        writer always flushed. Never raises (but a cancellation of the caller goes on).
+        """
+        grace = self.settings.service.shutdown_grace_s
+        steps: list[tuple[str, Callable[[], Awaitable[None]]]] = [
+            ("fastagi", lambda: self.agi.close(grace=grace)),
+            ("telephony", self.telephony.close),
+            ("callback_attempts", self.callback_attempts.close),
+            ("supervised_tasks", self.supervisor.stop),
+            *((f"ami:{c.server.name}", c.close) for c in self.ami),
+            ("backend", self.backend.stop),
+            ("writer", self._flush_writer),
+            ("writer_engine", self.writer_engine.dispose),
+            ("reads", self.reads.close),
+            ("engine", self.engine.dispose),
+            ("loop_lag", self.lag.stop),
+        ]
+        for name, step in steps:
+            try:
+                await step()
+            except asyncio.CancelledError:
+                task = asyncio.current_task()
+                if task is not None and task.cancelling():
+                    raise
+                log_safely(log.error, "service.stop_step_failed", step=name, error="cancelled")
+            except Exception as exc:  # noqa: BLE001  (the next steps must run all the same)
+                log_safely(
+                    log.error,
+                    "service.stop_step_failed",
+                    step=name,
+                    error=f"{type(exc).__name__}: {exc}",
+                    exc_info=exc,
+                )
+
+    async def _flush_writer(self) -> None:
         try:
             await self.writer.close(timeout=self.settings.service.shutdown_grace_s)
         except TimeoutError:
@@ -267,14 +318,6 @@ class Service:
                 error=self.writer.last_error,
                 hint="the database did not take the last writes before the grace period ended",
             )
-        await self.writer_engine.dispose()
-        await self.reads.close()
-        await self.engine.dispose()
-        await self.lag.stop()
-        for task in self._watchers:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
 
 
 async def run(settings: Settings, *, on_started: Callable[[Service], None] | None = None) -> int:

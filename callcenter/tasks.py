@@ -1,15 +1,37 @@
-"""Stopping the service's background tasks the same way everywhere.
+"""The service's background tasks: supervised while they run, stopped the same way everywhere.
 
-Strategy: a task is cancelled and then awaited, so whatever it holds (a socket, a timer)
-is released before the caller goes on; its cancellation is the expected outcome and is
-swallowed, any other failure is not.
+Strategy: every long-lived task (the consumers of Asterisk's events, the AMI link's
+watchers) runs under a `TaskSupervisor`. A task that raises is logged with its cause (the
+exception, its traceback), counted, and started again after a backoff that doubles from
+`initial_backoff_s` up to `max_backoff_s` (and starts over once the task has run
+`healthy_after_s`). A task started with `restart=False` stays down on purpose, where
+running it again would make no sense. These tasks are meant to run until stopped, so one
+that returns on its own is handled like a crash. While a task is not running it is down:
+`/readyz` says so and names it, the AMI link of its group (a server name) shows as
+disconnected, and `/metrics` counts the restarts and the tasks down. The supervisor's own
+logging is guarded: a log pipeline that raises (a bad keyword, a broken handler) neither
+stops the restarts nor hides the cause, which then goes to stderr.
+
+`stop_task` is the one way to stop a plain task: it is cancelled and then awaited, so
+whatever it holds (a socket, a timer) is released before the caller goes on; its
+cancellation is the expected outcome and is swallowed, any other failure is not.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import sys
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
 from typing import Any
+
+import structlog
+
+log = structlog.get_logger(__name__)
+
+TaskBody = Callable[[], Coroutine[Any, Any, None]]
+"""What a supervised task runs: a coroutine function, called again for each restart."""
 
 
 async def stop_task(task: asyncio.Task[Any] | None) -> None:
@@ -19,3 +41,145 @@ async def stop_task(task: asyncio.Task[Any] | None) -> None:
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await task
+
+
+@dataclass(frozen=True, slots=True)
+class TaskState:
+    """One supervised task as /readyz and /metrics show it."""
+
+    name: str
+    group: str
+    """What the task serves (an AMI server's name), "" for the service as a whole."""
+    up: bool
+    """Running now (False while it waits to restart, or stays down on purpose)."""
+    restarts: int
+    """Times it was started again after a crash."""
+    last_error: str | None
+    """Why it last stopped (`TypeError: ...`); None if it never did."""
+
+
+@dataclass(slots=True)
+class _Entry:
+    name: str
+    body: TaskBody
+    group: str
+    restart: bool
+    runner: asyncio.Task[None] | None = None
+    up: bool = True
+    stopping: bool = False
+    restarts: int = 0
+    last_error: str | None = None
+
+
+def log_safely(method: Callable[..., Any], message: str, **fields: Any) -> None:
+    """`method(message, **fields)` (a structlog method), whatever the log pipeline does:
+    if logging raises, the line goes to stderr instead; this never raises."""
+    try:
+        method(message, **fields)
+    except Exception as exc:  # noqa: BLE001  (logging must never end the supervision)
+        with contextlib.suppress(Exception):
+            sys.stderr.write(f"{message} {fields!r} (logging failed: {exc!r})\n")
+
+
+class TaskSupervisor:
+    """Runs named long-lived tasks, restarts those that crash, and reports their state."""
+
+    def __init__(
+        self,
+        *,
+        initial_backoff_s: float = 0.1,
+        max_backoff_s: float = 5.0,
+        healthy_after_s: float = 30.0,
+    ) -> None:
+        """Restart a crashed task after `initial_backoff_s`, doubling up to `max_backoff_s`
+        for crashes in a row; a run of `healthy_after_s` or more starts the doubling over.
+
+        The cap is short on purpose: while a consumer of Asterisk's events is down the
+        calls it follows go unanswered.
+        """
+        self._initial = initial_backoff_s
+        self._max = max_backoff_s
+        self._healthy = healthy_after_s
+        self._entries: dict[str, _Entry] = {}
+
+    def start(self, name: str, body: TaskBody, *, group: str = "", restart: bool = True) -> None:
+        """Run `body()` as the task `name` (unique) from now until `stop`.
+
+        `group` ties the task to what it serves (an AMI server: its link shows as down
+        while the task is); `restart=False` leaves a crashed task down, on purpose.
+        """
+        old = self._entries.get(name)
+        if old is not None and old.runner is not None and not old.runner.done():
+            raise ValueError(f"a task named {name!r} is already supervised")
+        entry = _Entry(name, body, group, restart)
+        self._entries[name] = entry
+        entry.runner = asyncio.create_task(self._keep(entry), name=name)
+
+    def states(self) -> list[TaskState]:
+        """Every task started, by name."""
+        return [
+            TaskState(e.name, e.group, e.up, e.restarts, e.last_error)
+            for e in sorted(self._entries.values(), key=lambda e: e.name)
+        ]
+
+    def down(self) -> list[TaskState]:
+        """The tasks not running now."""
+        return [state for state in self.states() if not state.up]
+
+    async def stop(self, *names: str) -> None:
+        """Stop the named tasks (every task when none is named); raises for none of them."""
+        if names:
+            entries = [self._entries.pop(n) for n in names if n in self._entries]
+        else:
+            entries = list(self._entries.values())
+            self._entries.clear()
+        for entry in entries:
+            entry.stopping = True
+            runner, entry.runner = entry.runner, None
+            entry.up = False
+            if runner is None:
+                continue
+            runner.cancel()
+            try:
+                await runner
+            except asyncio.CancelledError:
+                pass
+            except Exception as exc:  # noqa: BLE001  (stopping goes on for the others)
+                log_safely(log.error, "task.stop_failed", task=entry.name, error=repr(exc))
+
+    async def _keep(self, entry: _Entry) -> None:
+        loop = asyncio.get_running_loop()
+        in_a_row = 0
+        while True:
+            started = loop.time()
+            entry.up = True
+            fields: dict[str, Any] = {}
+            try:
+                await entry.body()
+            except asyncio.CancelledError:
+                entry.up = False
+                raise
+            except Exception as exc:  # noqa: BLE001  (every crash is logged, then restarted)
+                entry.last_error = f"{type(exc).__name__}: {exc}"
+                fields["exc_info"] = exc
+            else:
+                entry.last_error = "ended on its own"
+            entry.up = False
+            if loop.time() - started >= self._healthy:
+                in_a_row = 0
+            delay = min(self._max, self._initial * 2**in_a_row) if entry.restart else None
+            in_a_row += 1
+            log_safely(
+                log.error,
+                "task.crashed",
+                task=entry.name,
+                error=entry.last_error,
+                restarts=entry.restarts,
+                restart_in_s=None if delay is None else round(delay, 3),
+                **fields,
+            )
+            if delay is None or entry.stopping:
+                return
+            await asyncio.sleep(delay)
+            entry.restarts += 1
+            log_safely(log.info, "task.restarted", task=entry.name, restarts=entry.restarts)

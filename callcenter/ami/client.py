@@ -7,7 +7,11 @@ A refused login is final (`AMIAuthenticationError`), never a retry loop. Every a
 a fresh ActionID and a deadline; when the connection drops every pending action fails with
 `AMIConnectionLost` at once. A ping runs every `ping_interval`; an answer missing after
 `ping_timeout` recycles the connection (a half-dead TCP link otherwise looks alive for
-hours). Events go to bounded subscriptions (see `subscription.py`).
+hours), whatever the reader is doing. Events go to bounded subscriptions (see
+`subscription.py`); the reader waits for a consumer that falls behind, but at most
+`stall_timeout`: then that consumer's events are dropped (counted, logged, told to it)
+until it catches up, and the reader goes on, so one stuck consumer never makes the link
+deaf.
 """
 
 from __future__ import annotations
@@ -75,6 +79,10 @@ class AMIClientOptions:
     backoff_max: float = 30.0
     max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE
     read_size: int = 64 * 1024
+    stall_timeout: float = 2.0
+    """How long the reader waits for a consumer whose queue is full before it drops that
+    consumer's events (a healthy one takes half a queue in milliseconds); shorter than
+    `ping_timeout`, so a stuck consumer never costs the link."""
     filter_events: bool = False
     """Ask Asterisk, after each login, for only the events subscribed to by name (a
     `Filter` action): a call makes some 80 events on a real Asterisk and the service
@@ -134,6 +142,7 @@ class AMIClient:
         self.banner: Banner | None = None
         self.connects = 0
         self._conn_was_up = False
+        self._dropped_before = 0
 
     # -- public API -------------------------------------------------------------------
 
@@ -147,15 +156,24 @@ class AMIClient:
         """True while logged in and resynced."""
         return self._state == "connected"
 
+    @property
+    def events_dropped(self) -> int:
+        """Events dropped so far for consumers that fell behind (a health figure)."""
+        return self._dropped_before + sum(sub.dropped for sub in self._subs)
+
     def subscribe(
         self,
         names: Iterable[str] | None = None,
         *,
         maxsize: int = 10_000,
         policy: OverflowPolicy = OverflowPolicy.BLOCK,
+        name: str = "",
     ) -> EventSubscription:
-        """A new bounded subscription to events named in `names` (all when None)."""
-        sub = EventSubscription(None if names is None else frozenset(names), maxsize, policy)
+        """A new bounded subscription to events named in `names` (all when None); `name`
+        says who consumes it in the logs."""
+        sub = EventSubscription(
+            None if names is None else frozenset(names), maxsize, policy, name or "events"
+        )
         self._subs.append(sub)
         conn = self._conn
         if self.options.filter_events and conn is not None and conn.logged_in:
@@ -169,8 +187,9 @@ class AMIClient:
     def unsubscribe(self, sub: EventSubscription) -> None:
         """Stop delivering to `sub` and end its iteration."""
         sub.close()
-        with contextlib.suppress(ValueError):
+        if sub in self._subs:
             self._subs.remove(sub)
+            self._dropped_before += sub.dropped
 
     def add_connect_hook(self, hook: ConnectHook) -> None:
         """Run `hook(client)` after every login, before the client reports `connected`."""
@@ -229,6 +248,7 @@ class AMIClient:
         self._set_state("closed", "client closed")
         for sub in self._subs:
             sub.close()
+            self._dropped_before += sub.dropped
         self._subs.clear()
         # A connect cancelled mid-handshake closes its transport with call_soon(); give it
         # that turn, or a loop closed right after us would leak the socket.
@@ -326,10 +346,17 @@ class AMIClient:
             log.info("ami.connected", host=self.server.host, port=self.server.port)
             self._set_state("connected")
             pinger = asyncio.create_task(self._ping_loop(conn), name="ami-ping")
+            # A failed ping ends the connection even when the reader is not reading (it
+            # waits for a consumer): closing the socket alone would not wake it.
+            await asyncio.wait({reader_task, pinger}, return_when=asyncio.FIRST_COMPLETED)
+            if not reader_task.done():
+                raise AMIConnectionLost(conn.close_reason or "the keep-alive ended")
             await reader_task
         finally:
             if pinger is not None:
                 pinger.cancel()
+                with contextlib.suppress(asyncio.CancelledError, AMIError, OSError):
+                    await pinger
             reader_task.cancel()
             with contextlib.suppress(asyncio.CancelledError, AMIError, OSError):
                 await reader_task
@@ -401,11 +428,13 @@ class AMIClient:
                 await self._roundtrip(conn, actions.ping(), opts.ping_timeout, True)
             except (AMIActionTimeout, AMIActionError) as exc:
                 log.warning("ami.ping_failed", error=str(exc))
-                # Recycle: closing the transport ends the read loop and the supervisor
-                # reconnects.
+                # Recycle: this task ending ends the connection (`_run_connection`), and
+                # the supervisor reconnects.
                 conn.close_reason = f"no answer to Ping within {opts.ping_timeout} s"
                 conn.writer.close()
                 return
+            except AMIConnectionLost:
+                return  # the reader has seen it too
 
     async def _read_loop(self, conn: _Connection) -> None:
         proto = conn.proto
@@ -446,8 +475,15 @@ class AMIClient:
                 self._deliver(batch)
                 batch = []
                 for sub in self._subs:
-                    if sub.full:
-                        await sub.wait_for_room()
+                    if sub.full and not await sub.wait_for_room(self.options.stall_timeout):
+                        log.warning(
+                            "ami.consumer_stalled",
+                            consumer=sub.name,
+                            waited_s=self.options.stall_timeout,
+                            queued=len(sub),
+                            dropped_so_far=sub.dropped,
+                            what="its events are dropped until it catches up, then it resyncs",
+                        )
                 # StreamReader.read() returns without yielding while data is buffered, so
                 # without this the reader would parse ahead until every queue is full:
                 # more memory, more GC work, and later delivery. Let consumers run.

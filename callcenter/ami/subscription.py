@@ -4,7 +4,11 @@ Strategy: each consumer of a client's events gets its own bounded queue. Two pol
 
 - `BLOCK`: when the queue is full the client stops reading the socket until the consumer
   catches up. TCP then pushes back on Asterisk. Right for the call-control consumer, which
-  must see every event in order.
+  must see every event in order. But never for ever: a consumer that takes nothing for the
+  client's `stall_timeout` is stalled (dead, or stuck), and the client must go on reading
+  (Asterisk's answers, the Pong, the other consumers' events come on the same socket).
+  A stalled subscription drops like `DROP` until its consumer has taken half of the
+  queue, and the consumer is told with `EventsLost` (it resyncs).
 - `DROP`: newer events are dropped while the queue is full, counted, and the consumer is
   told with one `EventsLost(count)` item before the next event it does get, so it knows to
   resync. The marker takes a queue slot like an event. Right for wallboards and monitors
@@ -71,12 +75,19 @@ class EventSubscription:
         names: frozenset[str] | None,
         maxsize: int,
         policy: OverflowPolicy,
+        name: str = "",
     ) -> None:
         if maxsize < 2:
             raise ValueError("a subscription queue needs room for at least 2 items")
         self.names = names
         self.maxsize = maxsize
         self.policy = policy
+        self.name = name
+        """Who consumes it, for the logs (`ami-facts`)."""
+        self.stalled = False
+        """A BLOCK subscription whose consumer took nothing in time: it drops for now."""
+        self.dropped = 0
+        """Events dropped for this consumer so far (a health figure)."""
         self._items: deque[SubscriptionItem] = deque()
         self._waiter: asyncio.Future[None] | None = None
         self._room: asyncio.Future[None] | None = None
@@ -94,7 +105,11 @@ class EventSubscription:
     @property
     def full(self) -> bool:
         """True when a BLOCK subscription wants the client to stop reading."""
-        return self.policy is OverflowPolicy.BLOCK and len(self._items) >= self.maxsize
+        return (
+            self.policy is OverflowPolicy.BLOCK
+            and not self.stalled
+            and len(self._items) >= self.maxsize
+        )
 
     def deliver(self, events: list[Event]) -> None:
         """Queue the events of one read that pass the name filter.
@@ -109,20 +124,26 @@ class EventSubscription:
         if not batch:
             return
         items = self._items
-        if self.policy is OverflowPolicy.DROP:
+        if self.policy is OverflowPolicy.DROP or self.stalled:
             room = self.maxsize - len(items)
             if self._lost:
                 # An earlier gap is marked, once, right before the next event delivered:
                 # the marker goes in only when an event can follow it.
                 if room < 2:
                     self._lost += len(batch)
+                    self.dropped += len(batch)
                     return
                 items.append(EventsLost(self._lost))
                 self._lost = 0
                 room -= 1
             if room < len(batch):
                 self._lost += len(batch) - room
+                self.dropped += len(batch) - room
                 batch = batch[:room]
+        elif self._lost:
+            # Caught up after a stall: the gap is told before the next event.
+            items.append(EventsLost(self._lost))
+            self._lost = 0
         items.extend(batch)
         self._wake()
 
@@ -138,11 +159,22 @@ class EventSubscription:
         if waiter is not None and not waiter.done():
             waiter.set_result(None)
 
-    async def wait_for_room(self) -> None:
-        """Wait until the consumer has taken half of a full queue (or closed it)."""
-        while self.full and not self.closed:
-            self._room = asyncio.get_running_loop().create_future()
-            await self._room
+    async def wait_for_room(self, timeout: float | None = None) -> bool:
+        """Wait until the consumer has taken half of a full queue (or closed it).
+
+        False when `timeout` seconds passed first: the subscription is then stalled and
+        drops what comes (counted, told with `EventsLost`) until the consumer has taken
+        half of the queue, so the caller can go on reading.
+        """
+        try:
+            async with asyncio.timeout(timeout):
+                while self.full and not self.closed:
+                    self._room = asyncio.get_running_loop().create_future()
+                    await self._room
+        except TimeoutError:
+            self.stalled = True
+            return False
+        return True
 
     def close(self) -> None:
         """End the iteration; the consumer sees StopAsyncIteration after what is queued."""
@@ -159,8 +191,11 @@ class EventSubscription:
             await self._waiter
 
     def _taken(self) -> None:
+        if len(self._items) > self.maxsize // 2:
+            return
+        self.stalled = False
         room = self._room
-        if room is not None and len(self._items) <= self.maxsize // 2 and not room.done():
+        if room is not None and not room.done():
             room.set_result(None)
 
     async def get(self) -> SubscriptionItem:
@@ -168,7 +203,7 @@ class EventSubscription:
         if not self._items:
             await self._wait()
         item = self._items.popleft()
-        if self._room is not None:
+        if self._room is not None or self.stalled:
             self._taken()
         return item
 
@@ -178,7 +213,7 @@ class EventSubscription:
             await self._wait()
         batch = list(self._items)
         self._items.clear()
-        if self._room is not None:
+        if self._room is not None or self.stalled:
             self._taken()
         return batch
 

@@ -15,11 +15,15 @@ events may have been missed, so `CoreShowChannels` is compared with what the ser
 believes: callers gone are hung up, offers whose phone never rang are given back to the
 line, a bridge that formed meanwhile is a connect, an agent leg gone ends the talk, and a
 withdrawn leg still there is hung up again.
+
+An event that cannot be applied (a field missing or malformed, or a bug of ours) is logged
+and dropped (`fact_errors`); the next one is applied as usual. Each client's events are
+followed by a task the service's `TaskSupervisor` restarts should it die all the same, and
+events dropped because this consumer fell behind (`EventsLost`) are followed by a resync.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable
 
@@ -35,13 +39,15 @@ from acd import (
     OfferAnswered,
     OfferLost,
 )
-from callcenter.ami import AMIClient, AMIError, OverflowPolicy
+from callcenter.ami import AMIClient, AMIError, EventsLost, EventSubscription, OverflowPolicy
 from callcenter.ami import Event as AmiEvent
 from callcenter.ami import actions as ami
 from callcenter.ami.events import BridgeEnter, Hangup, Newchannel, OriginateResponse
 from callcenter.live import CallInfo, LiveCenter
 from callcenter.pbx.calls import AgentLeg, PbxCall, PbxCalls
+from callcenter.pbx.fact_errors import DroppedFacts
 from callcenter.pbx.outcomes import OfferOutcomes
+from callcenter.tasks import TaskSupervisor
 
 log = structlog.get_logger(__name__)
 
@@ -60,12 +66,14 @@ class AmiFacts:
         outcomes: OfferOutcomes,
         restore: Callable[[str], Awaitable[CallInfo | None]] | None = None,
         cancel_leg: Callable[[AgentLeg], None] | None = None,
+        supervisor: TaskSupervisor | None = None,
     ) -> None:
         """Feed `center`'s ACD; channels are matched through `calls`.
 
         `endpoint(agent)` names an agent's phone; `outcomes` judges the offers that fail;
         `restore(call_id)` finds the context of a call taken over after a restart (for its
-        screen pop); `cancel_leg(leg)` hangs up a withdrawn agent leg (the executor's).
+        screen pop); `cancel_leg(leg)` hangs up a withdrawn agent leg (the executor's);
+        `supervisor` runs the following tasks (the service's, so /readyz sees them).
         """
         self._center = center
         self._calls = calls
@@ -73,32 +81,43 @@ class AmiFacts:
         self._outcomes = outcomes
         self._restore = restore
         self._cancel_leg = cancel_leg
-        self._tasks: list[asyncio.Task[None]] = []
+        self._supervisor = supervisor or TaskSupervisor()
+        self._tasks: list[str] = []
+        self.dropped = DroppedFacts("ami-facts")
+        """The events that could not be applied (logged and counted)."""
         self.resyncs = 0
 
     def attach(self, client: AMIClient) -> None:
         """Follow `client`'s call events and resync after each of its logins."""
-        sub = client.subscribe(EVENTS, maxsize=20_000, policy=OverflowPolicy.BLOCK)
+        sub = client.subscribe(
+            EVENTS, maxsize=20_000, policy=OverflowPolicy.BLOCK, name="ami-facts"
+        )
         client.add_connect_hook(self.resync)
-        self._tasks.append(asyncio.create_task(self._follow(sub), name="ami-facts"))
+        name = f"ami-facts:{client.server.name}"
+        self._supervisor.start(name, lambda: self._follow(client, sub), group=client.server.name)
+        self._tasks.append(name)
 
     async def close(self) -> None:
         """Stop following."""
-        for task in self._tasks:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await self._supervisor.stop(*self._tasks)
+        self._tasks.clear()
 
     def _submit(self, fact: Event) -> None:
         self._center.host.submit(fact)
 
-    async def _follow(self, sub: object) -> None:
-        async for item in sub:  # type: ignore[attr-defined]
+    async def _follow(self, client: AMIClient, sub: EventSubscription) -> None:
+        async for item in sub:
             if isinstance(item, AmiEvent):
                 try:
                     self.apply(item)
-                except Exception:
-                    log.exception("pbx.event_failed", event=item.name)
+                except Exception as exc:  # noqa: BLE001  (one bad fact is dropped, never fatal)
+                    self.dropped.drop(item, exc)
+            elif isinstance(item, EventsLost):
+                # This consumer fell behind and events were dropped: what it believes may
+                # be stale, so it is compared with Asterisk's channels again.
+                log.warning("pbx.events_lost", server=client.server.name, count=item.count)
+                with contextlib.suppress(AMIError):  # logged; the next login resyncs anyway
+                    await self.resync(client)
 
     def apply(self, event: AmiEvent) -> None:
         """Apply one AMI event."""

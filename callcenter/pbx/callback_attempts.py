@@ -16,6 +16,8 @@ puts it in line again `callback_retry_s` after the attempt, until `callback_max_
 misses make it failed. At start, requests left pending by an earlier process get their
 retry armed again and their number back in the call registry (for the executor's dial).
 Nothing here touches the ACD's own view of the callback (answered when the agent answers).
+An event that cannot be applied is logged and dropped (`fact_errors`), and each client's
+events are followed by a task the service's `TaskSupervisor` restarts should it die.
 """
 
 from __future__ import annotations
@@ -31,12 +33,14 @@ import structlog
 from sqlalchemy.exc import SQLAlchemyError
 
 from acd import CallbackRequested, CallKind, CancelOffer, Command, Event, OfferCall
-from callcenter.ami import AMIClient, OverflowPolicy
+from callcenter.ami import AMIClient, EventsLost, EventSubscription, OverflowPolicy
 from callcenter.ami import Event as AmiEvent
 from callcenter.ami.events import BridgeEnter, Hangup, Newchannel, OriginateResponse
 from callcenter.db import AttemptResult, Callback, CallbackRepository, CallbackStatus
 from callcenter.live import CallInfo, LiveCenter
+from callcenter.pbx.fact_errors import DroppedFacts
 from callcenter.settings import TelephonySettings
+from callcenter.tasks import TaskSupervisor
 
 log = structlog.get_logger(__name__)
 
@@ -99,10 +103,16 @@ class CallbackAttempts:
     """Follows agent-first callbacks on Asterisk and stores each attempt's result."""
 
     def __init__(
-        self, center: LiveCenter, callbacks: CallbackRepository, settings: TelephonySettings
+        self,
+        center: LiveCenter,
+        callbacks: CallbackRepository,
+        settings: TelephonySettings,
+        *,
+        supervisor: TaskSupervisor | None = None,
     ) -> None:
         """Listen on `center`'s ACD (add with `center.host.add_listener`), store in
-        `callbacks`; the retry delay and the endpoints come from `settings`."""
+        `callbacks`; the retry delay and the endpoints come from `settings`; `supervisor`
+        runs the following tasks (the service's, so /readyz sees them)."""
         self._center = center
         self._callbacks = callbacks
         self._settings = settings
@@ -111,7 +121,10 @@ class CallbackAttempts:
         self._outbound: dict[str, _Attempt] = {}
         self._retries: dict[int, asyncio.TimerHandle] = {}
         self._tasks: set[asyncio.Task[None]] = set()
-        self._followers: list[asyncio.Task[None]] = []
+        self._supervisor = supervisor or TaskSupervisor()
+        self._followers: list[str] = []
+        self.dropped = DroppedFacts("callback-attempts")
+        """The events that could not be applied (logged and counted)."""
         self._resumed: list[tuple[Callback, str]] = []
         self.recorded = 0
         """Attempts stored so far (a health figure)."""
@@ -119,9 +132,13 @@ class CallbackAttempts:
     def attach(self, client: AMIClient) -> None:
         """Follow `client`'s call events; retries left by an earlier process are armed once
         it has logged in (an offer sent before would fail)."""
-        sub = client.subscribe(EVENTS, maxsize=20_000, policy=OverflowPolicy.BLOCK)
+        sub = client.subscribe(
+            EVENTS, maxsize=20_000, policy=OverflowPolicy.BLOCK, name="callback-attempts"
+        )
         client.add_connect_hook(self._connected)
-        self._followers.append(asyncio.create_task(self._follow(sub), name="callback-attempts"))
+        name = f"callback-attempts:{client.server.name}"
+        self._supervisor.start(name, lambda: self._follow(sub), group=client.server.name)
+        self._followers.append(name)
 
     async def _connected(self, client: AMIClient) -> None:
         resumed, self._resumed = self._resumed, []
@@ -129,13 +146,17 @@ class CallbackAttempts:
             if request.last_attempt_at is not None:
                 self._retry_later(request, queue, 0, request.last_attempt_at.timestamp())
 
-    async def _follow(self, sub: object) -> None:
-        async for item in sub:  # type: ignore[attr-defined]
+    async def _follow(self, sub: EventSubscription) -> None:
+        async for item in sub:
             if isinstance(item, AmiEvent):
                 try:
                     self.apply(item)
-                except Exception:
-                    log.exception("callback.event_failed", event=item.name)
+                except Exception as exc:  # noqa: BLE001  (one bad fact is dropped, never fatal)
+                    self.dropped.drop(item, exc)
+            elif isinstance(item, EventsLost):
+                # An attempt whose events were lost may never end here: the request stays
+                # pending and its retry timer, if any, still puts it in line again.
+                log.warning("callback.events_lost", count=item.count)
 
     def on_commands(self, commands: Sequence[Command], event: Event) -> None:
         """A callback offered to an agent may become an attempt; a withdrawn one will not."""
@@ -328,8 +349,9 @@ class CallbackAttempts:
         for handle in self._retries.values():
             handle.cancel()
         self._retries.clear()
-        for task in [*self._followers, *self._tasks]:
+        await self._supervisor.stop(*self._followers)
+        self._followers.clear()
+        for task in list(self._tasks):
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        self._followers.clear()

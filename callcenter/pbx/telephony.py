@@ -33,6 +33,7 @@ from callcenter.pbx.health import PbxHealth
 from callcenter.pbx.orders import OrderBook
 from callcenter.pbx.outcomes import OfferOutcomes, ami_device_state
 from callcenter.settings import Settings
+from callcenter.tasks import TaskSupervisor
 
 ALERT_AFTER = 3
 """PBX failures in a row (whichever agents they were for) that raise the wallboard's alert:
@@ -88,8 +89,10 @@ def build_telephony(
     customers: CustomerRepository,
     callbacks: CallbackRepository,
     interactions: InteractionRepository,
+    supervisor: TaskSupervisor | None = None,
 ) -> Telephony:
-    """Route the FastAGI scripts, listen to the ACD and follow the AMI clients."""
+    """Route the FastAGI scripts, listen to the ACD and follow the AMI clients (each in a
+    task of `supervisor`, the service's)."""
     calls = PbxCalls()
     runner = IvrRunner(
         flows,
@@ -147,6 +150,7 @@ def build_telephony(
         outcomes=outcomes,
         restore=restore,
         cancel_leg=executor.cancel_leg,
+        supervisor=supervisor,
     )
     for client in clients:
         facts.attach(client)

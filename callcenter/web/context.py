@@ -9,7 +9,7 @@ executor when an Asterisk is connected; so is `OpsProbe`, the service's health f
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
@@ -25,6 +25,7 @@ from callcenter.db import (
 )
 from callcenter.live import LiveCenter
 from callcenter.settings import Settings
+from callcenter.tasks import TaskState
 from callcenter.web.auth import LoginLimiter, SessionStore
 
 SpyMode = Literal["listen", "whisper", "barge"]
@@ -54,6 +55,13 @@ class OpsProbe(Protocol):
 
     async def db_ready(self) -> bool:
         """Whether the database answers a query now."""
+
+    def tasks(self) -> Sequence[TaskState]:
+        """The supervised background tasks: running or not, restarts, last error."""
+
+    def events_dropped(self) -> Mapping[str, int]:
+        """Asterisk's events dropped since the start, by where (`ami:<server>`: a consumer
+        fell behind; a consumer's name: events it could not apply)."""
 
 
 class Telephony(Protocol):

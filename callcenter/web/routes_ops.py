@@ -4,11 +4,12 @@ Strategy: plain aiohttp routes outside /api (they are for machines, not the Open
 document). /metrics renders a `prometheus_client` registry holding one collector that
 reads the live figures at scrape time (the ACD's queue stats, and the service's
 `OpsProbe`: AMI links, FastAGI sessions, loop lag, database writer, offers Asterisk could
-not place), so the exposition
+not place, supervised tasks and their restarts, events dropped), so the exposition
 format, label escaping and HELP/TYPE lines are the library's. /healthz answers while the
 event loop runs; /readyz answers 200 only while the database answers, every AMI link is
-up and FastAGI listens, and 503 naming what is not, so an orchestrator sends no calls
-to a backend that cannot take them.
+up (logged in, and its events followed by live tasks), every supervised task runs and
+FastAGI listens, and 503 naming what is not, so an orchestrator sends no calls to a
+backend that cannot take them.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 from prometheus_client.registry import Collector
 
 from acd import AgentState
-from callcenter.web.context import CONTEXT, WebContext
+from callcenter.web.context import CONTEXT, OpsProbe, WebContext
 
 _REGISTRY = web.AppKey("ops_registry", CollectorRegistry)
 
@@ -67,6 +68,7 @@ class CallCenterCollector(Collector):
             "callcenter_db_writes_rejected", "Writes the database refused", rejected
         )
         yield from _pbx(ops.pbx_health())
+        yield from _tasks(ops)
 
     def _queues(self) -> Iterator[Metric]:
         acd = self._ctx.center.host.acd
@@ -118,6 +120,37 @@ def _pbx(health: tuple[int, bool, Mapping[str, int]]) -> Iterator[Metric]:
     yield failures
 
 
+def _tasks(ops: OpsProbe) -> Iterator[Metric]:
+    states = ops.tasks()
+    up = GaugeMetricFamily(
+        "callcenter_task_up", "1 while the supervised background task runs", labels=["task"]
+    )
+    restarts = CounterMetricFamily(
+        "callcenter_task_restarts",
+        "Times a supervised background task was started again after it crashed",
+        labels=["task"],
+    )
+    for state in states:
+        up.add_metric([state.name], 1.0 if state.up else 0.0)
+        restarts.add_metric([state.name], state.restarts)
+    yield up
+    yield restarts
+    yield GaugeMetricFamily(
+        "callcenter_tasks_down",
+        "Supervised background tasks not running now (crashed, waiting to restart)",
+        sum(1 for state in states if not state.up),
+    )
+    dropped = CounterMetricFamily(
+        "callcenter_ami_events_dropped",
+        "Asterisk's events dropped: ami:<server> for a consumer that fell behind, "
+        "a consumer's name for events it could not apply",
+        labels=["where"],
+    )
+    for where, count in sorted(ops.events_dropped().items()):
+        dropped.add_metric([where], count)
+    yield dropped
+
+
 async def metrics(request: web.Request) -> web.Response:
     """GET /metrics: the Prometheus text exposition format."""
     body = generate_latest(request.app[_REGISTRY])
@@ -146,6 +179,9 @@ async def readyz(request: web.Request) -> web.Response:
             checks["ami"] = f"not connected: {', '.join(down)}"
         if not ops.agi_listening():
             checks["fastagi"] = "the FastAGI port is not open"
+        stopped = [f"{t.name} ({t.last_error})" for t in ops.tasks() if not t.up]
+        if stopped:
+            checks["tasks"] = f"not running: {', '.join(stopped)}"
     status = 503 if checks else 200
     return web.json_response({"ready": not checks, "problems": checks}, status=status)
 

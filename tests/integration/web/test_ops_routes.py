@@ -10,6 +10,7 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from prometheus_client.parser import text_string_to_metric_families
 
+from callcenter.tasks import TaskState
 from tests.web_site import Site
 
 
@@ -23,6 +24,10 @@ class FakeProbe:
     lag: float = 0.004
     db: bool = True
     pbx: tuple[int, bool, dict[str, int]] = (0, False, {})
+    task_states: list[TaskState] = field(
+        default_factory=lambda: [TaskState("ami-facts:pbx1", "pbx1", True, 0, None)]
+    )
+    dropped: dict[str, int] = field(default_factory=dict)
 
     def ami_states(self) -> dict[str, bool]:
         return self.ami
@@ -44,6 +49,12 @@ class FakeProbe:
 
     async def db_ready(self) -> bool:
         return self.db
+
+    def tasks(self) -> list[TaskState]:
+        return self.task_states
+
+    def events_dropped(self) -> dict[str, int]:
+        return self.dropped
 
 
 @pytest.fixture
@@ -106,6 +117,34 @@ async def test_given_offers_the_pbx_cannot_place_when_scraped_then_the_alert_and
     not_placed = ("callcenter_originate_failures_total", (("kind", "not-placed"),))
     assert samples[not_placed] == 3
     assert samples[("callcenter_originate_failures_total", (("kind", "refused"),))] == 1
+
+
+async def test_given_a_crashed_task_when_scraped_then_its_restarts_and_the_tasks_down_show(
+    site: Site, client: TestClient[Any, Any]
+) -> None:
+    crashed = TaskState("ami-facts:pbx1", "pbx1", False, 3, "TypeError: bad keyword")
+    site.backend.context.ops = FakeProbe(
+        task_states=[crashed, TaskState("ami-watch:pbx1", "pbx1", True, 0, None)],
+        dropped={"ami:pbx1": 12, "ami-facts": 5},
+    )
+    samples = _samples(await (await client.get("/metrics")).text())
+    assert samples[("callcenter_task_restarts_total", (("task", "ami-facts:pbx1"),))] == 3
+    assert samples[("callcenter_task_up", (("task", "ami-facts:pbx1"),))] == 0
+    assert samples[("callcenter_task_up", (("task", "ami-watch:pbx1"),))] == 1
+    assert samples[("callcenter_tasks_down", ())] == 1
+    assert samples[("callcenter_ami_events_dropped_total", (("where", "ami:pbx1"),))] == 12
+    assert samples[("callcenter_ami_events_dropped_total", (("where", "ami-facts"),))] == 5
+
+
+async def test_given_a_crashed_task_then_not_ready_naming_the_task_and_its_cause(
+    site: Site, client: TestClient[Any, Any]
+) -> None:
+    crashed = TaskState("ami-facts:pbx1", "pbx1", False, 1, "TypeError: bad keyword")
+    site.backend.context.ops = FakeProbe(ami={"pbx1": True}, task_states=[crashed])
+    response = await client.get("/readyz")
+    assert response.status == 503
+    problems = (await response.json())["problems"]
+    assert problems == {"tasks": "not running: ami-facts:pbx1 (TypeError: bad keyword)"}
 
 
 async def test_healthz_answers_while_the_loop_runs(client: TestClient[Any, Any]) -> None:
