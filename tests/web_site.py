@@ -45,8 +45,8 @@ CALLER = "+4930123456"
 CUSTOMER = "Erika Mustermann"
 
 
-def site_settings(db_url: str, **web: Any) -> Settings:
-    """Two queues, three agents; sup2 oversees only `billing`."""
+def site_settings(db_url: str, *, timezone: str = "UTC", **web: Any) -> Settings:
+    """Two queues, three agents; sup2 oversees only `billing`; the center in `timezone`."""
     acd = AcdSettings(
         queues=(
             QueueSettings(name="general", ring_timeout_seconds=20, wrap_up_seconds=30),
@@ -64,6 +64,7 @@ def site_settings(db_url: str, **web: Any) -> Settings:
     )
     return Settings(
         database={"url": db_url, "batch_interval_s": 0.0},
+        ivr={"timezone": timezone},
         acd=acd,
         web={
             "host": "127.0.0.1",
@@ -253,13 +254,17 @@ async def _seed(settings: Settings, sessions: Any) -> int:
 
 
 @contextlib.asynccontextmanager
-async def open_site(tmp_path: Path, *, serve: bool = True, **web: Any) -> AsyncIterator[Site]:
+async def open_site(
+    tmp_path: Path, *, serve: bool = True, timezone: str = "UTC", **web: Any
+) -> AsyncIterator[Site]:
     """Build, seed and (with `serve`) serve a backend in `tmp_path`; stop it all on exit.
 
     Without `serve` only the live center runs: tests then drive `site.backend.app` with
-    aiohttp's test client.
+    aiohttp's test client. `timezone` is the center's (`ivr.timezone`).
     """
-    settings = site_settings(f"sqlite+aiosqlite:///{tmp_path / 'site.db'}", **web)
+    settings = site_settings(
+        f"sqlite+aiosqlite:///{tmp_path / 'site.db'}", timezone=timezone, **web
+    )
     engine = make_engine(settings.database.url)
     await upgrade(engine)
     sessions = make_sessions(engine)

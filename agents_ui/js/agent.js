@@ -6,7 +6,7 @@
 import { api, seg } from './api.js';
 import { startCallbacks, refreshCallbacks } from './callbacks.js';
 import { setCall, startCallForms } from './call_forms.js';
-import { clock, duration, label, options, percent, startTicker } from './dom.js';
+import { center, clock, duration, label, options, percent, startTicker } from './dom.js';
 import { renderPop } from './pop.js';
 import { busy, flash, showConnection, startPage } from './shell.js';
 import { normalAgent } from './states.js';
@@ -225,6 +225,7 @@ async function main() {
   startTicker();
   try {
     desk.config = await api('GET', '/api/config/public');
+    center.configure(desk.config);
   } catch (err) {
     flash(`Settings could not be loaded: ${err.message}`, 'error');
   }

@@ -4,7 +4,7 @@
 // customer first (POST /api/customers) so that a ticket has someone to belong to.
 
 import { api, seg } from './api.js';
-import { el, fill, label, options } from './dom.js';
+import { centerTime, el, fill, label, options } from './dom.js';
 import { renderPop } from './pop.js';
 import { flash } from './shell.js';
 
@@ -83,7 +83,7 @@ async function saveNotes(event) {
   try {
     await api('PATCH', `/api/interactions/${seg(current.callId)}`, body);
     saved = { notes: notesForm.notes.value, disposition: notesForm.disposition.value };
-    notesStatus.textContent = `Saved at ${new Date().toLocaleTimeString()}`;
+    notesStatus.textContent = `Saved at ${centerTime(Date.now() / 1000, { hour: '2-digit', minute: '2-digit', second: '2-digit' })}`;
   } catch (err) {
     notesStatus.textContent = '';
     flash(`Notes not saved: ${err.message}`, 'error');

@@ -1,6 +1,8 @@
 // Strategy: tiny DOM helpers. Data only ever reaches the page as text (textContent or
 // attribute values), never as HTML. Times from the server are epoch seconds on the server's
-// clock; `clock` keeps the offset to ours so that tickers agree with the server.
+// clock; `clock` keeps the offset to ours so that tickers agree with the server. Dates and
+// times are shown in the call center's time zone (`center`, from GET /api/config/public),
+// not the browser's, with the zone named, so that a desk abroad and the reports agree.
 
 /** Create an element: el('td', {class: 'num', dataset: {id: 1}, onclick: fn}, 'text', child). */
 export function el(tag, props = {}, ...children) {
@@ -93,12 +95,63 @@ export function num(value, digits = 0) {
   return value.toFixed(digits);
 }
 
-/** A local date and time from ISO-8601 text or epoch seconds. */
+/** The call center: its time zone and its agents' names (set once the config is loaded). */
+export const center = {
+  timeZone: undefined,
+  agents: {},
+  /** Take the time zone and agent names of GET /api/config/public. */
+  configure(config) {
+    if (config && config.timezone) this.timeZone = config.timezone;
+    if (config && config.agents) this.agents = config.agents;
+  },
+  /** An agent's name as the wallboard shows it (the id when unknown). */
+  agentName(agentId) {
+    if (agentId === null || agentId === undefined || agentId === '') return null;
+    return this.agents[agentId] || agentId;
+  },
+};
+
+function asDate(value) {
+  return typeof value === 'number' ? new Date(value * 1000) : new Date(value);
+}
+
+/**
+ * Format a moment in the call center's time zone; `parts` are Intl.DateTimeFormat options.
+ * A zone the browser does not know falls back to the browser's own.
+ */
+export function centerTime(value, parts) {
+  const date = asDate(value);
+  if (Number.isNaN(date.getTime())) return String(value);
+  try {
+    return date.toLocaleString([], { ...parts, timeZone: center.timeZone });
+  } catch {
+    return date.toLocaleString([], parts);
+  }
+}
+
+/** A date and time in the call center's zone, the zone named ("03/08/2024, 14:05 GMT+1"). */
 export function when(value) {
   if (value === null || value === undefined || value === '') return '–';
-  const date = typeof value === 'number' ? new Date(value * 1000) : new Date(value);
-  if (Number.isNaN(date.getTime())) return String(value);
-  return date.toLocaleString([], { dateStyle: 'short', timeStyle: 'short' });
+  return centerTime(value, {
+    year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', timeZoneName: 'short',
+  });
+}
+
+/** The call center's date of a moment as YYYY-MM-DD (what a date input holds). */
+export function centerDay(value) {
+  const date = asDate(value);
+  // Built from the parts, so that the browser's locale cannot reorder them.
+  const parts = (timeZone) => new Intl.DateTimeFormat('en-CA', {
+    timeZone, year: 'numeric', month: '2-digit', day: '2-digit',
+  }).formatToParts(date);
+  let found;
+  try {
+    found = parts(center.timeZone);
+  } catch {
+    found = parts(undefined);
+  }
+  const by = Object.fromEntries(found.map((part) => [part.type, part.value]));
+  return `${by.year}-${by.month}-${by.day}`;
 }
 
 /**

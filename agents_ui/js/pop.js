@@ -1,7 +1,7 @@
 // Strategy: render a screen pop (cti ScreenPop.as_dict()) into the agent desktop's pop panel.
 // Pure rendering: every value goes in as text.
 
-import { el, fill, label, when } from './dom.js';
+import { center, el, fill, label, when } from './dom.js';
 
 const byId = (id) => document.getElementById(id);
 
@@ -45,7 +45,7 @@ export function renderPop(pop) {
   rows(
     'history',
     pop.history || [],
-    (item) => [when(item.arrived_at), item.queue, item.agent, label(item.outcome), label(item.disposition), item.notes],
+    (item) => [when(item.arrived_at), item.queue, center.agentName(item.agent), label(item.outcome), label(item.disposition), item.notes],
     'No earlier calls.',
   );
   rows('tickets', pop.open_tickets || [], ticketCells, 'No open tickets.');

@@ -1,11 +1,14 @@
 // Strategy: historical reports per queue or per agent. The form maps onto
-// GET /api/reports/{queues|agents}?since=&until=&bucket=&queue= (the "To" day is included:
-// `until` is sent as the next midnight); the CSV link is the same URL with format=csv. Charts
-// are drawn by the vendored Chart.js (window.Chart); the totals table shows the server's
-// totals for the period, the same figures the CSV ends with.
+// GET /api/reports/{queues|agents}?since=&until=&bucket=&queue= with plain days (the server
+// includes the "To" day); the CSV link is the same URL with format=csv, named by the server.
+// Days and bucket times are the call center's (its time zone comes with the report and the
+// public config), whatever zone the browser is in, and the page says which zone that is.
+// Agents are named as on the wallboard. Charts are drawn by the vendored Chart.js
+// (window.Chart); the totals table shows the server's totals for the period, the same
+// figures the CSV ends with.
 
 import { api, query } from './api.js';
-import { duration, el, fill, num, options, percent } from './dom.js';
+import { center, centerDay, centerTime, duration, el, fill, num, options, percent } from './dom.js';
 import { KINDS, aggregate, groupBy, normalRow } from './report_data.js';
 import { flash, startPage } from './shell.js';
 
@@ -20,26 +23,27 @@ const FORMATS = {
   score: (v) => num(v, 1),
 };
 
-function isoDay(date) {
-  const local = new Date(date.getTime() - date.getTimezoneOffset() * 60000);
-  return local.toISOString().slice(0, 10);
-}
-
-function nextDay(day) {
-  const date = new Date(`${day}T00:00:00`);
-  date.setDate(date.getDate() + 1);
-  return isoDay(date);
-}
+const BUCKETS = ['15min', 'hour', 'day'];
+const OLD_BUCKETS = { '15m': '15min' }; // links saved before the API's name was used
 
 function toDate(value) {
   return typeof value === 'number' ? new Date(value * 1000) : new Date(value);
 }
 
 function bucketLabel(value, bucket) {
-  const date = toDate(value);
-  if (Number.isNaN(date.getTime())) return String(value);
-  if (bucket === 'day') return date.toLocaleDateString([], { dateStyle: 'medium' });
-  return date.toLocaleString([], { dateStyle: 'short', timeStyle: 'short' });
+  if (bucket === 'day') return centerTime(value, { year: 'numeric', month: 'short', day: 'numeric' });
+  return centerTime(value, { month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit' });
+}
+
+function zoneNote() {
+  const zone = center.timeZone || 'UTC';
+  document.getElementById('timezone-note').textContent =
+    `Days and times are the call center's, in its time zone ${zone}.`;
+}
+
+/** The name a row is shown by: the queue, or the agent's name as on the wallboard. */
+function nameOf(row, kind) {
+  return kind.key === 'agent' ? row.agent_name || center.agentName(row.agent) || row.agent : row[kind.key];
 }
 
 function draw(id, type, labels, datasets, yOptions = {}) {
@@ -74,7 +78,7 @@ function drawCharts(rows, kind, bucket) {
 
   const [rateField, rateTitle] = kind.rate;
   document.getElementById('rate-title').textContent = rateTitle;
-  const entities = [...groupBy(rows, (row) => row[kind.key]).entries()].slice(0, COLOURS.length);
+  const entities = [...groupBy(rows, (row) => nameOf(row, kind)).entries()].slice(0, COLOURS.length);
   draw('chart-service', 'line', labels, entities.map(([name, entityRows], i) => {
     const byBucket = new Map(entityRows.map((row) => [row.bucket, row[rateField]]));
     return series(String(name), buckets.map((b) => {
@@ -95,8 +99,8 @@ function fillTotals(rows, totals, kind) {
   fill(table.tHead.rows[0], el('th', { scope: 'col', text: kind.title }),
     kind.columns.map(([title]) => el('th', { scope: 'col', class: 'num', text: title })));
   const lines = totals.length > 0
-    ? totals.map((row) => [row[kind.key], row])
-    : [...groupBy(rows, (row) => row[kind.key]).entries()].map(([name, group]) => [name, aggregate(group)]);
+    ? totals.map((row) => [nameOf(row, kind), row])
+    : [...groupBy(rows, (row) => nameOf(row, kind)).entries()].map(([name, group]) => [name, aggregate(group)]);
   if (lines.length === 0) {
     fill(table.tBodies[0], el('tr', {}, el('td', { colspan: String(kind.columns.length + 1), class: 'muted', text: 'No calls in this period.' })));
     return;
@@ -112,13 +116,13 @@ async function show(event) {
   const kindName = form.kind.value;
   const kind = KINDS[kindName];
   const params = {
-    since: `${form.since.value}T00:00`,
-    until: `${nextDay(form.until.value)}T00:00`,
+    since: form.since.value,
+    until: form.until.value,
     bucket: form.bucket.value,
     queue: form.queue.value,
   };
   csv.href = `/api/reports/${kindName}${query({ ...params, format: 'csv' })}`;
-  csv.setAttribute('download', `${kindName}-${form.since.value}-${form.until.value}.csv`);
+  csv.setAttribute('download', ''); // the server names the file after the days it covers
   const pageQuery = query({ kind: kindName, since: form.since.value, until: form.until.value, bucket: form.bucket.value, queue: form.queue.value });
   window.history.replaceState(null, '', `${window.location.pathname}${pageQuery}`);
   const summary = document.getElementById('report-summary');
@@ -129,7 +133,10 @@ async function show(event) {
     const totals = (report.totals || []).map(normalRow);
     drawCharts(rows, kind, form.bucket.value);
     fillTotals(rows, totals, kind);
-    summary.textContent = `${rows.length} rows, ${form.since.value} to ${form.until.value}${report.timezone ? ` (${report.timezone})` : ''}.`;
+    if (report.timezone) center.timeZone = report.timezone;
+    zoneNote();
+    const zone = center.timeZone || 'UTC';
+    summary.textContent = `${rows.length} rows, ${form.since.value} to ${form.until.value} (both included), times in ${zone}.`;
   } catch (err) {
     summary.textContent = '';
     flash(err.message, 'error');
@@ -139,19 +146,23 @@ async function show(event) {
 async function main() {
   await startPage(['supervisor', 'admin']);
   const params = new URLSearchParams(window.location.search);
-  const today = new Date();
-  const weekAgo = new Date(today.getTime() - 6 * 86400000);
   let queues = [];
   try {
-    queues = (await api('GET', '/api/config/public')).queues || [];
+    const config = await api('GET', '/api/config/public');
+    center.configure(config);
+    queues = config.queues || [];
   } catch (err) {
     flash(`Settings could not be loaded: ${err.message}`, 'error');
   }
+  zoneNote();
+  const today = new Date();
+  const weekAgo = new Date(today.getTime() - 6 * 86400000);
   options(form.queue, queues.map((q) => (typeof q === 'string' ? q : q.name || q.id)), { blank: 'All queues', selected: params.get('queue') });
   form.kind.value = params.get('kind') === 'agents' ? 'agents' : 'queues';
-  form.since.value = params.get('since') || isoDay(weekAgo);
-  form.until.value = params.get('until') || isoDay(today);
-  if (['15m', 'hour', 'day'].includes(params.get('bucket'))) form.bucket.value = params.get('bucket');
+  form.since.value = params.get('since') || centerDay(weekAgo);
+  form.until.value = params.get('until') || centerDay(today);
+  const bucket = OLD_BUCKETS[params.get('bucket')] || params.get('bucket');
+  if (BUCKETS.includes(bucket)) form.bucket.value = bucket;
   form.addEventListener('submit', show);
   await show();
 }

@@ -4,7 +4,7 @@
 // keyed (syncChildren), so open controls survive the refresh; tickers count between updates.
 
 import { api } from './api.js';
-import { clock, duration, el, label, num, percent, setText, startTicker, syncChildren } from './dom.js';
+import { center, centerTime, clock, duration, el, label, num, percent, setText, startTicker, syncChildren } from './dom.js';
 import { flash, showConnection, startPage } from './shell.js';
 import { callWord, normalAgent, normalCounts } from './states.js';
 import { openAgentDialog, openMoveDialog, startActions } from './wallboard_actions.js';
@@ -184,13 +184,17 @@ async function main() {
   await startPage(['supervisor', 'admin']);
   try {
     board.config = await api('GET', '/api/config/public');
+    center.configure(board.config);
   } catch (err) {
     flash(`Settings could not be loaded: ${err.message}`, 'error');
   }
   startActions(board.config);
   startTicker();
   const clockNode = document.getElementById('clock');
-  window.setInterval(() => setText(clockNode, new Date().toLocaleTimeString()), 1000);
+  // The center's time, on the server's clock, with its zone: the wallboard may hang abroad.
+  const tick = () => setText(clockNode, centerTime(clock.now(), { hour: '2-digit', minute: '2-digit', second: '2-digit', timeZoneName: 'short' }));
+  tick();
+  window.setInterval(tick, 1000);
   new LiveSocket('/ws/wallboard', { onMessage, onStatus: showConnection }).start();
 }
 

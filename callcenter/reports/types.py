@@ -143,6 +143,9 @@ class AgentRow:
     """(talk + wrap-up) / (talk + wrap-up + ready + ringing), as the live core computes it."""
     survey_average: float | None
     survey_count: int
+    agent_name: str = ""
+    """The agent's name as the configuration and the wallboard give it (set by the web's
+    report route; the event log knows only ids)."""
 
 
 @dataclass(frozen=True, slots=True)

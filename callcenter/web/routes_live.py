@@ -143,7 +143,7 @@ async def live_calls(req: ApiRequest) -> list[JSON]:
     "/api/config/public",
     roles=EVERYONE,
     response=PublicConfigOut,
-    summary="Pause reasons, dispositions, queues and ticket choices",
+    summary="Pause reasons, dispositions, queues, ticket choices, time zone, agent names",
     tag="live",
 )
 async def public_config(req: ApiRequest) -> PublicConfigOut:
@@ -154,6 +154,12 @@ async def public_config(req: ApiRequest) -> PublicConfigOut:
         queues=[q.name for q in settings.acd.queues if req.user.sees_queue(q.name)],
         ticket_categories=sorted(settings.cti.ticket_promises_h),
         ticket_statuses=["open", "in_progress", "resolved", "confirmed", "reopened"],
+        timezone=settings.ivr.timezone,
+        agents={
+            a.id: a.name or a.id
+            for a in settings.acd.agents
+            if any(req.user.sees_queue(q) for q in a.queues)
+        },
     )
 
 

@@ -2,9 +2,12 @@
 
 Strategy: the period is read in the call center's time zone (`ivr.timezone`, the one its
 opening hours use): a date means that whole local day, and `until` as a date includes
-that day. Rows come from the event log through `callcenter.reports`, the same log the live
-state is rebuilt from, with the same thresholds, so history agrees with the wallboard.
-A supervisor's report covers only their queues (and the agents of those queues).
+that day; a moment (`2024-03-08T00:00`) is taken as it is, `until` excluded. The CSV's
+name gives the first and the last day covered. Rows come from the event log through
+`callcenter.reports`, the same log the live state is rebuilt from, with the same
+thresholds, so history agrees with the wallboard; agent rows carry the agent's name as
+the wallboard shows it. A supervisor's report covers only their queues (and the agents of
+those queues).
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
-from callcenter.reports import Bucket, to_csv
+from callcenter.reports import AgentRow, Bucket, to_csv
 from callcenter.web.endpoint import STAFF, Api, ApiRequest
 from callcenter.web.errors import ApiError
 from callcenter.web.schemas import ReportOut, ReportQuery
@@ -52,10 +55,16 @@ def _row_json(row: Any) -> dict[str, Any]:
     return data
 
 
+def _last_day(report: Any) -> date:
+    """The last day the report covers: its end is exclusive (the next midnight for days)."""
+    until: datetime = report.until
+    return (until - timedelta(microseconds=1)).date()
+
+
 def _respond(req: ApiRequest, report: Any, kind: str, q: ReportQuery) -> Any:
     if q.format == "csv":
         text = to_csv([*report.rows, *report.totals])
-        name = f"{kind}-report-{report.since.date()}-{report.until.date()}-{q.bucket}.csv"
+        name = f"{kind}-report-{report.since.date()}-{_last_day(report)}-{q.bucket}.csv"
         return web.Response(
             text=text,
             content_type="text/csv",
@@ -119,4 +128,11 @@ async def agent_report(req: ApiRequest) -> Any:
     if agents is None and user.queues is not None:
         agents = visible
     report = await req.ctx.reports.agent_report(since, until, Bucket(q.bucket), tz, agents=agents)
+    # Named as on the wallboard: the event log knows agents by id only.
+    names = {a.id: a.name or a.id for a in req.ctx.settings.acd.agents}
+
+    def named(rows: tuple[AgentRow, ...]) -> tuple[AgentRow, ...]:
+        return tuple(dataclasses.replace(r, agent_name=names.get(r.agent, r.agent)) for r in rows)
+
+    report = dataclasses.replace(report, rows=named(report.rows), totals=named(report.totals))
     return _respond(req, report, "agent", q)

@@ -7,12 +7,15 @@ the repositories. Times of day are ISO 8601; live durations are seconds.
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 Name = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")
+MAX_ID = 2**63 - 1
+"""The largest row id the databases store (a larger one is a 422, not an overflow)."""
 
 
 class _In(BaseModel):
@@ -123,6 +126,10 @@ class PublicConfigOut(BaseModel):
     queues: list[str]
     ticket_categories: list[str]
     ticket_statuses: list[str]
+    timezone: str = "UTC"
+    """The call center's time zone (`ivr.timezone`): pages show every time in it."""
+    agents: dict[str, str] = Field(default_factory=dict)
+    """The configured agents' names by id (the id where no name is set)."""
 
 
 class MoveIn(_In):
@@ -160,7 +167,7 @@ class InteractionPatchIn(_In):
 
     notes: str | None = Field(None, max_length=10_000)
     disposition: str | None = Field(None, min_length=1, max_length=64)
-    ticket_id: int | None = Field(None, ge=1)
+    ticket_id: int | None = Field(None, ge=1, le=MAX_ID)
 
 
 class InteractionOut(BaseModel):
@@ -230,7 +237,7 @@ class CustomerOut(BaseModel):
 class TicketQuery(_In):
     """Ticket list filters."""
 
-    customer_id: int | None = Field(None, ge=1)
+    customer_id: int | None = Field(None, ge=1, le=MAX_ID)
     status: str | None = Field(None, max_length=16)
     limit: int = Field(100, ge=1, le=500)
 
@@ -238,7 +245,7 @@ class TicketQuery(_In):
 class TicketIn(_In):
     """A new ticket, optionally for the call at hand."""
 
-    customer_id: int = Field(ge=1)
+    customer_id: int = Field(ge=1, le=MAX_ID)
     category: str = Field(min_length=1, max_length=32)
     subject: str = Field(min_length=1, max_length=200)
     interaction_uniqueid: str | None = Field(None, max_length=64)
@@ -310,11 +317,31 @@ class CallbackOut(BaseModel):
     """The attempts, oldest first."""
 
 
+_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _day_or_moment(value: object) -> object:
+    """`YYYY-MM-DD` is a day; anything with a time of day is a moment, midnight included.
+
+    Left to itself pydantic reads `2024-03-08T00:00` as the date 2024-03-08, and a day as
+    `until` then covers one day more than the moment asked for.
+    """
+    if not isinstance(value, str):
+        return value
+    text = value.strip()
+    return date.fromisoformat(text) if _DAY.fullmatch(text) else datetime.fromisoformat(text)
+
+
+DayOrMoment = Annotated[date | datetime, BeforeValidator(_day_or_moment)]
+"""A day (`until`: that day included) or a moment (exclusive), in the center's time zone
+unless it names its own offset."""
+
+
 class ReportQuery(_In):
     """A historical report's period and grouping."""
 
-    since: date | datetime
-    until: date | datetime
+    since: DayOrMoment
+    until: DayOrMoment
     bucket: Literal["15min", "hour", "day"] = "hour"
     queue: str | None = Field(None, max_length=64)
     agent: str | None = Field(None, max_length=64)

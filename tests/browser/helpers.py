@@ -74,10 +74,27 @@ async def chromium() -> AsyncIterator[Browser]:
             await browser.close()
 
 
-async def login(browser: Browser, base_url: str, credentials: tuple[str, str]) -> Page:
-    """A page in a fresh context, logged in through the login form."""
+async def login(
+    browser: Browser,
+    base_url: str,
+    credentials: tuple[str, str],
+    *,
+    viewport: tuple[int, int] = (1440, 1000),
+    timezone_id: str | None = None,
+    locale: str | None = None,
+) -> Page:
+    """A page in a fresh context, logged in through the login form.
+
+    `viewport` is (width, height); `timezone_id` and `locale` set the browser's (e.g. a
+    desk abroad: "America/New_York", "en-GB"), by default the machine's.
+    """
+    width, height = viewport
     context = await browser.new_context(
-        base_url=base_url, viewport={"width": 1440, "height": 1000}, accept_downloads=True
+        base_url=base_url,
+        viewport={"width": width, "height": height},
+        accept_downloads=True,
+        timezone_id=timezone_id,
+        locale=locale,
     )
     context.set_default_timeout(TIMEOUT_MS)
     page = await context.new_page()

@@ -2,9 +2,11 @@
 
 import re
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from callcenter.db.interactions import InteractionData
 from tests.browser.helpers import assert_no_js_errors, chromium, expect, go_ready, login, screenshot
+from tests.web_site import open_site
 
 
 async def test_given_a_ready_agent_when_a_call_comes_then_pop_notes_and_wrap_up_work(site):
@@ -89,3 +91,33 @@ async def test_given_calls_that_ended_in_the_ivr_when_the_caller_calls_again_the
         await expect(history.locator("tr").nth(0)).to_contain_text("Abandoned in IVR")
         await expect(history.locator("tr").nth(1)).to_contain_text("Self service")
         assert_no_js_errors(page)
+
+
+async def test_given_a_desk_abroad_when_a_caller_with_history_rings_then_times_are_the_centers(
+    tmp_path: Path,
+) -> None:
+    async with open_site(tmp_path, timezone="Europe/Berlin") as site:
+        earlier = datetime(2026, 1, 14, 12, 0, tzinfo=UTC)  # 13:00 in Berlin, 07:00 in New York
+        await site.backend.context.interactions.save(
+            InteractionData(
+                uniqueid="1768392000.1",
+                arrived_at=earlier,
+                caller_number="+4930123456",
+                customer_id=site.customer_id,
+                queue="general",
+                agent="agent2",
+                ended_at=earlier + timedelta(minutes=4),
+                outcome="answered",
+            )
+        )
+        async with chromium() as browser:
+            page = await login(
+                browser, site.base_url, site.agent, timezone_id="America/New_York", locale="en-GB"
+            )
+            await go_ready(page)
+            await site.queue_call(caller_number="+4930123456", queue="general")
+
+            row = page.locator("#history tbody tr").first
+            await expect(row).to_contain_text("14/01/2026, 13:00 CET")
+            await expect(row).to_contain_text("Ben Koch")  # named as on the wallboard
+            assert_no_js_errors(page)
