@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import os
 import socket
 import struct
@@ -98,10 +99,12 @@ class RealCenter:
         return self.acd.agent_view(agent_id, self.now).reason  # type: ignore[no-any-return]
 
     async def until(self, check: Callable[[], Any], timeout: float = 20.0) -> Any:
-        """Wait until `check()` is truthy; its value."""
+        """Wait until `check()` (awaited if it is a coroutine) is truthy; its value."""
         async with asyncio.timeout(timeout):
             while True:
                 value = check()
+                if inspect.isawaitable(value):
+                    value = await value
                 if value:
                     return value
                 await asyncio.sleep(0.05)
@@ -274,6 +277,7 @@ def real_settings(
 ) -> Settings:
     """The service's settings for one test: this Asterisk's AMI, its FastAGI port, SQLite."""
     telephony: Mapping[str, Any] = extra.pop("telephony", {})
+    ivr: Mapping[str, Any] = extra.pop("ivr", {})
     return Settings(
         asterisk={
             "servers": [
@@ -297,6 +301,7 @@ def real_settings(
             "flows_dir": open_flows(tmp_path / "flows"),
             "timezone": "Europe/Berlin",
             "dnis": {"100": "main_hotline", "199": "after_hours"},
+            **ivr,
         },
         web={"host": "127.0.0.1", "port": 0, "coalesce_ms": 10},
         telephony={

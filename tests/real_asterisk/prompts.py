@@ -30,3 +30,23 @@ def build_sounds(target: Path) -> tuple[Path, Path]:
             pytest.fail(why)
         pytest.skip(why)
     return sounds, moh
+
+
+def seconds(sounds: Path, language: str, *names: str) -> float:
+    """How long Asterisk takes to play `names` one after another (8,000 mu-law bytes a
+    second), so a caller can press a key while a given prompt plays."""
+    total = 0.0
+    for name in names:
+        for folder in (sounds / language, sounds / "en"):
+            path = folder / f"{name}.ulaw"
+            if path.exists():
+                total += path.stat().st_size / 8000
+                break
+        else:
+            raise FileNotFoundError(f"no prompt {name} in {sounds}")
+    return total
+
+
+def digits(number: str) -> tuple[str, ...]:
+    """The sounds SAY DIGITS plays for `number`."""
+    return tuple(f"digits/{d}" for d in number if d.isdigit())
