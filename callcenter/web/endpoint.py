@@ -3,10 +3,11 @@
 Strategy: every API route is declared with `Api.route` (method, path, the roles allowed,
 the pydantic models of its query and body, the type of its response). The wrapper does
 the same checks for every route in the same order: session (401), role (403), CSRF on
-anything but GET (403), query then body validation (400 for a body that is not JSON, 422
-naming each bad field), then the handler; what the handler returns is validated against
-the declared response type before it is sent. The OpenAPI document is generated from the
-same declarations (see `openapi.py`), so it cannot drift from what the server does.
+anything but GET (403), query then body validation (400 for a body that is not UTF-8, not
+JSON or nested deeper than any of ours, 422 naming each bad field), then the handler;
+what the handler returns is validated against the declared response type before it is
+sent. The OpenAPI document is generated from the same declarations (see `openapi.py`), so
+it cannot drift from what the server does.
 """
 
 from __future__ import annotations
@@ -183,14 +184,49 @@ def _parse(model: type[M], data: Any, where: str) -> M:
         raise ApiError(422, "invalid_request", message, details) from None
 
 
+MAX_JSON_DEPTH = 32
+"""The deepest nesting a body may have (the API's bodies are two or three levels deep)."""
+
+
 async def _json_body(request: web.Request) -> Any:
-    text = await request.text()
+    raw = await request.read()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ApiError(
+            400,
+            "invalid_request",
+            f"the body is not UTF-8 text: byte 0x{raw[exc.start]:02x} at offset {exc.start}",
+        ) from None
     if not text.strip():
         raise ApiError(400, "invalid_request", "the request needs a JSON body")
+    too_deep = ApiError(
+        400, "invalid_request", f"the body's JSON is nested more than {MAX_JSON_DEPTH} levels deep"
+    )
     try:
-        return json.loads(text)
+        data = json.loads(text)
+    except RecursionError:
+        raise too_deep from None
     except ValueError as exc:
         raise ApiError(400, "invalid_request", f"the body is not valid JSON: {exc}") from None
+    if _depth(data) > MAX_JSON_DEPTH:
+        raise too_deep
+    return data
+
+
+def _depth(data: Any) -> int:
+    # Without recursion: the check must not be the thing a deep body breaks.
+    deepest = 0
+    stack: list[tuple[Any, int]] = [(data, 1)]
+    while stack:
+        node, level = stack.pop()
+        if isinstance(node, dict | list):
+            deepest = max(deepest, level)
+            if deepest > MAX_JSON_DEPTH:
+                return deepest
+            children = node.values() if isinstance(node, dict) else node
+            stack.extend((child, level + 1) for child in children)
+    return deepest
 
 
 def as_model(model: type[M], data: Any) -> M:

@@ -268,7 +268,13 @@ def _ticket_out(t: TicketSummary, now: datetime) -> dict[str, Any]:
 async def list_tickets(req: ApiRequest) -> list[dict[str, Any]]:
     q = req.query(TicketQuery)
     now = datetime.now(UTC)
-    found = await req.ctx.tickets.list(customer_id=q.customer_id, status=q.status, limit=q.limit)
+    try:
+        found = await req.ctx.tickets.list(
+            customer_id=q.customer_id, status=q.status, limit=q.limit
+        )
+    except TicketError as exc:
+        detail = {"field": "status", "problem": str(exc), "in": "query"}
+        raise ApiError(422, "invalid_request", f"invalid query: {exc}", [detail]) from None
     return [_ticket_out(t, now) for t in found]
 
 
@@ -395,7 +401,8 @@ async def list_callbacks(req: ApiRequest) -> list[dict[str, Any]]:
 
 def _int_path(req: ApiRequest, name: str) -> int:
     raw = req.path(name)
-    if not raw.isdigit() or len(raw) > 18:
+    # isascii: "²" and other Unicode digits pass isdigit() but not int().
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 18:
         raise ApiError(
             422, "invalid_request", f"{name} must be a positive whole number, got {raw!r}"
         )
