@@ -41,7 +41,12 @@ def add_db_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentPars
     users_sub = users.add_subparsers(dest="users_command", required=True)
     add = users_sub.add_parser("add", help="create a user (the password is prompted for)")
     add.add_argument("username")
-    add.add_argument("--role", choices=["agent", "supervisor", "admin"], required=True)
+    add.add_argument(
+        "--role",
+        choices=["agent", "supervisor", "admin"],
+        required=True,
+        help="an agent's username must be the id of an agent in acd.agents of the settings",
+    )
     add.add_argument("--display-name", default="")
     add.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
     add.set_defaults(func=cmd_users_add)
@@ -95,6 +100,7 @@ def _password(from_stdin: bool) -> str:
 
 def cmd_users_add(args: argparse.Namespace) -> int:
     """Create a user with a role; the password never appears on the command line."""
+    from callcenter.agent_logins import unconfigured_agent  # noqa: PLC0415
     from callcenter.db import (  # noqa: PLC0415
         UserError,
         UserRepository,
@@ -120,6 +126,9 @@ def cmd_users_add(args: argparse.Namespace) -> int:
         finally:
             await engine.dispose()
         print(f"user {user.username} added ({user.role.value})", file=sys.stderr)
+        warning = unconfigured_agent(user.username, user.role.value, settings.acd)
+        if warning is not None:
+            print(f"callcenter: warning: {warning}", file=sys.stderr)
         return 0
 
     return asyncio.run(run())

@@ -12,6 +12,7 @@ const passwordDialog = document.getElementById('password-dialog');
 const passwordForm = document.getElementById('password-form');
 let resetting = null;
 let me = null;
+let agents = null; // configured agents' names by id (GET /api/config/public); null: unknown
 
 async function patchUser(username, body, done) {
   try {
@@ -46,11 +47,21 @@ function userRow(user) {
     toggle.disabled = true;
     toggle.title = 'You cannot deactivate yourself.';
   }
+  // An agent login without a configured agent logs in but takes no calls: say so here.
+  const unconfigured = user.role === 'agent' && agents !== null && !(user.username in agents);
+  const status = el('td', { text: active ? 'Active' : 'Inactive' });
+  if (unconfigured) {
+    status.append(el('br'), el('span', {
+      class: 'warn-text',
+      text: 'no agent configured',
+      title: `Add an agent with id ${user.username} to acd.agents in config/callcenter.yaml`,
+    }));
+  }
   return el('tr', { dataset: { username: user.username } },
     el('td', { text: user.username }),
     el('td', { text: user.display_name || '–' }),
     el('td', {}, role),
-    el('td', { text: active ? 'Active' : 'Inactive' }),
+    status,
     el('td', {}, el('div', { class: 'row' }, toggle, reset)));
 }
 
@@ -74,9 +85,19 @@ async function createUser(event) {
   };
   const created = await busy(userForm.querySelector('button[type="submit"]'), () => api('POST', '/api/users', body));
   if (created !== undefined) {
-    flash(`User ${body.username} created.`, 'ok');
+    if (created && created.warning) flash(`User ${body.username} created, but ${created.warning}`, 'warn');
+    else flash(`User ${body.username} created.`, 'ok');
     userForm.reset();
     await loadUsers();
+  }
+}
+
+async function loadAgents() {
+  try {
+    agents = (await api('GET', '/api/config/public')).agents || {};
+    document.getElementById('agent-ids').textContent = Object.keys(agents).join(', ') || 'none yet';
+  } catch (err) {
+    flash(`Agents: ${err.message}`, 'error');
   }
 }
 
@@ -122,6 +143,7 @@ async function main() {
   passwordForm.addEventListener('submit', resetPassword);
   passwordDialog.querySelector('[data-close]').addEventListener('click', () => passwordDialog.close());
   document.getElementById('reload-flows').addEventListener('click', reloadFlows);
+  await loadAgents();
   await Promise.all([loadUsers(), loadConfig()]);
 }
 

@@ -240,7 +240,8 @@ async function main() {
   // A first paint before the socket's snapshot; the snapshot wins if it came first.
   api('GET', `/api/agents/${seg(desk.agentId)}`).then(
     (agent) => desk.agent === null && renderAgent(agent),
-    (err) => flash(err.message, 'error'),
+    // 404: no agent of this login is configured; the socket's close explains it in full.
+    (err) => err.status !== 404 && flash(err.message, 'error'),
   );
   new LiveSocket('/ws/agent', { onMessage, onStatus: showConnection }).start();
   startCallbacks();

@@ -65,19 +65,27 @@ function fillTopbar(user) {
   if (button) button.addEventListener('click', () => logout());
 }
 
-/** Show a message in the page's #flash live region; errors stay until replaced. */
+/**
+ * Show a message in the page's #flash live region. "ok" and "info" go after 5 s; "error"
+ * and "warn" stay until replaced or `clearFlash` (an action that succeeds clears them).
+ */
 export function flash(text, kind = 'info') {
   const box = document.getElementById('flash');
   if (!box) return;
-  const message = el('div', { class: `message ${kind}`, role: kind === 'error' ? 'alert' : null }, text);
+  const lasting = kind === 'error' || kind === 'warn';
+  const message = el('div', { class: `message ${kind}`, role: lasting ? 'alert' : null }, text);
   fill(box, message);
-  if (kind !== 'error') window.setTimeout(() => message.remove(), 5000);
+  if (!lasting) window.setTimeout(() => message.remove(), 5000);
 }
 
 /** Show the state of a live socket in the top bar's #connection badge. */
 export function showConnection(status, text) {
   if (status === 'signed_out') {
     showSignedOut(text);
+    return;
+  }
+  if (status === 'not_an_agent') {
+    showNotAnAgent(text);
     return;
   }
   const badge = document.getElementById('connection');
@@ -110,6 +118,36 @@ export function showSignedOut(reason) {
     el('h2', { text: 'Signed out' }),
     el('p', { text: `You are signed out: ${why}.` }),
     el('a', { href: `/?next=${encodeURIComponent(window.location.pathname)}`, text: 'Log in again' }),
+  );
+}
+
+/**
+ * The login is an agent's, but no agent of that id is configured (a user created before the
+ * agent was): the desk cannot work, so it says why and what fixes it, and stops.
+ */
+export function showNotAnAgent(reason) {
+  const badge = document.getElementById('connection');
+  if (badge) {
+    badge.className = 'conn down';
+    badge.textContent = 'Not set up';
+  }
+  const main = document.querySelector('main');
+  if (main) main.hidden = true;
+  let notice = document.getElementById('not-an-agent');
+  if (!notice) {
+    notice = el('section', { id: 'not-an-agent', class: 'panel', role: 'alert' });
+    if (main) main.before(notice);
+    else document.body.append(notice);
+  }
+  fill(
+    notice,
+    el('h2', { text: 'This login cannot take calls yet' }),
+    el('p', { text: `The server says: ${reason}.` }),
+    el('p', {
+      text: 'An agent works only when an agent with the same id as the login is listed under '
+        + 'acd.agents in config/callcenter.yaml (with their queues and skills). Ask an '
+        + 'administrator to add it and restart the service, then reload this page.',
+    }),
   );
 }
 

@@ -3,7 +3,8 @@
 // page never has to replay what it missed. Close code 4401 means the session ended (logout,
 // a login elsewhere, deactivation, a changed password, or never logged in): stop for good and
 // report "signed_out" with the server's reason; 4403 means the role may not open this
-// socket: stop trying.
+// socket: stop trying; 4404 means the login names no configured agent: stop and report
+// "not_an_agent" with the server's reason (retrying cannot help until the settings change).
 
 const MAX_DELAY_MS = 30000;
 
@@ -11,8 +12,8 @@ export class LiveSocket {
   /**
    * @param {string} path e.g. "/ws/agent"
    * @param {{onMessage: function(object): void, onStatus?: function(string, string): void}} handlers
-   *   onStatus receives "connecting" | "live" | "down" | "forbidden" | "signed_out" and a
-   *   human text (for "signed_out", the server's reason).
+   *   onStatus receives "connecting" | "live" | "down" | "forbidden" | "signed_out" |
+   *   "not_an_agent" and a human text (for the last two, the server's reason).
    */
   constructor(path, { onMessage, onStatus = () => {} }) {
     this.path = path;
@@ -74,6 +75,11 @@ export class LiveSocket {
     if (code === 4403) {
       this.stopped = true;
       this.onStatus('forbidden', 'Not allowed');
+      return;
+    }
+    if (code === 4404) {
+      this.stopped = true;
+      this.onStatus('not_an_agent', reason || 'no agent is configured for this login');
       return;
     }
     const base = Math.min(MAX_DELAY_MS, 500 * 2 ** this.attempt);

@@ -13,6 +13,7 @@ from typing import Any
 
 import structlog
 
+from callcenter.agent_logins import unconfigured_agent
 from callcenter.db import UserError, UserInfo
 from callcenter.web.endpoint import ADMINS, Api, ApiRequest
 from callcenter.web.errors import ApiError
@@ -63,7 +64,8 @@ async def create_user(req: ApiRequest) -> dict[str, Any]:
         status, code = (409, "conflict") if "taken" in str(exc) else (422, "invalid_request")
         raise ApiError(status, code, str(exc)) from None
     log.info("web.user_created", username=user.username, role=user.role.value, by=req.user.username)
-    return _user_out(user)
+    warning = unconfigured_agent(user.username, user.role.value, req.ctx.settings.acd)
+    return {**_user_out(user), "warning": warning}
 
 
 @api.route(

@@ -384,6 +384,8 @@ class UserAdminOut(BaseModel):
     role: str
     display_name: str
     active: bool
+    warning: str | None = None
+    """On creation: why the new login cannot work yet (an agent not in `acd.agents`)."""
 
 
 class ReloadOut(BaseModel):

@@ -12,6 +12,7 @@ A socket belongs to the session that opened it (`OpenSockets`): when the session
 (logout, a new login, deactivation, a changed password or role, expiry) its mailbox is
 closed at once, so not one more message goes out, and the socket is closed with 4401 and
 the reason ("your account was deactivated"), which the pages show instead of reconnecting.
+An agent login that names no configured agent is closed with 4404 and the reason.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from urllib.parse import urlsplit
 import structlog
 from aiohttp import WSMsgType, web
 
+from acd import UnknownAgent
 from callcenter.db import Role
 from callcenter.live import Mailbox
 from callcenter.web.auth import COOKIE, Principal
@@ -33,6 +35,9 @@ log = structlog.get_logger(__name__)
 routes = web.RouteTableDef()
 SIGNED_OUT = 4401
 """The close code of a socket whose session ended (or never was): log in again."""
+NOT_AN_AGENT = 4404
+"""The close code of an agent's socket whose login names no configured agent: the desktop
+says so and stops reconnecting, since retrying cannot help until the settings change."""
 
 
 class OpenSockets:
@@ -145,7 +150,15 @@ async def agent_socket(request: web.Request) -> web.WebSocketResponse:
     if principal is None or principal.agent_id is None:
         return ws
     feed = request.app[CONTEXT].center.agents
-    box = feed.subscribe(principal.agent_id)
+    try:
+        box = feed.subscribe(principal.agent_id)
+    except UnknownAgent:
+        # A user created with the agent role before the agent is configured (admin page,
+        # `users add`): a clear close, not a failed handshake the browser retries forever.
+        log.warning("web.agent_not_configured", username=principal.username)
+        why = f"no agent {principal.agent_id!r} is configured (acd.agents in the settings)"
+        await ws.close(code=NOT_AN_AGENT, message=_reason(why))
+        return ws
     try:
         await _serve(request, ws, box)
     finally:

@@ -102,6 +102,7 @@ async def test_an_admin_creates_and_deactivates_a_user_whose_sessions_end_at_onc
         "role": "supervisor",
         "display_name": "Temp",
         "active": True,
+        "warning": None,  # a supervisor needs no configured agent
     }
     temp = await login("temp", "long-password-1")
     assert (await temp.call("GET", "/api/live/queues")).status == 200
