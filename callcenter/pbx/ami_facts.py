@@ -186,10 +186,13 @@ class AmiFacts:
         leg = self._calls.leg(uniqueid)
         if leg is not None:
             ringing = call is not None and call.leg is leg and not leg.answered
+            failed = ringing and not leg.withdrawn
+            # Read before anything changes: a malformed event is dropped whole.
+            cause, state = (event.cause, event.channel.state) if failed else (0, 0)
             self._calls.end_leg(leg)
-            if ringing and not leg.withdrawn:
+            if failed:
                 # Gone before any answer: the offer failed, the cause says whose failure.
-                self._outcomes.leg_hung_up(leg, event.cause, event.channel.state)
+                self._outcomes.leg_hung_up(leg, cause, state)
                 return
         if call is not None and call.connected:
             self._calls.forget(call)  # the caller goes on to the survey, on its own

@@ -248,9 +248,9 @@ class CallbackAttempts:
 
     def _hung_up(self, event: Hangup) -> None:
         uniqueid = event.uniqueid
-        attempt = self._outbound.pop(uniqueid, None)
-        if attempt is not None:
-            attempt.outbound_cause = event.cause
+        if uniqueid in self._outbound:
+            cause = event.cause  # read first: a malformed event is dropped whole
+            self._outbound.pop(uniqueid).outbound_cause = cause
             return
         attempt = self._legs.get(uniqueid)
         if attempt is None or uniqueid != attempt.leg:
