@@ -280,6 +280,10 @@ class WebSettings(_Section):
     """The wallboard refreshes at least this often (changes go out sooner)."""
     coalesce_ms: float = Field(50.0, ge=0, le=5000)
     """Changes within this window go out together, so a burst costs one message per screen."""
+    request_timeout_s: float = Field(10.0, gt=0, le=300)
+    """A connection must send a whole request's headers within this long of opening (or of
+    its last answer), and then the body within as long again; else it is closed (408 for a
+    body), so half-sent requests cannot pile up."""
 
     @field_validator("trusted_proxies")
     @classmethod

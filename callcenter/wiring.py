@@ -116,5 +116,7 @@ def build_backend(
         reload_flows=reload_flows,
     )
     app = build_app(context)
-    server = WebServer(app, web_settings.host, web_settings.port)
+    server = WebServer(
+        app, web_settings.host, web_settings.port, request_timeout_s=web_settings.request_timeout_s
+    )
     return Backend(center, context, app, server, crm)

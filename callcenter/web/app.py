@@ -64,12 +64,28 @@ def build_app(ctx: WebContext, *, ui: Path | None = None) -> web.Application:
 
 
 class WebServer:
-    """Serves the application on a host and port (0 picks a free port)."""
+    """Serves the application on a host and port (0 picks a free port).
 
-    def __init__(self, app: web.Application, host: str, port: int) -> None:
+    aiohttp's server has no timeout for a request's headers of its own; its keep-alive
+    timer, which runs from the moment a connection opens until a whole request has
+    arrived (and again after each answer), is that timeout here: a connection that has
+    sent half a request after `request_timeout_s` is closed. A request being handled (a
+    websocket included) is not touched by it.
+    """
+
+    def __init__(
+        self, app: web.Application, host: str, port: int, *, request_timeout_s: float = 10.0
+    ) -> None:
         """Serve `app` on `host:port` once started."""
         self._runner = web.AppRunner(
-            app, access_log=None, handle_signals=False, shutdown_timeout=1.0
+            app,
+            access_log=None,
+            handle_signals=False,
+            shutdown_timeout=1.0,
+            keepalive_timeout=request_timeout_s,
+            # After an early answer (408, 413 ...) the unread rest of a body is drained for at
+            # most this long before the connection closes (aiohttp's default is 10 s).
+            lingering_time=request_timeout_s,
         )
         self._host = host
         self._port = port

@@ -12,6 +12,7 @@ it cannot drift from what the server does.
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import json
 from collections.abc import Awaitable, Callable
@@ -189,7 +190,14 @@ MAX_JSON_DEPTH = 32
 
 
 async def _json_body(request: web.Request) -> Any:
-    raw = await request.read()
+    limit = request.app[CONTEXT].settings.web.request_timeout_s
+    try:
+        async with asyncio.timeout(limit):
+            raw = await request.read()
+    except TimeoutError:
+        raise ApiError(
+            408, "request_timeout", f"the body did not arrive within {limit:g} s"
+        ) from None
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
