@@ -326,6 +326,7 @@ async def center(
     ready: tuple[str, ...] | None = None,
     trunk: bool = True,
     cutter: bool = False,
+    rtp_ports: int = 400,
     **extra: Any,
 ) -> AsyncIterator[RealCenter]:
     """Asterisk, phones (`phones`: agent -> behaviour; default every agent answers), the
@@ -333,7 +334,12 @@ async def center(
     unpacked = require_build()
     agi_port = free_tcp_port()
     asterisk = RealAsterisk(
-        unpacked, agi_port=agi_port, sounds=sounds[0], moh=sounds[1], trunk=trunk
+        unpacked,
+        agi_port=agi_port,
+        sounds=sounds[0],
+        moh=sounds[1],
+        trunk=trunk,
+        rtp_ports=rtp_ports,
     )
     sipp = Sipp(unpacked, asterisk.sip_port, tmp_path / "sipp")
     real: RealCenter | None = None

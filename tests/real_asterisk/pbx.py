@@ -222,8 +222,10 @@ class RealAsterisk:
         sounds: Path,
         moh: Path,
         trunk: bool = True,
+        rtp_ports: int = 400,
     ) -> None:
-        """Render into a fresh directory; `trunk` renders the trunk (TRUNK_HOST set)."""
+        """Render into a fresh directory; `trunk` renders the trunk (TRUNK_HOST set);
+        `rtp_ports` wide RTP range (2 ports a channel)."""
         self.build = build
         # The control socket's path must stay short (108 bytes), so not under tmp_path.
         self.dir = Path(tempfile.mkdtemp(prefix="cc-ast-"))
@@ -231,7 +233,7 @@ class RealAsterisk:
         self.agi_port = agi_port
         self.sip_port = free_udp_port()
         self.ami_port = free_tcp_port()
-        self.rtp = rtp_range()
+        self.rtp = rtp_range(rtp_ports)
         self.trunk = trunk
         self.voicemail = self.dir / "spool" / "callcenter"
         self._process: asyncio.subprocess.Process | None = None

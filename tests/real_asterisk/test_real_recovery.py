@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import aiohttp
@@ -120,3 +121,56 @@ async def test_given_a_callback_request_when_the_agent_answers_then_the_trunk_is
         assert request["number"] == number
         assert request["attempts"] == 1
         assert [(a["agent"], a["result"]) for a in request["history"]] == [("agent1", "reached")]
+
+
+async def test_given_asterisk_out_of_rtp_ports_when_offers_fail_then_no_agent_is_paused(
+    tmp_path: Path, sounds: tuple[Path, Path]
+) -> None:
+    """Four RTP ports: two callers fill them, so Asterisk cannot place an agent's leg."""
+    agents = AcdSettings(
+        queues=(QueueSettings(name="general", ring_timeout_seconds=5, wrap_up_seconds=1),),
+        agents=tuple(
+            AgentSettings(id=a, queues=("general",), skills=SKILLS) for a in ("agent1", "agent2")
+        ),
+    )
+    phones = {"agent1": Answer(0.5, 1.0), "agent2": Answer(0.5, 1.0)}
+    async with (
+        center(tmp_path, agents, sounds=sounds, phones=phones, rtp_ports=4) as pbx,
+        aiohttp.ClientSession() as http,
+    ):
+
+        async def metric(name: str) -> float:
+            async with http.get(f"{pbx.web_url}/metrics") as response:
+                for line in (await response.text()).splitlines():
+                    if line.startswith(name + " ") or line.startswith(name + "{"):
+                        return float(line.rsplit(" ", 1)[1])
+            return 0.0
+
+        rate = [step for _ in range(60) for step in (Wait(1), Press("5"))]
+        waiting = await pbx.call(STANDARD[0], operator(*rate))
+        await asyncio.sleep(0.5)
+        leaving = await pbx.call(STANDARD[1], operator(Wait(10)))
+        await pbx.until(lambda: metric("callcenter_pbx_failing"), timeout=40)
+        for agent in ("agent1", "agent2"):
+            assert pbx.state(agent) is not AgentState.NOT_READY
+            assert not pbx.phones[agent].did("invite"), "Asterisk could not ring the phone"
+        assert "couldn't allocate a port" in pbx.asterisk.console().lower() or (
+            "could not allocate" in pbx.asterisk.console().lower()
+        )
+        # The second caller leaves and frees its ports: the first is answered.
+        assert await leaving.finished(60) == 0
+        await pbx.until(
+            lambda: any(pbx.phones[a].did("answer") for a in ("agent1", "agent2")), timeout=40
+        )
+
+        async def recovered() -> bool:
+            return await metric("callcenter_pbx_failing") == 0
+
+        await pbx.until(recovered, timeout=10)
+        await pbx.until(pbx.acd_idle, timeout=60)
+        assert await waiting.finished(60) == 0
+        answered = [r for r in await pbx.interactions() if r.outcome == "answered"]
+        assert len(answered) == 1
+        kinds = [event.kind for event in await pbx.events()]
+        assert "offer-failed" in kinds
+        assert "ring-no-answer" not in kinds
