@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from structlog.testing import capture_logs
+
 from acd import AcdSettings, AgentSettings, QueueSettings
 from tests.e2e.harness import STANDARD
 from tests.real_asterisk.harness import center
 from tests.real_asterisk.prompts import digits, seconds
-from tests.real_asterisk.sipp import Press, Wait
+from tests.real_asterisk.sipp import Answer, Press, Wait
 
 SKILLS = {"lang-de": 3, "lang-en": 3}
 
@@ -102,3 +104,26 @@ async def test_given_after_hours_when_the_caller_asks_for_a_callback_then_it_is_
         assert [(r.number, r.queue, str(r.status)) for r in requests] == [
             (number, "general", "pending")
         ]
+
+
+async def test_given_no_company_prompts_when_a_caller_keys_through_then_an_agent_answers(
+    tmp_path: Path, sounds: tuple[Path, Path]
+) -> None:
+    no_prompts = tmp_path / "no-prompts"
+    no_prompts.mkdir()
+    phones = {"agent1": Answer(0.5, 1.0)}
+    async with center(tmp_path, one_queue(), sounds=(no_prompts, sounds[1]), phones=phones) as pbx:
+        with capture_logs() as logs:
+            # A new caller: 1 for English, # twice to skip the account, 0 for the operator.
+            keys = [Wait(1), Press("1"), Wait(1), Press("#"), Wait(1), Press("#")]
+            keys += [Wait(1), Press("0"), Wait(1), Press("0"), Wait(25)]
+            caller = await pbx.call("+4930999000001", keys)
+            await pbx.phones["agent1"].wait_for("answer", timeout=40)
+            await pbx.phones["agent1"].wait_for("hangup", timeout=10)
+            await caller.stop()
+        missing = {e["prompt"] for e in logs if e["event"] == "ivr.prompt_missing"}
+        assert {"custom/choose-language", "custom/enter-account", "custom/main-menu"} <= missing
+        row = next(r for r in await pbx.interactions() if r.queue == "general")
+        assert (row.outcome, row.agent) == ("answered", "agent1")
+        kinds = [event.kind for event in await pbx.events(row.uniqueid)]
+        assert "abandon" not in kinds
