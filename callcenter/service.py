@@ -159,6 +159,9 @@ class Service:
             supervisor=supervisor,
         )
         backend.context.telephony = telephony.executor
+        # The pop labels the caller's answers as the flows in force say: read through the
+        # library at each pop, since a reload replaces `flows.flows`.
+        backend.center.pops.labels = lambda: flows.flows.pop_labels()  # noqa: PLW0108
         attempts = CallbackAttempts(
             backend.center, backend.context.callbacks, settings.telephony, supervisor=supervisor
         )

@@ -31,7 +31,7 @@ from ivr_flows.nodes_logic import (
     SubflowNode,
     SwitchNode,
 )
-from ivr_flows.vocabulary import FlowName, Label, NodeId
+from ivr_flows.vocabulary import DataKey, FlowName, Label, NodeId
 
 AnyNode = (
     PlayNode
@@ -73,6 +73,13 @@ class Flow(BaseModel):
 
     name: FlowName
     description: str | None = Field(None, max_length=2000)
+    pop_labels: dict[DataKey, Annotated[str, Field(max_length=80)]] = Field(
+        default_factory=dict, max_length=100
+    )
+    """What the agent's screen pop calls each piece of call data this flow stores
+    (`account_number: Account number`), in the order the pop lists them; an empty label keeps
+    a key off the pop. Data without a label shows under its key; the service's own data
+    (dialled number, call id, estimated wait) never shows."""
     start: NodeId
     calendars: dict[Label, Calendar] = Field(default_factory=dict)
     nodes: dict[NodeId, Annotated[AnyNode, Field(discriminator="type")]] = Field(

@@ -47,6 +47,15 @@ class FlowSet:
         """The flows' names, sorted."""
         return tuple(sorted(self._flows))
 
+    def pop_labels(self) -> dict[str, str]:
+        """Every flow's `pop_labels` in one mapping (a call's data may come from several
+        flows: sub-flows). Flows are taken by name; where two label a key, the first wins."""
+        labels: dict[str, str] = {}
+        for name in self.names:
+            for key, label in self._flows[name].pop_labels.items():
+                labels.setdefault(key, label)
+        return labels
+
     def _subflow_problems(self) -> list[FlowProblem]:
         problems = []
         calls: dict[str, list[str]] = {}

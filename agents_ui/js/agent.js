@@ -8,7 +8,7 @@ import { startCallbacks, refreshCallbacks } from './callbacks.js';
 import { setCall, startCallForms } from './call_forms.js';
 import { center, clock, duration, label, options, percent, startTicker } from './dom.js';
 import { renderPop } from './pop.js';
-import { busy, flash, showConnection, startPage } from './shell.js';
+import { busy, clearFlash, flash, showConnection, startPage } from './shell.js';
 import { normalAgent } from './states.js';
 import { LiveSocket } from './ws.js';
 
@@ -99,6 +99,8 @@ async function popOf(callId, pop) {
 }
 
 async function showOffer(offer) {
+  // A new call: what went wrong before it (a reason not chosen, a failed save) is over.
+  if (!desk.call || desk.call.callId !== offer.call_id) clearFlash();
   const pop = await popOf(offer.call_id, offer.pop);
   showCall(offer.call_id, offer.queue, pop, 'ringing');
   desk.call.ringEnds = offer.offered_at + offer.ring_timeout;
@@ -230,6 +232,8 @@ async function main() {
     flash(`Settings could not be loaded: ${err.message}`, 'error');
   }
   options($('pause-reason'), desk.config.pause_reasons || [], { blank: 'Choose a reason…' });
+  // Choosing the reason answers "Choose a reason for not ready first."
+  $('pause-reason').addEventListener('change', () => $('pause-reason').value && clearFlash(['error']));
   $('btn-login').addEventListener('click', (e) => changeState('logged_in', e.currentTarget));
   $('btn-ready').addEventListener('click', (e) => changeState('ready', e.currentTarget));
   $('btn-ready-now').addEventListener('click', (e) => changeState('ready', e.currentTarget));

@@ -40,8 +40,12 @@ export function renderPop(pop) {
 
   const path = pop.ivr_path || [];
   text('ivr-path', path.length ? `Path: ${path.join(' › ')}` : '', '');
-  const answers = Object.entries(pop.ivr_answers || {});
-  rows('ivr-answers', answers, ([key, value]) => [label(key), String(value)], 'No answers given in the IVR.');
+  // The server labels the answers as the flow says and leaves its own data (dialled
+  // number, call id, estimated wait) out; raw pairs only from a server that does not.
+  const answers = Array.isArray(pop.answers)
+    ? pop.answers.map((answer) => [answer.label, answer.value])
+    : Object.entries(pop.ivr_answers || {}).map(([key, value]) => [label(key), value]);
+  rows('ivr-answers', answers, ([question, value]) => [question, String(value)], 'No answers given in the IVR.');
   rows(
     'history',
     pop.history || [],

@@ -67,15 +67,33 @@ function fillTopbar(user) {
 
 /**
  * Show a message in the page's #flash live region. "ok" and "info" go after 5 s; "error"
- * and "warn" stay until replaced or `clearFlash` (an action that succeeds clears them).
+ * and "warn" stay until dismissed (their × button), replaced, or cleared by `clearFlash`:
+ * the next action that succeeds and, on the desktop, the next call clear them, so an old
+ * complaint never sits over a new call.
  */
 export function flash(text, kind = 'info') {
   const box = document.getElementById('flash');
   if (!box) return;
   const lasting = kind === 'error' || kind === 'warn';
-  const message = el('div', { class: `message ${kind}`, role: lasting ? 'alert' : null }, text);
+  const message = el('div', { class: `message ${kind}`, role: lasting ? 'alert' : null },
+    el('span', { text }));
+  if (lasting) {
+    message.append(el('button', {
+      type: 'button', class: 'dismiss', 'aria-label': 'Dismiss this message', text: '×',
+      onclick: () => message.remove(),
+    }));
+  }
   fill(box, message);
   if (!lasting) window.setTimeout(() => message.remove(), 5000);
+}
+
+/** Remove the messages of #flash (all of them, or only those of `kinds`). */
+export function clearFlash(kinds = null) {
+  const box = document.getElementById('flash');
+  if (!box) return;
+  for (const message of [...box.querySelectorAll('.message')]) {
+    if (kinds === null || kinds.some((kind) => message.classList.contains(kind))) message.remove();
+  }
 }
 
 /** Show the state of a live socket in the top bar's #connection badge. */
@@ -151,11 +169,16 @@ export function showNotAnAgent(reason) {
   );
 }
 
-/** Run an async action for a button: disabled while busy, errors flashed. */
+/**
+ * Run an async action for a button: disabled while busy, errors flashed; when it succeeds,
+ * an error left from before is cleared (it no longer holds).
+ */
 export async function busy(button, action) {
   if (button) button.disabled = true;
   try {
-    return await action();
+    const result = await action();
+    clearFlash(['error']);
+    return result;
   } catch (err) {
     flash(err.message, 'error');
     return undefined;

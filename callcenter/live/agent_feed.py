@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -43,6 +43,9 @@ class PopSource(Protocol):
 
     async def pop_for(self, call_id: str) -> JSON | None:
         """The pop of a live call, or None when the call is unknown."""
+
+    def answers_of(self, answers: Mapping[str, str]) -> list[dict[str, str]]:
+        """The caller's IVR answers as the pop lists them (labelled, internals left out)."""
 
 
 @dataclass(slots=True)
@@ -145,7 +148,7 @@ class AgentFeed:
         info = self._calls.get(offer.call_id)
         if info is not None:
             # What the IVR learnt goes out with the ring at once; the whole record follows.
-            pending.pop = first_lines(info)
+            pending.pop = first_lines(info, self._pops.answers_of(info.ivr_answers))
             self._send(offer.agent_id, {"type": "offer", **_offer_json(pending)})
             if self.on_pop_sent is not None:
                 self.on_pop_sent(offer.agent_id, offer.call_id, now)
@@ -219,9 +222,10 @@ class AgentFeed:
             task.cancel()
 
 
-def first_lines(info: CallInfo) -> JSON:
+def first_lines(info: CallInfo, answers: list[dict[str, str]] | None = None) -> JSON:
     """The pop as far as the call's context knows it, without the database: who calls,
-    their tier and what they told the IVR (`complete` is False until the whole record)."""
+    their tier and what they told the IVR (`answers`: as the pop lists them), `complete`
+    False until the whole record."""
     customer: JSON | None = None
     if info.customer_name is not None:
         customer = {
@@ -243,6 +247,7 @@ def first_lines(info: CallInfo) -> JSON:
         "queue": info.queue,
         "ivr_path": list(info.ivr_path),
         "ivr_answers": dict(info.ivr_answers),
+        "answers": answers if answers is not None else [],
         "customer": customer,
         "history": [],
         "open_tickets": [],

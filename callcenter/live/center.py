@@ -45,10 +45,17 @@ class LiveCenter:
         """Build (not start) the live parts; `clock` defaults to wall-clock epoch seconds."""
         self.host = AcdHost(settings) if clock is None else AcdHost(settings, clock=clock)
         self.calls = CallRegistry()
-        self.pops = PopService(
-            pops, self.calls, wall_clock=lambda: datetime.fromtimestamp(self.host.now(), UTC)
-        )
         self.recorder = Recorder(writer)
+        self.pops = PopService(
+            pops,
+            self.calls,
+            wall_clock=lambda: datetime.fromtimestamp(self.host.now(), UTC),
+            live=self.recorder.latest,
+        )
+        # A call that ends changes what the pops of its caller's other calls show.
+        self.recorder.on_call_over = lambda data: self.pops.caller_changed(
+            data.caller_number, data.customer_id
+        )
         self.agents = AgentFeed(self.host, self.calls, self.pops)
         self.wallboard = WallboardFeed(
             self.host,

@@ -5,12 +5,15 @@ time from the record's epoch seconds) and each call's progress (queued, offered,
 ended, outcome) into an upsert of its interaction, both through the batched writer, so the
 call path never waits for the database. The writer retries transient failures on its own;
 a write it refuses at once (its queue is full: the database has been away too long) is
-counted and reported as an event, never dropped silently.
+counted and reported as an event, never dropped silently. Since the database lags by a
+batch, the latest record of each recent call is kept (`latest`) for the screen pops, and
+the end of each call is announced (`on_call_over`) so that pops of the caller refresh.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 
@@ -28,6 +31,10 @@ def _at(epoch: float) -> datetime:
     return datetime.fromtimestamp(epoch, UTC)
 
 
+RECENT_CALLS = 2_000
+"""Calls over whose latest record is kept after they end (the pop's history reads them)."""
+
+
 class Recorder:
     """Writes the event log and the interactions of live calls."""
 
@@ -35,8 +42,15 @@ class Recorder:
         """Write through `writer` (the service's batched writer)."""
         self._writer = writer
         self._open: dict[str, InteractionData] = {}
+        self._over: OrderedDict[str, InteractionData] = OrderedDict()
         self.refused = 0
         """Writes the writer refused (its queue was full)."""
+        self.on_call_over: Callable[[InteractionData], None] | None = None
+        """Called with a call's final record as it ends (before the database has it)."""
+
+    def latest(self, uniqueid: str) -> InteractionData | None:
+        """The latest record of a call in progress or recently over; None if not recent."""
+        return self._open.get(uniqueid) or self._over.get(uniqueid)
 
     def call_arrived(self, info: CallInfo, queued_at: float) -> None:
         """Start the interaction of a call the IVR hands to the ACD."""
@@ -89,9 +103,14 @@ class Recorder:
             outcome = record.outcome.value if record.outcome is not None else data.outcome
             data = replace(data, outcome=outcome, ended_at=at)
             del self._open[call_id]
+            self._over[call_id] = data
+            while len(self._over) > RECENT_CALLS:
+                self._over.popitem(last=False)
         else:
             self._open[call_id] = data
         self._submit(SaveInteraction(data))
+        if call_id not in self._open and self.on_call_over is not None:
+            self.on_call_over(data)
 
     def _submit(self, op: AppendEvents | SaveInteraction) -> None:
         try:

@@ -137,6 +137,8 @@ async def patch_interaction(req: ApiRequest) -> dict[str, Any]:
         )
     except InteractionNotFound as exc:
         raise ApiError(404, "not_found", str(exc)) from None
+    # A waiting call of the same caller shows these notes on its pop.
+    req.ctx.center.pops.caller_changed(rec.caller_number, rec.customer_id)
     return _interaction_out(rec)
 
 
