@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import importlib.util
 import ipaddress
+import json
 import os
 import re
 from pathlib import Path
@@ -30,6 +31,7 @@ from pydantic import (
     field_validator,
 )
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic_settings import SettingsError as EnvParsingError
 
 from acd.config import AcdSettings, QueueSettings
 
@@ -179,7 +181,17 @@ def _routes(routes: dict[str, str], key_pattern: re.Pattern[str], what: str) -> 
     return routes
 
 
-_URL_PASSWORD = re.compile(r"(://[^:/@]*:)[^@]*@")
+_URL_CREDENTIALS = re.compile(r"^(?P<scheme>[^:/?#]*://)(?P<user>[^:@/]*):(?P<password>.*)@")
+_DRIVERS = ("sqlite", "sqlite+aiosqlite", "postgresql", "postgresql+asyncpg", "postgres")
+
+
+def mask_url(url: str) -> str:
+    """`url` with its password, if any, as `***`: safe to print, log and show.
+
+    The password runs to the *last* `@` (an unescaped `@` inside it is common), so no part
+    of it is left over; a URL that cannot be parsed at all is masked the same way.
+    """
+    return _URL_CREDENTIALS.sub(r"\g<scheme>\g<user>:***@", url, count=1)
 
 
 class DatabaseSettings(_Section):
@@ -197,15 +209,33 @@ class DatabaseSettings(_Section):
 
     @field_validator("url")
     @classmethod
-    def _known_scheme(cls, url: str) -> str:
-        if not url.startswith(("sqlite", "postgresql", "postgres")):
-            raise ValueError("use a sqlite+aiosqlite:/// or postgresql+asyncpg:// URL")
+    def _usable_url(cls, url: str) -> str:
+        # Every message names the URL masked: a password must not reach a screen or a log.
+        from sqlalchemy.engine import make_url  # noqa: PLC0415  (keep `version` quick)
+        from sqlalchemy.exc import ArgumentError  # noqa: PLC0415
+
+        try:
+            parsed = make_url(url)
+        except (ArgumentError, ValueError) as exc:
+            problem = "the port is not a number" if "int()" in str(exc) else "cannot be parsed"
+            # Without `scheme://` nothing tells a password apart: then the value is not shown.
+            shown = mask_url(url) if "://" in url else "(the value is not shown)"
+            raise ValueError(f"not a database URL: {shown}, {problem}") from None
+        if parsed.drivername not in _DRIVERS:
+            raise ValueError(
+                f"use a sqlite+aiosqlite:/// or postgresql+asyncpg:// URL, not {mask_url(url)}"
+            )
         return url
 
     @field_serializer("url")
     def _hide_password(self, url: str) -> str:
         # `config check` prints the settings; a password in the URL must not reach a screen.
-        return _URL_PASSWORD.sub(r"\1***@", url)
+        return mask_url(url)
+
+    @property
+    def shown_url(self) -> str:
+        """The URL as commands print it: the password masked."""
+        return mask_url(self.url)
 
 
 class CTISettings(_Section):
@@ -404,9 +434,11 @@ def _describe(path: Path, root: yaml.Node | None, exc: ValidationError) -> str:
         env = ENV_PREFIX + "__".join(str(p) for p in loc).upper()
         source = f"{env} (environment)" if env in os.environ else f"{path}:{_line_of(root, loc)}"
         value = err.get("input")
+        if isinstance(value, str):
+            value = mask_url(value)  # any URL with credentials (a CRM's, say)
         shown = "" if isinstance(value, dict | list) or value is None else f" (got {value!r})"
-        if "secret" in key.lower():
-            shown = ""
+        if "secret" in key.lower() or key == "database.url":
+            shown = ""  # the message of a database URL names it, masked
         lines.append(f"{source}: {key}: {err['msg']}{shown}")
     return "\n".join(lines)
 
@@ -437,7 +469,29 @@ def load_settings(path: Path, *, require_secrets: bool = True) -> Settings:
         settings = Settings(**data)
     except ValidationError as exc:
         raise SettingsError(_describe(path, root, exc)) from None
+    except EnvParsingError as exc:
+        raise SettingsError(_env_problem(exc)) from None
     return _with_secrets(path, root, settings, require_secrets)
+
+
+def _env_problem(exc: EnvParsingError) -> str:
+    """Which environment variable could not be read, and why (a list or a mapping must be
+    JSON: `CALLCENTER_ASTERISK__SERVERS='[{"name": "pbx1", ...}]'`)."""
+    found = re.search(r'field "(\w+)"', str(exc))
+    section = found.group(1).upper() if found else ""
+    lines = []
+    for name, value in sorted(os.environ.items()):
+        if not name.upper().startswith(f"{ENV_PREFIX}{section}"):
+            continue
+        if not value.lstrip().startswith(("[", "{")):
+            continue
+        try:
+            json.loads(value)
+        except ValueError as error:
+            lines.append(f"{name} (environment): not valid JSON: {error}")
+    if not lines:
+        lines.append(f"{ENV_PREFIX}{section}... (environment): {exc} ({exc.__cause__})")
+    return "\n".join(lines)
 
 
 def _with_secrets(
