@@ -115,6 +115,11 @@ class ServiceProbe:
         """Calls on FastAGI now."""
         return self._agi.active_sessions
 
+    def agi_refused(self) -> dict[str, int]:
+        """FastAGI connections closed before they became a call, by why, since the start;
+        `waiting` the connections waiting for their environment now."""
+        return {**self._agi.counters.refused, "waiting": self._agi.waiting_connections}
+
     def loop_lag(self) -> float:
         """The latest loop lag sample."""
         return self._lag.lag

@@ -130,7 +130,14 @@ class Service:
         log.info("ivr.flows_loaded", flows=list(flows.flows.names), dir=str(settings.ivr.flows_dir))
         fa = settings.fastagi
         agi = FastAGIServer(
-            host=fa.host, port=fa.port, max_sessions=fa.max_sessions, idle_timeout=fa.idle_timeout_s
+            host=fa.host,
+            port=fa.port,
+            max_sessions=fa.max_sessions,
+            max_sessions_per_peer=fa.max_sessions_per_peer,
+            allowed_peers=fa.allowed_peers,
+            env_timeout=fa.env_timeout_s,
+            max_silent=fa.max_silent,
+            idle_timeout=fa.idle_timeout_s,
         )
         db = settings.database
         engine = make_engine(db.url, echo=db.echo, pool_size=db.pool_size)

@@ -99,7 +99,33 @@ class FastAGISettings(_Section):
     host: str = "127.0.0.1"
     port: int = Field(4573, ge=0, le=65535)
     max_sessions: int = Field(500, ge=1, le=100_000)
+    max_sessions_per_peer: int | None = Field(None, ge=1, le=100_000)
+    """Calls at once from one address; None: as many as `max_sessions` (one Asterisk
+    carries every call). Lower it when several Asterisk servers share this backend."""
+    allowed_peers: list[str] = Field(
+        default_factory=lambda: ["127.0.0.0/8", "::1", "172.28.0.0/16"]
+    )
+    """The addresses or networks served; others are closed at once (counted, logged).
+    The default: loopback and the compose network (docker-compose.yml)."""
+    env_timeout_s: float = Field(5.0, gt=0, le=300)
+    """How long a new connection has to send its `agi_*` environment (Asterisk sends it at
+    once)."""
+    max_silent: int = Field(100, ge=1, le=100_000)
+    """Connections that may wait for their environment at once; one more closes the oldest
+    of them."""
     idle_timeout_s: float = Field(300.0, gt=0, le=86_400)
+
+    @field_validator("allowed_peers")
+    @classmethod
+    def _networks(cls, peers: list[str]) -> list[str]:
+        for peer in peers:
+            try:
+                ipaddress.ip_network(peer.strip(), strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"{peer!r} is not an IP address or network (e.g. 10.0.0.5, 10.0.0.0/24)"
+                ) from None
+        return peers
 
 
 def _shipped_flows() -> Path:

@@ -9,6 +9,7 @@ for metrics. Reports carry the uniqueid and channel, never the caller's number.
 from __future__ import annotations
 
 import enum
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TypeAlias
@@ -74,6 +75,10 @@ class ServerCounters:
     outcomes: dict[SessionOutcome, int] = field(
         default_factory=lambda: dict.fromkeys(SessionOutcome, 0)
     )
+    refused: Counter[str] = field(default_factory=Counter)
+    """Connections closed before they became a call, by why: `peer_not_allowed`,
+    `peer_sessions` (the peer's session cap), `sessions` (the server's), `silent` (made
+    room for a newer connection while sending nothing), `environment_timeout`."""
 
     def record(self, ended: SessionEnded) -> None:
         """Add one ended session to the totals."""

@@ -1,19 +1,30 @@
 """The FastAGI server: one asyncio task per call, routed by script path to a handler.
 
-Strategy: accept, read the environment (bounded by the idle timeout), route on
-`request.script`, run the handler, and close the socket the moment it ends, because
-Asterisk holds the channel until we do (README of `tests/fixtures/asterisk/`: "the
-channel moves on only when the AGI server closes the socket"). Nothing a peer or a handler
-does can stop the server: a connect-and-close costs one callback, a silent peer a timer, an
-unknown script a log line, a handler exception a structured log event; connections over
-`max_sessions` are closed at once, never queued. Each task binds `uniqueid`, `channel` and
-`script` into structlog's contextvars; no log line carries a caller's number.
+Strategy: accept, read the environment, route on `request.script`, run the handler, and
+close the socket the moment it ends, because Asterisk holds the channel until we do (README
+of `tests/fixtures/asterisk/`: "the channel moves on only when the AGI server closes the
+socket"). Nothing a peer or a handler does can stop the server: a connect-and-close costs
+one callback, a silent peer a timer, an unknown script a log line, a handler exception a
+structured log event. Each task binds `uniqueid`, `channel` and `script` into structlog's
+contextvars; no log line carries a caller's number.
+
+Nobody can starve the calls: only peers in `allowed_peers` are served (the others are
+closed at once); a connection is a call, and takes one of the `max_sessions` slots (at most
+`max_sessions_per_peer` for one address), only once its `agi_*` environment is in.
+Asterisk sends it at once, so a connection gets `env_timeout` for it, and at most
+`max_silent` connections wait for theirs: one more closes the oldest waiting one, so
+connections that send nothing can neither hold a slot nor pile up file descriptors. A
+call over a bound is closed at once, never queued. Every refusal is counted by why
+(`counters.refused`) and logged with the peer's address only (at most once per
+`REFUSAL_LOG_S` per address and why, with the count meanwhile).
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+import ipaddress
+from collections import Counter
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from types import TracebackType
 from typing import TypeAlias
@@ -40,6 +51,31 @@ log = structlog.get_logger(__name__)
 Handler: TypeAlias = Callable[[AGISession], Awaitable[None]]
 """A coroutine function that runs one call; it may simply return, or let AGIHangup out."""
 
+Network: TypeAlias = ipaddress.IPv4Network | ipaddress.IPv6Network
+REFUSAL_LOG_S = 10.0
+"""A refused address is logged at most once per this many seconds (per reason)."""
+
+
+def parse_networks(entries: Iterable[str]) -> tuple[Network, ...]:
+    """`127.0.0.1`, `172.28.0.0/16`, `::1` ... as networks; ValueError names a bad entry."""
+    networks = []
+    for entry in entries:
+        try:
+            networks.append(ipaddress.ip_network(entry.strip(), strict=False))
+        except ValueError:
+            raise ValueError(f"{entry!r} is not an IP address or network") from None
+    return tuple(networks)
+
+
+def _address(peer: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        address = ipaddress.ip_address(peer.split("%", 1)[0])
+    except ValueError:
+        return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return address.ipv4_mapped  # a dual-stack socket shows IPv4 peers as ::ffff:a.b.c.d
+    return address
+
 
 @dataclass(slots=True)
 class _Report:
@@ -47,6 +83,10 @@ class _Report:
     outcome: SessionOutcome = SessionOutcome.COMPLETED
     request: AGIRequest | None = None
     session: AGISession | None = None
+    peer: str = ""
+    counted: bool = False
+    """The connection holds a session slot (its environment is in)."""
+    evicted: bool = False
 
 
 class FastAGIServer:
@@ -58,6 +98,10 @@ class FastAGIServer:
         host: str = "127.0.0.1",
         port: int = 4573,
         max_sessions: int = 500,
+        max_sessions_per_peer: int | None = None,
+        allowed_peers: Iterable[str] | None = None,
+        env_timeout: float = 5.0,
+        max_silent: int = 100,
         idle_timeout: float = 300.0,
         command_timeout: float | None = None,
         close_linger: float = 1.0,
@@ -67,13 +111,22 @@ class FastAGIServer:
     ) -> None:
         """Configure the server; nothing is bound until `start()`.
 
-        `idle_timeout` bounds every wait for Asterisk (the environment, each reply);
+        `max_sessions` calls at once, at most `max_sessions_per_peer` from one address
+        (None: no bound but `max_sessions`); only `allowed_peers` are served (addresses or
+        networks; None: every peer); `env_timeout` bounds the wait for a connection's
+        environment, and at most `max_silent` connections wait for theirs (one more closes
+        the oldest of them); `idle_timeout` bounds every wait for Asterisk (each reply);
         `command_timeout` bounds one command in total (None: only the idle bound);
         `close_linger` is how long to wait for Asterisk's EOF after our half-close.
+        Raises ValueError for an entry of `allowed_peers` that is not an address or network.
         """
         self._host = host
         self._port = port
         self._max_sessions = max_sessions
+        self._max_per_peer = max_sessions_per_peer or max_sessions
+        self._allowed = None if allowed_peers is None else parse_networks(allowed_peers)
+        self._env_timeout = env_timeout
+        self._max_silent = max(1, max_silent)
         self._idle_timeout = idle_timeout
         self._command_timeout = command_timeout
         self._close_linger = close_linger
@@ -84,6 +137,10 @@ class FastAGIServer:
         self._server: asyncio.Server | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._active = 0
+        self._per_peer: Counter[str] = Counter()
+        self._silent: dict[AGIStream, _Report] = {}
+        """Connections waiting for their environment, oldest first."""
+        self._refusals_logged: dict[tuple[str, str], tuple[float, int]] = {}
         self._closing = False
         self.counters = ServerCounters()
         """Totals of accepted connections, outcomes and commands, for metrics."""
@@ -114,8 +171,14 @@ class FastAGIServer:
 
     @property
     def active_sessions(self) -> int:
-        """Connections being served now (refused ones never count)."""
+        """Calls being served now (connections still waiting for their environment and
+        refused ones never count)."""
         return self._active
+
+    @property
+    def waiting_connections(self) -> int:
+        """Connections waiting for their environment now (at most `max_silent`)."""
+        return len(self._silent)
 
     async def close(self, grace: float = 5.0) -> None:
         """Stop accepting, give running calls `grace` seconds to end, then cancel them."""
@@ -159,18 +222,60 @@ class FastAGIServer:
 
     def _on_connect(self, stream: AGIStream) -> None:
         self.counters.accepted += 1
-        report = _Report(started=asyncio.get_running_loop().time())
-        if self._closing or self._active >= self._max_sessions:
+        report = _Report(started=asyncio.get_running_loop().time(), peer=stream.peer)
+        reason = self._refusal(report.peer)
+        if reason is not None:
             # Refuse at once: a queued call would hear silence with no bound on how long.
             stream.abort()
             report.outcome = SessionOutcome.REFUSED
-            log.warning("agi.session_refused", active=self._active, limit=self._max_sessions)
+            self._refused(report.peer, reason)
             self._finish(report)
             return
-        self._active += 1
+        if len(self._silent) >= self._max_silent:
+            # The oldest connection still silent makes room: Asterisk sends its
+            # environment at once, so only one that sends nothing is old and silent.
+            oldest, waiting = next(iter(self._silent.items()))
+            del self._silent[oldest]
+            waiting.evicted = True
+            oldest.abort()
+        self._silent[stream] = report
         task = asyncio.get_running_loop().create_task(self._serve(stream, report))
         self._tasks.add(task)
         task.add_done_callback(self._session_done)
+
+    def _refusal(self, peer: str) -> str | None:
+        """Why a connection from `peer` cannot be a call now; None when it can."""
+        if self._closing:
+            return "closing"
+        if self._allowed is not None:
+            address = _address(peer)
+            if address is None or not any(address in net for net in self._allowed):
+                return "peer_not_allowed"
+        if self._active >= self._max_sessions:
+            return "sessions"
+        if self._per_peer[peer] >= self._max_per_peer:
+            return "peer_sessions"
+        return None
+
+    def _refused(self, peer: str, reason: str) -> None:
+        """Count the refusal; log it (the address only), at most once per REFUSAL_LOG_S."""
+        self.counters.refused[reason] += 1
+        now = asyncio.get_running_loop().time()
+        last, unlogged = self._refusals_logged.get((peer, reason), (None, 0))
+        if last is not None and now - last < REFUSAL_LOG_S:
+            self._refusals_logged[(peer, reason)] = (last, unlogged + 1)
+            return
+        if len(self._refusals_logged) > 10_000:
+            self._refusals_logged.clear()  # many addresses: the memory stays bounded
+        self._refusals_logged[(peer, reason)] = (now, 0)
+        log.warning(
+            "agi.connection_refused",
+            peer=peer,
+            reason=reason,
+            refused_meanwhile=unlogged,
+            active=self._active,
+            limit=self._max_sessions,
+        )
 
     def _session_done(self, task: asyncio.Task[None]) -> None:
         self._tasks.discard(task)
@@ -186,27 +291,49 @@ class FastAGIServer:
             stream.abort()
             raise
         finally:
+            self._silent.pop(stream, None)
             try:
                 await stream.close(self._close_linger)
             finally:
-                self._active -= 1
+                if report.counted:
+                    self._active -= 1
+                    self._per_peer[report.peer] -= 1
+                    if not self._per_peer[report.peer]:
+                        del self._per_peer[report.peer]
                 self._finish(report)
 
     async def _converse(self, stream: AGIStream, report: _Report) -> None:
         try:
             request = await self._read_request(stream)
-        except AGITimeoutError as error:
+        except AGITimeoutError:
             report.outcome = SessionOutcome.TIMEOUT
-            log.info("agi.environment_timeout", error=str(error))
+            self._refused(report.peer, "environment_timeout")
             return
         except ProtocolError as error:
-            report.outcome = SessionOutcome.PROTOCOL_ERROR
-            log.warning("agi.protocol_error", error=str(error))
+            if not report.evicted:  # the half environment of an evicted one is our doing
+                report.outcome = SessionOutcome.PROTOCOL_ERROR
+                log.warning("agi.protocol_error", error=str(error), peer=report.peer)
+                return
+            request = None
+        finally:
+            self._silent.pop(stream, None)
+        if report.evicted:
+            report.outcome = SessionOutcome.REFUSED
+            self._refused(report.peer, "silent")
             return
         if request is None:
             report.outcome = SessionOutcome.CLOSED_EARLY
             log.debug("agi.closed_before_environment")
             return
+        reason = self._refusal(report.peer)
+        if reason is not None:
+            report.outcome = SessionOutcome.REFUSED
+            stream.abort()
+            self._refused(report.peer, reason)
+            return
+        report.counted = True
+        self._active += 1
+        self._per_peer[report.peer] += 1
         report.request = request
         structlog.contextvars.bind_contextvars(
             uniqueid=request.uniqueid, channel=request.channel, script=request.script
@@ -240,8 +367,9 @@ class FastAGIServer:
         return SessionOutcome.COMPLETED
 
     async def _read_request(self, stream: AGIStream) -> AGIRequest | None:
+        deadline = asyncio.get_running_loop().time() + self._env_timeout
         while True:
-            event = await stream.next_event()
+            event = await stream.next_event(deadline)
             if isinstance(event, AGIRequest):
                 return event
             if isinstance(event, ConnectionClosed):

@@ -5,11 +5,13 @@ call as hung up and never stand in for its reply. What the recordings in
 `tests/fixtures/asterisk/agi/` teach about hang-ups becomes one exception, AGIHangup:
 a `HANGUP` line (agi-s2-*), a `result=-1` that means the channel went away (STREAM FILE
 interrupted, agi-s3-*; EXEC MusicOnHold when the caller is bridged away, agi-s5-*), a 511
-on a dead channel, or the connection closing. Once the call is over, every helper raises
-AGIHangup at once without touching the socket; `command(..., after_hangup=True)` is the
-deliberate way to run the commands Asterisk still allows on a dead channel (GET VARIABLE
-DIALSTATUS, SET VARIABLE). A missing sound file answers `result=-1 endpos=0` and the call
-goes on (agi-s8-*), so STREAM FILE reports it as AGIPlaybackFailed, not as a hang-up.
+on a dead channel, or the connection closing (`hangup_seen` tells the first three, and our
+own HANGUP, from a connection that just closed: Asterisk gone, or a peer that was never
+Asterisk). Once the call is over, every helper raises AGIHangup at once without touching
+the socket; `command(..., after_hangup=True)` is the deliberate way to run the commands
+Asterisk still allows on a dead channel (GET VARIABLE DIALSTATUS, SET VARIABLE). A missing
+sound file answers `result=-1 endpos=0` and the call goes on (agi-s8-*), so STREAM FILE
+reports it as AGIPlaybackFailed, not as a hang-up.
 
 GET DATA answers a missing prompt with a bare `200 result=-1` (res_agi.c handle_getdata:
 ast_app_getdata_full returns ast_streamfile's -1 at once), the very line a hang-up gives.
@@ -72,6 +74,11 @@ class AGISession:
         """The call's environment: channel, uniqueid, caller, script and arguments."""
         self.hung_up = False
         """True once the call is over; every helper then raises AGIHangup at once."""
+        self.hangup_seen = False
+        """True once Asterisk said the call is over for this session (a `HANGUP` line, a -1
+        result, a 511), or we hung it up. A session that ends without it lost its
+        connection (Asterisk went away, or the peer was not Asterisk at all): whether the
+        caller is still there is then for AMI to say."""
         self.commands_sent = 0
         """Commands written to Asterisk so far."""
         self._stream = stream
@@ -120,7 +127,7 @@ class AGISession:
         if response.result_int == -1:
             if prompt and await self._still_up():
                 raise AGIPlaybackFailed(prompt, response)
-            self.hung_up = True
+            self.hung_up = self.hangup_seen = True
             raise AGIHangup("Asterisk answered -1: the channel is gone", response)
         return DigitsResult(digits=response.result, timed_out=response.data == "timeout")
 
@@ -171,6 +178,7 @@ class AGISession:
             raise AGICommandError(f"RECORD FILE {name}: {response.text}", response)
         if response.data == "hangup" or code == -1 or self.hung_up:
             self.hung_up = True
+            self.hangup_seen = self.hangup_seen or response.data == "hangup" or code == -1
             return RecordResult(reason="hangup", digit=None, endpos=response.endpos)
         digit = chr(code) if code is not None and 0 < code < 0x110000 else None
         return RecordResult(reason=response.data or "", digit=digit, endpos=response.endpos)
@@ -212,6 +220,7 @@ class AGISession:
         """Hang up the call. On a call that is already over this does nothing."""
         if self.hung_up:
             return
+        self.hangup_seen = True  # ours: the call ends here whatever the reply
         try:
             await self._exchange(cmd.Hangup(), after_hangup=False)
         except AGIHangup:
@@ -253,6 +262,8 @@ class AGISession:
         while (event := self._stream.codec.next_event()) is not NEED_DATA:
             if isinstance(event, HangupNotice | ConnectionClosed):
                 self.hung_up = True
+            if isinstance(event, HangupNotice):
+                self.hangup_seen = True
             if isinstance(event, ConnectionClosed):
                 return
 
@@ -269,7 +280,7 @@ class AGISession:
         while True:
             event = await self._stream.next_event(deadline)
             if isinstance(event, HangupNotice):
-                self.hung_up = True
+                self.hung_up = self.hangup_seen = True
             elif isinstance(event, ConnectionClosed):
                 self.hung_up = True
                 raise AGIHangup("Asterisk closed the connection")
@@ -278,7 +289,7 @@ class AGISession:
 
     def _check_code(self, command: cmd.AGICommand, response: AGIResponse) -> AGIResponse:
         if response.code == 511:
-            self.hung_up = True
+            self.hung_up = self.hangup_seen = True
             raise AGIHangup("the channel is dead", response)
         if response.code != 200:
             first_line = response.text.split("\n", 1)[0]
@@ -287,7 +298,7 @@ class AGISession:
 
     def _hangup_on_failure(self, response: AGIResponse) -> None:
         if response.result_int == -1:
-            self.hung_up = True
+            self.hung_up = self.hangup_seen = True
             raise AGIHangup("Asterisk answered -1: the channel is gone", response)
 
     def _digit(self, response: AGIResponse) -> str | None:

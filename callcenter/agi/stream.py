@@ -88,6 +88,14 @@ class AGIStream(asyncio.Protocol):
 
     # What the session and the server use
 
+    @property
+    def peer(self) -> str:
+        """The peer's IP address ("" when unknown), for the server's checks and logs."""
+        if self._transport is None:
+            return ""
+        name = self._transport.get_extra_info("peername")
+        return str(name[0]) if isinstance(name, tuple) and name else ""
+
     async def next_event(self, deadline: float | None = None) -> Event:
         """The next event, waiting for bytes as needed; AGITimeoutError when Asterisk is silent.
 

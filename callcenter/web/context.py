@@ -43,6 +43,11 @@ class OpsProbe(Protocol):
     def agi_sessions(self) -> int:
         """FastAGI sessions (calls) being served now."""
 
+    def agi_refused(self) -> Mapping[str, int]:
+        """FastAGI connections refused since the start by why (`peer_not_allowed`,
+        `peer_sessions`, `sessions`, `silent`, `environment_timeout`), and `waiting`: the
+        connections waiting for their environment now."""
+
     def loop_lag(self) -> float:
         """The event loop's latest scheduling delay in seconds."""
 

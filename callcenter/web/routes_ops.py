@@ -55,6 +55,20 @@ class CallCenterCollector(Collector):
         yield GaugeMetricFamily(
             "callcenter_agi_sessions", "FastAGI sessions (calls) being served", ops.agi_sessions()
         )
+        refused = dict(ops.agi_refused())
+        yield GaugeMetricFamily(
+            "callcenter_fastagi_waiting_connections",
+            "FastAGI connections that have not sent their environment yet",
+            refused.pop("waiting", 0),
+        )
+        by_reason = CounterMetricFamily(
+            "callcenter_fastagi_refused",
+            "FastAGI connections closed before they became a call, by why",
+            labels=["reason"],
+        )
+        for reason, count in sorted(refused.items()):
+            by_reason.add_metric([reason], count)
+        yield by_reason
         yield GaugeMetricFamily(
             "callcenter_event_loop_lag_seconds",
             "How late the event loop last ran a timer",

@@ -38,6 +38,9 @@ class FakeProbe:
     def agi_sessions(self) -> int:
         return self.sessions
 
+    def agi_refused(self) -> dict[str, int]:
+        return {"peer_not_allowed": 4, "silent": 990, "waiting": 10}
+
     def loop_lag(self) -> float:
         return self.lag
 
@@ -105,6 +108,10 @@ async def test_given_the_service_probe_when_scraped_then_its_figures_are_exposed
     assert samples[("callcenter_db_writes_rejected_total", ())] == 2
     assert "# TYPE callcenter_db_writes_rejected_total counter" in text
     assert samples[("callcenter_pbx_failing", ())] == 0
+    refused = "callcenter_fastagi_refused_total"
+    assert samples[(refused, (("reason", "peer_not_allowed"),))] == 4
+    assert samples[(refused, (("reason", "silent"),))] == 990
+    assert samples[("callcenter_fastagi_waiting_connections", ())] == 10
 
 
 async def test_given_offers_the_pbx_cannot_place_when_scraped_then_the_alert_and_kinds_show(
