@@ -45,9 +45,12 @@ CALLER = "+4930123456"
 CUSTOMER = "Erika Mustermann"
 
 
-def site_settings(db_url: str, *, timezone: str = "UTC", **web: Any) -> Settings:
-    """Two queues, three agents; sup2 oversees only `billing`; the center in `timezone`."""
-    acd = AcdSettings(
+def site_settings(
+    db_url: str, *, timezone: str = "UTC", acd: AcdSettings | None = None, **web: Any
+) -> Settings:
+    """Two queues, three agents (or `acd`); sup2 oversees only `billing`; the center in
+    `timezone`."""
+    acd = acd or AcdSettings(
         queues=(
             QueueSettings(name="general", ring_timeout_seconds=20, wrap_up_seconds=30),
             QueueSettings(name="billing", skills={"billing": 1}, wrap_up_seconds=30),
@@ -255,15 +258,21 @@ async def _seed(settings: Settings, sessions: Any) -> int:
 
 @contextlib.asynccontextmanager
 async def open_site(
-    tmp_path: Path, *, serve: bool = True, timezone: str = "UTC", **web: Any
+    tmp_path: Path,
+    *,
+    serve: bool = True,
+    timezone: str = "UTC",
+    acd: AcdSettings | None = None,
+    **web: Any,
 ) -> AsyncIterator[Site]:
     """Build, seed and (with `serve`) serve a backend in `tmp_path`; stop it all on exit.
 
     Without `serve` only the live center runs: tests then drive `site.backend.app` with
-    aiohttp's test client. `timezone` is the center's (`ivr.timezone`).
+    aiohttp's test client. `timezone` is the center's (`ivr.timezone`); `acd` replaces the
+    two queues and three agents (e.g. the shipped ones).
     """
     settings = site_settings(
-        f"sqlite+aiosqlite:///{tmp_path / 'site.db'}", timezone=timezone, **web
+        f"sqlite+aiosqlite:///{tmp_path / 'site.db'}", timezone=timezone, acd=acd, **web
     )
     engine = make_engine(settings.database.url)
     await upgrade(engine)

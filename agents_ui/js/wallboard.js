@@ -7,7 +7,7 @@ import { api } from './api.js';
 import { center, centerTime, clock, duration, el, label, num, percent, setText, startTicker, syncChildren } from './dom.js';
 import { flash, showConnection, startPage } from './shell.js';
 import { callWord, normalAgent, normalCounts } from './states.js';
-import { openAgentDialog, openMoveDialog, startActions } from './wallboard_actions.js';
+import { openAgentDialog, openMoveDialog, refreshAgentDialog, startActions } from './wallboard_actions.js';
 import { LiveSocket } from './ws.js';
 
 const STATES = ['ready', 'talking', 'ringing', 'wrap_up', 'not_ready', 'logged_out'];
@@ -178,6 +178,7 @@ function renderAgents() {
   const agents = [...board.agents.values()].sort(
     (a, b) => rank(a) - rank(b) || (a.name || a.agent_id).localeCompare(b.name || b.agent_id));
   syncChildren(document.getElementById('agents'), agents, (a) => a.agent_id, createAgent, updateAgent);
+  for (const agent of agents) refreshAgentDialog(agent);
 }
 
 async function main() {

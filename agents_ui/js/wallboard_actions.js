@@ -4,8 +4,13 @@
 // a waiting call to another queue (POST /api/calls/{id}/move).
 
 import { api, seg } from './api.js';
-import { label, options } from './dom.js';
+import { el, fill, label, options } from './dom.js';
 import { flash } from './shell.js';
+
+// What each state change is called; the dialog offers only the changes the server lists as
+// legal from the agent's state (AgentView.moves), so "Log in" is never offered to a
+// talking agent.
+const MOVE_WORDS = { logged_in: 'Log in', ready: 'Ready', not_ready: 'Not ready', logged_out: 'Log out' };
 
 const agentDialog = document.getElementById('agent-dialog');
 const agentForm = document.getElementById('agent-form');
@@ -19,14 +24,46 @@ function queueName(queue) {
   return typeof queue === 'string' ? queue : queue.name || queue.id;
 }
 
-/** Open the dialog for one agent (an AgentView). */
-export function openAgentDialog(view) {
+function showAgent(view) {
   agent = view;
   document.getElementById('agent-dialog-title').textContent = view.name || view.agent_id;
   document.getElementById('agent-dialog-state').textContent =
     `Now: ${label(view.state)}${view.reason ? ` (${label(view.reason)})` : ''}`;
   document.getElementById('spy-buttons').disabled = !view.call_id;
+  const moves = (Array.isArray(view.moves) ? view.moves : Object.keys(MOVE_WORDS))
+    .filter((move) => move in MOVE_WORDS);
+  const select = agentForm.state;
+  const chosen = select.value;
+  fill(select, moves.map((move) => el('option', { value: move, text: MOVE_WORDS[move] })));
+  if (moves.includes(chosen)) select.value = chosen;
+  const none = moves.length === 0;
+  select.disabled = none;
+  agentForm.querySelector('button[type="submit"]').disabled = none;
+  const note = document.getElementById('agent-no-moves');
+  note.hidden = !none;
+  note.textContent = none ? `No change of state while ${label(view.state).toLowerCase()}: wait for the call to end.` : '';
+  syncReason();
+}
+
+// The reason only matters for "Not ready".
+function syncReason() {
+  agentForm.reason.disabled = agentForm.state.value !== 'not_ready';
+}
+
+/** Open the dialog for one agent (an AgentView). */
+export function openAgentDialog(view) {
+  agentForm.state.value = '';
+  showAgent(view);
   agentDialog.showModal();
+}
+
+const shape = (view) => `${view.state}|${view.reason}|${view.call_id}|${(view.moves || []).join()}`;
+
+/** The agent of the open dialog changed state: offer what is legal now (an unchanged
+ * agent leaves the dialog alone, so an open list is not closed under the pointer). */
+export function refreshAgentDialog(view) {
+  if (!agentDialog.open || !agent || !view || agent.agent_id !== view.agent_id) return;
+  if (shape(agent) !== shape(view)) showAgent(view);
 }
 
 /** Open the dialog to move one waiting call (a CallView). */
@@ -82,6 +119,7 @@ async function move(event) {
 /** Wire the dialogs once the public config (pause reasons) is known. */
 export function startActions(config) {
   options(agentForm.reason, config.pause_reasons || [], { blank: '—' });
+  agentForm.state.addEventListener('change', syncReason);
   agentForm.addEventListener('submit', changeState);
   moveForm.addEventListener('submit', move);
   for (const button of document.querySelectorAll('#spy-buttons button')) {

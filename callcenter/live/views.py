@@ -10,10 +10,30 @@ from __future__ import annotations
 from typing import Any
 
 from acd import AgentView, CallView, QueueSettings, QueueStats
+from acd.states import REQUESTS_ALLOWED_FROM, AgentRequest, AgentState
 from callcenter.live.calls import CallRegistry
 from callcenter.logsetup import mask_number
 
 JSON = dict[str, Any]
+
+_MOVES = (
+    ("logged_in", AgentRequest.LOG_IN),
+    ("ready", AgentRequest.GO_READY),
+    ("not_ready", AgentRequest.PAUSE),
+    ("logged_out", AgentRequest.LOG_OUT),
+)
+"""The states a person may ask for (`POST /api/agents/{id}/state`) and the core's request."""
+
+
+def moves(state: AgentState) -> list[str]:
+    """The state changes the core accepts from `state` (`acd.states.REQUESTS_ALLOWED_FROM`),
+    as the API names them; ready while ready (a harmless no-op) is not offered."""
+    return [
+        name
+        for name, request in _MOVES
+        if state in REQUESTS_ALLOWED_FROM[request]
+        and not (request is AgentRequest.GO_READY and state is AgentState.READY)
+    ]
 
 
 def queue_json(stats: QueueStats, settings: QueueSettings) -> JSON:
@@ -62,6 +82,7 @@ def agent_json(view: AgentView, name: str, wrap_up_ends: float | None) -> JSON:
         "aht": _round(view.aht),
         "occupancy": view.occupancy,
         "wrap_up_ends": wrap_up_ends,
+        "moves": moves(view.state),
     }
 
 

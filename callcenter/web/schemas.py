@@ -70,6 +70,11 @@ class AgentOut(BaseModel):
     aht: float | None
     occupancy: float | None
     wrap_up_ends: float | None
+    moves: list[Literal["logged_in", "ready", "not_ready", "logged_out"]] = Field(
+        default_factory=list
+    )
+    """The state changes the core accepts from this state (a supervisor's dialog offers
+    only these)."""
 
 
 class QueueOut(BaseModel):
