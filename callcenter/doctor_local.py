@@ -1,15 +1,16 @@
 """The doctor's checks that need no AMI: the FastAGI port and the database's migration.
 
-Strategy: each check connects the way the service would (a TCP connection to the FastAGI
-address, an engine on `database.url`) and returns a `Finding` instead of raising. The
-FastAGI check connects to the addresses the dialplan's AGI() URLs name, else to the
-configured one; it can only see this machine's view of the network (see `doctor`).
+Strategy: each check connects the way its user would (Asterisk's FastAGI exchange, an
+engine on `database.url`) and returns a `Finding` instead of raising. The FastAGI check
+speaks FastAGI (`callcenter.doctor_agi`: the service's `doctor` script answers) to the
+addresses the dialplan's AGI() URLs name, else to the configured one, so another program
+on the port is told apart from the service; it can only see this machine's view of the
+network (see `doctor`).
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from callcenter.db import current_revision, make_engine
 from callcenter.db.migrate import head_revision
 from callcenter.dialplan import AgiTarget
+from callcenter.doctor_agi import ProbeFailed, probe_fastagi
 from callcenter.settings import Settings
 
 
@@ -33,20 +35,26 @@ class Finding:
 
 
 async def check_fastagi(settings: Settings, named: set[AgiTarget], timeout: float) -> list[Finding]:
-    """Connect to each FastAGI address the dialplan names (else the configured one)."""
+    """Speak FastAGI to each address the dialplan names (else the configured one)."""
     fa = settings.fastagi
     own = AgiTarget("127.0.0.1" if fa.host in ("0.0.0.0", "::", "") else fa.host, fa.port, "")  # noqa: S104
     addresses = {(t.host, t.port) for t in named} or {(own.host, own.port)}
+    source = "the dialplan's" if named else "the configured"
     findings = []
     for host, port in sorted(addresses):
         try:
-            async with asyncio.timeout(timeout):
-                _, writer = await asyncio.open_connection(host, port)
-            writer.close()
-            with contextlib.suppress(OSError):
-                await writer.wait_closed()
+            greeting = await probe_fastagi(host, port, timeout)
+        except ProbeFailed as exc:
+            findings.append(
+                Finding(
+                    "fastagi",
+                    False,
+                    f"{source} FastAGI {host}:{port} is not the callcenter service: it {exc}",
+                    "point the dialplan's agi:// URLs and fastagi.port at `callcenter serve`; "
+                    "if another program has the port, move one of them",
+                )
+            )
         except (OSError, TimeoutError) as exc:
-            source = "the dialplan's" if named else "the configured"
             findings.append(
                 Finding(
                     "fastagi",
@@ -58,7 +66,7 @@ async def check_fastagi(settings: Settings, named: set[AgiTarget], timeout: floa
                 )
             )
         else:
-            findings.append(Finding("fastagi", True, f"FastAGI {host}:{port} accepts connections"))
+            findings.append(Finding("fastagi", True, f"FastAGI {host}:{port} answers ({greeting})"))
     return findings
 
 

@@ -22,6 +22,7 @@ from callcenter.db import (
     CustomerRepository,
     InteractionRepository,
 )
+from callcenter.doctor_agi import DOCTOR_SCRIPT, answer_doctor
 from callcenter.flows_loader import FlowLibrary
 from callcenter.ivr_runner import IvrRunner
 from callcenter.live import CallInfo, LiveCenter
@@ -120,6 +121,7 @@ def build_telephony(
         return clients[0] if clients else None
 
     health = PbxHealth(center.host.now, alert_after=ALERT_AFTER)
+    agi.route(DOCTOR_SCRIPT, answer_doctor)  # `callcenter doctor` checks who answers
     outcomes = OfferOutcomes(
         center.host, calls, health, device_state=ami_device_state(offering_client)
     )

@@ -19,9 +19,12 @@ import yaml
 from pydantic import SecretStr
 
 from acd import AcdSettings, AgentSettings, QueueSettings
+from callcenter import __version__
+from callcenter.agi import FastAGIServer
 from callcenter.cli import main
 from callcenter.db import make_engine, upgrade
 from callcenter.doctor import Finding, diagnose, report
+from callcenter.doctor_agi import DOCTOR_SCRIPT, answer_doctor
 from callcenter.settings import Settings
 from callcenter.sim import AgentPhone, PbxSimulator, SimOptions
 from tests.asterisk_conf import dialplan, parse
@@ -84,10 +87,10 @@ async def lab(
     await sim.start()
     for endpoint in PHONES:
         sim.add_phone(AgentPhone(endpoint, registered=endpoint not in unregistered))
-    agi = await asyncio.start_server(lambda r, w: w.close(), "127.0.0.1", agi_port)
-    if not listening:
-        agi.close()
-        await agi.wait_closed()
+    agi = FastAGIServer(host="127.0.0.1", port=agi_port)
+    agi.route(DOCTOR_SCRIPT, answer_doctor)  # as the service routes it
+    if listening:
+        await agi.start()
     db = tmp_path / "doctor.db"
     engine = make_engine(f"sqlite+aiosqlite:///{db}")
     if migrated:
@@ -120,7 +123,7 @@ async def lab(
     try:
         yield Lab(sim, settings)
     finally:
-        agi.close()
+        await agi.close()
         await sim.close()
 
 
@@ -169,6 +172,57 @@ async def test_given_fastagi_not_listening_then_it_is_reported(tmp_path: Path) -
     [agi] = problems(findings)
     assert agi.check == "fastagi"
     assert "the dialplan's FastAGI 127.0.0.1:" in agi.message
+
+
+async def test_given_the_service_on_the_fastagi_port_then_it_answers_the_doctor_script(
+    tmp_path: Path,
+) -> None:
+    async with lab(tmp_path) as running:
+        findings = await diagnose(running.settings, timeout=2)
+    [agi] = [f for f in findings if f.check == "fastagi"]
+    assert agi.ok
+    assert agi.message.endswith(f"answers (callcenter FastAGI {__version__})")
+
+
+async def _silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    await reader.read()  # reads the environment, answers nothing, until the peer leaves
+    writer.close()
+
+
+async def _http(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    await reader.readline()
+    writer.write(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
+    await writer.drain()
+    writer.close()
+
+
+async def _hang_up(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    await reader.readuntil(b"\n\n")  # the whole environment, then a clean close
+    writer.close()
+
+
+@pytest.mark.parametrize(
+    ("program", "said"),
+    [
+        (_silent, "accepted the connection but sent no FastAGI command within 1 s"),
+        (_http, "answered 'HTTP/1.1 400 Bad Request', not as the callcenter service does"),
+        (_hang_up, "closed the connection without a FastAGI command"),
+    ],
+)
+async def test_given_another_program_on_the_fastagi_port_then_the_doctor_says_it_is_not_ours(
+    tmp_path: Path, program: Any, said: str
+) -> None:
+    # The old check only opened a TCP connection and said ok for any of these.
+    async with lab(tmp_path, listening=False) as running:
+        other = await asyncio.start_server(program, "127.0.0.1", running.settings.fastagi.port)
+        try:
+            findings = await diagnose(running.settings, timeout=1)
+        finally:
+            other.close()
+    [agi] = problems(findings)
+    assert agi.check == "fastagi"
+    assert "is not the callcenter service: it " + said in agi.message
+    assert "another program has the port" in agi.fix
 
 
 async def test_given_a_database_never_migrated_then_upgrade_is_the_fix(tmp_path: Path) -> None:
