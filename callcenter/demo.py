@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import random
 import secrets
+import shlex
 import shutil
 import sys
 from pathlib import Path
@@ -27,6 +28,7 @@ from acd import AcdError, AgentLoggedIn
 from callcenter.customer_import import read_customers
 from callcenter.db import CustomerRepository, UserRepository, make_engine, make_sessions, upgrade
 from callcenter.demo_traffic import DemoCallers, agent_phones
+from callcenter.dialplan import contract_dialplan
 from callcenter.paths import config_dir
 from callcenter.settings import SHIPPED_FLOWS, AMIServerSettings, Settings
 from callcenter.sim import PbxSimulator, SimOptions, run_traffic
@@ -37,6 +39,8 @@ if TYPE_CHECKING:
 log = structlog.get_logger(__name__)
 
 DEMO_DB = "sqlite+aiosqlite:///var/demo.db"
+DEMO_CONFIG = Path("var") / "demo.yaml"
+"""The demo's settings as it runs them, for other commands: `--config var/demo.yaml`."""
 STAFF = (("sup1", "supervisor", "Sam Supervisor"), ("admin", "admin", "Ada Admin"))
 
 
@@ -76,9 +80,47 @@ async def seed_demo(settings: Settings, *, hasher: PasswordHasher | None = None)
         await engine.dispose()
 
 
-def banner(settings: Settings, port: int, logins: list[str]) -> str:
+def write_demo_config(settings: Settings, path: Path = DEMO_CONFIG) -> Path:
+    """Write the demo's settings to `path` (absolute paths, this run's AMI secret, readable
+    by its owner only), so that `callcenter --config var/demo.yaml doctor`, `users add` or
+    `customers import` work on the demo's simulated Asterisk and database."""
+    data = settings.model_dump(mode="json")
+    for server, configured in zip(
+        data["asterisk"]["servers"], settings.asterisk.servers, strict=True
+    ):
+        if configured.secret is not None:
+            server["secret"] = configured.secret.get_secret_value()
+    database = Path(settings.database.url.removeprefix("sqlite+aiosqlite:///"))
+    data["database"]["url"] = f"sqlite+aiosqlite:///{database.resolve()}"
+    data["ivr"]["flows_dir"] = str(Path(data["ivr"]["flows_dir"]).resolve())
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.touch(mode=0o600)
+    path.chmod(0o600)
+    header = "# Written by `callcenter demo` for this run; valid while it runs.\n"
+    path.write_text(header + yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    return path.resolve()
+
+
+def _command() -> str:
+    """How this program was started, for lines the user copies (`.venv/bin/callcenter`)."""
+    program = Path(sys.argv[0])
+    if program.name == "callcenter":
+        return shlex.quote(str(program))
+    return f"{shlex.quote(sys.executable)} -m callcenter"
+
+
+def banner(settings: Settings, port: int, logins: list[str], config: Path | None = None) -> str:
     """What the demo prints once it is up."""
     url = f"http://{settings.web.host}:{port}"
+    checks = []
+    if config is not None:
+        command = f"{_command()} --config {shlex.quote(str(config))}"
+        database = settings.database.url.removeprefix("sqlite+aiosqlite:///")
+        checks = [
+            f"check it:      {command} doctor",
+            f"its database:  {Path(database).resolve()}, for other commands too:",
+            f"               {command} users add ... / customers import FILE.csv",
+        ]
     return "\n".join(
         [
             "",
@@ -92,6 +134,7 @@ def banner(settings: Settings, port: int, logins: list[str]) -> str:
             f"  API            {url}/api/openapi.json",
             "logins:",
             *logins,
+            *checks,
             "Press Ctrl-C to stop.",
             "",
         ]
@@ -132,7 +175,11 @@ async def run_demo(settings: Settings, *, calls_per_minute: float = 6.0) -> int:
         agi_host=settings.fastagi.host,
         agi_port=agi_port,
         secret=secret,
-        options=SimOptions(prompt_s=1.5),
+        # It lists the dialplan a real Asterisk would need, for `doctor`.
+        options=SimOptions(
+            prompt_s=1.5,
+            dialplan=contract_dialplan(settings, settings.fastagi.host, agi_port),
+        ),
     )
     await sim.start()
     rng = random.Random(7)
@@ -161,11 +208,12 @@ async def run_demo(settings: Settings, *, calls_per_minute: float = 6.0) -> int:
         }
     )
     logins = await seed_demo(settings)
+    config = write_demo_config(settings)
     known = await _known_numbers()
     tasks: list[asyncio.Task[object]] = []
 
     def started(service: Service) -> None:
-        print_banner(banner(settings, service.backend.server.port, logins))
+        print_banner(banner(settings, service.backend.server.port, logins, config))
         bots = [a.id for a in settings.acd.agents[1:]]
         tasks.append(asyncio.create_task(_log_in(service, bots)))
         callers = DemoCallers(known)

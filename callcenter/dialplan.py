@@ -81,6 +81,29 @@ def required_contexts(settings: Settings) -> list[RequiredContext]:
     return needed
 
 
+DialplanRows = tuple[tuple[str, str, tuple[tuple[str, str], ...]], ...]
+"""(context, extension, ((application, data), ...)) per extension, as ShowDialPlan lists."""
+
+
+def contract_dialplan(settings: Settings, agi_host: str, agi_port: int) -> DialplanRows:
+    """The least dialplan that keeps the contract, its FastAGI at `agi_host:agi_port`.
+
+    What the demo's simulated Asterisk lists (ShowDialPlan), so that `callcenter doctor`
+    checks the demo as it checks a real Asterisk; config/asterisk/extensions.conf is the
+    full one.
+    """
+    base = f"agi://{agi_host}:{agi_port}"
+    rows: list[tuple[str, str, tuple[tuple[str, str], ...]]] = [
+        ("inbound", "_X.", (("Answer", ""), ("AGI", f"{base}/{IVR_SCRIPT}"), ("Hangup", "")))
+    ]
+    for need in required_contexts(settings):
+        if need.scripts:  # the survey: entered at `s` (Bridge's F option)
+            rows.append((need.name, "s", (("AGI", f"{base}/{min(need.scripts)}"), ("Hangup", ""))))
+        else:
+            rows.append((need.name, "_X.", (("NoOp", need.why), ("Hangup", ""))))
+    return tuple(rows)
+
+
 def agi_target(app_data: str, default_port: int = 4573) -> AgiTarget | None:
     """The FastAGI target of an AGI() application's data, None if it is not FastAGI."""
     match = _AGI_URL.search(app_data)
