@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from callcenter import __version__
-from callcenter.db_cli import add_db_commands
+from callcenter.db_cli import add_db_commands, describe_database
 from callcenter.flows_cli import add_flows_commands
 from callcenter.paths import default_config_file
 from callcenter.settings import Settings, SettingsError, load_settings
@@ -31,6 +31,7 @@ def cmd_serve(args: argparse.Namespace, *, require_secrets: bool = True) -> int:
     settings = _load(args.config, require_secrets=require_secrets)
     configure_logging(settings.service.log_level, settings.service.log_format)
     print(f"callcenter {__version__}: settings from {args.config}", file=sys.stderr)
+    print(f"database: {describe_database(settings, args.config)}", file=sys.stderr)
     return asyncio.run(run(settings))
 
 
@@ -69,15 +70,26 @@ def cmd_config_check(args: argparse.Namespace) -> int:
     return 0
 
 
+CONFIG_HELP = "settings file (default: $CALLCENTER_CONFIG or config/callcenter.yaml)"
+
+
+def _config_after_subcommands(parser: argparse.ArgumentParser) -> None:
+    """Accept `--config` after any (sub)command too: `callcenter users add --config X ...`.
+
+    Each subparser gets the option with a suppressed default, so that it sets the value
+    only when given there and never hides one given before the subcommand.
+    """
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                sub.add_argument("--config", type=Path, default=argparse.SUPPRESS, help=CONFIG_HELP)
+                _config_after_subcommands(sub)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed for tests)."""
     parser = argparse.ArgumentParser(prog="callcenter", description=__doc__)
-    parser.add_argument(
-        "--config",
-        type=Path,
-        default=None,
-        help="settings file (default: $CALLCENTER_CONFIG or config/callcenter.yaml)",
-    )
+    parser.add_argument("--config", type=Path, default=None, help=CONFIG_HELP)
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("serve", help="run the service").set_defaults(func=cmd_serve)
     demo = sub.add_parser("demo", help="run the demo: the service driven by the PBX simulator")
@@ -97,6 +109,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_flows_commands(sub)
     add_prompts_commands(sub)
     add_db_commands(sub)
+    _config_after_subcommands(parser)
     return parser
 
 

@@ -1,10 +1,14 @@
 """`callcenter db upgrade`, `callcenter customers import FILE.csv`, `callcenter users add`.
 
 Strategy: each command reads the settings (`--config`, or the environment, e.g.
-`CALLCENTER_DATABASE__URL`), migrates the database first (a no-op when current, so a fresh
-install needs no setup step), and reports to stderr. Exit status: 0 done, 1 refused
-(rejected rows, a taken username), 2 unusable settings. A password is read with getpass
-(twice) or from stdin (`--password-stdin`, for scripts), never from the command line.
+`CALLCENTER_DATABASE__URL`), says which database it uses (the URL with its password
+masked, a SQLite file's full path, and where the URL came from: the demo's is `--config
+var/demo.yaml`, not the default `var/callcenter.db`), migrates the database first (a no-op
+when current, so a fresh install needs no setup step), and reports to stderr. Exit status:
+0 done, 1 refused (rejected rows, a taken username, a database that cannot be opened), 2
+unusable settings or input. A password is read with getpass (twice) when stdin is a
+terminal, or from stdin with `--password-stdin` (for scripts and `docker compose exec
+-T`), never from the command line.
 """
 
 from __future__ import annotations
@@ -12,9 +16,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import getpass
+import os
 import sys
+from collections.abc import Coroutine
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from callcenter.settings import Settings
@@ -39,7 +45,9 @@ def add_db_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentPars
     load.set_defaults(func=cmd_customers_import)
     users = subparsers.add_parser("users", help="users who log in")
     users_sub = users.add_subparsers(dest="users_command", required=True)
-    add = users_sub.add_parser("add", help="create a user (the password is prompted for)")
+    add = users_sub.add_parser(
+        "add", help="create a user (the password is prompted for, or read with --password-stdin)"
+    )
     add.add_argument("username")
     add.add_argument(
         "--role",
@@ -48,7 +56,12 @@ def add_db_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentPars
         help="an agent's username must be the id of an agent in acd.agents of the settings",
     )
     add.add_argument("--display-name", default="")
-    add.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    add.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read the password from the first line of stdin (no terminal needed, e.g. "
+        "printf '%%s\\n' \"$PW\" | docker compose exec -T backend callcenter users add ...)",
+    )
     add.set_defaults(func=cmd_users_add)
 
 
@@ -56,10 +69,39 @@ def _settings(config: Path) -> Settings:
     from callcenter.settings import SettingsError, load_settings  # noqa: PLC0415
 
     try:
-        return load_settings(config, require_secrets=False)
+        settings = load_settings(config, require_secrets=False)
     except SettingsError as error:
         print(f"callcenter: invalid settings\n{error}", file=sys.stderr)
         raise SystemExit(2) from None
+    print(f"database: {describe_database(settings, config)}", file=sys.stderr)
+    return settings
+
+
+def describe_database(settings: Settings, config: Path) -> str:
+    """Which database a command uses and why: the URL (password masked), a SQLite file's
+    full path, and whether the URL came from the environment or the settings file."""
+    env = "CALLCENTER_DATABASE__URL"
+    source = f"from {env}" if env in os.environ else f"database.url in {config}"
+    shown = settings.database.shown_url
+    for prefix in ("sqlite+aiosqlite:///", "sqlite:///"):
+        if shown.startswith(prefix):
+            return f"{shown} (the file {Path(shown.removeprefix(prefix)).resolve()}; {source})"
+    return f"{shown} ({source})"
+
+
+def _run(settings: Settings, work: Coroutine[Any, Any, int]) -> int:
+    """Run a command's database work; a database that cannot be opened is a clear error."""
+    from sqlalchemy.exc import SQLAlchemyError  # noqa: PLC0415
+
+    try:
+        return asyncio.run(work)
+    except (OSError, SQLAlchemyError) as error:
+        first = (str(error).strip().splitlines() or [type(error).__name__])[0]
+        print(
+            f"callcenter: cannot use the database {settings.database.shown_url}: {first}",
+            file=sys.stderr,
+        )
+        return 1
 
 
 def cmd_db_upgrade(args: argparse.Namespace) -> int:
@@ -68,16 +110,17 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
 
     settings = _settings(args.config)
 
-    async def run() -> str | None:
+    async def run() -> int:
         engine = make_engine(settings.database.url, echo=settings.database.echo)
         try:
             await upgrade(engine)
-            return await current_revision(engine)
+            revision = await current_revision(engine)
         finally:
             await engine.dispose()
+        print(f"database at revision {revision}", file=sys.stderr)
+        return 0
 
-    print(f"database at revision {asyncio.run(run())}", file=sys.stderr)
-    return 0
+    return _run(settings, run())
 
 
 def cmd_customers_import(args: argparse.Namespace) -> int:
@@ -85,14 +128,33 @@ def cmd_customers_import(args: argparse.Namespace) -> int:
     from callcenter.db_import import import_customers  # noqa: PLC0415
 
     settings = _settings(args.config)
-    return asyncio.run(import_customers(settings, args.file))
+    return _run(settings, import_customers(settings, args.file))
 
 
 def _password(from_stdin: bool) -> str:
     if from_stdin:
-        return sys.stdin.readline().rstrip("\r\n")
-    first = getpass.getpass("password: ")
-    if getpass.getpass("again: ") != first:
+        password = sys.stdin.readline().rstrip("\r\n")
+        if not password:
+            print("callcenter: --password-stdin: stdin held no password", file=sys.stderr)
+            raise SystemExit(2)
+        return password
+    if not sys.stdin.isatty():
+        # getpass would fall back to reading stdin with a warning, and crash on its end.
+        print(
+            "callcenter: no terminal to ask for the password (docker compose exec -T, a pipe, "
+            "a script); pass it on stdin with --password-stdin, e.g.\n"
+            "  printf '%s\\n' \"$PASSWORD\" | docker compose exec -T backend "
+            "callcenter users add --password-stdin --role agent agent7",
+            file=sys.stderr,
+        )
+        raise SystemExit(2)
+    try:
+        first = getpass.getpass("password: ")
+        again = getpass.getpass("again: ")
+    except EOFError:
+        print("\ncallcenter: no password given", file=sys.stderr)
+        raise SystemExit(2) from None
+    if again != first:
         print("callcenter: the passwords differ", file=sys.stderr)
         raise SystemExit(1)
     return first
@@ -131,4 +193,4 @@ def cmd_users_add(args: argparse.Namespace) -> int:
             print(f"callcenter: warning: {warning}", file=sys.stderr)
         return 0
 
-    return asyncio.run(run())
+    return _run(settings, run())
