@@ -43,7 +43,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     settings = _load(args.config, require_secrets=False)
     configure_logging(settings.service.log_level, settings.service.log_format)
     print(f"callcenter {__version__} demo: settings from {args.config}", file=sys.stderr)
-    return asyncio.run(run_demo(settings, calls_per_minute=args.calls_per_minute))
+    return asyncio.run(run_demo(settings, calls_per_minute=args.calls_per_minute, peaks=args.peaks))
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:
@@ -94,7 +94,17 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("serve", help="run the service").set_defaults(func=cmd_serve)
     demo = sub.add_parser("demo", help="run the demo: the service driven by the PBX simulator")
     demo.add_argument(
-        "--calls-per-minute", type=float, default=6.0, help="new simulated calls per minute"
+        "--calls-per-minute",
+        type=float,
+        default=None,
+        help="new calls a minute on a normal day (default 0.6, which the five simulated "
+        "agents serve on target; 6 keeps every queue red)",
+    )
+    demo.add_argument(
+        "--peaks",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="a busy spell now and then: 4 minutes at 2.5 times the rate every half hour",
     )
     demo.set_defaults(func=cmd_demo)
     doctor = sub.add_parser(

@@ -16,6 +16,7 @@ import secrets
 import shlex
 import shutil
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -27,11 +28,17 @@ from pydantic import SecretStr
 from acd import AcdError, AgentLoggedIn
 from callcenter.customer_import import read_customers
 from callcenter.db import CustomerRepository, UserRepository, make_engine, make_sessions, upgrade
-from callcenter.demo_traffic import DemoCallers, agent_phones
+from callcenter.demo_traffic import (
+    DEFAULT_CALLS_PER_MINUTE,
+    DemoCallers,
+    DemoLoad,
+    agent_phones,
+    run_demo_traffic,
+)
 from callcenter.dialplan import contract_dialplan
 from callcenter.paths import config_dir
 from callcenter.settings import SHIPPED_FLOWS, AMIServerSettings, Settings
-from callcenter.sim import PbxSimulator, SimOptions, run_traffic
+from callcenter.sim import PbxSimulator, SimOptions
 
 if TYPE_CHECKING:
     from callcenter.service import Service
@@ -164,10 +171,22 @@ def open_hotline_flows(target: Path) -> Path:
     return target
 
 
-async def run_demo(settings: Settings, *, calls_per_minute: float = 6.0) -> int:
-    """Seed the demo database, start the PBX simulator and its callers, then serve."""
+async def run_demo(
+    settings: Settings,
+    *,
+    calls_per_minute: float | None = None,
+    peaks: bool = True,
+) -> int:
+    """Seed the demo database, start the PBX simulator and its callers, then serve.
+
+    `calls_per_minute` is a normal day's rate (default `DEFAULT_CALLS_PER_MINUTE`, which
+    the simulated agents serve on target); `peaks` adds a busy spell now and then.
+    """
     from callcenter.service import run  # noqa: PLC0415 - the service imports the web stack
 
+    load = DemoLoad(calls_per_minute or DEFAULT_CALLS_PER_MINUTE)
+    if not peaks:
+        load = replace(load, peak_factor=1.0)
     settings = demo_settings(settings)
     secret = secrets.token_urlsafe(18)  # a fresh lab secret per run: nothing to leak
     agi_port = settings.fastagi.port or await _free_port(settings.fastagi.host)
@@ -217,11 +236,10 @@ async def run_demo(settings: Settings, *, calls_per_minute: float = 6.0) -> int:
         bots = [a.id for a in settings.acd.agents[1:]]
         tasks.append(asyncio.create_task(_log_in(service, bots)))
         callers = DemoCallers(known)
-        tasks.append(
-            asyncio.create_task(
-                run_traffic(sim, calls_per_minute / 60, callers, duration_s=365 * 86400.0)
-            )
+        traffic = run_demo_traffic(
+            sim, load, callers, duration_s=365 * 86400.0, rng=random.Random(11)
         )
+        tasks.append(asyncio.create_task(traffic))
 
     try:
         return await run(settings, on_started=started)

@@ -61,6 +61,10 @@ class Behaviour:
     break_probability: float = 0.0
     """Chance that an agent takes a break when they become ready."""
     break_length: float = 900.0
+    talk_time: Callable[[random.Random, str | None], float] | None = None
+    """Talk time of a call the agent answered (default: exponential of `mean_talk`)."""
+    answer_time: Callable[[random.Random, str], float] | None = None
+    """How long the agent's phone rings before it answers (default: `answer_delay`)."""
 
 
 @dataclass
@@ -155,7 +159,10 @@ class Simulation:
                 at = now + command.ring_timeout
                 self.schedule(at, OfferTimedOut(at, command.call_id, command.agent_id))
             else:
-                at = now + behaviour.answer_delay
+                ring = behaviour.answer_delay
+                if behaviour.answer_time is not None:
+                    ring = behaviour.answer_time(self.random, command.agent_id)
+                at = now + ring
                 self.schedule(at, OfferAnswered(at, command.call_id, command.agent_id))
         elif isinstance(command, PublishAgentState):
             self._agent_state[command.agent_id] = command.state
@@ -177,7 +184,11 @@ class Simulation:
         if record.kind is RecordKind.CONNECT:
             observed.answer_waits.append(record.wait or 0.0)
             self._connected.add(call_id)
-            end = self.now + self.random.expovariate(1.0 / self.behaviour.mean_talk)
+            talk_time = self.behaviour.talk_time
+            if talk_time is not None:
+                end = self.now + talk_time(self.random, record.agent_id)
+            else:
+                end = self.now + self.random.expovariate(1.0 / self.behaviour.mean_talk)
             self.schedule(end, CallEnded(end, call_id))
         elif record.kind is RecordKind.COMPLETE:
             self._connected.discard(call_id)
