@@ -24,6 +24,7 @@ from datetime import UTC, date, datetime, time
 import structlog
 
 from callcenter.agi import AGIHangup, AGISession
+from callcenter.db.phones import try_e164
 from callcenter.flows_loader import FlowLibrary
 from callcenter.ivr_lookups import CustomerDirectory, SelfServiceData, WaitEstimates
 from callcenter.prompts import CallPrompts
@@ -115,7 +116,9 @@ class IvrRunner:
 
     `voicemail_dir` is the folder Asterisk writes messages into, `<queue>-<uniqueid>.wav`
     (Asterisk's own path; it must exist and be writable for Asterisk: see
-    `callcenter.voicemail`); a transfer dials `Local/<number>@<transfer_context>`.
+    `callcenter.voicemail`); a transfer dials `Local/<number>@<transfer_context>`. A
+    callback is offered only to a number valid in `region` (settings `cti.default_region`)
+    or with its country code: the one the callback store will take.
     """
 
     def __init__(
@@ -129,6 +132,7 @@ class IvrRunner:
         voicemail_dir: str = "/var/spool/asterisk/callcenter",
         transfer_context: str = "outbound",
         transfer_ring_s: int = 60,
+        region: str = "DE",
     ) -> None:
         self._library = library
         self._directory = directory
@@ -138,6 +142,10 @@ class IvrRunner:
         self._voicemail_dir = voicemail_dir.rstrip("/")
         self._transfer_context = transfer_context
         self._transfer_ring_s = transfer_ring_s
+        self._region = region
+
+    def _dialable(self, number: str) -> bool:
+        return try_e164(number, self._region) is not None
 
     async def run(
         self, session: AGISession, flow: str | None = None, *, prompts: CallPrompts | None = None
@@ -152,7 +160,9 @@ class IvrRunner:
         name = flow or self._library.flow_for(
             script=request.script, dnis=request.dnid or request.extension
         )
-        interpreter = IvrInterpreter(self._library.flows, name, timezone=self._library.timezone)
+        interpreter = IvrInterpreter(
+            self._library.flows, name, timezone=self._library.timezone, dialable=self._dialable
+        )
         handoffs: list[Handoff] = []
         # One info line per call (`ivr.finished`); at 100 calls a second a second line per
         # call was 3% of the service's CPU. The start is there for debugging.

@@ -108,7 +108,9 @@ def build_backend(
         interactions=interactions,
         tickets=tickets,
         callbacks=CallbackRepository(
-            sessions, max_attempts=settings.telephony.callback_max_attempts
+            sessions,
+            max_attempts=settings.telephony.callback_max_attempts,
+            region=cti.default_region,
         ),
         events=EventLog(sessions),
         reports=ReportRepository(sessions, rules=rules_from_settings(settings.acd)),

@@ -3,8 +3,10 @@
 Strategy: both hold a small conversation inside one node, tracked in the `Visit`: the
 survey by the question it is at (`index`) and the ratings so far (`answers`), the callback
 by its `phase` (offer -> say the number -> confirm, or enter another number) and the
-`number` on offer. Ratings are only the keys 1-5; a callback number is only 3-20 digits.
-Whatever the caller keys, nothing else is kept.
+`number` on offer. Ratings are only the keys 1-5; a callback number is only 3-20 digits
+that the call's `dialable` check accepts (the shell's: a valid number of its country), else
+it is not offered (the caller ID) or asked for again (a keyed-in one). Whatever the caller
+keys, nothing else is kept.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ def enter(node: ConversationNode, visit: Visit, ctx: CallContext) -> Step:
             return ask(node.questions[0].prompts, node)
         case CallbackNode():
             number = ctx.data.get(node.number_from)
-            if number is not None and is_phone_number(number):
+            if number is not None and is_phone_number(number) and ctx.dialable(number):
                 return _offer(visit, number, node)
             return _ask_number(visit, node)
 
@@ -104,7 +106,7 @@ def _callback(node: CallbackNode, visit: Visit, event: IvrInput, ctx: CallContex
             return _ask_number(visit, node)
     elif visit.phase == "enter" and key is not None:
         entered = _ENTERED_NUMBER.clean(key)
-        if entered is not None:
+        if entered is not None and ctx.dialable(entered):
             return _offer(visit, entered, node)
     return ask_again(node, visit, no_input=isinstance(event, NoInput)) or Go(node.fallback)
 

@@ -14,7 +14,7 @@ Path entries are node ids; nodes of a sub-flow are written `<flow>/<node>`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, tzinfo
 from types import MappingProxyType
@@ -46,9 +46,19 @@ class IvrInterpreter:
     """Runs one call through flow `flow` of `flows`; feed it inputs with `handle`.
 
     `timezone` reads calendars that name no zone of their own (the service's zone).
+    `dialable` says whether a number (3-20 digits, optional `+`) can be called back: the
+    shell's checks it is a valid number of its country (a callback offer or a keyed-in
+    number that is not is never offered: the caller is asked for another).
     """
 
-    def __init__(self, flows: FlowSet, flow: str, *, timezone: tzinfo = UTC) -> None:
+    def __init__(
+        self,
+        flows: FlowSet,
+        flow: str,
+        *,
+        timezone: tzinfo = UTC,
+        dialable: Callable[[str], bool] = is_phone_number,
+    ) -> None:
         if flow not in flows:
             raise ValueError(f"no flow {flow!r}; the flows are: {', '.join(flows.names)}")
         self._flows = flows
@@ -58,6 +68,7 @@ class IvrInterpreter:
         self._path: list[str] = []
         self._ctx: CallContext | None = None
         self._zone = timezone
+        self._dialable = dialable
         self._finished: Finished | None = None
 
     @property
@@ -111,7 +122,9 @@ class IvrInterpreter:
         if not is_phone_number(data.get("caller_number", "")):
             # Caller ID is whatever the far end claims: only a plain number is looked up.
             data.pop("caller_number", None)
-        self._ctx = CallContext(data, event.now, self._zone, self._entry.calendars)
+        self._ctx = CallContext(
+            data, event.now, self._zone, self._entry.calendars, dialable=self._dialable
+        )
         self._stack.append(_Frame(self._entry, self._entry.start, None))
         return self._run(self._enter(self._entry.start))
 

@@ -10,7 +10,7 @@ read or change: the call data, `now`, the outcome reached so far.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, tzinfo
 
@@ -38,6 +38,7 @@ from ivr_flows.inputs import (
     WaitEstimated,
 )
 from ivr_flows.node_base import AskingNode
+from ivr_flows.vocabulary import is_phone_number
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +102,8 @@ class CallContext:
     default_zone: tzinfo
     calendars: Mapping[str, Calendar] = field(default_factory=dict)
     outcome: str | None = None
+    dialable: Callable[[str], bool] = is_phone_number
+    """Whether a number (digits, optional `+`) can be called back (the interpreter's)."""
 
 
 def ask(

@@ -6,11 +6,22 @@ repeat, e.g. several `Variable:` lines on an Originate), then an empty line, as 
 would end the header early and let text become a second header or action, so it is refused
 with a `LocalProtocolError`; so are empty keys and keys with a colon or whitespace. The
 builders below cover the actions the product uses; `Action` carries any other.
+
+Originate and Redirect go further (defence in depth: the callers check their numbers
+already). Their values end up in the dialplan, whose argument parser gives meaning to
+more than CR and LF: a `,` in the Exten becomes `${EXTEN}` in `Dial(PJSIP/${EXTEN}@trunk,60)`
+and adds Dial options (a `U()` gosub), a `&` adds a destination. So an `Exten` is letters,
+digits, `+`, `*` and `#` only; a `Variable` is `NAME=value`, where Asterisk splits the
+header at `,` into several variables: the name is a plain variable name and the value has
+no `,`, quote, backslash, bracket, `$`, `&`, `|` or `;`; an application's `Data` may hold
+`,` (it separates the application's arguments, which the product composes) but no quote,
+backslash, brace, `$`, `&`, `|`, `;` or control character.
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
@@ -18,6 +29,11 @@ from callcenter.ami.errors import LocalProtocolError
 
 _SECRET_KEYS = frozenset({"Secret", "Key"})
 _FORBIDDEN_IN_VALUE = ("\r", "\n", "\x00")
+_EXTEN = re.compile(r"[0-9A-Za-z+*#]{1,80}")
+_VARIABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,79}")
+_CONTROL = frozenset(chr(c) for c in (*range(32), 127))
+_NOT_IN_VARIABLE = _CONTROL | frozenset(",\"'\\()[]{}$&|;`")
+_NOT_IN_DATA = _CONTROL | frozenset("\"'\\{}$&|;`")
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +86,37 @@ def encode_action(action: Action) -> bytes:
         lines.append(f"{key}: {value}")
     lines.append("\r\n")
     return "\r\n".join(lines).encode("utf-8")
+
+
+def _check_exten(action: str, exten: str) -> None:
+    if _EXTEN.fullmatch(exten) is None:
+        raise LocalProtocolError(
+            f"{action} Exten: {_first_bad(exten, _EXTEN)}; an extension is 1-80 letters, "
+            "digits, '+', '*' or '#' (a ',' or '&' would reach the dialplan's Dial)"
+        )
+
+
+def _first_bad(value: str, allowed: re.Pattern[str]) -> str:
+    """Where `value` breaks the rule, without repeating it (it may be a caller's number)."""
+    if not value or len(value) > 80:
+        return f"{len(value)} characters"
+    for position, char in enumerate(value, start=1):
+        if allowed.fullmatch(char) is None:
+            return f"character {position} ({_shown(char)}) is not allowed"
+    return "not allowed"
+
+
+def _shown(char: str) -> str:
+    return repr(char) if char.isascii() and char.isprintable() else f"U+{ord(char):04X}"
+
+
+def _check_chars(what: str, value: str, forbidden: frozenset[str]) -> None:
+    for position, char in enumerate(value, start=1):
+        if char in forbidden:
+            raise LocalProtocolError(
+                f"{what}: character {position} ({_shown(char)}) could change the dialplan's "
+                "arguments"
+            )
 
 
 def _pairs(**headers: str | None) -> tuple[tuple[str, str], ...]:
@@ -137,7 +184,8 @@ def hangup(channel: str, cause: int | None = None) -> Action:
 
 
 def redirect(channel: str, context: str, exten: str, priority: int = 1) -> Action:
-    """Send a channel to another place in the dialplan."""
+    """Send a channel to another place in the dialplan (`exten` as for `originate`)."""
+    _check_exten("Redirect", exten)
     return Action(
         "Redirect",
         (("Channel", channel), ("Context", context), ("Exten", exten), ("Priority", str(priority))),
@@ -163,9 +211,15 @@ def originate(
 
     The product offers a call to an agent with `application="Bridge"` and
     `data=<caller channel>` (see s5); variables travel as repeated `Variable: K=V` headers.
+    An `exten`, `data` or variable that could change the dialplan's arguments is refused
+    with a `LocalProtocolError` (module docstring).
     """
     if (application is None) == (context is None and exten is None):
         raise LocalProtocolError("Originate needs either context/exten or application")
+    if exten is not None:
+        _check_exten("Originate", exten)
+    if data is not None:
+        _check_chars("Originate Data", data, _NOT_IN_DATA)
     pairs = list(
         _pairs(
             Channel=channel,
@@ -182,8 +236,12 @@ def originate(
     )
     items = variables.items() if isinstance(variables, Mapping) else variables
     for name, value in items:
-        if "=" in name:
-            raise LocalProtocolError(f"Originate variable name {name!r} contains '='")
+        if _VARIABLE_NAME.fullmatch(name) is None:
+            raise LocalProtocolError(
+                f"Originate variable name {name!r}: letters, digits and '_' only "
+                "(at most 80, not starting with a digit)"
+            )
+        _check_chars(f"Originate variable {name}", value, _NOT_IN_VARIABLE)
         pairs.append(("Variable", f"{name}={value}"))
     if run_async:
         pairs.append(("Async", "true"))

@@ -6,6 +6,11 @@ ones (window open, still pending), and reports each attempt: reached ends the re
 miss counts against `max_attempts`, after which the request fails and shows up in the
 supervisor's reports rather than being retried forever. Every read carries the
 customer's name (an outer join) and the attempts, for the supervisor's list.
+
+The number is dialled (an Originate into the callback context): every request, from the IVR,
+a queue's overflow or anywhere else, is stored in E.164 or refused here, whatever its
+caller checked before, so a caller ID like `123,U(x)` or `123&PJSIP/999` never becomes a
+dial string.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from callcenter.db.models import CallbackAttemptRow, CallbackRequest, Customer
+from callcenter.db.phones import InvalidPhoneNumber, to_e164
 
 
 class CallbackStatus(StrEnum):
@@ -129,10 +135,18 @@ async def _callbacks(
 class CallbackRepository:
     """Stores callback requests and the outcome of each attempt."""
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], *, max_attempts: int = 3):
-        """A request fails after `max_attempts` unanswered attempts."""
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        *,
+        max_attempts: int = 3,
+        region: str = "DE",
+    ):
+        """A request fails after `max_attempts` unanswered attempts; numbers without a
+        country code are read in `region` (settings `cti.default_region`)."""
         self._sessions = sessions
         self._max_attempts = max_attempts
+        self._region = region
 
     async def request(
         self,
@@ -144,12 +158,20 @@ class CallbackRepository:
         queue: str | None = None,
         customer_id: int | None = None,
     ) -> Callback:
-        """Record a request to call `number` back between the two times."""
+        """Record a request to call `number` back between the two times.
+
+        `number` is stored in E.164; `InvalidPhoneNumber` (a ValueError) when it is not a
+        valid phone number, its message saying why without repeating it.
+        """
         if window_end <= window_start:
             raise ValueError("a callback window must end after it starts")
+        try:
+            e164 = to_e164(number, self._region)
+        except InvalidPhoneNumber as exc:
+            raise InvalidPhoneNumber(f"callback number: {exc}") from None
         async with self._sessions() as session, session.begin():
             row = CallbackRequest(
-                number=number,
+                number=e164,
                 queue=queue,
                 customer_id=customer_id,
                 window_start=window_start,

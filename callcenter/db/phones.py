@@ -4,6 +4,13 @@ Strategy: `phonenumbers` (Google's libphonenumber) reads `030 123456`, `0049 30 
 and `+49-30-123456` alike; numbers without a country code are read in a default region
 (settings `cti.default_region`). Caller ID is untrusted input, so overlong text is refused
 before it is parsed. Searches match the digits someone typed against stored E.164 numbers.
+
+Every number the center may dial (a callback, a customer's phones) enters through `to_e164`,
+whose result is always `+` and 2-15 digits: nothing else reaches an AMI Originate or the
+dialplan, where a `,` would add Dial options and a `&` another destination (issue 14). Text
+with any character that is not part of how people write numbers (digits, `+`, spaces,
+`( ) . / -`) is refused outright rather than parsed: libphonenumber would otherwise read
+`+49 30 123456,U(x)`-like text, letters (`1-800-FLOWERS`) and `tel:` URIs as numbers.
 """
 
 from __future__ import annotations
@@ -20,24 +27,44 @@ MIN_SEARCH_DIGITS = 3
 """Fewer significant digits than this match too many numbers to be worth a search."""
 
 _DIALLED = re.compile(r"[0-9+()./\s-]+")
+_TYPED = frozenset("0123456789+()./- ")
+E164 = re.compile(r"\+[1-9][0-9]{1,14}")
+"""A number in E.164: `+`, the country code, the national number; 15 digits at most."""
 
 
 class InvalidPhoneNumber(ValueError):
-    """The text is not a valid phone number."""
+    """The text is not a valid phone number. The message never repeats the text itself
+    (it is untrusted and may be personal data): only what is wrong with it."""
+
+
+def is_e164(value: str) -> bool:
+    """True when `value` is already a number in E.164 (`+4930123456`), and nothing else."""
+    return E164.fullmatch(value) is not None
 
 
 def to_e164(raw: str, region: str = "DE") -> str:
-    """`raw` as E.164; `InvalidPhoneNumber` when it is not a valid number."""
+    """`raw` as E.164 (`+` and digits only); `InvalidPhoneNumber` when it is not a valid
+    number or holds a character that no phone number has."""
     text = raw.strip()
     if not text or len(text) > MAX_INPUT:
         raise InvalidPhoneNumber(f"not a phone number: {len(text)} characters")
+    for position, char in enumerate(text, start=1):
+        if char not in _TYPED:
+            shown = repr(char) if char.isascii() and char.isprintable() else f"U+{ord(char):04X}"
+            raise InvalidPhoneNumber(
+                f"not a phone number: character {position} ({shown}) is not a digit, '+', "
+                "a space or ( ) . / -"
+            )
     try:
         parsed = phonenumbers.parse(text, region)
     except phonenumbers.NumberParseException as exc:
         raise InvalidPhoneNumber(f"not a phone number: {exc}") from None
     if not phonenumbers.is_valid_number(parsed):
         raise InvalidPhoneNumber("not a valid phone number for its country")
-    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+    e164 = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+    if not is_e164(e164):  # libphonenumber's E.164 is this; never let anything else out
+        raise InvalidPhoneNumber("not a phone number in E.164")
+    return e164
 
 
 @functools.lru_cache(maxsize=8192)

@@ -228,14 +228,22 @@ class CallRoutes:
                 self._write(SetOutcome(call.call_id, "voicemail_failed", kept, datetime.now(UTC)))
                 await prompts.stream("queue-thankyou")
         elif how == "callback" and call.caller_number:
-            await self._request_callback(
-                call.caller_number,
-                where or call.queue,
-                call.call_id,
-                priority=call.priority,
-                skills=call.skills,
-            )
-            await prompts.stream("custom/callback-confirmed")
+            try:
+                # The caller ID is whatever the far end claims: the repository stores it in
+                # E.164 or refuses it (a `,` or `&` in it would reach the dialplan's Dial).
+                await self._request_callback(
+                    call.caller_number,
+                    where or call.queue,
+                    call.call_id,
+                    priority=call.priority,
+                    skills=call.skills,
+                )
+            except (OSError, ValueError, SQLAlchemyError) as exc:
+                # Never the number itself in the log: only what is wrong with it.
+                log.warning("pbx.callback_not_stored", call_id=call.call_id, error=str(exc))
+                await prompts.stream("queue-thankyou")
+            else:
+                await prompts.stream("custom/callback-confirmed")
         else:
             await prompts.stream("queue-thankyou")
         await session.hangup()
@@ -295,7 +303,7 @@ class CallRoutes:
         self._center.calls.add(
             CallInfo(
                 callback_id,
-                number,
+                stored.number,  # in E.164: what the Originate dials
                 None,
                 self._center.host.now(),
                 queue,

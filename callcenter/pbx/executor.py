@@ -4,12 +4,14 @@ Strategy: a `CommandListener` on the ACD host; it never blocks the ACD's task. A
 becomes an async `Originate` of the agent's endpoint into `Bridge(<caller channel>)` with
 the queue's ring timeout (s5), with the `F(<survey>^s^1)` option so the caller outlives an
 agent who hangs up first (s7); an agent-first callback originates the agent's phone into
-the callback context with the customer's number. What happens next is for Asterisk to say
-(`ami_facts.py`): nothing is assumed. An action Asterisk refuses, or a lost connection,
-comes back at once as the PBX's failure (`OfferFailed`, through `OfferOutcomes`: nobody is
-paused, the PBX's health hears of it), so the call returns to the head of the line instead
-of waiting for a ring that will never come; an Originate whose answer was lost may still
-ring, so its leg is withdrawn too. A withdrawn offer (the caller
+the callback context with the customer's number, which must be in E.164 (`+` and digits:
+what `CallbackRepository` stores); any other (a request stored before numbers were checked)
+is never dialled: the callback is cancelled and the error logged. What happens next is for
+Asterisk to say (`ami_facts.py`): nothing is assumed. An action Asterisk refuses, or a
+lost connection, comes back at once as the PBX's failure (`OfferFailed`, through
+`OfferOutcomes`: nobody is paused, the PBX's health hears of it), so the call returns to
+the head of the line instead of waiting for a ring that will never come; an Originate whose
+answer was lost may still ring, so its leg is withdrawn too. A withdrawn offer (the caller
 hung up, the agent logged out, the core's ring timer) hangs the agent's leg up at once, by
 its exact channel name, or by the Uniqueid we gave it (`ChannelId`) while `Newchannel` has
 not named it yet; when Asterisk has not even created the channel (a Hangup sent right
@@ -29,6 +31,7 @@ import structlog
 
 from acd import (
     Announce,
+    CallerHungUp,
     CallKind,
     CancelOffer,
     Command,
@@ -41,6 +44,7 @@ from acd import (
 )
 from callcenter.ami import AMIActionError, AMIClient, AMIError
 from callcenter.ami import actions as ami
+from callcenter.db.phones import is_e164
 from callcenter.live import LiveCenter
 from callcenter.pbx.calls import AgentLeg, PbxCall, PbxCalls, new_leg_id
 from callcenter.pbx.outcomes import OfferOutcomes
@@ -108,6 +112,17 @@ class PbxExecutor:
         if offer.kind is CallKind.CALLBACK:
             info = self._center.calls.get(offer.call_id)
             number = info.caller_number if info else None
+            if number is None or not is_e164(number):
+                # The number becomes the Originate's Exten and the dialplan's Dial string:
+                # only `+` and digits go there. Not the number in the log, only why.
+                log.error(
+                    "pbx.callback_not_dialled",
+                    call_id=offer.call_id,
+                    agent=offer.agent_id,
+                    error="the callback's number is missing or not in E.164",
+                )
+                self._center.host.submit(CallerHungUp(self._center.host.now(), offer.call_id))
+                return
             call = self._calls.get(offer.call_id)
             if call is None:
                 call = PbxCall(offer.call_id, "", number, offer.queue, holding=False)
@@ -116,10 +131,10 @@ class PbxExecutor:
             action = ami.originate(
                 endpoint,
                 context=self._settings.callback_context,
-                exten=number or "s",
+                exten=number,
                 priority=1,
                 timeout_ms=int(offer.ring_timeout * 1000),
-                caller_id=f"Callback <{number or ''}>",
+                caller_id=f"Callback <{number}>",
                 variables={"CC_CALL_ID": offer.call_id, "CC_AGENT": offer.agent_id},
                 channel_id=leg_id,
             )

@@ -101,6 +101,7 @@ def build_telephony(
         OrderBook(settings.ivr.orders_file),
         waits=LiveWaits(center),
         voicemail_dir=settings.telephony.voicemail_dir,
+        region=settings.cti.default_region,
     )
     routes = CallRoutes(
         center,

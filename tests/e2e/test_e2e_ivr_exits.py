@@ -41,19 +41,20 @@ async def test_given_a_long_wait_when_the_caller_takes_a_callback_then_it_keeps_
         busy = await e2e.sim.place_call(CallerScript(KNOWN, steps=(BILLING,)))
         await e2e.until(lambda: e2e.state("agent1") is AgentState.ON_CALL)
         assert e2e.acd.queue_stats("billing", e2e.now).estimated_wait > 300
+        # A national number in the caller ID: stored (and dialled) in E.164.
         first = await e2e.sim.place_call(
-            CallerScript("5551", steps=(*UNKNOWN_TO_MENU, BILLING, ACCEPT_CALLBACK))
+            CallerScript("0305551", steps=(*UNKNOWN_TO_MENU, BILLING, ACCEPT_CALLBACK))
         )
         # Later, and with a longer number to hear read back: the other caller keeps waiting.
         later = await e2e.sim.place_call(
-            CallerScript("555200", steps=(*UNKNOWN_TO_MENU, BILLING, KEEP_WAITING))
+            CallerScript("004930555200099", steps=(*UNKNOWN_TO_MENU, BILLING, KEEP_WAITING))
         )
         record = await first.done
         assert "custom/callback-confirmed" in record.prompts
         assert (record.bridged_to, record.hung_up_by) == (None, "agi")
         (request,) = await e2e.service.backend.context.callbacks.list()
         assert (request.number, request.queue, str(request.status)) == (
-            "5551",
+            "+49305551",
             "billing",
             "pending",
         )
@@ -64,11 +65,11 @@ async def test_given_a_long_wait_when_the_caller_takes_a_callback_then_it_keeps_
 
         assert await e2e.until(lambda: line() == [callback_id, later.uniqueid])
         assert e2e.sim.hangup(busy.channel)
-        # Its turn: the agent's phone is rung first, into the callback context, for 5551.
+        # Its turn: the agent's phone is rung first, into the callback context, for the number.
         await e2e.until(lambda: agent_call(e2e, "agent1") == callback_id)
         legs = await e2e.until(lambda: [leg.request for leg in e2e.sim.pbx.legs.values()])
         assert [(leg.dial, leg.context, leg.exten) for leg in legs] == [
-            ("PJSIP/agent1", "callbacks", "5551")
+            ("PJSIP/agent1", "callbacks", "+49305551")
         ]
         await e2e.until(lambda: e2e.state("agent1") is AgentState.ON_CALL)
         view = e2e.acd.call_view(later.uniqueid, e2e.now)
