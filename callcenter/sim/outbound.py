@@ -2,7 +2,10 @@
 
 Strategy: an Originate into `SimOptions.callback_context` runs, once the agent's phone has
 answered, the product's dialplan (config/asterisk/extensions.conf): `callbacks,<number>,1`
-NoOp, Goto `outbound,<number>,1`, `Dial(PJSIP/<number>@<trunk>,<timeout>)`, Hangup(). The
+NoOp, GotoIf (the digits check), Goto `outbound,<number>,1`, GotoIf (the same check),
+`Dial(PJSIP/<number>@<trunk>,<timeout>)`, Hangup(). A number that is not `+` and digits is
+never dialled: the check sends it to `refused` (NoOp, Hangup()), which hangs the agent's
+leg up (a number without the `+` has no extension in [callbacks] at all: the same). The
 customer on the trunk is a `Callee` (`PbxSimulator.add_callee`; an unknown number answers
 after a second). The events are those of a Dial from a channel as recorded in s2 (an AGI's
 caller dialling an agent): the dialled channel's Newchannel, its Linkedid the dialling
@@ -20,6 +23,7 @@ to a trunk itself was not recorded: the real-Asterisk tests hold this module to 
 from __future__ import annotations
 
 import asyncio
+import re
 import uuid
 from typing import TYPE_CHECKING
 
@@ -33,6 +37,9 @@ if TYPE_CHECKING:
     from callcenter.sim.originate import AgentLeg
 
 NORMAL, BUSY, NO_ANSWER = 16, 17, 19
+_E164_DIGITS = re.compile(r"\+[0-9]{2,}")
+"""What [callbacks] dials (`_+X.` and only digits after the `+`)."""
+_CHECK = "$[${LEN(${FILTER(0123456789,${EXTEN:1})})} != ${LEN(${EXTEN:1})}]?refused,1"
 
 
 def dial_event(name: str, caller: Channel, dest: Channel, *extra: tuple[str, str]) -> Pairs:
@@ -64,10 +71,17 @@ class OutboundDial:
         pbx, a, opts, number = self.pbx, self.leg.channel, self.pbx.options, self.number
         a.context, a.exten, a.priority = opts.callback_context, number, 1
         who = f"callback {a.variables.get('CC_CALL_ID', '')} by {a.variables.get('CC_AGENT', '')}"
+        if _E164_DIGITS.fullmatch(number) is None:
+            self._refused(who)
+            return
         pbx.emit(ev.newexten(a, "NoOp", who))
         a.priority = 2
+        pbx.emit(ev.newexten(a, "GotoIf", _CHECK))
+        a.priority = 3
         pbx.emit(ev.newexten(a, "Goto", f"outbound,{number},1"))
         a.context, a.priority = "outbound", 1
+        pbx.emit(ev.newexten(a, "GotoIf", _CHECK))
+        a.priority = 2
         timeout = opts.dial_timeout_s
         pbx.emit(ev.newexten(a, "Dial", f"PJSIP/{number}@{opts.trunk},{timeout:g}"))
         pbx.dialled.append(number)
@@ -154,9 +168,26 @@ class OutboundDial:
         self.pbx.dials.pop(out.name, None)
         self.pbx.remove(out)
 
+    def _refused(self, who: str) -> None:
+        """Not `+` and digits: the check's `refused` extension hangs the agent leg up."""
+        a = self.leg.channel
+        if not self.number.startswith("+"):
+            # No extension takes it: Asterisk hangs the answered channel up at once.
+            self.leg.finish(NORMAL)
+            return
+        self.pbx.emit(ev.newexten(a, "NoOp", who))
+        a.priority = 2
+        self.pbx.emit(ev.newexten(a, "GotoIf", _CHECK))
+        a.exten, a.priority = "refused", 1
+        call_id = a.variables.get("CC_CALL_ID", "")
+        self.pbx.emit(ev.newexten(a, "NoOp", f"callback {call_id}: not a number in E.164"))
+        a.priority = 2
+        self.pbx.emit(ev.newexten(a, "Hangup", ""))
+        self.leg.finish(NORMAL)
+
     def _dialplan_hangup(self) -> None:
         """The Dial is over without a talk: the dialplan's Hangup() ends the agent leg."""
         a = self.leg.channel
-        a.priority = 2
+        a.priority = 3
         self.pbx.emit(ev.newexten(a, "Hangup", ""))
         self.leg.finish(NORMAL)

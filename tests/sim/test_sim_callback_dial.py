@@ -1,7 +1,8 @@
 """An agent-first callback on the simulator: the agent's leg, answered, dials the customer.
 
 The product originates the agent's phone into `callbacks,<number>,1`; its dialplan Dials
-`PJSIP/<number>@trunk`. The simulator plays that Dial as s2 recorded a Dial from a
+`PJSIP/<number>@trunk` when the number is `+` and digits, and otherwise hangs the agent's
+leg up without dialling. The simulator plays that Dial as s2 recorded a Dial from a
 channel: the customer's leg is a new channel linked to the agent's (its Linkedid), both
 enter one bridge when the customer answers (dialled channel first); a busy customer is
 Hangup cause 17, one who does not answer is DialEnd NOANSWER and cause 19; after a Dial
@@ -9,6 +10,8 @@ that did not connect the dialplan's Hangup() ends the agent's leg.
 """
 
 from __future__ import annotations
+
+import pytest
 
 from callcenter.sim import AgentPhone, Callee, PhoneMode
 from tests.sim.sim_harness import Pairs, RawAMI, is_event, simulator
@@ -35,9 +38,9 @@ def _events(seen: list[Pairs], *names: str) -> list[dict[str, str]]:
 
 async def test_given_a_customer_who_answers_then_both_legs_enter_one_bridge() -> None:
     async with simulator(4573, AGENT) as sim:
-        sim.add_callee(Callee("5550100", answer_after_s=2.0, talk_s=30.0))
+        sim.add_callee(Callee("+49305550100", answer_after_s=2.0, talk_s=30.0))
         ami = await RawAMI.connect(sim.ami_port)
-        await ami.action("Originate", _originate("5550100"), "o-1")
+        await ami.action("Originate", _originate("+49305550100"), "o-1")
         seen = await ami.until(is_event("Hangup", Uniqueid="cc-cb-1"), timeout=10)
 
         news = _events(seen, "Newchannel")
@@ -50,17 +53,20 @@ async def test_given_a_customer_who_answers_then_both_legs_enter_one_bridge() ->
             for d in _events(seen, "Newexten")
             if d["Uniqueid"] == "cc-cb-1"
         ]
+        check = "$[${LEN(${FILTER(0123456789,${EXTEN:1})})} != ${LEN(${EXTEN:1})}]?refused,1"
         assert steps[1:] == [
             ("callbacks", "NoOp", "callback cb-7 by "),
-            ("callbacks", "Goto", "outbound,5550100,1"),
-            ("outbound", "Dial", "PJSIP/5550100@trunk,60"),
+            ("callbacks", "GotoIf", check),
+            ("callbacks", "Goto", "outbound,+49305550100,1"),
+            ("outbound", "GotoIf", check),
+            ("outbound", "Dial", "PJSIP/+49305550100@trunk,60"),
             ("outbound", "Hangup", ""),  # the customer hung up first: the dialplan goes on
         ]
         response = _events(seen, "OriginateResponse")[0]
         assert (response["Response"], response["Context"], response["Exten"]) == (
             "Success",
             "callbacks",
-            "5550100",
+            "+49305550100",
         )
         enters = _events(seen, "BridgeEnter")
         assert [(e["Uniqueid"], e["BridgeNumChannels"]) for e in enters] == [
@@ -76,15 +82,15 @@ async def test_given_a_customer_who_answers_then_both_legs_enter_one_bridge() ->
             ("cc-cb-1", "16"),
         ]
         assert sim.channels == []
-        assert sim.dialled == ["5550100"]
+        assert sim.dialled == ["+49305550100"]
         await ami.close()
 
 
 async def test_given_a_busy_customer_then_the_customer_leg_ends_with_cause_17() -> None:
     async with simulator(4573, AGENT) as sim:
-        sim.add_callee(Callee("5550101", PhoneMode.BUSY, then=Callee("5550101")))
+        sim.add_callee(Callee("+49305550101", PhoneMode.BUSY, then=Callee("+49305550101")))
         ami = await RawAMI.connect(sim.ami_port)
-        await ami.action("Originate", _originate("5550101"), "o-2")
+        await ami.action("Originate", _originate("+49305550101"), "o-2")
         seen = await ami.until(is_event("Hangup", Uniqueid="cc-cb-1"), timeout=10)
 
         assert _events(seen, "BridgeEnter") == []
@@ -93,15 +99,17 @@ async def test_given_a_busy_customer_then_the_customer_leg_ends_with_cause_17() 
         assert customer["Channel"].startswith("PJSIP/trunk-")
         assert (customer["Cause"], customer["Linkedid"]) == ("17", "cc-cb-1")
         assert agent["Uniqueid"] == "cc-cb-1"
-        assert sim.pbx.callees["5550101"] == Callee("5550101")  # free from the next call on
+        assert sim.pbx.callees["+49305550101"] == Callee(
+            "+49305550101"
+        )  # free from the next call on
         await ami.close()
 
 
 async def test_given_a_customer_who_does_not_answer_then_the_dial_times_out() -> None:
     async with simulator(4573, AGENT, dial_timeout_s=5.0) as sim:
-        sim.add_callee(Callee("5550102", PhoneMode.NO_ANSWER))
+        sim.add_callee(Callee("+49305550102", PhoneMode.NO_ANSWER))
         ami = await RawAMI.connect(sim.ami_port)
-        await ami.action("Originate", _originate("5550102"), "o-3")
+        await ami.action("Originate", _originate("+49305550102"), "o-3")
         seen = await ami.until(is_event("Hangup", Uniqueid="cc-cb-1"), timeout=10)
 
         assert _events(seen, "BridgeEnter") == []
@@ -112,9 +120,9 @@ async def test_given_a_customer_who_does_not_answer_then_the_dial_times_out() ->
 
 async def test_given_the_agent_hangs_up_in_the_talk_then_the_customer_leg_ends_too() -> None:
     async with simulator(4573, AGENT) as sim:
-        sim.add_callee(Callee("5550103", answer_after_s=0.5))  # talks until hung up
+        sim.add_callee(Callee("+49305550103", answer_after_s=0.5))  # talks until hung up
         ami = await RawAMI.connect(sim.ami_port)
-        await ami.action("Originate", _originate("5550103"), "o-4")
+        await ami.action("Originate", _originate("+49305550103"), "o-4")
         await ami.until(is_event("BridgeEnter", Uniqueid="cc-cb-1"), timeout=10)
         assert sim.hangup(next(c for c in sim.channels if c.startswith("PJSIP/agent1001-")))
         seen = await ami.until(is_event("Hangup", Uniqueid="cc-cb-1"), timeout=10)
@@ -127,5 +135,34 @@ async def test_given_the_agent_hangs_up_in_the_talk_then_the_customer_leg_ends_t
         [customer, agent] = _events(seen, "Hangup")
         assert customer["Channel"].startswith("PJSIP/trunk-")
         assert agent["Uniqueid"] == "cc-cb-1"
+        assert sim.channels == []
+        await ami.close()
+
+
+@pytest.mark.parametrize("number", ["+4930555,U(evil)", "+4930555&PJSIP/999", "123&PJSIP/999"])
+async def test_given_a_number_with_more_than_digits_then_nothing_is_dialled(number: str) -> None:
+    async with simulator(4573, AGENT) as sim:
+        ami = await RawAMI.connect(sim.ami_port)
+        await ami.action("Originate", _originate(number), "o-5")
+        seen = await ami.until(is_event("Hangup", Uniqueid="cc-cb-1"), timeout=10)
+
+        trunk = [d for d in _events(seen, "DialBegin") if "trunk" in d["DestChannel"]]
+        assert trunk == []
+        assert [n["Uniqueid"] for n in _events(seen, "Newchannel")] == ["cc-cb-1"]
+        steps = [
+            (d["Exten"], d["Application"])
+            for d in _events(seen, "Newexten")
+            if d["Uniqueid"] == "cc-cb-1"
+        ][1:]
+        if number.startswith("+"):  # [callbacks] _+X.: the check sends it to `refused`
+            assert steps == [
+                (number, "NoOp"),
+                (number, "GotoIf"),
+                ("refused", "NoOp"),
+                ("refused", "Hangup"),
+            ]
+        else:  # no extension of [callbacks] takes it
+            assert steps == []
+        assert sim.dialled == []
         assert sim.channels == []
         await ami.close()

@@ -14,8 +14,11 @@ import inspect
 import re
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
 
 from callcenter import dialplan as contract
 from callcenter.ivr_runner import IvrRunner
@@ -35,6 +38,13 @@ APP_MODULES = {
     "MusicOnHold": "res_musiconhold.so",
     "Playback": "app_playback.so",
 }
+FUNCTION_MODULES = {"FILTER": "func_strings.so", "LEN": "func_strings.so"}
+# What [callbacks] and [outbound] test before they dial: the digits FILTER keeps of the
+# number (after its leading `+`, with EXTEN:1) are as many as its characters.
+DIGITS_ONLY = re.compile(
+    r"\$\[\$\{LEN\(\$\{FILTER\(0123456789,\$\{EXTEN(?P<a>:1)?\}\)\}\)\} != "
+    r"\$\{LEN\(\$\{EXTEN(?P<b>:1)?\}\)\}\]\?(?P<target>[a-z]+),1"
+)
 
 
 @pytest.fixture(scope="module")
@@ -117,9 +127,12 @@ def test_every_context_the_code_sends_calls_to_exists(settings: Settings, plan) 
     assert target.port == settings.fastagi.port
     hold = contexts[contract.HOLD_CONTEXT]["s"]
     assert Step("MusicOnHold", settings.telephony.moh_class) in hold
+    # Transfers dial what the flow says; callbacks only E.164 (the backend stores no other).
     for number in ("+49305550000", "030555000", "5550100"):
-        for context in (settings.telephony.callback_context, contract.TRANSFER_CONTEXT):
-            assert find_exten(contexts[context], number) is not None, (context, number)
+        assert find_exten(contexts[contract.TRANSFER_CONTEXT], number) is not None, number
+    callbacks = contexts[settings.telephony.callback_context]
+    assert find_exten(callbacks, "+49305550000") is not None
+    assert find_exten(callbacks, "030555000") is None
 
 
 def test_the_contract_constants_are_the_ones_the_code_uses() -> None:
@@ -199,7 +212,102 @@ def test_every_application_has_its_module_loaded(plan) -> None:
     apps |= {"ChanSpy", "MusicOnHold", "Dial"}  # Originate / EXEC by the code
     for app in apps - CORE_APPS:
         assert APP_MODULES[app] in loaded, app
+    steps = [s for extens in contexts.values() for ss in extens.values() for s in ss]
+    functions = {f for s in steps for f in re.findall(r"\$\{([A-Z_]+)\(", s.data)}
+    assert {"FILTER", "LEN"} <= functions
+    for function in functions:
+        assert FUNCTION_MODULES[function] in loaded, function
     assert {"pbx_config.so", "chan_pjsip.so", "res_pjsip.so"} <= loaded
+
+
+def _dialled(plan, context: str, number: str) -> str | None:
+    """The Dial() data Asterisk reaches for a call to `number` in `context`, None when the
+    dialplan hangs up first (or has no extension for it). Plays the applications the
+    contexts that dial out use: NoOp, GotoIf on DIGITS_ONLY, Goto, Dial, Hangup."""
+    contexts, _ = plan
+    exten = number
+    steps = find_exten(contexts[context], exten)
+    at = 0
+    for _ in range(20):
+        if steps is None:
+            return None
+        step = steps[at]
+        data = step.data.replace("${EXTEN:1}", exten[1:]).replace("${EXTEN}", exten)
+        if step.app == "NoOp":
+            at += 1
+        elif step.app == "GotoIf":
+            guard = DIGITS_ONLY.fullmatch(step.data)
+            assert guard is not None, f"[{context}] dials on an unexpected condition: {step}"
+            assert guard["a"] == guard["b"], step
+            checked = exten[1:] if guard["a"] else exten
+            if sum(c in "0123456789" for c in checked) != len(checked):
+                steps, at = contexts[context][guard["target"]], 0
+            else:
+                at += 1
+        elif step.app == "Goto":
+            # A `,` in the number would make this four arguments: the test fails here.
+            context, exten, _priority = data.split(",")
+            steps, at = find_exten(contexts[context], exten), 0
+        elif step.app == "Dial":
+            return data
+        elif step.app == "Hangup":
+            return None
+        else:
+            raise AssertionError(f"[{context}] runs {step.app}, which this test cannot play")
+    raise AssertionError("Goto loop")
+
+
+def test_given_clean_numbers_then_callbacks_dial_e164_with_plus_and_transfers_as_written(
+    settings: Settings, plan
+) -> None:
+    callbacks = settings.telephony.callback_context
+    assert _dialled(plan, callbacks, "+49305551234") == "PJSIP/+49305551234@trunk,60"
+    assert _dialled(plan, contract.TRANSFER_CONTEXT, "030555000") == "PJSIP/030555000@trunk,60"
+    assert _dialled(plan, contract.TRANSFER_CONTEXT, "+4930555") == "PJSIP/+4930555@trunk,60"
+    assert _dialled(plan, callbacks, "030555000") is None  # not E.164: no extension
+
+
+def test_only_the_transfer_context_dials_and_each_dial_is_behind_the_digits_check(plan) -> None:
+    contexts, _ = plan
+    dialling = {
+        name
+        for name, extens in contexts.items()
+        for steps in extens.values()
+        if any(s.app == "Dial" for s in steps)
+    }
+    assert dialling == {contract.TRANSFER_CONTEXT}
+    for pattern, steps in contexts[contract.TRANSFER_CONTEXT].items():
+        apps = [s.app for s in steps]
+        if "Dial" in apps:
+            assert DIGITS_ONLY.fullmatch(steps[0].data), pattern
+            assert apps.index("GotoIf") < apps.index("Dial"), pattern
+
+
+@functools.cache
+def _shipped_dialplan() -> tuple[Any, str]:
+    """The shipped dialplan and callback context, read once for the many examples."""
+    shipped = load_settings(ROOT / "config" / "callcenter.yaml", require_secrets=False)
+    return dialplan(parse(CONF / "extensions.conf")), shipped.telephony.callback_context
+
+
+@example("123,U(evil)")
+@example("123&PJSIP/999")
+@example("+4930555,U(gosub^s^1)")
+@example("+4930555&PJSIP/999@trunk")
+@example("+49)30(555")
+@example("+4930 555")
+@example("+49+305")
+@example("0305551234\n")
+@given(st.text(min_size=1, max_size=24))
+def test_given_any_number_when_called_back_or_transferred_then_only_digits_are_dialled(
+    number: str,
+) -> None:
+    plan, callbacks = _shipped_dialplan()
+    for context in (callbacks, contract.TRANSFER_CONTEXT):
+        dialled = _dialled(plan, context, number)
+        if dialled is not None:
+            assert re.fullmatch(r"PJSIP/\+?[0-9]+@trunk,60", dialled), (context, number)
+            assert dialled == f"PJSIP/{number}@trunk,60"
 
 
 def test_music_on_hold_class_exists(settings: Settings) -> None:
