@@ -62,8 +62,8 @@ def to_e164(raw: str, region: str = "DE") -> str:
     if not phonenumbers.is_valid_number(parsed):
         raise InvalidPhoneNumber("not a valid phone number for its country")
     e164 = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
-    if not is_e164(e164):  # libphonenumber's E.164 is this; never let anything else out
-        raise InvalidPhoneNumber("not a phone number in E.164")
+    if not is_e164(e164):  # a number valid in its country can still be too long for E.164
+        raise InvalidPhoneNumber("not a valid phone number: E.164 allows 15 digits at most")
     return e164
 
 

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from acd import AcdSettings, AgentSettings, AgentState, QueueSettings
+from acd import AcdSettings, AgentSettings, AgentState, CallbackRequested, QueueSettings
+from callcenter.live import CallInfo
 from callcenter.sim import AgentPhone, Callee, CallerScript, Press, Silence
 from tests.e2e.harness import E2E, running
 
@@ -96,3 +97,26 @@ async def test_given_a_national_caller_id_when_the_queue_overflows_then_it_is_ca
         legs = await e2e.until(lambda: [leg.request for leg in e2e.sim.pbx.legs.values()])
         assert [(leg.context, leg.exten) for leg in legs] == [("callbacks", "+49305551234")]
         await e2e.until(lambda: e2e.sim.dialled == ["+49305551234"])
+
+
+async def test_given_a_callback_stored_before_numbers_were_checked_then_no_phone_rings_for_it(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    general = QueueSettings(name="general", ring_timeout_seconds=5, wrap_up_seconds=0.3)
+    acd = AcdSettings(queues=(general,), agents=(AgentSettings(id="agent1", queues=("general",)),))
+    async with running(tmp_path, acd, [AgentPhone("agent1", answer_after_s=0.2)]) as e2e:
+        # A request an older version stored with the raw caller ID, in line again.
+        center = e2e.service.backend.center
+        center.calls.add(CallInfo("cb-99", "123,U(evil)", None, e2e.now, "general"))
+        center.host.submit(CallbackRequested(e2e.now, "cb-99", "general"))
+
+        # Offered to the free agent, it is cancelled instead of originated.
+        await e2e.until(lambda: e2e.acd.call_view("cb-99", e2e.now) is None)
+        await e2e.flush()
+        assert e2e.sim.rings() == []
+        assert e2e.sim.dialled == []
+        await e2e.until(lambda: e2e.state("agent1") is AgentState.READY)
+    captured = capfd.readouterr()
+    logged = [line for line in (captured.out + captured.err).splitlines() if "cb-99" in line]
+    assert any("pbx.callback_not_dialled" in line for line in logged)
+    assert not any("U(evil)" in line for line in logged)

@@ -382,6 +382,25 @@ async def test_a_long_wait_turns_into_a_callback(line_factory: LineFactory) -> N
     assert result.outcome == "callback"
 
 
+async def test_a_caller_id_that_is_no_valid_number_is_not_offered_a_callback_to_it(
+    line_factory: LineFactory,
+) -> None:
+    # 123 is digits but no number in Germany (cti.default_region): the caller is asked for
+    # the number to call; 110 cannot be called back either, so the caller keeps waiting.
+    line: Line = await line_factory(waits=Waits(support=900.0))
+    keys = [None, "1", "#", "#", "3", "110#"]  # unknown: English, no account, support
+    caller = ScriptedCaller(caller="123", keys=keys)
+
+    result, _ = await line.call(caller)
+
+    assert not any(c.startswith("SAY DIGITS") for c in caller.commands)
+    assert [c for c in caller.commands if "callback-enter-number" in c] == [
+        "GET DATA custom/callback-enter-number 5000 20"
+    ]
+    assert [type(h) for h in result.handoffs] == [EnqueueCall]
+    assert result.outcome == "queued"
+
+
 async def test_after_hours_a_voicemail_is_recorded_for_the_team(line_factory: LineFactory) -> None:
     line: Line = await line_factory(now=CLOSED)
     caller = ScriptedCaller(keys=[LISTEN, LISTEN, "1"])

@@ -7,7 +7,7 @@ moves, and keeps the actions it answered with, so a test reads like a phone call
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
@@ -59,10 +59,12 @@ class Call:
         call: Mapping[str, str] | None = None,
         now: datetime = WEDNESDAY_10AM,
         flowset: FlowSet | None = None,
+        dialable: Callable[[str], bool] | None = None,
     ) -> None:
         self.flows = flowset if flowset is not None else FlowSet(flows)
         name = entry if entry is not None else flows[0].name
-        self.ivr = IvrInterpreter(self.flows, name, timezone=BERLIN)
+        checks = {} if dialable is None else {"dialable": dialable}
+        self.ivr = IvrInterpreter(self.flows, name, timezone=BERLIN, **checks)
         self.now = now
         self.log: list[IvrAction] = []
         self.actions = self._feed(

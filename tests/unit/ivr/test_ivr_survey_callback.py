@@ -156,6 +156,35 @@ def test_a_number_that_is_not_a_phone_number_is_asked_for_again() -> None:
     assert call.all_of(RequestCallback) == []
 
 
+def only_long_numbers(number: str) -> bool:
+    """The shell's check stands for a valid number of its country; here: 9 digits or more."""
+    return len(number.lstrip("+")) >= 9
+
+
+def test_a_callers_number_that_cannot_be_called_back_is_not_offered() -> None:
+    call = Call(
+        flow(callback_flow()), call={"caller_number": "5550001"}, dialable=only_long_numbers
+    )
+
+    # Not read back as the number to call: the caller is asked for one instead.
+    assert call.last() == Collect(("custom/callback-enter-number",), 3, 20, 5.0, "#")
+    assert call.all_of(SayDigits) == []
+
+
+def test_a_keyed_in_number_that_cannot_be_called_back_is_asked_for_again() -> None:
+    call = Call(flow(callback_flow()), call={}, dialable=only_long_numbers)
+    call.press("5550001#")
+
+    assert call.last() == Collect(("custom/callback-enter-number",), 3, 20, 5.0, "#")
+    call.press("030123456#")
+    assert call.last() == Play(("custom/callback-offer",), "")
+    call.played()
+    assert call.last() == SayDigits("030123456")
+    call.played()
+    call.press("1")
+    assert call.only(RequestCallback).number == "030123456"
+
+
 def test_the_callback_falls_back_after_the_retries() -> None:
     call = Call(flow(callback_flow()))
     call.played()
