@@ -191,8 +191,15 @@ class CustomerRepository:
         return [row.id for row in rows]
 
     def _numbers(self, phones: Iterable[str]) -> list[str]:
-        # The same number typed twice (in two formats) is stored once.
-        return list(dict.fromkeys(to_e164(number, self._region) for number in phones))
+        # The same number typed twice (in two formats) is stored once. A refusal names the
+        # number by its place in the list (never by its text: it may be anything).
+        numbers = []
+        for index, number in enumerate(phones):
+            try:
+                numbers.append(to_e164(number, self._region))
+            except InvalidPhoneNumber as exc:
+                raise InvalidPhoneNumber(f"phones[{index}]: {exc}") from None
+        return list(dict.fromkeys(numbers))
 
     async def _explain_duplicate(self, everyone: list[NewCustomer]) -> DuplicateCustomer:
         numbers = [
