@@ -52,6 +52,9 @@ Handler: TypeAlias = Callable[[AGISession], Awaitable[None]]
 """A coroutine function that runs one call; it may simply return, or let AGIHangup out."""
 
 Network: TypeAlias = ipaddress.IPv4Network | ipaddress.IPv6Network
+ACCEPT_BACKLOG = 1024
+"""The listening socket's queue of connections not yet accepted (the kernel caps it at
+net.core.somaxconn)."""
 REFUSAL_LOG_S = 10.0
 """A refused address is logged at most once per this many seconds (per reason)."""
 
@@ -158,7 +161,11 @@ class FastAGIServer:
             raise RuntimeError("the FastAGI server is already started")
         self._closing = False
         loop = asyncio.get_running_loop()
-        self._server = await loop.create_server(self._new_stream, self._host, self._port)
+        # A deep accept queue: a burst of connections (calls at a peak, or a flood that is
+        # about to be closed) must not make the kernel drop Asterisk's own connects.
+        self._server = await loop.create_server(
+            self._new_stream, self._host, self._port, backlog=ACCEPT_BACKLOG
+        )
         log.info("agi.server_started", host=self._host, port=self.port)
 
     @property

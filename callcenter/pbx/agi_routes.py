@@ -7,10 +7,13 @@ with the position and estimated-wait announcements the ACD asks for between them
 Asterisk ends the session (docs/ARCHITECTURE.md, "Call lifecycle on Asterisk", step 3). The
 AGI never decides what happened: when the agent answers, Asterisk bridges the caller and
 the AGI merely sees a hang-up, exactly as when the caller leaves; the AMI facts tell the
-two apart. The session is closed at once either way (Asterisk waits for it). A caller the
-ACD sends away (to voicemail, a callback, or a polite goodbye) is told so here. A callback
-request becomes a stored request and an entry in the ACD's line; a survey's answers are
-stored on the call's interaction.
+two apart. The session is closed at once either way (Asterisk waits for it). A holding
+session that ends without Asterisk saying the call is over (its connection lost, Asterisk
+silent, a peer that was never Asterisk) goes to `LostSessions`, which asks Asterisk whether
+the caller is still there and ends the call if not. A caller the ACD sends away (to
+voicemail, a callback, or a polite goodbye) is told so here. A callback request becomes a
+stored request and an entry in the ACD's line; a survey's answers are stored on the call's
+interaction.
 
 Every contact is recorded. A queued call's interaction is the live center's (its recorder
 follows the ACD); a call that ends in the IVR gets its row here, with an outcome that says
@@ -20,6 +23,7 @@ how (`ivr_ending`): `self_service`, `voicemail`, `voicemail_failed`, `callback`,
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
@@ -28,7 +32,7 @@ import structlog
 from sqlalchemy.exc import SQLAlchemyError
 
 from acd import CallbackRequested
-from callcenter.agi import AGIHangup, AGISession
+from callcenter.agi import AGIError, AGIHangup, AGISession
 from callcenter.db import BatchedWriter, CallbackRepository, CustomerRepository, WriteQueueFull
 from callcenter.db.interactions import (
     AddSurveyScores,
@@ -39,6 +43,7 @@ from callcenter.db.interactions import (
 from callcenter.ivr_runner import IvrResult, IvrRunner, VoicemailFailed, VoicemailRecorded
 from callcenter.live import CallInfo, LiveCenter
 from callcenter.pbx.calls import PbxCall, PbxCalls
+from callcenter.pbx.lost_sessions import LostSessions
 from callcenter.prompts import CallPrompts
 from callcenter.settings import TelephonySettings
 from callcenter.voicemail import FORMAT, message_file, record_message
@@ -64,8 +69,10 @@ class CallRoutes:
         writer: BatchedWriter,
         callbacks: CallbackRepository,
         customers: CustomerRepository,
+        lost: LostSessions | None = None,
     ) -> None:
-        """Hand calls to `center`, hold them per `telephony`, store through `writer`."""
+        """Hand calls to `center`, hold them per `telephony`, store through `writer`;
+        `lost` checks the callers whose holding session ended without a hang-up."""
         self._center = center
         self._calls = calls
         self._runner = runner
@@ -73,6 +80,7 @@ class CallRoutes:
         self._writer = writer
         self._callbacks = callbacks
         self._customers = customers
+        self._lost = lost
 
     async def ivr(self, session: AGISession) -> None:
         """A call arrives: run its flow, then queue and hold it, or do what it asked."""
@@ -140,8 +148,23 @@ class CallRoutes:
             self._calls.forget(call)
             return False
         self._center.queue_call(info, priority=enqueue.priority, skills=enqueue.skills)
-        await self._hold(prompts, call)
+        try:
+            await self._hold(prompts, call)
+        except asyncio.CancelledError:
+            raise  # the service stops: the dialplan holds the caller for the next process
+        except AGIError as exc:
+            self._session_lost(session, call, f"the session failed: {type(exc).__name__}")
+            raise
+        self._session_lost(session, call, "its connection closed")
         return True
+
+    def _session_lost(self, session: AGISession, call: PbxCall, why: str) -> None:
+        """The holding session is over. Unless Asterisk said so (a hang-up, the bridge to
+        an agent) or the call is settled, Asterisk is asked whether the caller is there."""
+        if session.hangup_seen or call.connected or call.ended or self._lost is None:
+            return
+        log.warning("pbx.holding_session_lost", call_id=call.call_id, why=why)
+        self._lost.session_lost(call, why)
 
     async def _customer_id(
         self, data: Mapping[str, str], number: str | None, account: str | None

@@ -31,6 +31,7 @@ from callcenter.pbx.ami_facts import AmiFacts
 from callcenter.pbx.calls import PbxCalls
 from callcenter.pbx.executor import PbxExecutor
 from callcenter.pbx.health import PbxHealth
+from callcenter.pbx.lost_sessions import LostSessions, ami_channel_exists
 from callcenter.pbx.orders import OrderBook
 from callcenter.pbx.outcomes import OfferOutcomes, ami_device_state
 from callcenter.settings import Settings
@@ -66,6 +67,8 @@ class Telephony:
     executor: PbxExecutor
     facts: AmiFacts
     outcomes: OfferOutcomes
+    lost: LostSessions
+    """Waiting callers whose holding FastAGI session ended without a hang-up."""
 
     @property
     def health(self) -> PbxHealth:
@@ -77,6 +80,7 @@ class Telephony:
         await self.facts.close()
         await self.executor.close()
         await self.outcomes.close()
+        await self.lost.close()
 
 
 def build_telephony(
@@ -103,6 +107,9 @@ def build_telephony(
         voicemail_dir=settings.telephony.voicemail_dir,
         region=settings.cti.default_region,
     )
+    # Is a caller whose holding session was lost still there? Asked of the offering server.
+    first = ami_channel_exists(lambda: clients[0] if clients else None)
+    lost = LostSessions(center.host, calls, first, writer=writer)
     routes = CallRoutes(
         center,
         calls,
@@ -111,6 +118,7 @@ def build_telephony(
         writer=writer,
         callbacks=callbacks,
         customers=customers,
+        lost=lost,
     )
     agi.route("ivr", routes.ivr)
     for script in settings.ivr.scripts:
@@ -157,4 +165,4 @@ def build_telephony(
     )
     for client in clients:
         facts.attach(client)
-    return Telephony(calls, routes, executor, facts, outcomes)
+    return Telephony(calls, routes, executor, facts, outcomes, lost)

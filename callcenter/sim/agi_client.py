@@ -92,6 +92,12 @@ class AGILeg:
             self._writer.write(b"HANGUP\n")
             self._notice_sent = True
 
+    def break_connection(self) -> None:
+        """The TCP connection breaks (a reset, a test's fault): no `HANGUP` is sent, and the
+        session ends as if the server had closed; the channel lives on in the dialplan."""
+        if self._writer is not None:
+            self._writer.transport.abort()
+
     def environment(self) -> bytes:
         """The `agi_*` block, in the recorded order, ended by an empty line."""
         chan = self.side.channel

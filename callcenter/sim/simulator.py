@@ -6,7 +6,8 @@ placed with `place_call(CallerScript(...))`, which returns a `SimCall` at once; 
 simulated caller then dials the hotline, reaches the product's FastAGI server at
 `agi_host:agi_port` and follows its script. Agent phones are registered with `add_phone`
 and react to the product's Originate actions. Time is injectable (`ScaledClock` makes
-tests fast). Test hooks: `hangup(channel)`, `drop_ami()`, `refuse_ami(seconds)`.
+tests fast). Test hooks: `hangup(channel)`, `drop_ami()`, `refuse_ami(seconds)`,
+`cut_agi(channel)`, `vanish(channel)`.
 """
 
 from __future__ import annotations
@@ -101,6 +102,30 @@ class PbxSimulator:
         if channel in self.pbx.dials:
             by = "customer"
         return self.pbx.hangup(channel, by=by)
+
+    def cut_agi(self, channel: str) -> bool:
+        """The caller's FastAGI connection breaks (a reset) while the channel lives on: the
+        dialplan goes on (a queued caller waits in `[queue-hold]`); False if no such call."""
+        call = self.pbx.calls.get(channel)
+        if call is None or call.leg is None:
+            return False
+        call.leg.break_connection()
+        return True
+
+    def vanish(self, channel: str) -> bool:
+        """The caller's channel disappears without a `Hangup` event and its FastAGI
+        connection closes without a `HANGUP` line: what the service sees of a phantom call
+        (a peer that was never Asterisk) or of an Asterisk that lost the call. A test's
+        fault, not Asterisk's behaviour; False if no such call."""
+        call = self.pbx.calls.get(channel)
+        if call is None:
+            return False
+        self.pbx.remove(call.channel)  # no event: Asterisk never says
+        for task in list(self.pbx.tasks):
+            name = task.get_name()
+            if name == f"call:{channel}" or name.startswith(f"agi:{channel}:"):
+                task.cancel()
+        return True
 
     def set_rtp_ports(self, ports: int | None) -> None:
         """Give Asterisk `ports` RTP ports from now on (None: unlimited), as a test's fault."""
