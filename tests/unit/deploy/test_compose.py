@@ -126,6 +126,22 @@ def test_the_backend_gets_its_settings_and_secrets_from_the_environment(
     assert "backend" in compose["services"]
 
 
+def test_asterisk_on_the_compose_network_is_a_peer_the_backends_fastagi_serves(
+    compose: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import ipaddress  # noqa: PLC0415
+
+    from callcenter.settings import Settings, load_settings  # noqa: PLC0415
+
+    monkeypatch.setenv("CALLCENTER_AMI_SECRET_PBX1", "s")
+    shipped = load_settings(ROOT / "config" / "callcenter.yaml").fastagi.allowed_peers
+    [subnet] = [c["subnet"] for c in compose["networks"]["pbx"]["ipam"]["config"]]
+    for allowed in (shipped, Settings().fastagi.allowed_peers):
+        networks = [ipaddress.IPv4Network(peer) for peer in allowed if ":" not in peer]
+        assert any(ipaddress.IPv4Network(subnet).subnet_of(n) for n in networks)
+        assert any(ipaddress.IPv4Address("127.0.0.1") in n for n in networks)  # the demo
+
+
 def test_the_prompts_are_made_into_asterisks_sounds_before_asterisk_starts(
     compose: dict[str, Any],
 ) -> None:
