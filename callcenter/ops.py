@@ -35,10 +35,11 @@ class LoopLag:
         self.lag = 0.0
         self._task: asyncio.Task[None] | None = None
 
-    def start(self) -> None:
-        """Start sampling (idempotent)."""
-        if self._task is None:
+    def start(self) -> asyncio.Task[None]:
+        """Start sampling (idempotent; again if it ended); the task."""
+        if self._task is None or self._task.done():
             self._task = asyncio.create_task(self._run(), name="loop-lag")
+        return self._task
 
     async def stop(self) -> None:
         """Stop sampling."""

@@ -235,9 +235,14 @@ class Service:
             await self.callback_attempts.resume()
         except SQLAlchemyError as exc:
             raise ServiceStartError(f"the event log of {url} cannot be read: {exc}") from exc
-        self.writer.start()
-        self.lag.start()
+        # The loops the service cannot do without are watched: one that ends is a crash,
+        # logged with its cause, shown by /readyz, and started again.
+        watch = self.supervisor.watch
+        watch("db-writer", self.writer.start(), self.writer.start)
+        watch("loop-lag", self.lag.start(), self.lag.start)
         await self.backend.start()
+        watch("acd-host", center.host.start(), center.host.start)
+        watch("wallboard", center.wallboard.start(), center.wallboard.start)
         web_url = f"http://{self.settings.web.host}:{self.backend.server.port}"
         log.info(
             "web.listening",

@@ -4,7 +4,9 @@ Strategy: every long-lived task (the consumers of Asterisk's events, the AMI lin
 watchers) runs under a `TaskSupervisor`. A task that raises is logged with its cause (the
 exception, its traceback), counted, and started again after a backoff that doubles from
 `initial_backoff_s` up to `max_backoff_s` (and starts over once the task has run
-`healthy_after_s`). A task started with `restart=False` stays down on purpose, where
+`healthy_after_s`). A task its owner starts and stops (the ACD's, the database writer's)
+is `watch`ed the same way: its end while the service runs is a crash, and its owner's
+`restart` starts it again. A task started with `restart=False` stays down on purpose, where
 running it again would make no sense. These tasks are meant to run until stopped, so one
 that returns on its own is handled like a crash. While a task is not running it is down:
 `/readyz` says so and names it, the AMI link of its group (a server name) shows as
@@ -32,6 +34,9 @@ log = structlog.get_logger(__name__)
 
 TaskBody = Callable[[], Coroutine[Any, Any, None]]
 """What a supervised task runs: a coroutine function, called again for each restart."""
+
+Restart = Callable[[], "asyncio.Task[Any] | None"]
+"""Starts a watched task again (its owner's `start`); the new task."""
 
 
 async def stop_task(task: asyncio.Task[Any] | None) -> None:
@@ -61,7 +66,8 @@ class TaskState:
 @dataclass(slots=True)
 class _Entry:
     name: str
-    body: TaskBody
+    body: TaskBody | None
+    """None for a watched task (its owner runs it)."""
     group: str
     restart: bool
     runner: asyncio.Task[None] | None = None
@@ -69,6 +75,7 @@ class _Entry:
     stopping: bool = False
     restarts: int = 0
     last_error: str | None = None
+    timer: asyncio.TimerHandle | None = None
 
 
 def log_safely(method: Callable[..., Any], message: str, **fields: Any) -> None:
@@ -115,6 +122,73 @@ class TaskSupervisor:
         self._entries[name] = entry
         entry.runner = asyncio.create_task(self._keep(entry), name=name)
 
+    def watch(
+        self,
+        name: str,
+        task: asyncio.Task[Any] | None,
+        restart: Restart | None = None,
+        *,
+        group: str = "",
+    ) -> None:
+        """Follow `task`, which its owner started and will stop: its end before `stop` is
+        a crash (logged with its cause; the task is down), and `restart()` (None: the task
+        stays down) starts it again after the backoff and returns the new task."""
+        entry = _Entry(name, None, group, restart is not None)
+        self._entries[name] = entry
+        self._follow(entry, task, restart, 0)
+
+    def _follow(
+        self, entry: _Entry, task: asyncio.Task[Any] | None, restart: Restart | None, in_a_row: int
+    ) -> None:
+        if task is None:
+            entry.up, entry.last_error = False, "not running"
+            return
+        entry.up = True
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+
+        def ended(done: asyncio.Task[Any]) -> None:
+            if entry.stopping:
+                return
+            fields: dict[str, Any] = {}
+            if done.cancelled():
+                entry.last_error = "cancelled"
+            elif (exc := done.exception()) is not None:
+                entry.last_error = f"{type(exc).__name__}: {exc}"
+                fields["exc_info"] = exc
+            else:
+                entry.last_error = "ended on its own"
+            entry.up = False
+            row = 0 if loop.time() - started >= self._healthy else in_a_row
+            delay = min(self._max, self._initial * 2**row) if restart is not None else None
+            log_safely(
+                log.error,
+                "task.crashed",
+                task=entry.name,
+                error=entry.last_error,
+                restarts=entry.restarts,
+                restart_in_s=None if delay is None else round(delay, 3),
+                **fields,
+            )
+            if restart is not None and delay is not None:
+                entry.timer = loop.call_later(delay, self._again, entry, restart, row + 1)
+
+        task.add_done_callback(ended)
+
+    def _again(self, entry: _Entry, restart: Restart, in_a_row: int) -> None:
+        entry.timer = None
+        if entry.stopping:
+            return
+        entry.restarts += 1
+        try:
+            task = restart()
+        except Exception as exc:  # noqa: BLE001  (a failed restart is one more crash)
+            entry.last_error = f"{type(exc).__name__}: {exc}"
+            log_safely(log.error, "task.restart_failed", task=entry.name, error=entry.last_error)
+            return
+        log_safely(log.info, "task.restarted", task=entry.name, restarts=entry.restarts)
+        self._follow(entry, task, restart, in_a_row)
+
     def states(self) -> list[TaskState]:
         """Every task started, by name."""
         return [
@@ -135,6 +209,8 @@ class TaskSupervisor:
             self._entries.clear()
         for entry in entries:
             entry.stopping = True
+            if entry.timer is not None:
+                entry.timer.cancel()
             runner, entry.runner = entry.runner, None
             entry.up = False
             if runner is None:
@@ -155,6 +231,7 @@ class TaskSupervisor:
             entry.up = True
             fields: dict[str, Any] = {}
             try:
+                assert entry.body is not None  # started by `start`, which runs a body
                 await entry.body()
             except asyncio.CancelledError:
                 entry.up = False

@@ -125,10 +125,11 @@ class BatchedWriter:
         """Operations submitted and not yet committed."""
         return self._queue.qsize()
 
-    def start(self) -> None:
-        """Start the background task (idempotent)."""
+    def start(self) -> asyncio.Task[None]:
+        """Start the background task (idempotent; again if it ended); the task."""
         if self._task is None or self._task.done():
             self._task = asyncio.create_task(self._run(), name="db-writer")
+        return self._task
 
     def submit(self, op: WriteOp) -> None:
         """Queue `op` without waiting; `WriteQueueFull` when the queue is full."""

@@ -64,10 +64,11 @@ class AcdHost:
         """Send every later batch of commands to `listener` too."""
         self._listeners.append(listener)
 
-    def start(self) -> None:
-        """Start the owning task."""
-        if self._task is None:
+    def start(self) -> asyncio.Task[None]:
+        """Start the owning task (again, if it ended); the task, for the service to watch."""
+        if self._task is None or self._task.done():
             self._task = asyncio.create_task(self._run(), name="acd-host")
+        return self._task
 
     async def stop(self) -> None:
         """Stop applying inputs and disarm every timer (inputs still queued are dropped)."""

@@ -70,10 +70,12 @@ class WallboardFeed:
         """Called with (the agents that changed, the time their message was queued) after
         each refresh: how long a change took to reach the screens' mailboxes."""
 
-    def start(self) -> None:
-        """Start the refreshing task."""
-        if self._task is None:
+    def start(self) -> asyncio.Task[None]:
+        """Start the refreshing task (again, if it ended); the task, for the service to
+        watch."""
+        if self._task is None or self._task.done():
             self._task = asyncio.create_task(self._run(), name="wallboard")
+        return self._task
 
     async def stop(self) -> None:
         """Stop refreshing and close every wallboard's mailbox."""

@@ -28,7 +28,14 @@ import structlog
 from prometheus_client.parser import text_string_to_metric_families
 from structlog.testing import capture_logs
 
-from acd import AcdSettings, AgentLoggedIn, AgentSettings, AgentState, QueueSettings
+from acd import (
+    AcdSettings,
+    AgentLoggedIn,
+    AgentSettings,
+    AgentState,
+    CallerHungUp,
+    QueueSettings,
+)
 from callcenter.ami import (
     AMIClient,
     AMIClientOptions,
@@ -41,6 +48,7 @@ from callcenter.ami import (
 from callcenter.ami import Event as AmiEvent
 from callcenter.db import InteractionRepository, make_engine, make_sessions
 from callcenter.db.interactions import InteractionData, SaveInteraction
+from callcenter.live.host import AcdHost
 from callcenter.pbx.callback_attempts import CallbackAttempts
 from callcenter.pbx.calls import AgentLeg, PbxCall
 from callcenter.pbx.fact_errors import DroppedFacts
@@ -342,6 +350,35 @@ async def test_given_logging_in_except_raises_then_the_task_restarts_and_readyz_
         ] >= 1
         assert await h.readyz() == (200, {"ready": True, "problems": {}})
         assert await h.ami_metric() == 1
+        await h.normal_call_is_answered()
+
+
+async def test_given_the_acd_task_crashes_then_it_is_logged_restarted_and_calls_go_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A bug outside the core's own try (the host hands the commands out): the one task that
+    # owns the ACD dies. Before, the service went on answering /readyz with 200.
+    original = AcdHost._dispatch
+
+    def broken(self: AcdHost, event: Any, commands: Any) -> None:
+        monkeypatch.undo()  # once
+        raise RuntimeError("a bug while handing out commands")
+
+    async with hostile(tmp_path) as h:
+        host = h.service.backend.center.host
+        monkeypatch.setattr(AcdHost, "_dispatch", broken)
+        with capture_logs() as logs:
+            host.submit(CallerHungUp(host.now(), "nobody.1"))  # a fact the core calls stale
+            await h.e2e.until(lambda: any(e["event"] == "task.restarted" for e in logs))
+        [crash] = [e for e in logs if e["event"] == "task.crashed"]
+        assert (crash["task"], crash["error"]) == (
+            "acd-host",
+            "RuntimeError: a bug while handing out commands",
+        )
+        assert AcdHost._dispatch is original
+        assert await h.readyz() == (200, {"ready": True, "problems": {}})
+        metrics = await h.metrics()
+        assert metrics[("callcenter_task_restarts_total", (("task", "acd-host"),))] == 1
         await h.normal_call_is_answered()
 
 

@@ -193,3 +193,48 @@ async def test_given_a_cleanup_that_raises_when_stopped_then_logged_and_the_othe
     [crash] = [e for e in logs if e["event"] == "task.crashed"]
     assert (crash["task"], crash["error"]) == ("a", "RuntimeError: cleanup failed")
     assert supervisor.states() == []
+
+
+async def test_given_a_watched_task_that_crashes_then_logged_and_its_owner_starts_it_again() -> (
+    None
+):
+    supervisor = TaskSupervisor(**FAST)
+    started: list[asyncio.Task[None]] = []
+    fail = asyncio.Event()
+
+    async def loop() -> None:
+        await fail.wait()
+        fail.clear()
+        raise ZeroDivisionError("a bug in the loop")
+
+    def start() -> asyncio.Task[None]:
+        started.append(asyncio.create_task(loop()))
+        return started[-1]
+
+    with capture_logs() as logs:
+        supervisor.watch("acd-host", start(), start)
+        fail.set()
+        await until(lambda: len(started) == 2)
+    [crash] = [e for e in logs if e["event"] == "task.crashed"]
+    assert (crash["task"], crash["error"]) == ("acd-host", "ZeroDivisionError: a bug in the loop")
+    assert isinstance(crash["exc_info"], ZeroDivisionError)
+    [state] = supervisor.states()
+    assert (state.up, state.restarts) == (True, 1)
+    await supervisor.stop()
+    started[-1].cancel()  # its owner stops it: no crash any more
+    await asyncio.sleep(0.01)
+    assert len([e for e in logs if e["event"] == "task.crashed"]) == 1
+
+
+async def test_given_a_watched_task_without_restart_when_it_ends_then_it_stays_down() -> None:
+    supervisor = TaskSupervisor(**FAST)
+
+    async def once() -> None:
+        return None
+
+    with capture_logs():
+        supervisor.watch("loop-lag", asyncio.create_task(once()))
+        await until(supervisor.down)
+    [down] = supervisor.down()
+    assert (down.name, down.last_error) == ("loop-lag", "ended on its own")
+    await supervisor.stop()
