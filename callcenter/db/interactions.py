@@ -17,7 +17,20 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Select, Table, bindparam, case, func, or_, select
+from sqlalchemy import (
+    JSON,
+    ColumnElement,
+    Select,
+    Table,
+    bindparam,
+    case,
+    func,
+    literal_column,
+    or_,
+    select,
+)
+from sqlalchemy import cast as sql_cast
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -236,31 +249,96 @@ class AddSurveyScores:
 
     The survey runs after the call, on the caller's same Uniqueid; only the scores change.
     A call the service never recorded (an unknown Uniqueid) gets a minimal interaction, so
-    no answer is lost.
+    no answer is lost. Every survey of a batch folds into one `AddSurveysScores`.
     """
 
     uniqueid: str
     scores: dict[str, int]
     at: datetime
 
+    def merge_key(self) -> str:
+        """All survey answers of a batch merge into one `AddSurveysScores`."""
+        return "survey_scores"
+
+    def merged(self, later: AddSurveyScores | AddSurveysScores) -> AddSurveysScores:
+        """These answers followed by `later`'s, as one multi-call operation."""
+        return AddSurveysScores({self.uniqueid: self}).merged(later)
+
     async def apply(self, session: AsyncSession) -> None:
         """Merge the scores into the row inside the writer's transaction."""
-        row = await session.scalar(
-            select(Interaction).where(Interaction.uniqueid == self.uniqueid).with_for_update()
-        )
-        if row is None:
-            session.add(
-                Interaction(
-                    uniqueid=self.uniqueid,
-                    arrived_at=self.at,
-                    ivr_path=[],
-                    ivr_data={},
-                    notes="",
-                    survey_scores=dict(self.scores),
-                )
+        await AddSurveysScores({self.uniqueid: self}).apply(session)
+
+
+@dataclass(frozen=True, slots=True)
+class AddSurveysScores:
+    """The survey answers of one batch, one entry per call (later answers win per question).
+
+    Strategy: one `INSERT ... ON CONFLICT (uniqueid) DO UPDATE` for the whole batch merges
+    each call's answers into the stored ones in SQL (SQLite's `json_patch`, PostgreSQL's
+    `jsonb ||`), or inserts the minimal row of a call never recorded; no row is read back.
+    Every answered call has a survey: reading each row into the ORM and flushing it back
+    cost the loop more than all the rest of the call's writes.
+    """
+
+    answers: dict[str, AddSurveyScores]
+
+    def merge_key(self) -> str:
+        """Folds with the batch's other survey answers."""
+        return "survey_scores"
+
+    def merged(self, later: AddSurveyScores | AddSurveysScores) -> AddSurveysScores:
+        """These answers followed by `later`'s, one entry per call."""
+        answers = dict(self.answers)
+        incoming = [later] if isinstance(later, AddSurveyScores) else later.answers.values()
+        for op in incoming:
+            earlier = answers.get(op.uniqueid)
+            answers[op.uniqueid] = (
+                op
+                if earlier is None
+                else AddSurveyScores(op.uniqueid, {**earlier.scores, **op.scores}, earlier.at)
             )
-            return
-        row.survey_scores = {**row.survey_scores, **self.scores}
+        return AddSurveysScores(answers)
+
+    async def apply(self, session: AsyncSession) -> None:
+        """Upsert the scores of every call inside the writer's transaction."""
+        rows = [
+            {
+                "uniqueid": op.uniqueid,
+                "arrived_at": op.at,
+                "ivr_path": [],
+                "ivr_data": {},
+                "notes": "",
+                "survey_scores": dict(op.scores),
+            }
+            for op in self.answers.values()
+        ]
+        # An ORM operation of the same batch (`SetOutcome`, a save with scores) may hold a
+        # row of these calls: its changes go first, and it reads the merged scores after.
+        if session.dirty or session.new:
+            await session.flush()
+        await session.execute(_scores_upsert_for(session.get_bind().dialect.name), rows)
+        session.expire_all()
+
+
+@functools.cache
+def _scores_upsert_for(dialect: str) -> Any:
+    # Built once per dialect, like `_upsert_for`. The stored scores and the new ones are
+    # JSON objects of question -> score: merging them key by key is all a survey needs.
+    table = cast(Table, Interaction.__table__)
+    if dialect == "postgresql":
+        statement = postgresql_insert(table)
+        stored = func.coalesce(
+            sql_cast(table.c.survey_scores, JSONB), literal_column("'{}'::jsonb")
+        )
+        new = sql_cast(statement.excluded.survey_scores, JSONB)
+        merged: ColumnElement[Any] = sql_cast(stored.op("||")(new), JSON)
+    else:
+        statement = sqlite_insert(table)
+        stored = func.coalesce(table.c.survey_scores, literal_column("'{}'"))
+        merged = func.json_patch(stored, statement.excluded.survey_scores)
+    return statement.on_conflict_do_update(
+        index_elements=["uniqueid"], set_={"survey_scores": merged}
+    )
 
 
 @dataclass(frozen=True, slots=True)
