@@ -326,17 +326,19 @@ def _scores_upsert_for(dialect: str) -> Any:
     # JSON objects of question -> score: merging them key by key is all a survey needs.
     table = cast(Table, Interaction.__table__)
     if dialect == "postgresql":
-        statement = postgresql_insert(table)
+        on_postgres = postgresql_insert(table)
         stored = func.coalesce(
             sql_cast(table.c.survey_scores, JSONB), literal_column("'{}'::jsonb")
         )
-        new = sql_cast(statement.excluded.survey_scores, JSONB)
+        new = sql_cast(on_postgres.excluded.survey_scores, JSONB)
         merged: ColumnElement[Any] = sql_cast(stored.op("||")(new), JSON)
-    else:
-        statement = sqlite_insert(table)
-        stored = func.coalesce(table.c.survey_scores, literal_column("'{}'"))
-        merged = func.json_patch(stored, statement.excluded.survey_scores)
-    return statement.on_conflict_do_update(
+        return on_postgres.on_conflict_do_update(
+            index_elements=["uniqueid"], set_={"survey_scores": merged}
+        )
+    on_sqlite = sqlite_insert(table)
+    stored = func.coalesce(table.c.survey_scores, literal_column("'{}'"))
+    merged = func.json_patch(stored, on_sqlite.excluded.survey_scores)
+    return on_sqlite.on_conflict_do_update(
         index_elements=["uniqueid"], set_={"survey_scores": merged}
     )
 
