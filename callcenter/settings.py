@@ -270,10 +270,12 @@ class CTISettings(_Section):
     default_region: str = Field("DE", pattern=r"^[A-Z]{2}$")
     """How phone numbers without a country code are read (ISO 3166 country code)."""
     history_size: int = Field(5, ge=0, le=100)
-    lookup_cache_s: float = Field(10.0, ge=0, le=3600)
-    """How long a customer lookup is remembered: the IVR, the queue and the pop of one call
-    ask for the same caller within seconds. Edits on the desktop are seen at once; changes
-    by another process (an import) at most this late. 0 remembers nothing."""
+    lookup_cache_s: float = Field(60.0, ge=0, le=3600)
+    """How long a customer lookup is remembered: the IVR identifies the caller as the call
+    arrives, the queue and the pop ask again as the IVR ends, which takes well over 10 s
+    in the shipped hotline (its menu prompt alone plays 13 s). Edits on the desktop are
+    seen at once; changes by another process (an import) at most this late. 0 remembers
+    nothing."""
     crm_url_template: str | None = None
     """An HTTP GET URL with `{number}` (E.164, URL-encoded), e.g. https://crm/api?tel={number}"""
     crm_timeout_s: float = Field(0.3, gt=0, le=10)

@@ -1,8 +1,8 @@
 """A short-lived memo of customer lookups: one call asks for its caller several times.
 
-Strategy: within seconds of each other the IVR identifies the caller, the call is linked
-to them when it is queued and the screen pop is gathered: three lookups of the same
-number, each a database round trip on the call path. The repository remembers each
+Strategy: the IVR identifies the caller as the call arrives; as the IVR ends, the call
+is linked to them when it is queued and the screen pop is gathered: three lookups of the
+same number, each a database round trip on the call path. The repository remembers each
 answer, found or not, for `ttl_s` seconds (bounded in size, oldest first out) and forgets
 everything at once when it changes a customer itself, so an edit on the agent desktop is
 seen by the very next call. A change made by another process (a `callcenter customers
