@@ -586,8 +586,10 @@ async def _serve(config: Path, profile: Path | None) -> None:
             await asyncio.sleep(0.5)
 
     sampler = asyncio.create_task(sample())
+    counts = _Counts.install(service)
     # CPU time of the event loop's thread, not wall time: waiting is not cost.
     profiler = cProfile.Profile(time.thread_time) if profile is not None else None
+    window: dict[str, dict[str, int]] = {}
     try:
         for client in service.ami:
             await client.wait_connected(timeout=30)
@@ -597,17 +599,69 @@ async def _serve(config: Path, profile: Path | None) -> None:
             "dump",
             "",
         ):
+            if line in ("window", "end"):
+                window[line] = counts.snapshot(service)
             if profiler is not None and line == "window":
                 profiler.enable()
             elif profiler is not None and line == "end":
                 profiler.disable()
-        print(json.dumps(peaks), flush=True)
+        print(json.dumps({"peaks": peaks, **window}), flush=True)
         sys.stdout.close()
         if profiler is not None and profile is not None:
             profiler.dump_stats(str(profile))
     finally:
         sampler.cancel()
         await service.stop()
+
+
+@dataclass
+class _Counts:
+    """What the service did, counted in its process: AMI events by name (what Asterisk
+    sent after the session's `Filter`), database transactions of the batched writer, the
+    call path's lookups."""
+
+    ami_events: dict[str, int] = field(default_factory=dict)
+    transactions: int = 0
+    reads: int = 0
+
+    @classmethod
+    def install(cls, service: Any) -> _Counts:
+        counts = cls()
+        for client in service.ami:
+            deliver = client._deliver
+
+            def counted(batch: list[Any], deliver: Any = deliver) -> None:
+                for event in batch:
+                    counts.ami_events[event.name] = counts.ami_events.get(event.name, 0) + 1
+                deliver(batch)
+
+            client._deliver = counted
+        apply = service.writer._apply
+
+        async def transaction(ops: list[Any]) -> Any:
+            counts.transactions += 1
+            return await apply(ops)
+
+        service.writer._apply = transaction
+        rows = service.reads.rows
+
+        async def read(statement: Any, params: Any) -> Any:
+            counts.reads += 1
+            return await rows(statement, params)
+
+        service.reads.rows = read
+        return counts
+
+    def snapshot(self, service: Any) -> dict[str, int]:
+        """The totals so far."""
+        return {
+            **{f"ami {name}": n for name, n in self.ami_events.items()},
+            "db transactions": self.transactions,
+            "db reads": self.reads,
+            "db writes": service.writer.written,
+            "agi sessions": service.agi.counters.accepted,
+            "agi commands": service.agi.counters.commands,
+        }
 
 
 # --- measuring ------------------------------------------------------------------------------
@@ -658,6 +712,8 @@ class Result:
     rung_without_pop: int = 0
     asterisk_peak_channels: int = 0
     service_peaks: dict[str, int] = field(default_factory=dict)
+    counts: dict[str, int] = field(default_factory=dict)
+    """What the service did in the window (AMI events by name, writer transactions ...)."""
     warnings: list[str] = field(default_factory=list)
     profile: str = ""
 
@@ -769,7 +825,7 @@ async def _py_spy(
     if binary is None:
         raise SystemExit("--py-spy needs py-spy on PATH (pip install py-spy, anywhere)")
     command = [binary, "record", "--pid", str(pid), "--duration", f"{int(args.seconds)}"]
-    command += ["--rate", "200", "--threads", "--format", "raw"]
+    command += ["--rate", "200", "--gil", "--threads", "--format", "raw"]
     command += ["--output", f"{args.py_spy}.{rate:g}"]
     return await asyncio.create_subprocess_exec(
         *command, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL
@@ -917,7 +973,13 @@ async def measure(
             child.stdin.write(b"dump\n")
             await child.stdin.drain()
             child.stdin.close()
-            result.service_peaks = json.loads(await asyncio.wait_for(child.stdout.read(), 60))
+            dump = json.loads(await asyncio.wait_for(child.stdout.read(), 60))
+            result.service_peaks = dump["peaks"]
+            result.counts = {
+                key: n - dump["window"].get(key, 0)
+                for key, n in dump["end"].items()
+                if n - dump["window"].get(key, 0)
+            }
             await desktops.close()
         await asyncio.wait_for(child.wait(), 30)
         result.backend_cpu_s = after[0] - before[0]
@@ -1115,6 +1177,17 @@ def report(args: argparse.Namespace, results: list[Result]) -> None:
         if r.why_failed:
             print("  failed: " + ", ".join(f"{k} {v}" for k, v in sorted(r.why_failed.items())))
         print(f"  INVITEs to agents without a pop: {r.rung_without_pop}")
+        per_call = max(1, r.dialled)
+        ami = {k[4:]: n for k, n in r.counts.items() if k.startswith("ami ")}
+        print(
+            f"  per call, in the service: {sum(ami.values()) / per_call:.1f} AMI events ("
+            + ", ".join(f"{k} {n / per_call:.1f}" for k, n in sorted(ami.items()))
+            + f"), {r.counts.get('agi commands', 0) / per_call:.1f} AGI commands in"
+            f" {r.counts.get('agi sessions', 0) / per_call:.1f} sessions,"
+            f" {r.counts.get('db reads', 0) / per_call:.1f} lookups,"
+            f" {r.counts.get('db writes', 0) / per_call:.1f} writes in"
+            f" {r.counts.get('db transactions', 0) / r.window_s:.1f} transactions a second"
+        )
         print("  service warnings and errors: " + ("none" if not r.warnings else ""))
         for line in r.warnings[:10]:
             print(f"    {line}")
