@@ -88,6 +88,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import aiohttp
+import aiohttp.web
 import yaml
 
 from benchmarks._common import print_table
@@ -618,11 +619,13 @@ async def _serve(config: Path, profile: Path | None) -> None:
 class _Counts:
     """What the service did, counted in its process: AMI events by name (what Asterisk
     sent after the session's `Filter`), database transactions of the batched writer, the
-    call path's lookups."""
+    call path's lookups, websocket messages to the desktops, event-loop wake-ups."""
 
     ami_events: dict[str, int] = field(default_factory=dict)
     transactions: int = 0
     reads: int = 0
+    wakeups: int = 0
+    messages: int = 0
 
     @classmethod
     def install(cls, service: Any) -> _Counts:
@@ -650,6 +653,21 @@ class _Counts:
             return await rows(statement, params)
 
         service.reads.rows = read
+        selector = asyncio.get_running_loop()._selector  # type: ignore[attr-defined]
+        select = selector.select
+
+        def woke(timeout: float | None = None) -> Any:
+            counts.wakeups += 1
+            return select(timeout)
+
+        selector.select = woke
+        send_str = aiohttp.web.WebSocketResponse.send_str
+
+        async def sent(self: Any, data: str, compress: int | None = None) -> None:
+            counts.messages += 1
+            await send_str(self, data, compress)
+
+        aiohttp.web.WebSocketResponse.send_str = sent  # type: ignore[method-assign]
         return counts
 
     def snapshot(self, service: Any) -> dict[str, int]:
@@ -658,6 +676,8 @@ class _Counts:
             **{f"ami {name}": n for name, n in self.ami_events.items()},
             "db transactions": self.transactions,
             "db reads": self.reads,
+            "loop wakeups": self.wakeups,
+            "websocket messages": self.messages,
             "db writes": service.writer.written,
             "agi sessions": service.agi.counters.accepted,
             "agi commands": service.agi.counters.commands,
@@ -713,6 +733,8 @@ class Result:
     asterisk_peak_channels: int = 0
     service_peaks: dict[str, int] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
+    load_average: list[float] = field(default_factory=list)
+    """The machine's 1-minute load average as the window began and ended."""
     """What the service did in the window (AMI events by name, writer transactions ...)."""
     warnings: list[str] = field(default_factory=list)
     profile: str = ""
@@ -957,10 +979,12 @@ async def measure(
 
             await _at(begin)
             before = sample()
+            result.load_average = [os.getloadavg()[0]]
             child.stdin.write(b"window\n")
             spy = await _py_spy(args, child.pid, rate)
             await _at(end)
             after = sample()
+            result.load_average.append(os.getloadavg()[0])
             child.stdin.write(b"end\n")
             if spy is not None:
                 await spy.wait()
@@ -1164,6 +1188,12 @@ def report(args: argparse.Namespace, results: list[Result]) -> None:
             f" {peaks.get('agi_sessions')}, calls {peaks.get('calls')}, agent legs"
             f" {peaks.get('agent_legs')}"
         )
+        load = " -> ".join(f"{x:.1f}" for x in r.load_average)
+        print(
+            f"  CPU over the window: the service {100 * r.backend_cpu_s / r.window_s:.0f}%,"
+            f" Asterisk {100 * r.asterisk_cpu_s / r.window_s:.0f}% of one core (this machine"
+            f" has {os.cpu_count()}; its load average {load})"
+        )
         cpu = ", ".join(
             f"{name} {100 * used / r.window_s:.0f}%"
             for name, used in sorted(r.threads.items(), key=lambda kv: -kv[1])
@@ -1186,7 +1216,9 @@ def report(args: argparse.Namespace, results: list[Result]) -> None:
             f" {r.counts.get('agi sessions', 0) / per_call:.1f} sessions,"
             f" {r.counts.get('db reads', 0) / per_call:.1f} lookups,"
             f" {r.counts.get('db writes', 0) / per_call:.1f} writes in"
-            f" {r.counts.get('db transactions', 0) / r.window_s:.1f} transactions a second"
+            f" {r.counts.get('db transactions', 0) / r.window_s:.1f} transactions a second;"
+            f" {r.counts.get('websocket messages', 0) / per_call:.1f} desktop messages;"
+            f" the event loop woke {r.counts.get('loop wakeups', 0) / per_call:.0f} times"
         )
         print("  service warnings and errors: " + ("none" if not r.warnings else ""))
         for line in r.warnings[:10]:
