@@ -7,7 +7,7 @@ from pathlib import Path
 
 import aiohttp
 
-from acd import AcdSettings, AgentSettings, QueueSettings
+from acd import AcdSettings, AgentSettings, CallState, QueueSettings
 from callcenter.doctor import diagnose, report
 from tests.real_asterisk.harness import center, require_build
 from tests.real_asterisk.pbx import AGENT_PHONES, RealAsterisk, free_tcp_port
@@ -94,7 +94,12 @@ async def test_given_a_call_when_a_supervisor_listens_whispers_and_barges_then_c
             "+49305550002", [Wait(1), Press("0"), Wait(2), Press("0"), Wait(60)]
         )
         await pbx.phones["agent1"].wait_for("answer", timeout=30)
-        [call_id] = await pbx.until(lambda: list(pbx.acd._floor.calls), timeout=10)
+        # The phone's 200 OK comes before the bridge: a supervisor sees the call as
+        # connected on the wallboard only once the ACD has it so, and listens then.
+        [call_id] = await pbx.until(
+            lambda: [c.id for c in pbx.acd._floor.calls.values() if c.state is CallState.CONNECTED],
+            timeout=10,
+        )
         for n, mode in enumerate(("listen", "whisper", "barge"), start=1):
             async with http.post(
                 f"{pbx.web_url}/api/calls/{call_id}/spy", json={"mode": mode}, headers=headers
