@@ -694,15 +694,20 @@ def cpu_seconds(pid: int) -> float:
 
 
 def thread_cpu(pid: int) -> dict[str, float]:
-    """CPU seconds of `pid`'s main thread (the event loop) and of its other threads
-    (SQLite's, the executor's) together."""
-    out = {"event loop": 0.0, "other threads": 0.0}
+    """CPU seconds of `pid`'s main thread (the event loop) in user and in system (kernel)
+    mode, and of its other threads (SQLite's, the executor's) together."""
+    out = {"event loop user": 0.0, "event loop system": 0.0, "other threads": 0.0}
+    tick = os.sysconf("SC_CLK_TCK")
     with contextlib.suppress(FileNotFoundError):
         for task in Path(f"/proc/{pid}/task").iterdir():
             with contextlib.suppress(FileNotFoundError, ProcessLookupError):
                 fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
-                used = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-                out["event loop" if task.name == str(pid) else "other threads"] += used
+                user, system = int(fields[11]) / tick, int(fields[12]) / tick
+                if task.name == str(pid):
+                    out["event loop user"] += user
+                    out["event loop system"] += system
+                else:
+                    out["other threads"] += user + system
     return out
 
 
@@ -733,11 +738,34 @@ class Result:
     asterisk_peak_channels: int = 0
     service_peaks: dict[str, int] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
+    """What the service did in the window (AMI events by name, writer transactions ...)."""
     load_average: list[float] = field(default_factory=list)
     """The machine's 1-minute load average as the window began and ended."""
-    """What the service did in the window (AMI events by name, writer transactions ...)."""
     warnings: list[str] = field(default_factory=list)
     profile: str = ""
+
+    def bottleneck(self, cores: int, cheapest_asterisk_ms: float) -> str:
+        """Who ran out first at this rate: the machine's cores (and who held them) or nobody.
+
+        `cheapest_asterisk_ms` is Asterisk's CPU per call at the rate where it was lowest:
+        what this rate would ask of Asterisk alone had nothing been saturated."""
+        held = {
+            "Asterisk": self.asterisk_cpu_s / self.window_s,
+            "SIPp": self.sipp_cpu_s / self.window_s,
+            "the service": self.backend_cpu_s / self.window_s,
+            "this process": self.bench_cpu_s / self.window_s,
+        }
+        busy = sum(held.values())
+        shares = ", ".join(f"{who} {used:.2f}" for who, used in held.items())
+        if busy < 0.85 * cores:
+            return f"nobody: {busy:.2f} of the machine's {cores} cores busy ({shares})"
+        first = max(held, key=lambda who: held[who])
+        need = self.rate * cheapest_asterisk_ms / 1000
+        return (
+            f"the machine: {busy:.2f} of its {cores} cores busy ({shares}), most of them"
+            f" {first}'s; Asterisk alone needs {need:.1f} cores at {self.rate:g} calls/s"
+            f" ({cheapest_asterisk_ms:.0f} ms a call)"
+        )
 
     def row(self) -> list[str]:
         """The table's row."""
@@ -1180,8 +1208,11 @@ def report(args: argparse.Namespace, results: list[Result]) -> None:
         f" caller and agent audio {'off' if args.no_audio else 'on'}"
     )
     print_table(HEADERS, [r.row() for r in results])
+    cores = os.cpu_count() or 1
+    cheapest = min((1000 * r.asterisk_cpu_s / r.dialled for r in results if r.dialled), default=0.0)
     for r in results:
         print(f"\nat {r.rate:g} calls/s ({r.agents} agents):")
+        print(f"  ran out first: {r.bottleneck(cores, cheapest)}")
         peaks = r.service_peaks
         print(
             f"  peak channels: Asterisk {r.asterisk_peak_channels}; service: FastAGI sessions"

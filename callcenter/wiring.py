@@ -58,6 +58,11 @@ class Backend:
             await self.crm.close()
 
 
+_SETTLE_S = 2.0
+"""How long a request waits for the writer's queued batch before it answers without it
+(the database may be down: the answer is then the 404 it would have been)."""
+
+
 def build_backend(
     settings: Settings,
     sessions: async_sessionmaker[AsyncSession],
@@ -116,6 +121,7 @@ def build_backend(
         reports=ReportRepository(sessions, rules=rules_from_settings(settings.acd)),
         telephony=telephony,
         reload_flows=reload_flows,
+        settle_writes=lambda: writer.flush(timeout=_SETTLE_S),
     )
     app = build_app(context)
     server = WebServer(

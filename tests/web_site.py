@@ -263,13 +263,15 @@ async def open_site(
     serve: bool = True,
     timezone: str = "UTC",
     acd: AcdSettings | None = None,
+    write_interval_s: float = 0.0,
     **web: Any,
 ) -> AsyncIterator[Site]:
     """Build, seed and (with `serve`) serve a backend in `tmp_path`; stop it all on exit.
 
     Without `serve` only the live center runs: tests then drive `site.backend.app` with
     aiohttp's test client. `timezone` is the center's (`ivr.timezone`); `acd` replaces the
-    two queues and three agents (e.g. the shipped ones).
+    two queues and three agents (e.g. the shipped ones). `write_interval_s` is how long the
+    call path's writer lets a small batch wait (0: written at once).
     """
     settings = site_settings(
         f"sqlite+aiosqlite:///{tmp_path / 'site.db'}", timezone=timezone, acd=acd, **web
@@ -277,7 +279,9 @@ async def open_site(
     engine = make_engine(settings.database.url)
     await upgrade(engine)
     sessions = make_sessions(engine)
-    writer = BatchedWriter(sessions, batch_size=200, interval_s=0.0, max_pending=10_000)
+    writer = BatchedWriter(
+        sessions, batch_size=200, interval_s=write_interval_s, max_pending=10_000
+    )
     writer.start()
     customer_id = await _seed(settings, sessions)
     clock = SkewedClock()

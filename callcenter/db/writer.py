@@ -110,6 +110,8 @@ class BatchedWriter:
         self._retry_max = retry_max_s
         self._sleep = sleep
         self._queue: asyncio.Queue[WriteOp] = asyncio.Queue(max_pending)
+        self._hurry = asyncio.Event()
+        """Set by `flush`: someone waits for the batch, so it stops waiting for company."""
         self._task: asyncio.Task[None] | None = None
         self.written = 0
         """Operations committed so far."""
@@ -144,6 +146,7 @@ class BatchedWriter:
     async def flush(self, timeout: float | None = None) -> None:
         """Wait until everything submitted so far is committed (`TimeoutError` if not)."""
         self.start()
+        self._hurry.set()
         async with asyncio.timeout(timeout):
             await self._queue.join()
 
@@ -169,12 +172,25 @@ class BatchedWriter:
         while True:
             batch = [await self._queue.get()]
             self._take(batch)
-            if len(batch) < self._batch_size and self._interval > 0:
-                await self._sleep(self._interval)
+            if len(batch) < self._batch_size and self._interval > 0 and not self._hurry.is_set():
+                await self._wait_for_company()
                 self._take(batch)
+            self._hurry.clear()
             await self._write(batch)
             for _ in batch:
                 self._queue.task_done()
+
+    async def _wait_for_company(self) -> None:
+        """The batch interval, cut short by a `flush`."""
+        waits = [
+            asyncio.ensure_future(self._sleep(self._interval)),
+            asyncio.ensure_future(self._hurry.wait()),
+        ]
+        try:
+            await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for wait in waits:
+                wait.cancel()
 
     async def _write(self, batch: list[WriteOp]) -> None:
         refused = await self._apply(batch)

@@ -9,7 +9,7 @@ executor when an Asterisk is connected; so is `OpsProbe`, the service's health f
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
@@ -97,6 +97,10 @@ class WebContext:
     """Re-read the IVR flows; the problems found (empty when the new flows are in use)."""
     ops: OpsProbe | None = None
     """The service's health figures; None where only the web and the ACD run (tests)."""
+    settle_writes: Callable[[], Awaitable[None]] | None = None
+    """Wait until the call path's writes queued so far are in the database. The writer
+    batches them (`database.batch_interval_s`), so a call the desktop has just shown may
+    not be stored yet; a route that cannot find it asks once more after this."""
 
     def queues_for(self, username: str, role: str) -> frozenset[str] | None:
         """The queues a user may see: an agent's own, a supervisor's configured, or all."""

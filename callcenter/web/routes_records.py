@@ -9,6 +9,7 @@ number) become 404 / 409 / 422 with the repository's message.
 
 from __future__ import annotations
 
+import contextlib
 from datetime import UTC, datetime
 from typing import Any
 
@@ -63,9 +64,18 @@ def _interaction_out(rec: InteractionRecord) -> dict[str, Any]:
 
 async def _own_interaction(req: ApiRequest, uniqueid: str) -> InteractionRecord:
     rec = await req.ctx.interactions.record(uniqueid)
+    user = req.user
+    settle = req.ctx.settle_writes
+    if settle is not None and (
+        rec is None or (user.role is Role.AGENT and rec.agent != user.agent_id)
+    ):
+        # The desktop shows a call as it is offered; its record (and who took it) reaches
+        # the database with the writer's next batch. Wait for that batch, not a 404.
+        with contextlib.suppress(TimeoutError):
+            await settle()
+        rec = await req.ctx.interactions.record(uniqueid)
     if rec is None:
         raise ApiError(404, "not_found", f"no interaction {uniqueid!r}")
-    user = req.user
     if user.role is Role.AGENT and rec.agent != user.agent_id:
         raise ApiError(403, "forbidden", f"call {uniqueid!r} was not yours")
     if user.role is Role.SUPERVISOR and rec.queue is not None and not user.sees_queue(rec.queue):

@@ -72,6 +72,23 @@ async def test_the_writer_batches_the_call_path_writes(
     assert (writer.written, writer.failures, writer.pending) == (121, 0, 0)
 
 
+async def test_a_small_batch_waits_for_company_unless_someone_flushes(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    writer = BatchedWriter(sessions, interval_s=30)
+    writer.start()
+    writer.submit(AppendEvents((event(1),)))
+    await asyncio.sleep(0.2)
+    assert await EventLog(sessions).read() == [], "waits for company"
+    await writer.flush(timeout=5)  # cuts the 30 s wait short
+    assert [e.call_id for e in await EventLog(sessions).read()] == ["c1"]
+    writer.submit(AppendEvents((event(2),)))
+    await asyncio.sleep(0.2)
+    assert len(await EventLog(sessions).read()) == 1, "the next batch waits again"
+    await writer.close(timeout=5)
+    assert len(await EventLog(sessions).read()) == 2
+
+
 class FlakySessions:
     """A session factory whose first `failures` transactions fail, as a database outage."""
 

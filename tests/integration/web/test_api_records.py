@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from aiohttp.test_utils import TestClient, TestServer
 
 from tests.integration.web.conftest import User
-from tests.web_site import AGENT, AGENT2, SCOPED_SUPERVISOR, SUPERVISOR, Site
+from tests.web_site import AGENT, AGENT2, SCOPED_SUPERVISOR, SUPERVISOR, Site, open_site
 
 Login = Callable[[str, str], Awaitable[User]]
 
@@ -46,6 +50,36 @@ async def test_an_agent_writes_notes_and_a_disposition_on_their_call(
     assert body["customer_name"] == "Erika Mustermann"
     found = await agent.json("GET", "/api/interactions?q=refund")
     assert [i["uniqueid"] for i in found] == [call_id]
+
+
+async def test_notes_saved_as_the_call_connects_wait_for_its_record_not_a_404(
+    tmp_path: Path,
+) -> None:
+    # The writer lets a small batch wait 5 s here: the call's record is not in the database
+    # when the agent saves, and the save waits for that batch instead of failing.
+    async with open_site(tmp_path, serve=False, write_interval_s=5.0) as site:
+        client: TestClient[Any, Any] = TestClient(TestServer(site.backend.app))
+        await client.start_server()
+        try:
+            response = await client.post(
+                "/api/login", json={"username": AGENT[0], "password": AGENT[1]}
+            )
+            agent = User(client, (await response.json())["csrf_token"])
+            await agent.json("POST", "/api/agents/agent1/state", json={"state": "logged_in"})
+            await agent.json("POST", "/api/agents/agent1/state", json={"state": "ready"})
+            call_id = await site.queue_call()
+            await site.answer(call_id)
+            assert site.writer.pending > 0, "the record is still queued"
+            body = await agent.json(
+                "PATCH", f"/api/interactions/{call_id}", json={"notes": "asked at once"}
+            )
+            assert (body["notes"], body["agent"]) == ("asked at once", "agent1")
+            assert (await agent.json("GET", f"/api/interactions/{call_id}"))["notes"] == (
+                "asked at once"
+            )
+            await agent.json("GET", "/api/interactions/1732280000.999", 404)
+        finally:
+            await client.close()
 
 
 async def test_a_disposition_outside_the_configured_list_is_refused(
