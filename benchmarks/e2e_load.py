@@ -79,6 +79,7 @@ from argon2 import PasswordHasher
 
 from acd import Command, Event, OfferCall, StartTimer, TimerFired, TimerKind
 from benchmarks._common import print_table
+from callcenter.app.logsetup import configure_logging
 from callcenter.db import (
     CustomerRepository,
     NewCustomer,
@@ -87,7 +88,6 @@ from callcenter.db import (
     make_sessions,
     upgrade,
 )
-from callcenter.logsetup import configure_logging
 from callcenter.sim import AgentPhone, CallerScript, PbxSimulator, Press, SimCall, SimOptions
 from callcenter.sim.agi_client import AGILeg
 from callcenter.sim.agi_media import Reply
@@ -181,8 +181,8 @@ class OfferProbe:
 
 async def _serve(config: Path) -> None:
     # Only the child needs the service itself.
-    from callcenter.service import Service, settle_heap
-    from callcenter.settings import load_settings
+    from callcenter.app.service import Service, settle_heap
+    from callcenter.app.settings import load_settings
 
     settings = load_settings(config)
     configure_logging(settings.service.log_level, settings.service.log_format)

@@ -93,6 +93,7 @@ import yaml
 
 from benchmarks._common import print_table
 from benchmarks.e2e_load import HASHER, Desktops
+from callcenter.app.logsetup import configure_logging
 from callcenter.db import (
     CustomerRepository,
     InteractionRepository,
@@ -103,7 +104,6 @@ from callcenter.db import (
     upgrade,
 )
 from callcenter.demo import open_hotline_flows
-from callcenter.logsetup import configure_logging
 from tests.real_asterisk.pbx import (
     TRUNK_HOST,
     Build,
@@ -567,8 +567,8 @@ async def _serve(config: Path, profile: Path | None) -> None:
     stdin lines: `window` (the measured window begins: start the profiler), `end` (it
     ended), `dump` (print the peaks as JSON, stop). The peaks are sampled twice a second.
     """
-    from callcenter.service import Service, settle_heap
-    from callcenter.settings import load_settings
+    from callcenter.app.service import Service, settle_heap
+    from callcenter.app.settings import load_settings
 
     settings = load_settings(config)
     configure_logging(settings.service.log_level, settings.service.log_format)

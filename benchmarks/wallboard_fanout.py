@@ -1,6 +1,6 @@
 """Wallboard fan-out: 1,000 websocket screens watching 500 agents change state.
 
-The server side is the real backend (`callcenter.wiring.build_backend`: ACD host, feeds,
+The server side is the real backend (`callcenter.app.wiring.build_backend`: ACD host, feeds,
 aiohttp) on a throwaway SQLite file, in this process; a driver makes agents go ready or
 pause at a steady rate through the same request path the API uses. The screens are real
 websocket clients in a second process (so their CPU is not billed to the server), all on
@@ -48,11 +48,11 @@ from acd import (
 )
 from acd.config import AcdSettings
 from benchmarks._common import print_table
+from callcenter.app.logsetup import configure_logging
+from callcenter.app.settings import Settings
+from callcenter.app.wiring import build_backend
 from callcenter.db import BatchedWriter, UserRepository, make_engine, make_sessions, upgrade
 from callcenter.live.wallboard import WallboardFeed
-from callcenter.logsetup import configure_logging
-from callcenter.settings import Settings
-from callcenter.wiring import build_backend
 
 HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 

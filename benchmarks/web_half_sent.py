@@ -1,6 +1,6 @@
 """Half-sent requests: 1,000 connections that send half a request's headers and stop.
 
-The server is the real web backend (`callcenter.wiring.build_backend`, the one `serve`
+The server is the real web backend (`callcenter.app.wiring.build_backend`, the one `serve`
 runs) on a throwaway SQLite file, in this process, on loopback. The attack opens the
 connections, each sending `GET /api/me HTTP/1.1`, a Host header and the start of another
 header, then nothing. While they hang, a normal client asks `/healthz` and logs in; the
@@ -28,11 +28,11 @@ import aiohttp
 from argon2 import PasswordHasher
 
 from benchmarks._common import print_table
+from callcenter.app.logsetup import configure_logging
+from callcenter.app.settings import Settings
+from callcenter.app.wiring import build_backend
 from callcenter.db import BatchedWriter, UserRepository, make_engine, make_sessions, upgrade
-from callcenter.logsetup import configure_logging
-from callcenter.settings import Settings
 from callcenter.web.app import WebServer
-from callcenter.wiring import build_backend
 
 HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 AIOHTTP_DEFAULT_S = 3630.0

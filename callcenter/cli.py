@@ -8,10 +8,10 @@ import sys
 from pathlib import Path
 
 from callcenter import __version__
+from callcenter.app.paths import default_config_file
+from callcenter.app.settings import Settings, SettingsError, load_settings
 from callcenter.db_cli import add_db_commands, describe_database
 from callcenter.flows_cli import add_flows_commands
-from callcenter.paths import default_config_file
-from callcenter.settings import Settings, SettingsError, load_settings
 from callcenter.sounds.cli import add_prompts_commands
 
 
@@ -25,8 +25,8 @@ def _load(path: Path, *, require_secrets: bool = True) -> Settings:
 
 def cmd_serve(args: argparse.Namespace, *, require_secrets: bool = True) -> int:
     """Run the service against the settings file until interrupted."""
-    from callcenter.logsetup import configure_logging  # noqa: PLC0415
-    from callcenter.service import run  # noqa: PLC0415  (keep `version` light)
+    from callcenter.app.logsetup import configure_logging  # noqa: PLC0415
+    from callcenter.app.service import run  # noqa: PLC0415  (keep `version` light)
 
     settings = _load(args.config, require_secrets=require_secrets)
     configure_logging(settings.service.log_level, settings.service.log_format)
@@ -37,8 +37,8 @@ def cmd_serve(args: argparse.Namespace, *, require_secrets: bool = True) -> int:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     """The demo: the service on the shipped settings and a demo database (see README)."""
+    from callcenter.app.logsetup import configure_logging  # noqa: PLC0415
     from callcenter.demo import run_demo  # noqa: PLC0415
-    from callcenter.logsetup import configure_logging  # noqa: PLC0415
 
     settings = _load(args.config, require_secrets=False)
     configure_logging(settings.service.log_level, settings.service.log_format)

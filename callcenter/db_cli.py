@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from callcenter.settings import Settings
+    from callcenter.app.settings import Settings
 
 
 def add_db_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -66,7 +66,7 @@ def add_db_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentPars
 
 
 def _settings(config: Path) -> Settings:
-    from callcenter.settings import SettingsError, load_settings  # noqa: PLC0415
+    from callcenter.app.settings import SettingsError, load_settings  # noqa: PLC0415
 
     try:
         settings = load_settings(config, require_secrets=False)

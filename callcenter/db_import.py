@@ -14,9 +14,9 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from callcenter.app.settings import Settings
 from callcenter.customer_import import check_taken, read_customers
 from callcenter.db import CustomerRepository, make_engine, make_sessions, upgrade
-from callcenter.settings import Settings
 
 
 async def import_customers(settings: Settings, path: Path) -> int:

@@ -26,6 +26,8 @@ from argon2 import PasswordHasher
 from pydantic import SecretStr
 
 from acd import AcdError, AgentLoggedIn
+from callcenter.app.paths import config_dir
+from callcenter.app.settings import SHIPPED_FLOWS, AMIServerSettings, Settings
 from callcenter.customer_import import read_customers
 from callcenter.db import CustomerRepository, UserRepository, make_engine, make_sessions, upgrade
 from callcenter.demo_traffic import (
@@ -36,12 +38,10 @@ from callcenter.demo_traffic import (
     run_demo_traffic,
 )
 from callcenter.dialplan import contract_dialplan
-from callcenter.paths import config_dir
-from callcenter.settings import SHIPPED_FLOWS, AMIServerSettings, Settings
 from callcenter.sim import PbxSimulator, SimOptions
 
 if TYPE_CHECKING:
-    from callcenter.service import Service
+    from callcenter.app.service import Service
 
 log = structlog.get_logger(__name__)
 
@@ -182,7 +182,7 @@ async def run_demo(
     `calls_per_minute` is a normal day's rate (default `DEFAULT_CALLS_PER_MINUTE`, which
     the simulated agents serve on target); `peaks` adds a busy spell now and then.
     """
-    from callcenter.service import run  # noqa: PLC0415 - the service imports the web stack
+    from callcenter.app.service import run  # noqa: PLC0415 - the service imports the web stack
 
     load = DemoLoad(calls_per_minute or DEFAULT_CALLS_PER_MINUTE)
     if not peaks:

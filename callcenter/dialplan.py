@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from callcenter.settings import Settings
+from callcenter.app.settings import Settings
 
 IVR_SCRIPT = "ivr"
 """The FastAGI script every hotline call starts with (`agi://<backend>:<port>/ivr`)."""

@@ -25,9 +25,9 @@ from callcenter.ami import (
     AMIError,
     AMIServer,
 )
+from callcenter.app.settings import AMIServerSettings, Settings
 from callcenter.dialplan import IVR_SCRIPT, AgiTarget, agi_target, required_contexts
 from callcenter.doctor_local import Finding, check_database, check_fastagi, reason
-from callcenter.settings import AMIServerSettings, Settings
 
 
 def report(findings: list[Finding]) -> str:

@@ -17,11 +17,11 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
+from callcenter.app.settings import Settings
 from callcenter.db import current_revision, make_engine
 from callcenter.db.migrate import head_revision
 from callcenter.dialplan import AgiTarget
 from callcenter.doctor_agi import ProbeFailed, probe_fastagi
-from callcenter.settings import Settings
 
 
 @dataclass(frozen=True, slots=True)

@@ -82,8 +82,8 @@ def configured_flows(config: Path) -> tuple[FlowSet, dict[str, str]]:
 
     Raises FlowLoadError when a flow is broken or a route names a missing one.
     """
+    from callcenter.app.settings import SettingsError, load_settings  # noqa: PLC0415
     from callcenter.flows_loader import FLOW_SUFFIX, FlowLibrary  # noqa: PLC0415
-    from callcenter.settings import SettingsError, load_settings  # noqa: PLC0415
 
     try:
         settings = load_settings(config, require_secrets=False)

@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 import structlog
 import yaml
 
-from callcenter.settings import IVRSettings
+from callcenter.app.settings import IVRSettings
 from ivr_flows import Flow, FlowError, FlowProblem, FlowSet, parse_flow
 from ivr_flows.nodes_logic import SubflowNode
 

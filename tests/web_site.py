@@ -1,6 +1,6 @@
 """A whole web backend for tests: real SQLite database, real ACD host, real web server.
 
-`open_site(tmp_path)` builds it with `callcenter.wiring.build_backend` (the assembly `serve`
+`open_site(tmp_path)` builds it with `callcenter.app.wiring.build_backend` (the assembly `serve`
 uses), seeds users and a customer, and serves it on a free loopback port. The helpers play
 the parts of the IVR and of Asterisk through the live center's own entry points: a call
 handed over by the IVR (`queue_call`), the agent's phone answering (`answer`), a hang-up
@@ -21,6 +21,8 @@ from typing import Any
 from argon2 import PasswordHasher
 
 from acd import AcdSettings, AgentSettings, QueueSettings
+from callcenter.app.settings import Settings
+from callcenter.app.wiring import Backend, build_backend
 from callcenter.db import (
     BatchedWriter,
     CallEvent,
@@ -32,8 +34,6 @@ from callcenter.db import (
     upgrade,
 )
 from callcenter.live import CallInfo
-from callcenter.settings import Settings
-from callcenter.wiring import Backend, build_backend
 from cti.types import Tier
 
 AGENT = ("agent1", "agent1-pass")

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 import structlog
 
 from acd import AcdSettings, CallEnded, CallerHungUp, CallQueued, CallState, OfferAnswered
+from callcenter.app.tasks import stop_task
 from callcenter.db import BatchedWriter
 from callcenter.live.agent_feed import AgentFeed
 from callcenter.live.calls import CallInfo, CallRegistry
@@ -23,7 +24,6 @@ from callcenter.live.host import AcdHost, Clock
 from callcenter.live.pops import PopService
 from callcenter.live.recorder import Recorder
 from callcenter.live.wallboard import WallboardFeed
-from callcenter.tasks import stop_task
 from cti import PopBuilder
 
 log = structlog.get_logger(__name__)

@@ -23,7 +23,7 @@ import structlog
 
 from acd import Acd, AcdSettings, CancelTimer, Command, Event, StaleFact, StartTimer, TimerFired
 from acd.types import TimerKey
-from callcenter.tasks import stop_task
+from callcenter.app.tasks import stop_task
 
 log = structlog.get_logger(__name__)
 

@@ -11,8 +11,8 @@ from typing import Any
 
 from acd import AgentView, CallView, QueueSettings, QueueStats
 from acd.states import REQUESTS_ALLOWED_FROM, AgentRequest, AgentState
+from callcenter.app.logsetup import mask_number
 from callcenter.live.calls import CallRegistry
-from callcenter.logsetup import mask_number
 
 JSON = dict[str, Any]
 

@@ -22,12 +22,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from acd import Command, Event
+from callcenter.app.tasks import stop_task
 from callcenter.live.agent_feed import AgentFeed
 from callcenter.live.calls import CallRegistry
 from callcenter.live.fanout import Mailbox
 from callcenter.live.host import AcdHost
 from callcenter.live.views import JSON, call_json, queue_json
-from callcenter.tasks import stop_task
 
 Scope = frozenset[str] | None
 """The queues a screen shows; None shows every queue."""

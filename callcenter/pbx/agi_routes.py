@@ -33,6 +33,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from acd import CallbackRequested
 from callcenter.agi import AGIError, AGIHangup, AGISession
+from callcenter.app.settings import TelephonySettings
 from callcenter.db import BatchedWriter, CallbackRepository, CustomerRepository, WriteQueueFull
 from callcenter.db.interactions import (
     AddSurveyScores,
@@ -45,7 +46,6 @@ from callcenter.live import CallInfo, LiveCenter
 from callcenter.pbx.calls import PbxCall, PbxCalls
 from callcenter.pbx.lost_sessions import LostSessions
 from callcenter.prompts import CallPrompts
-from callcenter.settings import TelephonySettings
 from callcenter.voicemail import FORMAT, message_file, record_message
 from ivr_flows import EnqueueCall, RequestCallback, StoreSurvey
 

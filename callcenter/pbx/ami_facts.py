@@ -43,11 +43,11 @@ from callcenter.ami import AMIClient, AMIError, EventsLost, EventSubscription, O
 from callcenter.ami import Event as AmiEvent
 from callcenter.ami import actions as ami
 from callcenter.ami.events import BridgeEnter, Hangup, Newchannel, OriginateResponse
+from callcenter.app.tasks import TaskSupervisor
 from callcenter.live import CallInfo, LiveCenter
 from callcenter.pbx.calls import AgentLeg, PbxCall, PbxCalls
 from callcenter.pbx.fact_errors import DroppedFacts
 from callcenter.pbx.outcomes import OfferOutcomes
-from callcenter.tasks import TaskSupervisor
 
 log = structlog.get_logger(__name__)
 

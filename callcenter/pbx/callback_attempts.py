@@ -36,11 +36,11 @@ from acd import CallbackRequested, CallKind, CancelOffer, Command, Event, OfferC
 from callcenter.ami import AMIClient, EventsLost, EventSubscription, OverflowPolicy
 from callcenter.ami import Event as AmiEvent
 from callcenter.ami.events import BridgeEnter, Hangup, Newchannel, OriginateResponse
+from callcenter.app.settings import TelephonySettings
+from callcenter.app.tasks import TaskSupervisor
 from callcenter.db import AttemptResult, Callback, CallbackRepository, CallbackStatus
 from callcenter.live import CallInfo, LiveCenter
 from callcenter.pbx.fact_errors import DroppedFacts
-from callcenter.settings import TelephonySettings
-from callcenter.tasks import TaskSupervisor
 
 log = structlog.get_logger(__name__)
 

@@ -44,11 +44,11 @@ from acd import (
 )
 from callcenter.ami import AMIActionError, AMIClient, AMIError
 from callcenter.ami import actions as ami
+from callcenter.app.settings import TelephonySettings
 from callcenter.db.phones import is_e164
 from callcenter.live import LiveCenter
 from callcenter.pbx.calls import AgentLeg, PbxCall, PbxCalls, new_leg_id
 from callcenter.pbx.outcomes import OfferOutcomes
-from callcenter.settings import TelephonySettings
 
 log = structlog.get_logger(__name__)
 

@@ -19,7 +19,7 @@ import structlog
 
 from callcenter.ami import Event as AmiEvent
 from callcenter.ami.errors import RemoteProtocolError
-from callcenter.tasks import log_safely
+from callcenter.app.tasks import log_safely
 
 log = structlog.get_logger(__name__)
 

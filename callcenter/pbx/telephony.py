@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from acd import AcdError
 from callcenter.agi import FastAGIServer
 from callcenter.ami import AMIClient
+from callcenter.app.settings import Settings
+from callcenter.app.tasks import TaskSupervisor
 from callcenter.db import (
     BatchedWriter,
     CallbackRepository,
@@ -34,8 +36,6 @@ from callcenter.pbx.health import PbxHealth
 from callcenter.pbx.lost_sessions import LostSessions, ami_channel_exists
 from callcenter.pbx.orders import OrderBook
 from callcenter.pbx.outcomes import OfferOutcomes, ami_device_state
-from callcenter.settings import Settings
-from callcenter.tasks import TaskSupervisor
 
 ALERT_AFTER = 3
 """PBX failures in a row (whichever agents they were for) that raise the wallboard's alert:

@@ -17,7 +17,7 @@ import structlog
 from aiohttp import web
 
 from callcenter import __version__
-from callcenter.paths import ui_dir
+from callcenter.app.paths import ui_dir
 from callcenter.web import (
     routes_admin,
     routes_live,

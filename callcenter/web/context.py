@@ -15,6 +15,8 @@ from typing import Any, Literal, Protocol
 
 from aiohttp import web
 
+from callcenter.app.settings import Settings
+from callcenter.app.tasks import TaskState
 from callcenter.db import (
     CallbackRepository,
     CustomerRepository,
@@ -24,8 +26,6 @@ from callcenter.db import (
     UserRepository,
 )
 from callcenter.live import LiveCenter
-from callcenter.settings import Settings
-from callcenter.tasks import TaskState
 from callcenter.web.auth import LoginLimiter, SessionStore
 
 SpyMode = Literal["listen", "whisper", "barge"]

@@ -4,7 +4,7 @@ import re
 from pathlib import Path
 
 from acd import AgentLoggedIn, CallState
-from callcenter.settings import load_settings
+from callcenter.app.settings import load_settings
 from tests.browser.helpers import (
     ARTIFACTS,
     assert_no_js_errors,

@@ -1,8 +1,8 @@
 """What the desk shows as a call rings: no stale complaint, the flow's words, fresh history."""
 
 from acd import AgentLoggedIn
+from callcenter.app.settings import SHIPPED_FLOWS
 from callcenter.flows_loader import load_flow_dir
-from callcenter.settings import SHIPPED_FLOWS
 from tests.browser.helpers import assert_no_js_errors, chromium, expect, go_ready, login, screenshot
 from tests.web_site import CALLER
 

@@ -21,10 +21,10 @@ import aiohttp
 from argon2 import PasswordHasher
 
 from acd import AcdSettings, AgentLoggedIn, AgentReady, AgentState
+from callcenter.app.service import Service
+from callcenter.app.settings import Settings
 from callcenter.db import CallEvent, CustomerRepository, NewCustomer, UserRepository
 from callcenter.demo import open_hotline_flows
-from callcenter.service import Service
-from callcenter.settings import Settings
 from callcenter.sim import AgentPhone, PbxSimulator, SimOptions
 from cti.types import Tier
 

@@ -19,7 +19,7 @@ from structlog.testing import capture_logs
 from callcenter.agi import AGIHangup, AGISession, SessionOutcome
 from callcenter.agi.server import parse_networks
 from callcenter.agi.transcript import Expect, ExpectClose, Send, replay_steps
-from callcenter.settings import Settings, SettingsError, load_settings
+from callcenter.app.settings import Settings, SettingsError, load_settings
 from tests.agi_fixtures import (
     TIMEOUT,
     ServerFactory,

@@ -46,6 +46,7 @@ from callcenter.ami import (
     OverflowPolicy,
 )
 from callcenter.ami import Event as AmiEvent
+from callcenter.app.service import Service
 from callcenter.db import InteractionRepository, make_engine, make_sessions
 from callcenter.db.interactions import InteractionData, SaveInteraction
 from callcenter.live.host import AcdHost
@@ -53,7 +54,6 @@ from callcenter.pbx.callback_attempts import CallbackAttempts
 from callcenter.pbx.calls import AgentLeg, PbxCall
 from callcenter.pbx.fact_errors import DroppedFacts
 from callcenter.pbx.telephony import Telephony
-from callcenter.service import Service
 from callcenter.sim import AgentPhone, CallerScript, PbxSimulator, Press, SimOptions
 from tests.e2e.harness import (
     E2E,

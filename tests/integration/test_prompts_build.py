@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 import yaml
 
-from callcenter.settings import SHIPPED_FLOWS
+from callcenter.app.settings import SHIPPED_FLOWS
 from callcenter.sounds.catalog import SERVICE_SOUNDS, needed_sounds
 from callcenter.sounds.texts import load_texts
 from tests.unit.ivr.ivr_testkit import shipped_flows

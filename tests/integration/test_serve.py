@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from callcenter.paths import config_dir
+from callcenter.app.paths import config_dir
 
 SHIPPED_FLOWS = config_dir().parent / "ivr_flows" / "flows"
 

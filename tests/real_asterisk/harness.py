@@ -25,10 +25,10 @@ import aiohttp
 import pytest
 
 from acd import AcdSettings, AgentLoggedIn, AgentState
+from callcenter.app.service import Service
+from callcenter.app.settings import Settings
 from callcenter.db import CallEvent, UserRepository
 from callcenter.db.interactions import InteractionRecord
-from callcenter.service import Service
-from callcenter.settings import Settings
 from tests.e2e.harness import CHEAP, open_flows, seed_customers
 from tests.real_asterisk.pbx import (
     AGENT_PHONES,

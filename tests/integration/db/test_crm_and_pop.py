@@ -91,7 +91,7 @@ async def test_a_slow_crm_costs_its_timeout_and_the_pop_uses_the_local_record(
     assert [h.disposition for h in pop.history] == ["order"]
     assert [t.subject for t in pop.open_tickets] == ["late"]
     assert logs[0]["error"] == "timeout"
-    assert logs[0]["phone"] == "+4930999000"  # masked by the renderer (callcenter.logsetup)
+    assert logs[0]["phone"] == "+4930999000"  # masked by the renderer (callcenter.app.logsetup)
 
 
 async def test_the_crm_overlays_the_local_record(

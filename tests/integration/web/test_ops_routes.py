@@ -10,7 +10,7 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from prometheus_client.parser import text_string_to_metric_families
 
-from callcenter.tasks import TaskState
+from callcenter.app.tasks import TaskState
 from tests.web_site import Site
 
 

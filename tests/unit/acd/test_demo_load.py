@@ -18,6 +18,7 @@ from pathlib import Path
 from acd_simulation import Behaviour, Simulation
 
 from acd import Acd, AgentLoggedIn, CallerHungUp, CallQueued, QueueStats
+from callcenter.app.settings import SHIPPED_FLOWS, load_settings
 from callcenter.cli import build_parser
 from callcenter.customer_import import read_customers
 from callcenter.demo_traffic import (
@@ -28,7 +29,6 @@ from callcenter.demo_traffic import (
     arrival_times,
 )
 from callcenter.flows_loader import load_flow_dir
-from callcenter.settings import SHIPPED_FLOWS, load_settings
 from callcenter.sim import CallerScript, Press
 from ivr_flows.nodes_exits import QueueNode
 from ivr_flows.nodes_logic import EstimatedWaitNode, SetDataNode

@@ -21,9 +21,9 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from callcenter import dialplan as contract
+from callcenter.app.settings import Settings, load_settings
 from callcenter.ivr_runner import IvrRunner
 from callcenter.pbx import ami_facts
-from callcenter.settings import Settings, load_settings
 from tests.asterisk_conf import Section, Step, by_name, dialplan, find_exten, parse
 from tests.asterisk_fixtures import fixtures_root
 
@@ -409,7 +409,7 @@ def test_given_the_ami_user_then_its_read_classes_cover_every_event_followed(man
     for event in (*ami_facts.EVENTS, "FullyBooted"):
         assert privileges[event] & read, event
     assert "all" not in read
-    assert "FullyBooted" in (CODE / "service.py").read_text()
+    assert "FullyBooted" in (CODE / "app" / "service.py").read_text()
 
 
 def test_the_ami_user_accepts_only_loopback_and_the_compose_network(manager) -> None:

@@ -110,7 +110,7 @@ def test_every_asterisk_placeholder_is_passed_to_the_container(compose: dict[str
 def test_the_backend_gets_its_settings_and_secrets_from_the_environment(
     compose: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from callcenter.settings import load_settings  # noqa: PLC0415
+    from callcenter.app.settings import load_settings  # noqa: PLC0415
 
     env = compose["services"]["backend"]["environment"]
     for key, value in env.items():
@@ -131,7 +131,7 @@ def test_asterisk_on_the_compose_network_is_a_peer_the_backends_fastagi_serves(
 ) -> None:
     import ipaddress  # noqa: PLC0415
 
-    from callcenter.settings import Settings, load_settings  # noqa: PLC0415
+    from callcenter.app.settings import Settings, load_settings  # noqa: PLC0415
 
     monkeypatch.setenv("CALLCENTER_AMI_SECRET_PBX1", "s")
     shipped = load_settings(ROOT / "config" / "callcenter.yaml").fastagi.allowed_peers

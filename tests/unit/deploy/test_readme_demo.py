@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from callcenter.settings import load_settings
+from callcenter.app.settings import load_settings
 
 ROOT = Path(__file__).resolve().parents[3]
 README = (ROOT / "README.md").read_text(encoding="utf-8")

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 import yaml
 
-from callcenter.settings import Settings, load_settings
+from callcenter.app.settings import Settings, load_settings
 from tests.asterisk_conf import Section, parse
 
 ROOT = Path(__file__).resolve().parents[3]

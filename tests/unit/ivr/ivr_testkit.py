@@ -12,8 +12,8 @@ from datetime import datetime, timedelta
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
+from callcenter.app.settings import SHIPPED_FLOWS
 from callcenter.flows_loader import load_flow_dir
-from callcenter.settings import SHIPPED_FLOWS
 from ivr_flows import (
     CallerHungUp,
     CallStarted,

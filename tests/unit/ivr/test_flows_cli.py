@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from callcenter.settings import SHIPPED_FLOWS
+from callcenter.app.settings import SHIPPED_FLOWS
 
 BROKEN = Path(__file__).parent / "broken_flows"
 

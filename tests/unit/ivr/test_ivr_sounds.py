@@ -6,7 +6,7 @@ from typing import Any
 
 import yaml
 
-from callcenter.settings import SHIPPED_FLOWS
+from callcenter.app.settings import SHIPPED_FLOWS
 from ivr_flows.sounds import SoundUse, flow_languages, sound_uses
 from tests.unit.ivr.ivr_testkit import flow, shipped_flows
 

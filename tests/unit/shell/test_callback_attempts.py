@@ -26,10 +26,10 @@ from acd import (
     RoutingStrategy,
 )
 from callcenter.ami import events as ami
+from callcenter.app.settings import TelephonySettings
 from callcenter.db import AttemptResult, Callback, CallbackStatus
 from callcenter.live import CallRegistry
 from callcenter.pbx.callback_attempts import CallbackAttempts, callback_id, miss_result
-from callcenter.settings import TelephonySettings
 from callcenter.sim import events as ev
 from callcenter.sim.channel import Channel
 from callcenter.sim.wire import Pairs

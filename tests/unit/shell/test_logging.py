@@ -8,7 +8,7 @@ import logging
 import pytest
 import structlog
 
-from callcenter.logsetup import configure_logging, mask_number
+from callcenter.app.logsetup import configure_logging, mask_number
 
 
 @pytest.mark.parametrize(

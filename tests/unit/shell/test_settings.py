@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from callcenter.paths import config_dir
-from callcenter.settings import SettingsError, load_settings
+from callcenter.app.paths import config_dir
+from callcenter.app.settings import SettingsError, load_settings
 
 SHIPPED = config_dir() / "callcenter.yaml"
 

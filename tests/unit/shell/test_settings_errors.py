@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from callcenter.settings import Settings, SettingsError, load_settings, mask_url
+from callcenter.app.settings import Settings, SettingsError, load_settings, mask_url
 
 CONFIG = Path(__file__).resolve().parents[3] / "config" / "callcenter.yaml"
 

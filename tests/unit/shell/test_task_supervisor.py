@@ -14,7 +14,7 @@ import pytest
 import structlog
 from structlog.testing import capture_logs
 
-from callcenter.tasks import TaskSupervisor, log_safely
+from callcenter.app.tasks import TaskSupervisor, log_safely
 
 FAST = {"initial_backoff_s": 0.001, "max_backoff_s": 0.004}
 

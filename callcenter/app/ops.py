@@ -20,10 +20,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from callcenter.agi import FastAGIServer
 from callcenter.ami import AMIClient
+from callcenter.app.tasks import TaskState, TaskSupervisor, stop_task
 from callcenter.db import BatchedWriter
 from callcenter.pbx.fact_errors import DroppedFacts
 from callcenter.pbx.health import PbxHealth
-from callcenter.tasks import TaskState, TaskSupervisor, stop_task
 
 
 class LoopLag:

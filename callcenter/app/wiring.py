@@ -16,6 +16,7 @@ from aiohttp import web
 from argon2 import PasswordHasher
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from callcenter.app.settings import Settings
 from callcenter.crm import HttpCrmLookup
 from callcenter.db import (
     BatchedWriter,
@@ -29,7 +30,6 @@ from callcenter.db import (
 from callcenter.db.reads import Reads
 from callcenter.live import LiveCenter
 from callcenter.reports import ReportRepository, rules_from_settings
-from callcenter.settings import Settings
 from callcenter.web import Telephony, WebContext, WebServer, build_app
 from callcenter.web.auth import LoginLimiter, SessionStore
 from cti import PopBuilder

@@ -33,16 +33,16 @@ from callcenter.ami import (
     EventSubscription,
     OverflowPolicy,
 )
+from callcenter.app.ops import LoopLag, ServiceProbe
+from callcenter.app.settings import AsteriskSettings, Settings
+from callcenter.app.tasks import TaskSupervisor, log_safely
+from callcenter.app.wiring import Backend, build_backend
 from callcenter.db import BatchedWriter, make_engine, make_sessions, upgrade
 from callcenter.db.reads import Reads, make_reads
 from callcenter.flows_loader import FlowLibrary, FlowLoadError
 from callcenter.live.recovery import recover, resume_interactions
-from callcenter.ops import LoopLag, ServiceProbe
 from callcenter.pbx import Telephony, build_telephony
 from callcenter.pbx.callback_attempts import CallbackAttempts
-from callcenter.settings import AsteriskSettings, Settings
-from callcenter.tasks import TaskSupervisor, log_safely
-from callcenter.wiring import Backend, build_backend
 
 log = structlog.get_logger(__name__)
 
