@@ -1,5 +1,5 @@
 """`python -m callcenter` runs the CLI."""
 
-from callcenter.cli import main
+from callcenter.cli.main import main
 
 raise SystemExit(main())

@@ -24,7 +24,7 @@ from callcenter.db import (
     CustomerRepository,
     InteractionRepository,
 )
-from callcenter.doctor_agi import DOCTOR_SCRIPT, answer_doctor
+from callcenter.doctor.fastagi import DOCTOR_SCRIPT, answer_doctor
 from callcenter.flows_loader import FlowLibrary
 from callcenter.ivr_runner import IvrRunner
 from callcenter.live import CallInfo, LiveCenter

@@ -22,10 +22,10 @@ from acd import AcdSettings, AgentSettings, QueueSettings
 from callcenter import __version__
 from callcenter.agi import FastAGIServer
 from callcenter.app.settings import Settings
-from callcenter.cli import main
+from callcenter.cli.main import main
 from callcenter.db import make_engine, upgrade
-from callcenter.doctor import Finding, diagnose, report
-from callcenter.doctor_agi import DOCTOR_SCRIPT, answer_doctor
+from callcenter.doctor.checks import Finding, diagnose, report
+from callcenter.doctor.fastagi import DOCTOR_SCRIPT, answer_doctor
 from callcenter.sim import AgentPhone, PbxSimulator, SimOptions
 from tests.asterisk_conf import dialplan, parse
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import aiohttp
 
 from acd import AcdSettings, AgentSettings, CallState, QueueSettings
-from callcenter.doctor import diagnose, report
+from callcenter.doctor.checks import diagnose, report
 from tests.real_asterisk.harness import center, require_build
 from tests.real_asterisk.pbx import AGENT_PHONES, RealAsterisk, free_tcp_port
 from tests.real_asterisk.sipp import Answer, Press, Wait

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import yaml
 
-from callcenter.cli import build_parser
+from callcenter.cli.main import build_parser
 
 ROOT = Path(__file__).resolve().parents[3]
 

@@ -19,7 +19,7 @@ from acd_simulation import Behaviour, Simulation
 
 from acd import Acd, AgentLoggedIn, CallerHungUp, CallQueued, QueueStats
 from callcenter.app.settings import SHIPPED_FLOWS, load_settings
-from callcenter.cli import build_parser
+from callcenter.cli.main import build_parser
 from callcenter.customer_import import read_customers
 from callcenter.demo_traffic import (
     DEFAULT_CALLS_PER_MINUTE,

@@ -145,7 +145,7 @@ def test_asterisk_on_the_compose_network_is_a_peer_the_backends_fastagi_serves(
 def test_the_prompts_are_made_into_asterisks_sounds_before_asterisk_starts(
     compose: dict[str, Any],
 ) -> None:
-    from callcenter.cli import build_parser  # noqa: PLC0415
+    from callcenter.cli.main import build_parser  # noqa: PLC0415
     from callcenter.sounds.cli import cmd_prompts_build  # noqa: PLC0415
 
     services = compose["services"]

@@ -125,7 +125,7 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
 
 def cmd_customers_import(args: argparse.Namespace) -> int:
     """Import a customers CSV file; any rejected row means nothing is imported."""
-    from callcenter.db_import import import_customers  # noqa: PLC0415
+    from callcenter.cli.customers import import_customers  # noqa: PLC0415
 
     settings = _settings(args.config)
     return _run(settings, import_customers(settings, args.file))

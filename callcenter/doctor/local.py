@@ -2,7 +2,7 @@
 
 Strategy: each check connects the way its user would (Asterisk's FastAGI exchange, an
 engine on `database.url`) and returns a `Finding` instead of raising. The FastAGI check
-speaks FastAGI (`callcenter.doctor_agi`: the service's `doctor` script answers) to the
+speaks FastAGI (`callcenter.doctor.fastagi`: the service's `doctor` script answers) to the
 addresses the dialplan's AGI() URLs name, else to the configured one, so another program
 on the port is told apart from the service; it can only see this machine's view of the
 network (see `doctor`).
@@ -21,7 +21,7 @@ from callcenter.app.settings import Settings
 from callcenter.db import current_revision, make_engine
 from callcenter.db.migrate import head_revision
 from callcenter.dialplan import AgiTarget
-from callcenter.doctor_agi import ProbeFailed, probe_fastagi
+from callcenter.doctor.fastagi import ProbeFailed, probe_fastagi
 
 
 @dataclass(frozen=True, slots=True)

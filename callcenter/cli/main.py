@@ -10,8 +10,8 @@ from pathlib import Path
 from callcenter import __version__
 from callcenter.app.paths import default_config_file
 from callcenter.app.settings import Settings, SettingsError, load_settings
-from callcenter.db_cli import add_db_commands, describe_database
-from callcenter.flows_cli import add_flows_commands
+from callcenter.cli.db import add_db_commands, describe_database
+from callcenter.cli.flows import add_flows_commands
 from callcenter.sounds.cli import add_prompts_commands
 
 
@@ -48,7 +48,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def cmd_doctor(args: argparse.Namespace) -> int:
     """Check a running installation; print each problem with its fix. 0 healthy, 1 not."""
-    from callcenter.doctor import diagnose, report  # noqa: PLC0415
+    from callcenter.doctor.checks import diagnose, report  # noqa: PLC0415
 
     settings = _load(args.config, require_secrets=False)
     findings = asyncio.run(diagnose(settings, timeout=args.timeout))

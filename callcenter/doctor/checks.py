@@ -27,7 +27,7 @@ from callcenter.ami import (
 )
 from callcenter.app.settings import AMIServerSettings, Settings
 from callcenter.dialplan import IVR_SCRIPT, AgiTarget, agi_target, required_contexts
-from callcenter.doctor_local import Finding, check_database, check_fastagi, reason
+from callcenter.doctor.local import Finding, check_database, check_fastagi, reason
 
 
 def report(findings: list[Finding]) -> str:
