@@ -103,7 +103,7 @@ from callcenter.db import (
     make_sessions,
     upgrade,
 )
-from callcenter.demo import open_hotline_flows
+from callcenter.demo.run import open_hotline_flows
 from tests.real_asterisk.pbx import (
     TRUNK_HOST,
     Build,

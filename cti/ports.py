@@ -1,7 +1,7 @@
 """What the CTI layer needs from storage and from an external CRM (Protocols).
 
 Strategy: the pop builder depends on these four small interfaces only; the database
-repositories in `callcenter.db` implement the first three, `callcenter.crm` the last, and
+repositories in `callcenter.db` implement the first three, `callcenter.live.crm` the last, and
 tests use ten-line fakes. A CRM lookup must never raise and never be late: it returns None
 on timeout or failure, and the builder falls back to the local record.
 """

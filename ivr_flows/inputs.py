@@ -1,7 +1,7 @@
 """The inputs of the IVR interpreter: facts about the call, each carrying `now`.
 
 Strategy: small frozen dataclasses named in the past tense, like the ACD's events. The shell
-(`callcenter.ivr_runner`) turns what Asterisk and the lookups answered into these; the
+(`callcenter.ivr.runner`) turns what Asterisk and the lookups answered into these; the
 interpreter answers each with actions. `now` is a timezone-aware datetime: time is an input,
 so opening hours and every test are deterministic. Everything in an input came from outside
 and is checked by the interpreter before use: digits are keypad keys, at most

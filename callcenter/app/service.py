@@ -39,7 +39,7 @@ from callcenter.app.tasks import TaskSupervisor, log_safely
 from callcenter.app.wiring import Backend, build_backend
 from callcenter.db import BatchedWriter, make_engine, make_sessions, upgrade
 from callcenter.db.reads import Reads, make_reads
-from callcenter.flows_loader import FlowLibrary, FlowLoadError
+from callcenter.ivr.loader import FlowLibrary, FlowLoadError
 from callcenter.live.recovery import recover, resume_interactions
 from callcenter.pbx import Telephony, build_telephony
 from callcenter.pbx.callback_attempts import CallbackAttempts

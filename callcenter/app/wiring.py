@@ -17,7 +17,6 @@ from argon2 import PasswordHasher
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from callcenter.app.settings import Settings
-from callcenter.crm import HttpCrmLookup
 from callcenter.db import (
     BatchedWriter,
     CallbackRepository,
@@ -29,6 +28,7 @@ from callcenter.db import (
 )
 from callcenter.db.reads import Reads
 from callcenter.live import LiveCenter
+from callcenter.live.crm import HttpCrmLookup
 from callcenter.reports import ReportRepository, rules_from_settings
 from callcenter.web import Telephony, WebContext, WebServer, build_app
 from callcenter.web.auth import LoginLimiter, SessionStore

@@ -1,6 +1,6 @@
 """`callcenter customers import`: check the whole file, then write it in one transaction.
 
-Strategy: `callcenter.customer_import` reads and checks the file; this module asks the
+Strategy: `callcenter.db.customer_import` reads and checks the file; this module asks the
 database which accounts and numbers are taken, prints the report (`line N: reason` per
 rejected row, to stderr) and, only when no row is rejected, stores every customer in one
 transaction behind a tqdm progress bar, so an interrupted or failed import leaves nothing
@@ -15,8 +15,8 @@ from pathlib import Path
 from tqdm import tqdm
 
 from callcenter.app.settings import Settings
-from callcenter.customer_import import check_taken, read_customers
 from callcenter.db import CustomerRepository, make_engine, make_sessions, upgrade
+from callcenter.db.customer_import import check_taken, read_customers
 
 
 async def import_customers(settings: Settings, path: Path) -> int:

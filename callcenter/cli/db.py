@@ -162,7 +162,6 @@ def _password(from_stdin: bool) -> str:
 
 def cmd_users_add(args: argparse.Namespace) -> int:
     """Create a user with a role; the password never appears on the command line."""
-    from callcenter.agent_logins import unconfigured_agent  # noqa: PLC0415
     from callcenter.db import (  # noqa: PLC0415
         UserError,
         UserRepository,
@@ -170,6 +169,7 @@ def cmd_users_add(args: argparse.Namespace) -> int:
         make_sessions,
         upgrade,
     )
+    from callcenter.db.agent_logins import unconfigured_agent  # noqa: PLC0415
 
     settings = _settings(args.config)
     password = _password(args.password_stdin)

@@ -47,7 +47,7 @@ def add_flows_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentP
 def cmd_flows_check(args: argparse.Namespace) -> int:
     """Check the flows; print problems (exit 1) or the trees of the valid flows (exit 0)."""
     # Imported here so that the other commands (`version`) start without the IVR.
-    from callcenter.flows_loader import FlowLoadError, load_flow_files  # noqa: PLC0415
+    from callcenter.ivr.loader import FlowLoadError, load_flow_files  # noqa: PLC0415
     from ivr_flows import flow_tree  # noqa: PLC0415
 
     files: list[Path] = args.files
@@ -83,7 +83,7 @@ def configured_flows(config: Path) -> tuple[FlowSet, dict[str, str]]:
     Raises FlowLoadError when a flow is broken or a route names a missing one.
     """
     from callcenter.app.settings import SettingsError, load_settings  # noqa: PLC0415
-    from callcenter.flows_loader import FLOW_SUFFIX, FlowLibrary  # noqa: PLC0415
+    from callcenter.ivr.loader import FLOW_SUFFIX, FlowLibrary  # noqa: PLC0415
 
     try:
         settings = load_settings(config, require_secrets=False)

@@ -38,7 +38,7 @@ def cmd_serve(args: argparse.Namespace, *, require_secrets: bool = True) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     """The demo: the service on the shipped settings and a demo database (see README)."""
     from callcenter.app.logsetup import configure_logging  # noqa: PLC0415
-    from callcenter.demo import run_demo  # noqa: PLC0415
+    from callcenter.demo.run import run_demo  # noqa: PLC0415
 
     settings = _load(args.config, require_secrets=False)
     configure_logging(settings.service.log_level, settings.service.log_format)

@@ -2,7 +2,7 @@
 
 Strategy: one repository serves every reader of a customer: the pop builder
 (`cti.ports.CustomerSource`, full `cti.Customer` records), the IVR
-(`callcenter.ivr_lookups.CustomerDirectory`, the smaller `CustomerRecord`) and the web API
+(`callcenter.ivr.lookups.CustomerDirectory`, the smaller `CustomerRecord`) and the web API
 (search, read, edit). Numbers are normalised to E.164 on the way in and on the way out
 (`callcenter.db.phones`), so a lookup is one round trip: a unique-index probe, the customer
 by primary key and their numbers by customer index. Edits and their errors live in
@@ -36,7 +36,7 @@ from callcenter.db.models import Customer as CustomerRow
 from callcenter.db.models import Phone
 from callcenter.db.phones import InvalidPhoneNumber, number_fragment, to_e164, try_e164
 from callcenter.db.reads import Reads, SessionReads
-from callcenter.ivr_lookups import CustomerRecord
+from callcenter.ivr.lookups import CustomerRecord
 from cti.types import Customer, Tier
 
 __all__ = [

@@ -3,7 +3,7 @@
 Strategy: each check returns `Finding`s (ok or not, a message, a fix) instead of
 raising, so one broken part never hides the next. Per configured Asterisk server: the AMI
 port answers and the login is accepted (a separate, short-lived connection with events
-off); ShowDialPlan lists the contexts the code sends calls to (`callcenter.dialplan`)
+off); ShowDialPlan lists the contexts the code sends calls to (`callcenter.ivr.dialplan`)
 and their FastAGI URLs name this service's port; PJSIPShowEndpoints shows a registered
 phone for every agent and supervisor. Then the FastAGI port is connected to, at the
 address the dialplan names (so run inside the backend's container, or on its host, this
@@ -26,8 +26,8 @@ from callcenter.ami import (
     AMIServer,
 )
 from callcenter.app.settings import AMIServerSettings, Settings
-from callcenter.dialplan import IVR_SCRIPT, AgiTarget, agi_target, required_contexts
 from callcenter.doctor.local import Finding, check_database, check_fastagi, reason
+from callcenter.ivr.dialplan import IVR_SCRIPT, AgiTarget, agi_target, required_contexts
 
 
 def report(findings: list[Finding]) -> str:

@@ -20,8 +20,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from callcenter.app.settings import Settings
 from callcenter.db import current_revision, make_engine
 from callcenter.db.migrate import head_revision
-from callcenter.dialplan import AgiTarget
 from callcenter.doctor.fastagi import ProbeFailed, probe_fastagi
+from callcenter.ivr.dialplan import AgiTarget
 
 
 @dataclass(frozen=True, slots=True)

@@ -41,12 +41,12 @@ from callcenter.db.interactions import (
     SaveInteraction,
     SetOutcome,
 )
-from callcenter.ivr_runner import IvrResult, IvrRunner, VoicemailFailed, VoicemailRecorded
+from callcenter.ivr.prompts import CallPrompts
+from callcenter.ivr.runner import IvrResult, IvrRunner, VoicemailFailed, VoicemailRecorded
+from callcenter.ivr.voicemail import FORMAT, message_file, record_message
 from callcenter.live import CallInfo, LiveCenter
 from callcenter.pbx.calls import PbxCall, PbxCalls
 from callcenter.pbx.lost_sessions import LostSessions
-from callcenter.prompts import CallPrompts
-from callcenter.voicemail import FORMAT, message_file, record_message
 from ivr_flows import EnqueueCall, RequestCallback, StoreSurvey
 
 log = structlog.get_logger(__name__)

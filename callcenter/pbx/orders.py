@@ -15,7 +15,7 @@ from pathlib import Path
 
 import structlog
 
-from callcenter.ivr_lookups import OrderStatus
+from callcenter.ivr.lookups import OrderStatus
 
 log = structlog.get_logger(__name__)
 

@@ -25,8 +25,8 @@ from callcenter.db import (
     InteractionRepository,
 )
 from callcenter.doctor.fastagi import DOCTOR_SCRIPT, answer_doctor
-from callcenter.flows_loader import FlowLibrary
-from callcenter.ivr_runner import IvrRunner
+from callcenter.ivr.loader import FlowLibrary
+from callcenter.ivr.runner import IvrRunner
 from callcenter.live import CallInfo, LiveCenter
 from callcenter.pbx.agi_routes import CallRoutes
 from callcenter.pbx.ami_facts import AmiFacts

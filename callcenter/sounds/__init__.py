@@ -5,5 +5,5 @@ Strategy: `catalog` says which sounds the flows and the service need per languag
 them up in an Asterisk sounds directory; `texts` holds what each says (`texts.yaml`, data a
 company edits or overrides); `synth` makes 8 kHz mu-law files with espeak-ng and sox;
 `build` fills a directory, keeping what is there; `cli` is the command. Nothing here runs
-during a call: the service only plays what this put in place (see `callcenter.prompts`).
+during a call: the service only plays what this put in place (see `callcenter.ivr.prompts`).
 """

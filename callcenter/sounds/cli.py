@@ -73,7 +73,7 @@ def cmd_prompts_build(args: argparse.Namespace) -> int:
     """Build the prompts; 0 when every one is in place, 1 on any problem."""
     # Imported here so that the other commands (`version`) start without the IVR.
     from callcenter.cli.flows import configured_flows  # noqa: PLC0415
-    from callcenter.flows_loader import FlowLoadError  # noqa: PLC0415
+    from callcenter.ivr.loader import FlowLoadError  # noqa: PLC0415
     from callcenter.sounds.build import (  # noqa: PLC0415
         BuildError,
         build_hold_music,

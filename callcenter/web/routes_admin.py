@@ -13,8 +13,8 @@ from typing import Any
 
 import structlog
 
-from callcenter.agent_logins import unconfigured_agent
 from callcenter.db import UserError, UserInfo
+from callcenter.db.agent_logins import unconfigured_agent
 from callcenter.web.endpoint import ADMINS, Api, ApiRequest
 from callcenter.web.errors import ApiError
 from callcenter.web.schemas import ReloadOut, UserAdminOut, UserIn, UserPatchIn

@@ -2,7 +2,7 @@
 
 from acd import AgentLoggedIn
 from callcenter.app.settings import SHIPPED_FLOWS
-from callcenter.flows_loader import load_flow_dir
+from callcenter.ivr.loader import load_flow_dir
 from tests.browser.helpers import assert_no_js_errors, chromium, expect, go_ready, login, screenshot
 from tests.web_site import CALLER
 

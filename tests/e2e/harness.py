@@ -24,7 +24,7 @@ from acd import AcdSettings, AgentLoggedIn, AgentReady, AgentState
 from callcenter.app.service import Service
 from callcenter.app.settings import Settings
 from callcenter.db import CallEvent, CustomerRepository, NewCustomer, UserRepository
-from callcenter.demo import open_hotline_flows
+from callcenter.demo.run import open_hotline_flows
 from callcenter.sim import AgentPhone, PbxSimulator, SimOptions
 from cti.types import Tier
 

@@ -32,9 +32,9 @@ import structlog.testing
 from callcenter.agi import AGISession, FastAGIServer, SessionEnded, SessionEvent, SessionOutcome
 from callcenter.agi.quoting import split_like_asterisk
 from callcenter.app.settings import IVRSettings
-from callcenter.flows_loader import FlowLibrary
-from callcenter.ivr_lookups import CustomerRecord, OrderStatus
-from callcenter.ivr_runner import IvrResult, IvrRunner, VoicemailFailed, VoicemailRecorded
+from callcenter.ivr.loader import FlowLibrary
+from callcenter.ivr.lookups import CustomerRecord, OrderStatus
+from callcenter.ivr.runner import IvrResult, IvrRunner, VoicemailFailed, VoicemailRecorded
 from ivr_flows import EnqueueCall, RequestCallback, StoreSurvey
 from tests.asterisk_fixtures import fixtures_root, read_transcript
 

@@ -11,7 +11,6 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from structlog.testing import capture_logs
 
-from callcenter.crm import HttpCrmLookup
 from callcenter.db import (
     CustomerRepository,
     InteractionData,
@@ -19,6 +18,7 @@ from callcenter.db import (
     NewCustomer,
     TicketRepository,
 )
+from callcenter.live.crm import HttpCrmLookup
 from cti import CallContext, CrmRecord, PopBuilder, Tier
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from callcenter.customer_import import read_customers
 from callcenter.db import UserRepository, head_revision, make_engine, make_sessions
+from callcenter.db.customer_import import read_customers
 from callcenter.db.models import Customer, Phone
 
 CONFIG = Path(__file__).resolve().parents[3] / "config" / "callcenter.yaml"

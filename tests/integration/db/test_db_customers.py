@@ -14,7 +14,7 @@ from callcenter.db import (
     InteractionRepository,
     NewCustomer,
 )
-from callcenter.ivr_lookups import CustomerDirectory, CustomerRecord
+from callcenter.ivr.lookups import CustomerDirectory, CustomerRecord
 from cti import Tier
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)

@@ -20,15 +20,15 @@ from acd_simulation import Behaviour, Simulation
 from acd import Acd, AgentLoggedIn, CallerHungUp, CallQueued, QueueStats
 from callcenter.app.settings import SHIPPED_FLOWS, load_settings
 from callcenter.cli.main import build_parser
-from callcenter.customer_import import read_customers
-from callcenter.demo_traffic import (
+from callcenter.db.customer_import import read_customers
+from callcenter.demo.traffic import (
     DEFAULT_CALLS_PER_MINUTE,
     DemoCallers,
     DemoLoad,
     agent_phones,
     arrival_times,
 )
-from callcenter.flows_loader import load_flow_dir
+from callcenter.ivr.loader import load_flow_dir
 from callcenter.sim import CallerScript, Press
 from ivr_flows.nodes_exits import QueueNode
 from ivr_flows.nodes_logic import EstimatedWaitNode, SetDataNode

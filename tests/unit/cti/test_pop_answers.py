@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from callcenter.app.settings import SHIPPED_FLOWS
-from callcenter.flows_loader import load_flow_dir
+from callcenter.ivr.loader import load_flow_dir
 from cti.answers import pop_answers
 from ivr_flows import FlowError
 from ivr_flows.flow import parse_flow

@@ -1,6 +1,6 @@
 """config/asterisk/*.conf and the code agree: contexts, extensions, variables, AMI rights.
 
-Expectations come from the code and the settings (callcenter.dialplan, the shipped
+Expectations come from the code and the settings (callcenter.ivr.dialplan, the shipped
 config/callcenter.yaml, the AMI action builders the code calls), and the classes each
 AMI action and event needs from Asterisk 22 itself (the s12 ListCommands recording and
 the Privilege headers of the recorded events), not from a copy kept here.
@@ -20,9 +20,9 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from callcenter import dialplan as contract
 from callcenter.app.settings import Settings, load_settings
-from callcenter.ivr_runner import IvrRunner
+from callcenter.ivr import dialplan as contract
+from callcenter.ivr.runner import IvrRunner
 from callcenter.pbx import ami_facts
 from tests.asterisk_conf import Section, Step, by_name, dialplan, find_exten, parse
 from tests.asterisk_fixtures import fixtures_root

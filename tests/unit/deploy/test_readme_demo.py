@@ -41,5 +41,5 @@ def test_the_readme_moves_the_demo_ports_with_variables_the_service_reads(
     settings = load_settings(ROOT / "config" / "callcenter.yaml", require_secrets=False)
 
     assert settings.web.port == int(assignments["CALLCENTER_WEB__PORT"]) != 8080
-    # The demo takes a free port for FastAGI when the setting is 0 (callcenter.demo.run_demo).
+    # The demo takes a free port for FastAGI when the setting is 0 (callcenter.demo.run.run_demo).
     assert settings.fastagi.port == int(assignments["CALLCENTER_FASTAGI__PORT"]) != 4573

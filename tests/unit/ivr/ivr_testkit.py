@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from callcenter.app.settings import SHIPPED_FLOWS
-from callcenter.flows_loader import load_flow_dir
+from callcenter.ivr.loader import load_flow_dir
 from ivr_flows import (
     CallerHungUp,
     CallStarted,

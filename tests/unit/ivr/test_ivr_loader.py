@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from callcenter.app.settings import SHIPPED_FLOWS, IVRSettings, SettingsError, load_settings
-from callcenter.flows_loader import FlowLibrary, FlowLoadError, load_flow_dir, load_flow_files
+from callcenter.ivr.loader import FlowLibrary, FlowLoadError, load_flow_dir, load_flow_files
 
 MENU = """\
 start: menu

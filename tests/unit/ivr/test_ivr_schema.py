@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from callcenter.flows_loader import FlowLoadError, load_flow_files
+from callcenter.ivr.loader import FlowLoadError, load_flow_files
 from ivr_flows import NODE_TYPES, FlowError, FlowSet, flow_tree, parse_flow
 from ivr_flows.graph import loops
 from tests.unit.ivr.ivr_testkit import flow, shipped_flows

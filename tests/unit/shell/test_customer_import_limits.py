@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from callcenter.customer_import import FIELD_LIMIT, read_customers
+from callcenter.db.customer_import import FIELD_LIMIT, read_customers
 
 HEADER = "account,name,tier,language,phones,notes\n"
 

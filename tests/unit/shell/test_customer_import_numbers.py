@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from callcenter.customer_import import read_customers
+from callcenter.db.customer_import import read_customers
 
 HEADER = "account,name,tier,language,phones,notes\n"
 

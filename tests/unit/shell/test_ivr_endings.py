@@ -7,7 +7,7 @@ from types import MappingProxyType
 import pytest
 
 from callcenter.db.interactions import OUTCOMES
-from callcenter.ivr_runner import Handoff, IvrResult, VoicemailFailed, VoicemailRecorded
+from callcenter.ivr.runner import Handoff, IvrResult, VoicemailFailed, VoicemailRecorded
 from callcenter.pbx.agi_routes import ivr_ending
 from ivr_flows import EnqueueCall, RequestCallback
 

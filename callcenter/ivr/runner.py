@@ -12,7 +12,7 @@ queue on this same AGI session (docs/ARCHITECTURE.md, "Call lifecycle on Asteris
 Recorded (tests/fixtures/asterisk/agi/): a channel may be up already (the survey: CHANNEL STATUS
 6), so ANSWER only when it is not. A prompt Asterisk cannot play (STREAM FILE `result=-1
 endpos=0`, recorded; GET DATA `result=-1` on a live channel, from res_agi.c) is skipped as if
-it had played and logged once per call (`callcenter.prompts`): the flow goes on.
+it had played and logged once per call (`callcenter.ivr.prompts`): the flow goes on.
 """
 
 from __future__ import annotations
@@ -25,10 +25,10 @@ import structlog
 
 from callcenter.agi import AGIHangup, AGISession
 from callcenter.db.phones import try_e164
-from callcenter.flows_loader import FlowLibrary
-from callcenter.ivr_lookups import CustomerDirectory, SelfServiceData, WaitEstimates
-from callcenter.prompts import CallPrompts
-from callcenter.voicemail import message_file, record_message
+from callcenter.ivr.loader import FlowLibrary
+from callcenter.ivr.lookups import CustomerDirectory, SelfServiceData, WaitEstimates
+from callcenter.ivr.prompts import CallPrompts
+from callcenter.ivr.voicemail import message_file, record_message
 from ivr_flows import (
     DTMF_KEYS,
     CallerHungUp,
@@ -116,7 +116,7 @@ class IvrRunner:
 
     `voicemail_dir` is the folder Asterisk writes messages into, `<queue>-<uniqueid>.wav`
     (Asterisk's own path; it must exist and be writable for Asterisk: see
-    `callcenter.voicemail`); a transfer dials `Local/<number>@<transfer_context>`. A
+    `callcenter.ivr.voicemail`); a transfer dials `Local/<number>@<transfer_context>`. A
     callback is offered only to a number valid in `region` (settings `cti.default_region`)
     or with its country code: the one the callback store will take.
     """

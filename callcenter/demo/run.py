@@ -28,16 +28,16 @@ from pydantic import SecretStr
 from acd import AcdError, AgentLoggedIn
 from callcenter.app.paths import config_dir
 from callcenter.app.settings import SHIPPED_FLOWS, AMIServerSettings, Settings
-from callcenter.customer_import import read_customers
 from callcenter.db import CustomerRepository, UserRepository, make_engine, make_sessions, upgrade
-from callcenter.demo_traffic import (
+from callcenter.db.customer_import import read_customers
+from callcenter.demo.traffic import (
     DEFAULT_CALLS_PER_MINUTE,
     DemoCallers,
     DemoLoad,
     agent_phones,
     run_demo_traffic,
 )
-from callcenter.dialplan import contract_dialplan
+from callcenter.ivr.dialplan import contract_dialplan
 from callcenter.sim import PbxSimulator, SimOptions
 
 if TYPE_CHECKING:
