@@ -9,14 +9,38 @@ behind.
 
 from __future__ import annotations
 
+import argparse
 import sys
 from pathlib import Path
 
 from tqdm import tqdm
 
 from callcenter.app.settings import Settings
+from callcenter.cli.db import command_settings, run_work
 from callcenter.db import CustomerRepository, make_engine, make_sessions, upgrade
 from callcenter.db.customer_import import check_taken, read_customers
+
+
+def add_customers_commands(
+    subparsers: argparse._SubParsersAction[argparse.ArgumentParser],
+) -> None:
+    """Add `customers import FILE.csv` to the `callcenter` command."""
+    customers = subparsers.add_parser("customers", help="customer records")
+    customers_sub = customers.add_subparsers(dest="customers_command", required=True)
+    load = customers_sub.add_parser(
+        "import",
+        help="import customers from CSV (all or nothing)",
+        description="Header: account,name,tier,language,phones,notes "
+        "(phones separated by ';'; tier, language, phones, notes optional).",
+    )
+    load.add_argument("file", type=Path, metavar="FILE.csv")
+    load.set_defaults(func=cmd_customers_import)
+
+
+def cmd_customers_import(args: argparse.Namespace) -> int:
+    """Import a customers CSV file; any rejected row means nothing is imported."""
+    settings = command_settings(args.config)
+    return run_work(settings, import_customers(settings, args.file))
 
 
 async def import_customers(settings: Settings, path: Path) -> int:

@@ -10,9 +10,11 @@ from pathlib import Path
 from callcenter import __version__
 from callcenter.app.paths import default_config_file
 from callcenter.app.settings import Settings, SettingsError, load_settings
+from callcenter.cli.customers import add_customers_commands
 from callcenter.cli.db import add_db_commands, describe_database
 from callcenter.cli.flows import add_flows_commands
-from callcenter.sounds.cli import add_prompts_commands
+from callcenter.cli.prompts import add_prompts_commands
+from callcenter.cli.users import add_users_commands
 
 
 def _load(path: Path, *, require_secrets: bool = True) -> Settings:
@@ -119,6 +121,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_flows_commands(sub)
     add_prompts_commands(sub)
     add_db_commands(sub)
+    add_customers_commands(sub)
+    add_users_commands(sub)
     _config_after_subcommands(parser)
     return parser
 

@@ -146,7 +146,7 @@ def test_the_prompts_are_made_into_asterisks_sounds_before_asterisk_starts(
     compose: dict[str, Any],
 ) -> None:
     from callcenter.cli.main import build_parser  # noqa: PLC0415
-    from callcenter.sounds.cli import cmd_prompts_build  # noqa: PLC0415
+    from callcenter.cli.prompts import cmd_prompts_build  # noqa: PLC0415
 
     services = compose["services"]
     prompts, asterisk, backend = services["prompts"], services["asterisk"], services["backend"]
