@@ -629,16 +629,19 @@ class _Counts:
 
     @classmethod
     def install(cls, service: Any) -> _Counts:
+        from callcenter.ami.connection import Connection
+        from callcenter.ami.messages import Event as AmiEvent
+
         counts = cls()
-        for client in service.ami:
-            deliver = client._deliver
+        # Every AMI connection in this process is one of the service's clients'.
+        deliver = Connection.deliver
 
-            def counted(batch: list[Any], deliver: Any = deliver) -> None:
-                for event in batch:
-                    counts.ami_events[event.name] = counts.ami_events.get(event.name, 0) + 1
-                deliver(batch)
+        def counted(conn: Connection, batch: list[AmiEvent]) -> None:
+            for event in batch:
+                counts.ami_events[event.name] = counts.ami_events.get(event.name, 0) + 1
+            deliver(conn, batch)
 
-            client._deliver = counted
+        Connection.deliver = counted  # type: ignore[method-assign,assignment]
         apply = service.writer._apply
 
         async def transaction(ops: list[Any]) -> Any:

@@ -8,10 +8,9 @@ a fresh ActionID and a deadline; when the connection drops every pending action 
 `AMIConnectionLost` at once. A ping runs every `ping_interval`; an answer missing after
 `ping_timeout` recycles the connection (a half-dead TCP link otherwise looks alive for
 hours), whatever the reader is doing. Events go to bounded subscriptions (see
-`subscription.py`); the reader waits for a consumer that falls behind, but at most
-`stall_timeout`: then that consumer's events are dropped (counted, logged, told to it)
-until it catches up, and the reader goes on, so one stuck consumer never makes the link
-deaf.
+`subscription.py`). What one connection does on the wire (an action to its reply by
+ActionID, the reader routing replies and events, a stalled consumer's drops) is
+`connection.py`; this module decides when a connection starts and ends.
 """
 
 from __future__ import annotations
@@ -27,7 +26,8 @@ import structlog
 
 from callcenter.ami import actions
 from callcenter.ami.actions import Action
-from callcenter.ami.codec import CLOSED, DEFAULT_MAX_MESSAGE_SIZE, NEED_DATA
+from callcenter.ami.codec import DEFAULT_MAX_MESSAGE_SIZE
+from callcenter.ami.connection import Connection
 from callcenter.ami.errors import (
     AMIActionError,
     AMIActionTimeout,
@@ -38,8 +38,7 @@ from callcenter.ami.errors import (
     AMIProtocolError,
     AMIResyncError,
 )
-from callcenter.ami.messages import ActionResult, Banner, Event, Response
-from callcenter.ami.protocol import AMIProtocol
+from callcenter.ami.messages import ActionResult, Banner
 from callcenter.ami.subscription import (
     ConnectionChanged,
     EventSubscription,
@@ -89,28 +88,6 @@ class AMIClientOptions:
     follows 7 of them. Off while any subscription takes every event."""
 
 
-class _Connection:
-    """One TCP connection's protocol state, writer and waiters."""
-
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, max_size: int):
-        self.reader = reader
-        self.writer = writer
-        self.proto = AMIProtocol(max_size)
-        self.waiters: dict[str, asyncio.Future[ActionResult]] = {}
-        self.banner: asyncio.Future[Banner] = asyncio.get_running_loop().create_future()
-        self.logged_in = False
-        self.close_reason = ""
-
-    def fail_all(self, exc: AMIError) -> None:
-        self.proto.abandon_pending()
-        for fut in self.waiters.values():
-            if not fut.done():
-                fut.set_exception(exc)
-        self.waiters.clear()
-        if not self.banner.done():
-            self.banner.set_exception(exc)
-
-
 def backoff_delay(attempt: int, initial: float, cap: float, rng: random.Random) -> float:
     """Exponential backoff with full jitter: uniform(0, min(cap, initial * 2**attempt))."""
     return rng.uniform(0.0, min(cap, initial * (2 ** min(attempt, 30))))
@@ -130,7 +107,7 @@ class AMIClient:
         self.options = options or AMIClientOptions()
         self._rng = rng or random.Random()
         self._ids = itertools.count(1)
-        self._conn: _Connection | None = None
+        self._conn: Connection | None = None
         self._subs: list[EventSubscription] = []
         self._hooks: list[ConnectHook] = []
         self._filtering: set[asyncio.Task[None]] = set()
@@ -257,29 +234,11 @@ class AMIClient:
     # -- internals --------------------------------------------------------------------
 
     async def _roundtrip(
-        self, conn: _Connection, action: Action, timeout: float | None, check: bool
+        self, conn: Connection, action: Action, timeout: float | None, check: bool
     ) -> ActionResult:
         action_id = f"cc-{self.server.name}-{next(self._ids)}"
-        data = conn.proto.send(action.with_id(action_id))
-        fut: asyncio.Future[ActionResult] = asyncio.get_running_loop().create_future()
-        conn.waiters[action_id] = fut
-        try:
-            conn.writer.write(data)
-            deadline = self.options.action_timeout if timeout is None else timeout
-            async with asyncio.timeout(deadline):
-                result = await fut
-        except TimeoutError:
-            raise AMIActionTimeout(
-                f"AMI {self.server.name}: no answer to {action.name} ({action_id}) in time"
-            ) from None
-        finally:
-            conn.waiters.pop(action_id, None)
-            if not fut.done():
-                # Timed out or cancelled by the caller: a late reply comes back bare.
-                conn.proto.forget(action_id)
-        if check and not result.ok:
-            raise AMIActionError(action.name, result.response)
-        return result
+        deadline = self.options.action_timeout if timeout is None else timeout
+        return await conn.roundtrip(action, action_id, deadline, check)
 
     def _set_state(self, state: str, reason: str = "") -> None:
         if state == self._state:
@@ -325,9 +284,13 @@ class AMIClient:
         opts = self.options
         async with asyncio.timeout(opts.connect_timeout):
             reader, writer = await asyncio.open_connection(self.server.host, self.server.port)
-        conn = _Connection(reader, writer, opts.max_message_size)
+        conn = Connection(
+            reader, writer, opts.max_message_size, server_name=self.server.name, subs=self._subs
+        )
         self._conn = conn
-        reader_task = asyncio.create_task(self._read_loop(conn), name="ami-reader")
+        reader_task = asyncio.create_task(
+            conn.read_loop(opts.read_size, opts.stall_timeout), name="ami-reader"
+        )
         # Whatever ends the reader (EOF, reset, protocol error) must fail the login and
         # every pending action at once, not when their deadlines run out.
         reader_task.add_done_callback(lambda t: self._reader_ended(conn, t))
@@ -378,14 +341,14 @@ class AMIClient:
             name = getattr(hook, "__qualname__", repr(hook))
             raise AMIResyncError(f"resync hook {name} failed: {exc}") from exc
 
-    def _reader_ended(self, conn: _Connection, task: asyncio.Task[None]) -> None:
+    def _reader_ended(self, conn: Connection, task: asyncio.Task[None]) -> None:
         exc = None if task.cancelled() else task.exception()
         if isinstance(exc, AMIProtocolError):
             log.error("ami.protocol_error", error=str(exc))
         reason = f": {exc}" if exc is not None else ""
         conn.fail_all(AMIConnectionLost(f"AMI connection to {self.server.name} lost{reason}"))
 
-    async def _login(self, conn: _Connection) -> None:
+    async def _login(self, conn: Connection) -> None:
         srv = self.server
         if srv.auth == "md5":
             chal = await self._roundtrip(conn, actions.challenge(), None, True)
@@ -400,7 +363,7 @@ class AMIClient:
                 f"{result.response.message or 'Authentication failed'}"
             )
 
-    async def _filter(self, conn: _Connection) -> None:
+    async def _filter(self, conn: Connection) -> None:
         names: set[str] = set()
         for sub in self._subs:
             if sub.names is None:
@@ -420,7 +383,7 @@ class AMIClient:
                 "ami.filter_refused", server=self.server.name, error=result.response.message
             )
 
-    async def _ping_loop(self, conn: _Connection) -> None:
+    async def _ping_loop(self, conn: Connection) -> None:
         opts = self.options
         while True:
             await asyncio.sleep(opts.ping_interval)
@@ -435,61 +398,3 @@ class AMIClient:
                 return
             except AMIConnectionLost:
                 return  # the reader has seen it too
-
-    async def _read_loop(self, conn: _Connection) -> None:
-        proto = conn.proto
-        read = conn.reader.read
-        size = self.options.read_size
-        batch: list[Event] = []
-        while True:
-            data = await read(size)
-            proto.receive_data(data)
-            while True:
-                outs = proto.next_events()
-                if outs is NEED_DATA:
-                    break
-                if outs is CLOSED:
-                    self._deliver(batch)
-                    raise AMIConnectionLost(
-                        conn.close_reason or f"Asterisk {self.server.name} closed the connection"
-                    )
-                assert isinstance(outs, list)
-                for out in outs:
-                    if isinstance(out, Event):
-                        batch.append(out)
-                    elif isinstance(out, ActionResult):
-                        # Events that came before the reply reach subscribers before the
-                        # action's caller resumes: stream order is kept.
-                        self._deliver(batch)
-                        batch = []
-                        fut = conn.waiters.get(out.response.action_id or "")
-                        if fut is not None and not fut.done():
-                            fut.set_result(out)
-                    elif isinstance(out, Response):
-                        log.warning(
-                            "ami.unmatched_response", action_id=out.action_id, status=out.status
-                        )
-                    elif isinstance(out, Banner) and not conn.banner.done():
-                        conn.banner.set_result(out)
-            if batch:
-                self._deliver(batch)
-                batch = []
-                for sub in self._subs:
-                    if sub.full and not await sub.wait_for_room(self.options.stall_timeout):
-                        log.warning(
-                            "ami.consumer_stalled",
-                            consumer=sub.name,
-                            waited_s=self.options.stall_timeout,
-                            queued=len(sub),
-                            dropped_so_far=sub.dropped,
-                            what="its events are dropped until it catches up, then it resyncs",
-                        )
-                # StreamReader.read() returns without yielding while data is buffered, so
-                # without this the reader would parse ahead until every queue is full:
-                # more memory, more GC work, and later delivery. Let consumers run.
-                await asyncio.sleep(0)
-
-    def _deliver(self, batch: list[Event]) -> None:
-        if batch:
-            for sub in self._subs:
-                sub.deliver(batch)
