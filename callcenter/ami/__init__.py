@@ -7,8 +7,8 @@ one logged-in connection per Asterisk server alive and correlates actions with r
 from callcenter.ami.actions import Action, encode_action
 from callcenter.ami.client import AMIClient, AMIClientOptions, AMIServer
 from callcenter.ami.codec import CLOSED, NEED_DATA, AMIReader
+from callcenter.ami.connection import AMIActionError
 from callcenter.ami.errors import (
-    AMIActionError,
     AMIActionTimeout,
     AMIAuthenticationError,
     AMIConnectionLost,

@@ -27,9 +27,8 @@ import structlog
 from callcenter.ami import actions
 from callcenter.ami.actions import Action
 from callcenter.ami.codec import DEFAULT_MAX_MESSAGE_SIZE
-from callcenter.ami.connection import Connection
+from callcenter.ami.connection import AMIActionError, Connection
 from callcenter.ami.errors import (
-    AMIActionError,
     AMIActionTimeout,
     AMIAuthenticationError,
     AMIConnectionLost,

@@ -20,12 +20,21 @@ import structlog
 
 from callcenter.ami.actions import Action
 from callcenter.ami.codec import CLOSED, NEED_DATA
-from callcenter.ami.errors import AMIActionError, AMIActionTimeout, AMIConnectionLost, AMIError
+from callcenter.ami.errors import AMIActionTimeout, AMIConnectionLost, AMIError
 from callcenter.ami.messages import ActionResult, Banner, Event, Response
 from callcenter.ami.protocol import AMIProtocol
 from callcenter.ami.subscription import EventSubscription
 
 log = structlog.get_logger(__name__)
+
+
+class AMIActionError(AMIError):
+    """Asterisk answered an action with `Response: Error` (e.g. "No such channel")."""
+
+    def __init__(self, action: str, response: Response) -> None:
+        self.action = action
+        self.response = response
+        super().__init__(f"AMI action {action} failed: {response.message or response.status}")
 
 
 class Connection:

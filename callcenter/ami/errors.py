@@ -4,14 +4,11 @@ Strategy: mirror h11. A `RemoteProtocolError` means Asterisk (or whatever is on 
 end) sent bytes that break the protocol; a `LocalProtocolError` means we were asked to send
 something the protocol cannot carry (a CR/LF in a header value, say). After either, the
 codec is in a sticky error state: the connection must be dropped and re-established.
+`AMIActionError` carries the `Response` it reports, so it is defined beside the round trip in
+`connection.py`: this module imports nothing and stays below `messages` (no import cycle).
 """
 
 from __future__ import annotations
-
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from callcenter.ami.messages import Response
 
 
 class AMIError(Exception):
@@ -48,12 +45,3 @@ class AMINotConnected(AMIError):
 
 class AMIActionTimeout(AMIError):
     """An action got no complete response within its deadline."""
-
-
-class AMIActionError(AMIError):
-    """Asterisk answered an action with `Response: Error` (e.g. "No such channel")."""
-
-    def __init__(self, action: str, response: Response) -> None:
-        self.action = action
-        self.response = response
-        super().__init__(f"AMI action {action} failed: {response.message or response.status}")
