@@ -16,6 +16,7 @@ most `max_line_bytes` stay buffered.
 from __future__ import annotations
 
 import enum
+import re
 from collections.abc import Mapping
 from typing import Final, NoReturn
 
@@ -23,10 +24,14 @@ from callcenter.agi.commands import AGICommand
 from callcenter.agi.errors import LocalProtocolError, ProtocolError, RemoteProtocolError
 from callcenter.agi.events import NEED_DATA, ConnectionClosed, Event, HangupNotice, NeedData
 from callcenter.agi.request import build_request
-from callcenter.agi.responses import parse_response, status_code
+from callcenter.agi.responses import AGIResponse, status_code
 
 DEFAULT_MAX_LINE_BYTES: Final = 8 * 1024
 DEFAULT_MAX_MESSAGE_BYTES: Final = 64 * 1024
+
+_TAIL = re.compile(r"(?: \((?P<data>.*)\))?(?: endpos=(?P<endpos>-?[0-9]{1,20}))?", re.DOTALL)
+_LOOSE_DATA = re.compile(r" \((?P<data>[^)]*)\)")
+_LOOSE_ENDPOS = re.compile(r" endpos=(?P<endpos>-?[0-9]{1,20})(?![0-9])")
 
 
 class CodecState(enum.Enum):
@@ -241,3 +246,42 @@ class AGICodec:
             raise RemoteProtocolError("connection closed before the environment was complete")
         self._transition(_Move.EOF)
         return ConnectionClosed()
+
+
+def parse_response(lines: list[str], code: int | None = None) -> AGIResponse:
+    """Build a response from its status line, or from a whole `NNN-` ... `NNN ` block.
+
+    `code` is the status code when the caller has already read it from the first line. The
+    forms it reads are those listed in `responses.py`.
+    """
+    first = lines[0]
+    if code is None:
+        status = status_code(first)
+        if status is None:
+            raise RemoteProtocolError(f"not an AGI status line: {first[:80]!r}")
+        code = status[0]
+    if code != 200 or len(lines) > 1:
+        return AGIResponse(code=code, result="", data=None, endpos=None, text="\n".join(lines))
+    if not first.startswith("200 result="):
+        raise RemoteProtocolError(f"a 200 reply without result=: {first[:80]!r}")
+    result, space, tail = first[len("200 result=") :].partition(" ")
+    if not space:
+        # The common reply, `200 result=0`, needs no regular expression.
+        return AGIResponse(code=200, result=result, data=None, endpos=None, text=first)
+    tail_match = _TAIL.fullmatch(space + tail)
+    if tail_match is not None:
+        data, endpos = tail_match["data"], tail_match["endpos"]
+    else:
+        loose_data, loose_endpos = (
+            _LOOSE_DATA.match(space + tail),
+            _LOOSE_ENDPOS.search(space + tail),
+        )
+        data = loose_data["data"] if loose_data else None
+        endpos = loose_endpos["endpos"] if loose_endpos else None
+    return AGIResponse(
+        code=200,
+        result=result,
+        data=data,
+        endpos=int(endpos) if endpos is not None else None,
+        text=first,
+    )

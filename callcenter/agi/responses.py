@@ -15,18 +15,13 @@ RECORD FILE and GET DATA:
 Data runs to the last `)` so that a variable whose value holds parentheses survives. A 200
 tail we do not know keeps its first parenthesised data and any endpos, and stays whole in
 `text`: Asterisk modules add replies (SPEECH ...) and a bridge must not drop a call over one.
+`codec.parse_response` reads these forms: it raises the codec's `RemoteProtocolError`, so it
+lives with the codec and this module imports nothing of the bridge (no cycle with `errors`).
 """
 
 from __future__ import annotations
 
-import re
 from typing import NamedTuple
-
-from callcenter.agi.errors import RemoteProtocolError
-
-_TAIL = re.compile(r"(?: \((?P<data>.*)\))?(?: endpos=(?P<endpos>-?[0-9]{1,20}))?", re.DOTALL)
-_LOOSE_DATA = re.compile(r" \((?P<data>[^)]*)\)")
-_LOOSE_ENDPOS = re.compile(r" endpos=(?P<endpos>-?[0-9]{1,20})(?![0-9])")
 
 
 class AGIResponse(NamedTuple):
@@ -68,41 +63,3 @@ def status_code(line: str) -> tuple[int, bool] | None:
     if len(code) != 3 or not (code.isascii() and code.isdigit()) or separator not in ("", " ", "-"):
         return None
     return int(code), separator == "-"
-
-
-def parse_response(lines: list[str], code: int | None = None) -> AGIResponse:
-    """Build a response from its status line, or from a whole `NNN-` ... `NNN ` block.
-
-    `code` is the status code when the caller has already read it from the first line.
-    """
-    first = lines[0]
-    if code is None:
-        status = status_code(first)
-        if status is None:
-            raise RemoteProtocolError(f"not an AGI status line: {first[:80]!r}")
-        code = status[0]
-    if code != 200 or len(lines) > 1:
-        return AGIResponse(code=code, result="", data=None, endpos=None, text="\n".join(lines))
-    if not first.startswith("200 result="):
-        raise RemoteProtocolError(f"a 200 reply without result=: {first[:80]!r}")
-    result, space, tail = first[len("200 result=") :].partition(" ")
-    if not space:
-        # The common reply, `200 result=0`, needs no regular expression.
-        return AGIResponse(code=200, result=result, data=None, endpos=None, text=first)
-    tail_match = _TAIL.fullmatch(space + tail)
-    if tail_match is not None:
-        data, endpos = tail_match["data"], tail_match["endpos"]
-    else:
-        loose_data, loose_endpos = (
-            _LOOSE_DATA.match(space + tail),
-            _LOOSE_ENDPOS.search(space + tail),
-        )
-        data = loose_data["data"] if loose_data else None
-        endpos = loose_endpos["endpos"] if loose_endpos else None
-    return AGIResponse(
-        code=200,
-        result=result,
-        data=data,
-        endpos=int(endpos) if endpos is not None else None,
-        text=first,
-    )
