@@ -15,6 +15,7 @@ Time goes through an injectable `Clock`. Example::
 """
 
 from callcenter.sim.clock import Clock, RealClock, ScaledClock
+from callcenter.sim.options import SimOptions
 from callcenter.sim.participants import (
     AgentPhone,
     Callee,
@@ -26,7 +27,6 @@ from callcenter.sim.participants import (
     Silence,
     Step,
 )
-from callcenter.sim.pbx import SimOptions
 from callcenter.sim.simulator import PbxSimulator, SimCall
 from callcenter.sim.traffic import ScriptFactory, run_traffic
 

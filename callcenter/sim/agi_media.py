@@ -26,8 +26,8 @@ from typing import Protocol
 from callcenter.agi import commands as cmd
 from callcenter.sim import events as ev
 from callcenter.sim.channel import Channel
+from callcenter.sim.options import SimOptions
 from callcenter.sim.participants import CallRecord, Press, Step
-from callcenter.sim.pbx import SimOptions
 from callcenter.sim.wire import Pairs
 
 SAMPLES_PER_S = 8000

@@ -12,7 +12,8 @@ product's config/asterisk/extensions.conf, for `callcenter doctor`).
 
 from __future__ import annotations
 
-from callcenter.sim.pbx import Pbx, SimOptions
+from callcenter.sim.options import SimOptions
+from callcenter.sim.pbx import Pbx
 from callcenter.sim.wire import Pairs
 
 

@@ -21,6 +21,7 @@ import structlog
 from callcenter.sim.ami_server import AMIServer
 from callcenter.sim.calls import CallerCall
 from callcenter.sim.clock import Clock, RealClock
+from callcenter.sim.options import SimOptions
 from callcenter.sim.participants import (
     AgentPhone,
     Callee,
@@ -28,7 +29,7 @@ from callcenter.sim.participants import (
     CallRecord,
     PhoneRing,
 )
-from callcenter.sim.pbx import Pbx, SimOptions
+from callcenter.sim.pbx import Pbx
 
 log = structlog.get_logger(__name__)
 
