@@ -12,7 +12,7 @@ BridgeList), items carrying the ActionID where Asterisk puts it. Anything else g
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from callcenter.sim import events as ev
 from callcenter.sim.channel import UNKNOWN, duration
@@ -21,10 +21,19 @@ from callcenter.sim.originate import AgentLeg, OriginateRequest, parse_caller_id
 from callcenter.sim.pbx import Pbx
 from callcenter.sim.wire import Pairs, get, get_all
 
-if TYPE_CHECKING:
-    from callcenter.sim.ami_server import AMISession
 
-Handler = Callable[[Pbx, "AMISession", Pairs, str | None], Awaitable[None]]
+class Session(Protocol):
+    """What a handler needs of the client connection that sent the action: a way to answer.
+
+    `ami_server.AMISession` is the one. A protocol, not that class: the server imports this
+    module to dispatch, and an import of the server here would close an import cycle.
+    """
+
+    def send(self, pairs: Pairs) -> None:
+        """Write one message to the client."""
+
+
+Handler = Callable[[Pbx, Session, Pairs, str | None], Awaitable[None]]
 
 
 def resp(aid: str | None, status: str, *pairs: tuple[str, str]) -> Pairs:
@@ -40,7 +49,7 @@ def error(aid: str | None, message: str) -> Pairs:
     return resp(aid, "Error", ("Message", message))
 
 
-def _list(session: AMISession, aid: str | None, message: str, name: str, items: list[Pairs],
+def _list(session: Session, aid: str | None, message: str, name: str, items: list[Pairs],
           *extra: tuple[str, str]) -> None:  # fmt: skip
     session.send(resp(aid, "Success", ("EventList", "start"), ("Message", message)))
     for item in items:
@@ -53,12 +62,12 @@ def _aid_item(name: str, aid: str | None, pairs: Pairs) -> Pairs:
     return [("Event", name), *([("ActionID", aid)] if aid is not None else []), *pairs]
 
 
-async def ping(pbx: Pbx, session: AMISession, action: Pairs, aid: str | None) -> None:
+async def ping(pbx: Pbx, session: Session, action: Pairs, aid: str | None) -> None:
     """Ping -> Pong with a timestamp."""
     session.send(resp(aid, "Success", ("Ping", "Pong"), ("Timestamp", f"{pbx.clock.now():.6f}")))
 
 
-async def core_show_channels(pbx: Pbx, session: AMISession, action: Pairs, aid: str | None) -> None:
+async def core_show_channels(pbx: Pbx, session: Session, action: Pairs, aid: str | None) -> None:
     """Every live channel as a CoreShowChannel item."""
     now = pbx.clock.now()
     items = [
@@ -71,7 +80,7 @@ async def core_show_channels(pbx: Pbx, session: AMISession, action: Pairs, aid: 
     _list(session, aid, "Channels will follow", "CoreShowChannelsComplete", items)
 
 
-async def status(pbx: Pbx, session: AMISession, action: Pairs, aid: str | None) -> None:
+async def status(pbx: Pbx, session: Session, action: Pairs, aid: str | None) -> None:
     """Status of one channel or all (Status items end with their ActionID)."""
     name = get(action, "Channel")
     if name and name not in pbx.channels:
@@ -93,7 +102,7 @@ async def status(pbx: Pbx, session: AMISession, action: Pairs, aid: str | None) 
     _list(session, aid, "Channel status will follow", "StatusComplete", items, ("Items", count))
 
 
-async def getvar(pbx: Pbx, session: AMISession, action: Pairs, aid: str | None) -> None:
+async def getvar(pbx: Pbx, session: Session, action: Pairs, aid: str | None) -> None:
     """Getvar of a channel variable or a global one (unset: an empty Value)."""
     variable = get(action, "Variable") or ""
     value = pbx.variable(variable, get(action, "Channel"))
@@ -103,7 +112,7 @@ async def getvar(pbx: Pbx, session: AMISession, action: Pairs, aid: str | None) 
     session.send(resp(aid, "Success", ("Variable", variable), ("Value", value)))
 
 
-async def setvar(pbx: Pbx, session: AMISession, action: Pairs, aid: str | None) -> None:
+async def setvar(pbx: Pbx, session: Session, action: Pairs, aid: str | None) -> None:
     """Setvar; emits VarSet (a global one with `Channel: none`, as s4 shows)."""
     variable, value = get(action, "Variable") or "", get(action, "Value") or ""
     name = get(action, "Channel")
@@ -122,7 +131,7 @@ async def setvar(pbx: Pbx, session: AMISession, action: Pairs, aid: str | None) 
     pbx.emit(ev.varset(chan, variable, value))
 
 
-async def hangup(pbx: Pbx, session: AMISession, action: Pairs, aid: str | None) -> None:
+async def hangup(pbx: Pbx, session: Session, action: Pairs, aid: str | None) -> None:
     """Hangup a channel by name or Uniqueid (Asterisk's channel lookup takes either),
     optionally with a Cause; "No such channel" before the channel exists."""
     cause = get(action, "Cause") or ""
@@ -134,7 +143,7 @@ async def hangup(pbx: Pbx, session: AMISession, action: Pairs, aid: str | None) 
     pbx.hangup(channel.name, by="ami", cause=int(cause) if cause.isdigit() else None)
 
 
-async def redirect(pbx: Pbx, session: AMISession, action: Pairs, aid: str | None) -> None:
+async def redirect(pbx: Pbx, session: Session, action: Pairs, aid: str | None) -> None:
     """Redirect a caller; inside an AGI it moves once the FastAGI server closes (s4)."""
     name = get(action, "Channel") or ""
     if name not in pbx.channels:
@@ -148,7 +157,7 @@ async def redirect(pbx: Pbx, session: AMISession, action: Pairs, aid: str | None
         call.redirect(context, exten, int(priority) if priority.isdigit() else 1)
 
 
-async def originate(pbx: Pbx, session: AMISession, action: Pairs, aid: str | None) -> None:
+async def originate(pbx: Pbx, session: Session, action: Pairs, aid: str | None) -> None:
     """Originate to `PJSIP/<endpoint>`; async answers at once, the outcome comes as an event."""
     dial = get(action, "Channel")
     if not dial:
@@ -188,7 +197,7 @@ async def originate(pbx: Pbx, session: AMISession, action: Pairs, aid: str | Non
     session.send(resp(aid, "Success", ("Message", "Originate successfully queued")))
 
 
-async def user_event(pbx: Pbx, session: AMISession, action: Pairs, aid: str | None) -> None:
+async def user_event(pbx: Pbx, session: Session, action: Pairs, aid: str | None) -> None:
     """UserEvent: `Event Sent`, then the event repeating every header (ActionID too)."""
     session.send(resp(aid, "Success", ("Message", "Event Sent")))
     rest = [(k, v) for k, v in action if k.lower() not in ("action", "userevent", "actionid")]
@@ -197,7 +206,7 @@ async def user_event(pbx: Pbx, session: AMISession, action: Pairs, aid: str | No
               *ids, *rest])  # fmt: skip
 
 
-async def show_dialplan(pbx: Pbx, session: AMISession, action: Pairs, aid: str | None) -> None:
+async def show_dialplan(pbx: Pbx, session: Session, action: Pairs, aid: str | None) -> None:
     """ShowDialPlan of the lab dialplan (one context, or all)."""
     context = get(action, "Context")
     rows = dialplan_items(pbx.options, context)
@@ -212,14 +221,14 @@ async def show_dialplan(pbx: Pbx, session: AMISession, action: Pairs, aid: str |
     _list(session, aid, "DialPlan list will follow", "ShowDialPlanComplete", items, *counts)
 
 
-async def pjsip_endpoints(pbx: Pbx, session: AMISession, action: Pairs, aid: str | None) -> None:
+async def pjsip_endpoints(pbx: Pbx, session: Session, action: Pairs, aid: str | None) -> None:
     """PJSIPShowEndpoints: the phones added to the simulator, then `caller`."""
     items = [_aid_item("EndpointList", aid, row) for row in endpoint_items(pbx)]
     message = "A listing of Endpoints follows, presented as EndpointList events"
     _list(session, aid, message, "EndpointListComplete", items)
 
 
-async def bridge_list(pbx: Pbx, session: AMISession, action: Pairs, aid: str | None) -> None:
+async def bridge_list(pbx: Pbx, session: Session, action: Pairs, aid: str | None) -> None:
     """BridgeList: every live bridge."""
     items = [_aid_item("BridgeListItem", aid, b.bridge.block()) for b in pbx.bridges.values()]
     _list(session, aid, "Bridge listing will follow", "BridgeListComplete", items)
@@ -241,7 +250,7 @@ HANDLERS: dict[str, Handler] = {
 }
 
 
-async def dispatch(pbx: Pbx, session: AMISession, action: Pairs) -> None:
+async def dispatch(pbx: Pbx, session: Session, action: Pairs) -> None:
     """Answer one action of a logged-in session."""
     name = get(action, "Action") or ""
     aid = get(action, "ActionID")
