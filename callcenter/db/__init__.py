@@ -28,11 +28,11 @@ from callcenter.db.customers import (
 )
 from callcenter.db.engine import DEFAULT_URL, make_engine, make_sessions
 from callcenter.db.events import AppendEvents, CallEvent, EventLog, event_from_record
+from callcenter.db.interaction_history import InteractionRepository
 from callcenter.db.interactions import (
     InteractionData,
     InteractionNotFound,
     InteractionRecord,
-    InteractionRepository,
     SaveInteraction,
 )
 from callcenter.db.migrate import current_revision, head_revision, upgrade
