@@ -49,6 +49,7 @@ async def test_given_notes_saved_on_the_earlier_call_then_the_waiting_calls_pop_
     await _ready(site, "agent2")
     earlier = await site.queue_call(caller_number=CALLER)
     await site.answer(earlier)
+    await site.flush()  # the earlier call is on record before the caller calls again
     waiting = await site.queue_call(caller_number=CALLER)
     supervisor = await login(*SUPERVISOR)
     assert _item(await supervisor.json("GET", f"/api/pops/{waiting}"), earlier)["notes"] == ""
