@@ -14,9 +14,8 @@ from collections.abc import Mapping
 from acd.commands import Command, DecisionTrigger, Record, RecordKind, StaleFact
 from acd.events import CallbackRequested, CallQueued, Event
 from acd.floor import Floor
-from acd.model import Call
+from acd.model import Call, QueueRuntime
 from acd.queueing import Queueing
-from acd.queues import QueueRuntime
 from acd.relaxation import merge_requirements
 from acd.states import CallKind, CallOutcome, CallState
 from acd.types import Requirement

@@ -20,9 +20,8 @@ from acd.commands import (
 from acd.errors import UnknownPauseReason
 from acd.events import AgentLoggedIn, AgentLoggedOut, AgentPaused, AgentReady, WrapUpEnded
 from acd.floor import Floor
-from acd.model import Agent
+from acd.model import Agent, QueueRuntime
 from acd.queueing import Queueing
-from acd.queues import QueueRuntime
 from acd.routing import Router
 from acd.states import AgentRequest, AgentState, NotReadyReason, check_request
 from acd.types import Seconds, TimerKind

@@ -11,8 +11,7 @@ from __future__ import annotations
 from acd.commands import Command, PublishAgentState
 from acd.config import AcdSettings
 from acd.errors import UnknownAgent, UnknownQueue
-from acd.model import Agent, Call
-from acd.queues import QueueRuntime
+from acd.model import Agent, Call, QueueRuntime
 from acd.states import AgentState
 from acd.timers import TimerBook
 from acd.types import Seconds

@@ -13,9 +13,8 @@ from __future__ import annotations
 from bisect import bisect_left, insort
 
 from acd.config import RoutingStrategy
-from acd.model import Agent, CallKey
-from acd.strategies import AgentKey, agent_key, choose
-from acd.types import Requirement
+from acd.strategies import AgentKey, Ranked, agent_key, choose
+from acd.types import CallKey, Requirement
 
 
 class Lane:
@@ -59,13 +58,13 @@ class Lane:
         calls = self.calls
         del calls[bisect_left(calls, key)]
 
-    def add_agent(self, agent: Agent) -> None:
+    def add_agent(self, agent: Ranked) -> None:
         """Add a ready agent under the strategy's key."""
         key = agent_key(self.strategy, agent, self.ranked_on)
         self.agent_keys[agent.index] = key
         insort(self.agents, key)
 
-    def remove_agent(self, agent: Agent) -> None:
+    def remove_agent(self, agent: Ranked) -> None:
         """Remove an agent who is no longer ready."""
         key = self.agent_keys.pop(agent.index)
         agents = self.agents

@@ -26,8 +26,7 @@ from acd.commands import (
 from acd.config import OverflowKind
 from acd.estimates import expected_handle_time, wait_for_position
 from acd.floor import Floor
-from acd.model import Agent, Call
-from acd.queues import QueueRuntime
+from acd.model import Agent, Call, QueueRuntime
 from acd.relaxation import merge_requirements
 from acd.routing import Router
 from acd.states import CallKind, CallOutcome, CallState

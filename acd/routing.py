@@ -24,9 +24,9 @@ from acd.commands import (
 )
 from acd.floor import Floor
 from acd.lanes import Lane
-from acd.model import Agent, Call, CallKey
+from acd.model import Agent, Call
 from acd.states import AgentState, CallState
-from acd.types import WAITING_TIMERS, TimerKind
+from acd.types import WAITING_TIMERS, CallKey, TimerKind
 
 
 class Router:

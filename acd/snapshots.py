@@ -19,8 +19,7 @@ from acd.estimates import (
     wait_for_position,
 )
 from acd.floor import Floor
-from acd.model import Agent, Call
-from acd.queues import QueueRuntime
+from acd.model import Agent, Call, QueueRuntime
 from acd.states import AgentState, CallKind, CallState
 from acd.types import Requirement, Seconds
 

@@ -16,17 +16,37 @@ with the agent's configuration index, which makes the choice deterministic.
 from __future__ import annotations
 
 from bisect import bisect_right
+from typing import Protocol
 
 from acd.config import RoutingStrategy
-from acd.model import Agent
 from acd.relaxation import proficiency
-from acd.types import Requirement
+from acd.types import Requirement, Seconds
 
 AgentKey = tuple[float, ...]
 """Sort key of a ready agent in a lane; the last element is the agent's index."""
 
 
-def agent_key(strategy: RoutingStrategy, agent: Agent, ranked_on: Requirement) -> AgentKey:
+class Ranked(Protocol):
+    """What a strategy reads of an agent (`acd.model.Agent` is one)."""
+
+    @property
+    def index(self) -> int:
+        """Position in the configuration: the last tie-breaker."""
+
+    @property
+    def skills(self) -> dict[str, int]:
+        """Skill levels."""
+
+    @property
+    def idle_since(self) -> Seconds:
+        """When the agent last became ready."""
+
+    @property
+    def calls_today(self) -> int:
+        """Answered calls today."""
+
+
+def agent_key(strategy: RoutingStrategy, agent: Ranked, ranked_on: Requirement) -> AgentKey:
     """The key under which ``agent`` waits in a lane of a queue using ``strategy``."""
     if strategy is RoutingStrategy.LONGEST_IDLE:
         return (agent.idle_since, agent.index)

@@ -18,6 +18,9 @@ Seconds: TypeAlias = float
 Requirement: TypeAlias = tuple[tuple[str, int], ...]
 """Skills with minimum levels, sorted by skill name; empty means any member of the queue."""
 
+CallKey: TypeAlias = tuple[int, float, int]
+"""Order of a waiting call in its queue: (-priority, time it entered the queue, sequence)."""
+
 
 class TimerKind(StrEnum):
     """What a timer is for; the subject of the key says for whom."""
