@@ -74,6 +74,8 @@ class RealCenter:
     trunk: SippParty | None = None
     cutter: TcpCutter | None = None
     """The relay in front of AMI (`center(cutter=True)`)."""
+    agi_cutter: TcpCutter | None = None
+    """The relay between Asterisk and the service's FastAGI port (`center(agi_cutter=True)`)."""
 
     @property
     def acd(self) -> Any:
@@ -273,9 +275,15 @@ class TcpCutter:
 
 
 def real_settings(
-    tmp_path: Path, asterisk: RealAsterisk, acd: AcdSettings, ami_port: int, **extra: Any
+    tmp_path: Path,
+    asterisk: RealAsterisk,
+    acd: AcdSettings,
+    ami_port: int,
+    agi_port: int | None = None,
+    **extra: Any,
 ) -> Settings:
-    """The service's settings for one test: this Asterisk's AMI, its FastAGI port, SQLite."""
+    """The service's settings for one test: this Asterisk's AMI, the FastAGI port the service
+    listens on (default: the one Asterisk's dialplan calls), SQLite."""
     telephony: Mapping[str, Any] = extra.pop("telephony", {})
     ivr: Mapping[str, Any] = extra.pop("ivr", {})
     return Settings(
@@ -294,7 +302,7 @@ def real_settings(
             "reconnect_max_s": 0.5,
             "ping_interval_s": 5,
         },
-        fastagi={"host": "127.0.0.1", "port": asterisk.agi_port},
+        fastagi={"host": "127.0.0.1", "port": agi_port or asterisk.agi_port},
         service={"shutdown_grace_s": 0.5},
         database={"url": f"sqlite+aiosqlite:///{tmp_path / 'real.db'}", "batch_interval_s": 0.0},
         ivr={
@@ -326,6 +334,7 @@ async def center(
     ready: tuple[str, ...] | None = None,
     trunk: bool = True,
     cutter: bool = False,
+    agi_cutter: bool = False,
     rtp_ports: int = 400,
     **extra: Any,
 ) -> AsyncIterator[RealCenter]:
@@ -333,9 +342,11 @@ async def center(
     trunk and the service, with the agents in `ready` (default: all) logged in and ready."""
     unpacked = require_build()
     agi_port = free_tcp_port()
+    # With `agi_cutter` Asterisk's dialplan calls a relay, which passes on to the service.
+    agi_relay = TcpCutter(agi_port) if agi_cutter else None
     asterisk = RealAsterisk(
         unpacked,
-        agi_port=agi_port,
+        agi_port=agi_relay.port if agi_relay is not None else agi_port,
         sounds=sounds[0],
         moh=sounds[1],
         trunk=trunk,
@@ -348,9 +359,18 @@ async def center(
         await asterisk.start()
         if relay is not None:
             await relay.start()
+        if agi_relay is not None:
+            await agi_relay.start()
         ami_port = relay.port if relay is not None else asterisk.ami_port
-        settings = real_settings(tmp_path, asterisk, acd, ami_port, **extra)
-        real = RealCenter(asterisk, sipp, settings, Service.build(settings), cutter=relay)
+        settings = real_settings(tmp_path, asterisk, acd, ami_port, agi_port, **extra)
+        real = RealCenter(
+            asterisk,
+            sipp,
+            settings,
+            Service.build(settings),
+            cutter=relay,
+            agi_cutter=agi_relay,
+        )
         service = real.service
         wanted = phones if phones is not None else {a.id: Answer() for a in acd.agents}
         for agent_id, behaviour in wanted.items():
@@ -370,5 +390,7 @@ async def center(
             await real.service.stop()
         if relay is not None:
             await relay.close()
+        if agi_relay is not None:
+            await agi_relay.close()
         await sipp.close()
         await asterisk.stop()
