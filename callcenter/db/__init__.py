@@ -3,11 +3,12 @@
 `make_engine(url)` and `make_sessions(engine)` build the engine and the session factory;
 `upgrade(engine)` applies the shipped Alembic migrations. The repositories
 (`CustomerRepository`, `InteractionRepository`, `TicketRepository`, `CallbackRepository`,
-`UserRepository`, `EventLog`) each take the session factory. Their "not found" errors
-(`CustomerNotFound`, `InteractionNotFound`, `TicketNotFound`, `UserNotFound`) are
-`LookupError`s; refused input is a `ValueError` (`DuplicateCustomer`, `InvalidPhoneNumber`,
-`UserError`, `cti.TicketError`). Writes from the call path go
-through `BatchedWriter`, which batches, retries and reports, and never blocks a call.
+`UserRepository`, `EventLog`, `ConfigVersions`) each take the session factory. Their "not
+found" errors (`CustomerNotFound`, `InteractionNotFound`, `TicketNotFound`, `UserNotFound`,
+`VersionNotFound`) are `LookupError`s; refused input is a `ValueError`
+(`DuplicateCustomer`, `InvalidPhoneNumber`, `UserError`, `cti.TicketError`,
+`ConfigInvalid`). Writes from the call path go through `BatchedWriter`, which batches,
+retries and reports, and never blocks a call.
 """
 
 from callcenter.db.callbacks import (
@@ -16,6 +17,15 @@ from callcenter.db.callbacks import (
     CallbackAttempt,
     CallbackRepository,
     CallbackStatus,
+)
+from callcenter.db.config_versions import (
+    Change,
+    ConfigConflict,
+    ConfigInvalid,
+    ConfigProblem,
+    ConfigVersions,
+    StoredVersion,
+    VersionNotFound,
 )
 from callcenter.db.customers import (
     CustomerNotFound,
@@ -50,6 +60,11 @@ __all__ = [
     "CallbackAttempt",
     "CallbackRepository",
     "CallbackStatus",
+    "Change",
+    "ConfigConflict",
+    "ConfigInvalid",
+    "ConfigProblem",
+    "ConfigVersions",
     "CustomerNotFound",
     "CustomerRepository",
     "DuplicateCustomer",
@@ -63,12 +78,14 @@ __all__ = [
     "NewCustomer",
     "Role",
     "SaveInteraction",
+    "StoredVersion",
     "TicketNotFound",
     "TicketRepository",
     "UserError",
     "UserInfo",
     "UserNotFound",
     "UserRepository",
+    "VersionNotFound",
     "WriteOp",
     "WriteQueueFull",
     "current_revision",

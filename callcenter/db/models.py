@@ -197,3 +197,18 @@ class CallEventRow(Base):
         Index("ix_call_events_at", "at"),
         Index("ix_call_events_call", "call_id"),
     )
+
+
+class ConfigVersion(Base):
+    """One version of the configuration that is data (today the ACD section): who stored
+    it, when, why, the whole document and what changed against the version before it.
+    Rows are only ever added; a rollback adds a version equal to an older one."""
+
+    __tablename__ = "config_versions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    """The version number: 1, 2, 3 ..."""
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    author: Mapped[str] = mapped_column(String(64))
+    comment: Mapped[str] = mapped_column(Text, default="")
+    document: Mapped[dict[str, Any]] = mapped_column(JSON)
+    diff: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
