@@ -23,6 +23,7 @@ import structlog
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from acd import Acd, AcdSettings
 from callcenter.agi import FastAGIServer
 from callcenter.ami import (
     AMIAuthenticationError,
@@ -37,7 +38,7 @@ from callcenter.app.ops import LoopLag, ServiceProbe
 from callcenter.app.settings import AsteriskSettings, Settings
 from callcenter.app.tasks import TaskSupervisor, log_safely
 from callcenter.app.wiring import Backend, build_backend
-from callcenter.db import BatchedWriter, make_engine, make_sessions, upgrade
+from callcenter.db import BatchedWriter, ConfigInvalid, make_engine, make_sessions, upgrade
 from callcenter.db.reads import Reads, make_reads
 from callcenter.ivr.loader import FlowLibrary, FlowLoadError
 from callcenter.live.recovery import recover, resume_interactions
@@ -221,6 +222,7 @@ class Service:
         except (OSError, SQLAlchemyError) as exc:
             raise ServiceStartError(f"database {url} cannot be used: {exc}") from exc
         log.info("db.ready", backend=self.engine.dialect.name, url=url)
+        await self._acd_from_database(url)
         center = self.backend.center
         try:
             await recover(
@@ -277,6 +279,48 @@ class Service:
                 server=client.server.name,
                 address=f"{client.server.host}:{client.server.port}",
             )
+
+    async def _acd_from_database(self, url: str) -> None:
+        """Run the ACD with the newest stored version of its configuration; on a database
+        that holds none, the settings file's `acd` section is stored as version 1 first.
+
+        From then on the file's section is only the seed (and `config import`'s format):
+        a file that says otherwise is logged as ignored, never silently mixed in.
+        """
+        try:
+            current = await self.backend.context.config_versions.seed(self.settings.acd)
+            acd = current.settings
+        except SQLAlchemyError as exc:
+            raise ServiceStartError(
+                f"the ACD configuration in {url} cannot be read: {exc}"
+            ) from exc
+        except ConfigInvalid as exc:
+            raise ServiceStartError(
+                f"the stored ACD configuration (the newest version) is not valid: {exc}"
+            ) from exc
+        if acd != self.settings.acd:
+            log.warning(
+                "config.file_acd_ignored",
+                version=current.version,
+                hint="the acd section of the settings file only seeds a new database; "
+                "`callcenter config import FILE` stores it as a new version",
+            )
+            self._use_acd(acd)
+        log.info(
+            "config.acd_in_force",
+            version=current.version,
+            author=current.author,
+            stored_at=current.created_at.isoformat(),
+            queues=[q.name for q in acd.queues],
+        )
+
+    def _use_acd(self, acd: AcdSettings) -> None:
+        # Before the ACD task starts and before recovery: the core is rebuilt empty with
+        # the stored settings (recovery then replays today's log into one of its own).
+        self.settings = self.settings.model_copy(update={"acd": acd})
+        self.backend.context.adopt_acd(acd)
+        host = self.backend.center.host
+        host.adopt(Acd(acd, host.now()))
 
     async def _watch(self, sub: EventSubscription) -> None:
         # Connection changes are operational facts: each one becomes a log event.

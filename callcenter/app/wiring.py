@@ -20,6 +20,7 @@ from callcenter.app.settings import Settings
 from callcenter.db import (
     BatchedWriter,
     CallbackRepository,
+    ConfigVersions,
     CustomerRepository,
     EventLog,
     InteractionRepository,
@@ -118,6 +119,7 @@ def build_backend(
             region=cti.default_region,
         ),
         events=EventLog(sessions),
+        config_versions=ConfigVersions(sessions),
         reports=ReportRepository(sessions, rules=rules_from_settings(settings.acd)),
         telephony=telephony,
         reload_flows=reload_flows,

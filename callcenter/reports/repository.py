@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from acd import AcdSettings
 from callcenter.db.events import CallEvent, EventLog
 from callcenter.db.models import Interaction
 from callcenter.reports.agent_rows import AgentAggregator
@@ -29,6 +30,7 @@ from callcenter.reports.types import (
     QueueReport,
     QueueRules,
     SurveyScore,
+    rules_from_settings,
 )
 
 
@@ -69,6 +71,11 @@ class ReportRepository:
         self._rules = dict(rules or {})
         self._lookback, self._lookahead = lookback, lookahead
         self._page_size = page_size
+
+    def use_acd(self, settings: AcdSettings) -> None:
+        """Report with the queues' thresholds and formulas of `settings` from now on (a new
+        version of the ACD configuration is in force)."""
+        self._rules = rules_from_settings(settings)
 
     async def queue_report(
         self,

@@ -15,10 +15,12 @@ from typing import Any, Literal, Protocol
 
 from aiohttp import web
 
+from acd import AcdSettings
 from callcenter.app.settings import Settings
 from callcenter.app.tasks import TaskState
 from callcenter.db import (
     CallbackRepository,
+    ConfigVersions,
     CustomerRepository,
     EventLog,
     InteractionRepository,
@@ -90,6 +92,8 @@ class WebContext:
     tickets: TicketRepository
     callbacks: CallbackRepository
     events: EventLog
+    config_versions: ConfigVersions
+    """The ACD configuration's versions (the one in force is the newest)."""
     reports: Any = None
     """The historical reports repository (`callcenter.reports.ReportRepository`)."""
     telephony: Telephony | None = None
@@ -101,6 +105,13 @@ class WebContext:
     """Wait until the call path's writes queued so far are in the database. The writer
     batches them (`database.batch_interval_s`), so a call the desktop has just shown may
     not be stored yet; a route that cannot find it asks once more after this."""
+
+    def adopt_acd(self, acd: AcdSettings) -> None:
+        """Read the ACD configuration `acd` from now on (a stored version the live center
+        runs): queues, agents and pause reasons the pages show, the reports' thresholds."""
+        self.settings = self.settings.model_copy(update={"acd": acd})
+        if self.reports is not None:
+            self.reports.use_acd(acd)
 
     def queues_for(self, username: str, role: str) -> frozenset[str] | None:
         """The queues a user may see: an agent's own, a supervisor's configured, or all."""
