@@ -431,7 +431,7 @@ class Settings(BaseSettings):
         return (env_settings, init_settings)
 
 
-def _line_of(root: yaml.Node | None, loc: tuple[int | str, ...]) -> int | None:
+def line_of(root: yaml.Node | None, loc: tuple[int | str, ...]) -> int | None:
     """The 1-based line of the YAML node at `loc`, or of its nearest existing parent."""
     node = root
     line = None if node is None else node.start_mark.line + 1
@@ -465,7 +465,7 @@ def _describe(path: Path, root: yaml.Node | None, exc: ValidationError) -> str:
         loc = tuple(err["loc"])
         key = _dotted(loc)
         env = ENV_PREFIX + "__".join(str(p) for p in loc).upper()
-        source = f"{env} (environment)" if env in os.environ else f"{path}:{_line_of(root, loc)}"
+        source = f"{env} (environment)" if env in os.environ else f"{path}:{line_of(root, loc)}"
         value = err.get("input")
         if isinstance(value, str):
             value = mask_url(value)  # any URL with credentials (a CRM's, say)
@@ -538,7 +538,7 @@ def _with_secrets(
         if env_secret:
             server = server.model_copy(update={"secret": SecretStr(env_secret)})
         elif server.secret is None:
-            line = _line_of(root, ("asterisk", "servers", i))
+            line = line_of(root, ("asterisk", "servers", i))
             missing.append(
                 f"{path}:{line}: asterisk.servers[{i}] ({server.name}): no AMI secret; "
                 f"set {server.secret_env} in the environment"

@@ -1,4 +1,5 @@
-"""The `callcenter` command: serve, demo, doctor, version, config check."""
+"""The `callcenter` command: serve, demo, doctor, version; the command groups (config,
+flows, prompts, db, customers, users) are in their own modules."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from pathlib import Path
 from callcenter import __version__
 from callcenter.app.paths import default_config_file
 from callcenter.app.settings import Settings, SettingsError, load_settings
+from callcenter.cli.config import add_config_commands
 from callcenter.cli.customers import add_customers_commands
 from callcenter.cli.db import add_db_commands, describe_database
 from callcenter.cli.flows import add_flows_commands
@@ -64,14 +66,6 @@ def cmd_version(_args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_config_check(args: argparse.Namespace) -> int:
-    """Validate the settings file and print the effective settings (secrets hidden)."""
-    settings = _load(args.config)
-    print(f"{args.config}: valid")
-    print(settings.model_dump_json(indent=2))
-    return 0
-
-
 CONFIG_HELP = "settings file (default: $CALLCENTER_CONFIG or config/callcenter.yaml)"
 
 
@@ -115,9 +109,7 @@ def build_parser() -> argparse.ArgumentParser:
     doctor.add_argument("--timeout", type=float, default=5.0, help="seconds per check")
     doctor.set_defaults(func=cmd_doctor)
     sub.add_parser("version", help="print the version").set_defaults(func=cmd_version)
-    config = sub.add_parser("config", help="settings tools")
-    config_sub = config.add_subparsers(dest="config_command", required=True)
-    config_sub.add_parser("check", help="validate the settings").set_defaults(func=cmd_config_check)
+    add_config_commands(sub)
     add_flows_commands(sub)
     add_prompts_commands(sub)
     add_db_commands(sub)
