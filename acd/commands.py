@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from acd.config import OverflowKind, RoutingStrategy
+from acd.config import AcdSettings, OverflowKind, RoutingStrategy
 from acd.events import Event
 from acd.states import AgentState, CallKind, CallOutcome
 from acd.types import Requirement, Seconds, TimerKey, describe_requirement
@@ -28,6 +28,7 @@ class DecisionTrigger(StrEnum):
     CALL_REQUEUED = "call requeued"
     CALL_OVERFLOWED = "call overflowed"
     CALL_MOVED = "call moved"
+    CONFIGURATION_CHANGED = "configuration changed"
 
 
 class OverflowReason(StrEnum):
@@ -67,6 +68,8 @@ class RecordKind(StrEnum):
     READY = "ready"
     PAUSE = "pause"
     HANDLED = "handled"
+    CONFIG = "config"
+    """A configuration version took effect (``detail``: the version number; ``settings``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,6 +208,8 @@ class Record(Command):
     """On the enqueue of an admission: the caller's priority."""
     skills: Requirement | None = None
     """On the enqueue of an admission: the call's own skills, on top of the queue's."""
+    settings: AcdSettings | None = None
+    """On a config record: the whole configuration that took effect (replay reads it)."""
 
 
 @dataclass(frozen=True, slots=True)

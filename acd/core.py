@@ -32,6 +32,7 @@ from acd.events import (
     CallerHungUp,
     CallMoveRequested,
     CallQueued,
+    ConfigurationChanged,
     Event,
     MetricsReset,
     OfferAnswered,
@@ -46,6 +47,7 @@ from acd.floor import Floor
 from acd.metrics import AgentCounters, QueueCounters
 from acd.model import Call
 from acd.queueing import Queueing
+from acd.reconfiguration import Reconfiguration
 from acd.routing import Router
 from acd.snapshots import (
     AgentView,
@@ -63,7 +65,7 @@ from acd.types import Seconds, TimerKind
 class Acd:
     """The automatic call distributor: queues, agents, routing and live metrics."""
 
-    __slots__ = ("_admission", "_agents", "_calls", "_floor", "_queueing")
+    __slots__ = ("_admission", "_agents", "_calls", "_floor", "_queueing", "_reconfiguration")
 
     def __init__(self, settings: AcdSettings, now: Seconds = 0.0) -> None:
         self._floor = Floor(settings, now)
@@ -72,11 +74,17 @@ class Acd:
         self._agents = AgentFlow(self._floor, router, self._queueing)
         self._calls = CallFlow(self._floor, self._queueing, self._agents)
         self._admission = Admission(self._floor, self._queueing)
+        self._reconfiguration = Reconfiguration(self._floor, router, self._queueing)
 
     @property
     def settings(self) -> AcdSettings:
         """The configuration the core runs with."""
         return self._floor.settings
+
+    @property
+    def configuration_version(self) -> int | None:
+        """The version of the last `ConfigurationChanged` applied; None before any."""
+        return self._floor.version
 
     @property
     def now(self) -> Seconds:
@@ -86,7 +94,10 @@ class Acd:
     def handle(self, event: Event) -> list[Command]:
         """Apply one input and return what the shell must do, in order.
 
-        Raises `AcdError` only for an illegal agent request, leaving the state unchanged.
+        Raises `AcdError` only for an illegal request (an agent's, a call move, or a
+        `ConfigurationChanged` refused with `ConfigurationRefused`: see
+        `acd.reconfiguration` for what a change does and what is refused), leaving the
+        state unchanged.
         """
         if not math.isfinite(event.now):
             return [StaleFact(event, f"time {event.now!r} is not a finite number")]
@@ -130,6 +141,8 @@ class Acd:
                 self._admission.callback_requested(event, out)
             case MetricsReset():
                 self._reset_metrics()
+            case ConfigurationChanged():
+                self._reconfiguration.apply(event, out)
             case _:
                 out.append(StaleFact(event, f"unknown input {type(event).__name__}"))
         return out

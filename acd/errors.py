@@ -1,9 +1,10 @@
 """Domain errors raised by the ACD core.
 
 Strategy: only *requests* (things a person asked for through the API: log in, go ready,
-pause, log out) and queries can raise, and only with one of these classes, so the shell can
-map them to an HTTP status with a message the supervisor can read. Telephony facts never
-raise: a fact the core cannot apply comes back as a `StaleFact` command instead.
+pause, log out, a configuration change) and queries can raise, and only with one of these
+classes, so the shell can map them to an HTTP status with a message the supervisor can
+read. Telephony facts never raise: a fact the core cannot apply comes back as a
+`StaleFact` command instead.
 """
 
 from __future__ import annotations
@@ -68,3 +69,16 @@ class UnknownPauseReason(AcdError):
         )
         self.agent_id = agent_id
         self.reason = reason
+
+
+class ConfigurationRefused(AcdError):
+    """A configuration change would lose something live; nothing was changed.
+
+    ``problems`` names each obstacle, e.g. ``queue 'sales' is removed but 2 calls are in
+    it (1 waiting, 1 ringing)`` or ``agent 'a1' is removed but is logged in (on_call)``.
+    """
+
+    def __init__(self, version: int, problems: Iterable[str]) -> None:
+        self.version = version
+        self.problems = tuple(problems)
+        super().__init__(f"configuration version {version} refused: " + "; ".join(self.problems))

@@ -5,6 +5,8 @@ in epoch seconds. Two families share the vocabulary:
 
 * agent requests (`AgentLoggedIn`, `AgentReady`, `AgentPaused`, `AgentLoggedOut`) come from
   the web API; an illegal one raises a domain error and changes nothing;
+* `ConfigurationChanged` (the store applies a new configuration version) is a request too:
+  refused with `ConfigurationRefused` when it would lose a call or an agent's work;
 * telephony and timer facts (everything else) come from Asterisk, the IVR or the shell's
   timers; they never raise, and one the core cannot apply (stale, duplicate, unknown) is
   answered with a `StaleFact` command.
@@ -15,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from acd.config import AcdSettings
 from acd.types import Seconds, TimerKey
 
 
@@ -181,3 +184,16 @@ class TimerFired(Event):
 @dataclass(frozen=True, slots=True)
 class MetricsReset(Event):
     """Start a new reporting period (e.g. at midnight): counters and calls-today restart."""
+
+
+@dataclass(frozen=True, slots=True)
+class ConfigurationChanged(Event):
+    """A new configuration version takes effect now (raises `ConfigurationRefused`).
+
+    The whole of ``settings`` replaces the configuration in force; live state is carried
+    over (see `Acd.handle`). ``version`` is the store's version number, logged on the
+    config record so the event log shows when each version took effect.
+    """
+
+    settings: AcdSettings
+    version: int

@@ -12,6 +12,7 @@ from acd.commands import Command, PublishAgentState
 from acd.config import AcdSettings
 from acd.errors import UnknownAgent, UnknownQueue
 from acd.model import Agent, Call, QueueRuntime
+from acd.relaxation import merge_requirements
 from acd.states import AgentState
 from acd.timers import TimerBook
 from acd.types import Seconds
@@ -32,39 +33,82 @@ class Floor:
         "queues",
         "settings",
         "timers",
+        "version",
     )
 
     def __init__(self, settings: AcdSettings, now: Seconds) -> None:
-        self.settings = settings
         self.now = now
-        self.queues: dict[str, QueueRuntime] = {
-            queue.name: QueueRuntime(queue, now) for queue in settings.queues
-        }
+        self.queues: dict[str, QueueRuntime] = {}
         self.agents: dict[str, Agent] = {}
         self.agents_by_index: list[Agent] = []
-        for index, configured in enumerate(settings.agents):
-            memberships = tuple(self.queues[name] for name in dict.fromkeys(configured.queues))
-            agent = Agent(
-                index,
-                configured.id,
-                dict(configured.skills),
-                memberships,
-                since=now,
-                accounted_at=now,
-            )
-            self.agents[agent.id] = agent
-            self.agents_by_index.append(agent)
-            for queue in memberships:
-                agent.lanes_by_queue[queue.name] = (queue.settings.weight, [])
-                queue.members.append(agent)
-                queue.state_counts[AgentState.LOGGED_OUT] += 1
         self.calls: dict[str, Call] = {}
         self.calls_by_seq: dict[int, Call] = {}
         self.timers = TimerBook()
-        self.pause_reasons = frozenset(settings.pause_reasons)
         self.pbx_failures = 0
         """Offers in a row the PBX could not place (the retry delay doubles with each)."""
         self._seq = 0
+        self.version: int | None = None
+        """The configuration version last applied by `ConfigurationChanged` (None before)."""
+        self.settings = settings
+        self.pause_reasons = frozenset(settings.pause_reasons)
+        self.reconfigure(settings)
+
+    def reconfigure(self, settings: AcdSettings) -> None:
+        """Build queues and agents from ``settings``, carrying the live state over.
+
+        A queue or agent that stays (same name, same id) keeps its counters and state; a
+        new agent starts logged out. Afterwards no lane exists yet: every waiting call is
+        out of line (``lane`` None) and every agent unlisted; the caller lines the calls up
+        and lists the ready agents again. The caller has made sure that no removed queue
+        holds a waiting or ringing call and that every removed agent is logged out; a
+        connected call of a removed queue keeps its old queue, whose rules it ends under.
+        """
+        now = self.now
+        old_queues = self.queues
+        queues: dict[str, QueueRuntime] = {}
+        for configured_queue in settings.queues:
+            runtime = QueueRuntime(configured_queue, now)
+            previous = old_queues.get(configured_queue.name)
+            if previous is not None:
+                runtime.counters = previous.counters
+                runtime.ringing = previous.ringing
+                runtime.last_offered = previous.last_offered
+            queues[runtime.name] = runtime
+        old_agents = self.agents
+        agents: dict[str, Agent] = {}
+        agents_by_index: list[Agent] = []
+        for index, configured in enumerate(settings.agents):
+            memberships = tuple(queues[name] for name in dict.fromkeys(configured.queues))
+            agent = old_agents.get(configured.id)
+            if agent is None:
+                agent = Agent(index, configured.id, {}, since=now, accounted_at=now)
+            agent.index = index
+            agent.skills = dict(configured.skills)
+            agent.memberships = memberships
+            agent.listed = False
+            agent.lanes = []
+            agent.lanes_by_queue = {}
+            if agent.last_queue is not None:
+                agent.last_queue = queues.get(agent.last_queue.name, agent.last_queue)
+            agents[agent.id] = agent
+            agents_by_index.append(agent)
+            for queue in memberships:
+                agent.lanes_by_queue[queue.name] = (queue.settings.weight, [])
+                queue.members.append(agent)
+                queue.state_counts[agent.state] += 1
+        for call in self.calls.values():
+            kept = queues.get(call.queue.name)
+            if kept is None:
+                continue  # a connected call of a removed queue: it ends under the old rules
+            call.queue = kept
+            call.base = merge_requirements(kept.settings.skills, call.own_skills)
+            call.step = min(call.step, kept.plan.last_step)
+            call.lane = None
+        self.queues = queues
+        self.agents = agents
+        self.agents_by_index = agents_by_index
+        self.settings = settings
+        self.pause_reasons = frozenset(settings.pause_reasons)
 
     def next_seq(self) -> int:
         """A new sequence number: orders calls that entered a queue at the same instant."""

@@ -58,7 +58,7 @@ class Queueing:
         call.step = queue.plan.step_for_wait(waited)
         call.overflow_chain.clear()
         if not self.router.place(call, trigger, out):
-            self._arm_waiting_timers(call, out)
+            self.arm_waiting_timers(call, out)
 
     def requeue(self, call: Call, out: list[Command]) -> None:
         """Put a call whose offer failed back in line, with its original entry time."""
@@ -255,7 +255,8 @@ class Queueing:
         call.step = 0
         call.announced = False
 
-    def _arm_waiting_timers(self, call: Call, out: list[Command]) -> None:
+    def arm_waiting_timers(self, call: Call, out: list[Command]) -> None:
+        """Arm the timers of a call left waiting: next relaxation step, max wait, announce."""
         queue = call.queue
         settings = queue.settings
         timers = self.floor.timers

@@ -12,6 +12,9 @@ core's internals - that:
 * every agent state change is one of `AGENT_TRANSITIONS`;
 * every call gets exactly one outcome, and a call without one is still in the core.
 
+A configuration change (a config record) replaces the configuration the checks use; the
+calls still waiting then stand at the step their wait calls for under the new rules.
+
 "In force" is the step the core has applied: relaxations are timers, and when several fall
 due at the same instant the shell delivers them one after another, so at that instant a
 call whose timer has not been delivered yet is still at its previous step.
@@ -79,12 +82,10 @@ class InvariantChecker:
     """Follows the commands of one core and asserts the invariants as they happen."""
 
     def __init__(self, config: AcdSettings) -> None:
-        self.queues = {q.name: q for q in config.queues}
-        self.skills = {a.id: dict(a.skills) for a in config.agents}
-        self.members = {a.id: set(a.queues) for a in config.agents}
         self.calls: dict[str, TrackedCall] = {}
         self.agent_call: dict[str, str] = {}
-        self.agent_state = {a.id: AgentState.LOGGED_OUT for a in config.agents}
+        self.agent_state: dict[str, AgentState] = {}
+        self._configure(config)
         self.outcomes: dict[str, CallOutcome] = {}
         self.offers = 0
         self.now = 0.0
@@ -128,9 +129,23 @@ class InvariantChecker:
             assert command.call_id is None
         self.agent_state[command.agent_id] = command.state
 
+    def _configure(self, config: AcdSettings) -> None:
+        self.queues = {q.name: q for q in config.queues}
+        self.skills = {a.id: dict(a.skills) for a in config.agents}
+        self.members = {a.id: set(a.queues) for a in config.agents}
+        for configured in config.agents:
+            self.agent_state.setdefault(configured.id, AgentState.LOGGED_OUT)
+        for tracked in self.calls.values():
+            if tracked.state == "waiting":
+                tracked.step = self._step_by_wait(tracked)
+
     def _follow(self, record: Record) -> None:
         call_id = record.call_id or ""
         kind = record.kind
+        if kind is RecordKind.CONFIG:
+            assert record.settings is not None
+            self._configure(record.settings)
+            return
         if kind is RecordKind.ENQUEUE:
             self._enqueue(call_id, record.queue or "")
         elif kind is RecordKind.REQUEUE:

@@ -1,4 +1,6 @@
-"""Property tests: random days of arrivals, answers, hang-ups, pauses, log-offs and timers.
+"""Property tests: random days of arrivals, answers, hang-ups, pauses, log-offs, timers and
+configuration changes (queue settings, memberships, skill levels, agents and queues added
+and removed).
 
 The checking shell (`acd_harness.CheckingCenter`) asserts on every offer that an agent never
 holds two calls, that the agent has the skills of the step in force, and that within a queue
@@ -9,6 +11,7 @@ and at the end, once every caller has hung up, that every call had exactly one o
 from __future__ import annotations
 
 import contextlib
+import random
 from typing import Any
 
 from acd_harness import CheckingCenter
@@ -28,6 +31,7 @@ from acd import (
     CallerHungUp,
     CallQueued,
     Command,
+    ConfigurationChanged,
     Event,
     OfferAnswered,
     OfferCall,
@@ -96,8 +100,63 @@ def _config(strategy: RoutingStrategy) -> AcdSettings:
     )
 
 
+def _variant(current: AcdSettings, seed: int) -> AcdSettings:
+    """A random change of ``current``: queue settings, memberships, skills, agents, queues.
+
+    Some variants are refused by the core (an agent removed while logged in, a queue
+    removed while calls wait in it); the tests keep only what the core accepted.
+    """
+    rng = random.Random(seed)
+    document = current.model_dump(mode="json")
+    queues: list[dict[str, Any]] = document["queues"]
+    names = [q["name"] for q in queues]
+    if rng.random() < 0.2:
+        if "sales" in names:
+            queues[:] = [q for q in queues if q["name"] != "sales"]
+        else:
+            default = _config(RoutingStrategy(queues[0]["strategy"]))
+            queues.append(default.queues[2].model_dump(mode="json"))
+    names = [q["name"] for q in queues]
+    for queue in queues:
+        if rng.random() < 0.3:
+            queue["strategy"] = rng.choice(list(RoutingStrategy)).value
+        if rng.random() < 0.3:
+            queue["ring_timeout_seconds"] = rng.choice((5, 10, 20))
+        if rng.random() < 0.3:
+            queue["wrap_up_seconds"] = rng.choice((0, 3, 8))
+        if rng.random() < 0.3:
+            queue["max_wait_seconds"] = rng.choice((None, 20, 60, 150))
+        if rng.random() < 0.2:
+            queue["weight"] = rng.choice((1, 2, 3))
+        if rng.random() < 0.3 and queue["skills"]:
+            queue["skills"] = {skill: rng.randint(1, 5) for skill in queue["skills"]}
+        if rng.random() < 0.2:
+            queue["relaxation"] = rng.choice(
+                ([], [{"after_seconds": 10, "min_level": 1}], [{"after_seconds": 25}])
+            )
+        if rng.random() < 0.2 and queue["overflow"] is not None:
+            queue["overflow_when_no_agents"] = not queue["overflow_when_no_agents"]
+        if rng.random() < 0.2:
+            queue["service_level_seconds"] = rng.choice((10, 30))
+    agents: list[dict[str, Any]] = document["agents"]
+    for configured in agents:
+        if rng.random() < 0.3:
+            configured["queues"] = rng.sample(names, rng.randint(1, len(names)))
+        else:
+            configured["queues"] = [name for name in configured["queues"] if name in names]
+        if rng.random() < 0.3:
+            skill = rng.choice(("billing", "sales", "lang-fr"))
+            configured["skills"][skill] = rng.randint(1, 5)
+    if rng.random() < 0.15:
+        agents.pop(rng.randrange(len(agents)))
+    if rng.random() < 0.2 and all(a["id"] != "a5" for a in agents):
+        skills = {"billing": rng.randint(1, 5), "sales": rng.randint(1, 5)}
+        agents.append({"id": "a5", "skills": skills, "queues": rng.sample(names, 1)})
+    return AcdSettings.model_validate(document)
+
+
 _pick = st.integers(min_value=0, max_value=50)
-_agent = st.sampled_from(AGENTS)
+_agent = st.sampled_from((*AGENTS, "a5"))
 _arrive = st.tuples(
     st.just("arrive"), st.sampled_from(QUEUES), st.sampled_from((0, 0, 5)), st.booleans()
 )
@@ -121,6 +180,7 @@ _operation = st.one_of(
     st.tuples(st.just("logout"), _agent),
     st.tuples(st.just("wrap-up-done"), _agent),
     st.tuples(st.just("wait"), st.integers(min_value=1, max_value=60)),
+    st.tuples(st.just("configure"), st.integers(min_value=0, max_value=2**32)),
 )
 _step = st.tuples(st.integers(min_value=0, max_value=4), _operation)
 
@@ -164,6 +224,8 @@ def _event(center: CheckingCenter, operation: tuple[Any, ...], serial: int) -> E
         return AgentLoggedOut(now, operation[1])
     if kind == "wrap-up-done":
         return WrapUpEnded(now, operation[1])
+    if kind == "configure":
+        return ConfigurationChanged(now, _variant(center.acd.settings, operation[1]), serial)
     return None
 
 
@@ -204,7 +266,9 @@ def test_random_days_keep_every_routing_invariant(
         with contextlib.suppress(AcdError):
             center.send(event)
         if isinstance(event, CallQueued | CallbackRequested):
-            queued.add(event.call_id if isinstance(event, CallQueued) else event.callback_id)
+            call_id = event.call_id if isinstance(event, CallQueued) else event.callback_id
+            if call_id in center.calls or call_id in center.checker.outcomes:
+                queued.add(call_id)  # admitted (a call to a removed queue is not)
         center.check_nothing_lost()
 
     _hang_up_everyone(center)
@@ -271,9 +335,11 @@ def test_one_queue_offers_the_highest_priority_then_the_oldest_call_first(
 
 def _state_of(acd: Acd, now: float) -> tuple[object, ...]:
     return (
+        acd.settings,
+        acd.configuration_version,
         acd.all_queue_stats(now),
         acd.agent_views(now),
-        [acd.waiting_calls(queue, now) for queue in QUEUES],
+        [acd.waiting_calls(queue.name, now) for queue in acd.settings.queues],
         acd.armed_timers(),
     )
 
