@@ -17,18 +17,24 @@ from __future__ import annotations
 import asyncio
 import random
 import uuid
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from callcenter.sim import events as ev
 from callcenter.sim.agi_client import Interrupt
-from callcenter.sim.pbx import Pbx
+from callcenter.sim.registry_types import AgentSide, Registry
 from callcenter.sim.wire import Pairs
 
 if TYPE_CHECKING:
     from callcenter.sim.calls import CallerCall
-    from callcenter.sim.originate import AgentLeg
 
 Target = tuple[str, str, int]
+
+
+class BridgeRegistry(Registry, Protocol):
+    """The registry a bridge lives in (`pbx.Pbx` is one): it enters the bridge table."""
+
+    bridges: dict[str, Bridging]
+    """Live bridges, by bridge Uniqueid."""
 
 
 def parse_bridge_data(data: str) -> tuple[str, Target | None]:
@@ -47,7 +53,9 @@ def parse_bridge_data(data: str) -> tuple[str, Target | None]:
 class Bridging:
     """One bridge between a waiting caller and the agent leg that called them."""
 
-    def __init__(self, pbx: Pbx, caller: CallerCall, agent: AgentLeg, after: Target | None):
+    def __init__(
+        self, pbx: BridgeRegistry, caller: CallerCall, agent: AgentSide, after: Target | None
+    ):
         self.pbx, self.caller, self.agent, self.after = pbx, caller, agent, after
         self.bridge = ev.Bridge(str(uuid.uuid4()))
         self.ended = False

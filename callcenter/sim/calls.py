@@ -16,14 +16,14 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from typing import Any
+from typing import Any, Protocol
 
 from callcenter.sim import events as ev
 from callcenter.sim.agi_client import AGILeg, Interrupt, Outcome
 from callcenter.sim.channel import RING, UNKNOWN, UP, Channel
 from callcenter.sim.clock import Clock
 from callcenter.sim.participants import CallerScript, CallRecord, Press, Step
-from callcenter.sim.pbx import Pbx
+from callcenter.sim.registry_types import Registry
 from callcenter.sim.wire import Pairs
 
 QUEUED_VARIABLE = "CC_QUEUED"
@@ -31,10 +31,17 @@ QUEUED_VARIABLE = "CC_QUEUED"
 AGI that ends without a hang-up (see `CallerCall._hold_in_dialplan`)."""
 
 
+class CallRegistry(Registry, Protocol):
+    """The registry a caller's call runs on (`pbx.Pbx` is one): it enters the call table."""
+
+    calls: dict[str, CallerCall]
+    """Live callers' calls, by channel name."""
+
+
 class CallerCall:
     """The caller's side of one call; implements `agi_media.CallSide` for its AGI legs."""
 
-    def __init__(self, pbx: Pbx, script: CallerScript) -> None:
+    def __init__(self, pbx: CallRegistry, script: CallerScript) -> None:
         self.pbx = pbx
         self.script = script
         self.clock: Clock = pbx.clock

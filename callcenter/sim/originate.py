@@ -24,14 +24,27 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
 
 from callcenter.sim import events as ev
-from callcenter.sim.bridge import Bridging, parse_bridge_data
+from callcenter.sim.bridge import BridgeRegistry, Bridging, parse_bridge_data
 from callcenter.sim.channel import RINGING, UNKNOWN, UP, Channel
-from callcenter.sim.outbound import OutboundDial
+from callcenter.sim.outbound import DialRegistry, OutboundDial
 from callcenter.sim.participants import AgentPhone, PhoneMode, PhoneRing
-from callcenter.sim.pbx import Pbx
 from callcenter.sim.wire import Pairs
+
+if TYPE_CHECKING:
+    from callcenter.sim.calls import CallerCall
+
+
+class LegRegistry(BridgeRegistry, DialRegistry, Protocol):
+    """The registry an agent leg runs on (`pbx.Pbx` is one): it enters the leg table, finds
+    the caller a Bridge names, and hands itself to the leg's bridge or callback dial."""
+
+    calls: dict[str, CallerCall]
+    """Live callers' calls, by channel name."""
+    legs: dict[str, AgentLeg]
+    """Live agent legs, by channel name."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,7 +100,7 @@ def parse_caller_id(text: str | None) -> tuple[str, str] | None:
 class AgentLeg:
     """The channel an Originate creates on a phone, from ringing to its Hangup."""
 
-    def __init__(self, pbx: Pbx, phone: AgentPhone, request: OriginateRequest) -> None:
+    def __init__(self, pbx: LegRegistry, phone: AgentPhone, request: OriginateRequest) -> None:
         self.pbx, self.phone, self.request = pbx, phone, request
         self.channel: Channel = pbx.factory.new(phone.endpoint, uniqueid=request.channel_id)
         self.ring = PhoneRing(phone.endpoint, self.channel.name, self.channel.uniqueid)

@@ -25,21 +25,25 @@ from __future__ import annotations
 import asyncio
 import re
 import uuid
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from callcenter.sim import events as ev
 from callcenter.sim.channel import RINGING, UP, Channel
 from callcenter.sim.participants import Callee, PhoneMode
-from callcenter.sim.pbx import Pbx
+from callcenter.sim.registry_types import AgentSide, Registry
 from callcenter.sim.wire import Pairs
-
-if TYPE_CHECKING:
-    from callcenter.sim.originate import AgentLeg
 
 NORMAL, BUSY, NO_ANSWER = 16, 17, 19
 _E164_DIGITS = re.compile(r"\+[0-9]{2,}")
 """What [callbacks] dials (`_+X.` and only digits after the `+`)."""
 _CHECK = "$[${LEN(${FILTER(0123456789,${EXTEN:1})})} != ${LEN(${EXTEN:1})}]?refused,1"
+
+
+class DialRegistry(Registry, Protocol):
+    """The registry a callback's dial runs on (`pbx.Pbx` is one): it enters the dial table."""
+
+    dials: dict[str, OutboundDial]
+    """Customer legs of callbacks, by channel name."""
 
 
 def dial_event(name: str, caller: Channel, dest: Channel, *extra: tuple[str, str]) -> Pairs:
@@ -50,7 +54,7 @@ def dial_event(name: str, caller: Channel, dest: Channel, *extra: tuple[str, str
 class OutboundDial:
     """The customer's leg of one callback, from the Dial to both Hangups."""
 
-    def __init__(self, pbx: Pbx, leg: AgentLeg, number: str) -> None:
+    def __init__(self, pbx: DialRegistry, leg: AgentSide, number: str) -> None:
         self.pbx, self.leg, self.number = pbx, leg, number
         self.callee: Callee = pbx.callees.get(number) or Callee(number)
         if self.callee.then is not None:

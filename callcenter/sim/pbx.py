@@ -5,8 +5,9 @@ running on it (a caller's call, an originated agent leg); the AMI server reads i
 list actions and the action handlers change it. All AMI events go through `emit`, which
 hands them to the AMI server synchronously: the order in which the simulator decides
 things is the order every client sees, as with one Asterisk. Protocol details live in the
-modules that use them (`calls`, `originate`, `bridge`); this one is the registry and the
-hang-up switchboard.
+modules that use them (`calls`, `originate`, `bridge`, `outbound`); this one is the
+registry and the hang-up switchboard. Those modules see it through the protocols of
+`registry_types` and never import this one.
 """
 
 from __future__ import annotations
