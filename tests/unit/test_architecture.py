@@ -87,11 +87,6 @@ def test_import_linter_contracts_hold() -> None:
 
 
 PRODUCT = ("acd", "ivr_flows", "cti", "callcenter")
-TYPE_ONLY_RINGS: dict[str, frozenset[str]] = {
-    # None left: the last (the simulator's registry and what runs on it) now types its
-    # back-references through Protocols (callcenter.sim.registry_types). Before adding a
-    # group, prefer a Protocol of the module's own.
-}
 
 
 def module_names(root: Path, packages: tuple[str, ...]) -> dict[str, Path]:
@@ -205,24 +200,11 @@ def test_no_import_cycles_between_modules() -> None:
     """No import cycle between two modules of the product (acd, ivr_flows, cti, callcenter).
 
     Rule: a module is a file (a package is its __init__), and every import counts: at module
-    level, inside a function (a lazy import), and under `if TYPE_CHECKING:`. One exception,
-    unused while TYPE_ONLY_RINGS is empty (as now): within one group of TYPE_ONLY_RINGS,
-    modules whose classes hold one another, a cycle may be closed by imports under
-    `if TYPE_CHECKING:` (the annotations of those back-references), never by imports that
-    run. A cycle that runs, or that leaves its group, fails; so does a group whose modules
-    are no longer all on a cycle (take them out of the list).
+    level, inside a function (a lazy import), and under `if TYPE_CHECKING:` (records that hold
+    one another share a module, or type the way back with a Protocol of their own).
     """
     graph = import_graph(ROOT, PRODUCT)
-    runtime = {a: {b for b, runs in edges.items() if runs} for a, edges in graph.items()}
-    every = {a: set(edges) for a, edges in graph.items()}
-
-    def allowed(cycle: list[str]) -> bool:
-        return any(set(cycle) <= ring for ring in TYPE_ONLY_RINGS.values())
-
-    cycles = {
-        tuple(c)
-        for c in import_cycles(runtime) + [c for c in import_cycles(every) if not allowed(c)]
-    }
+    cycles = {tuple(c) for c in import_cycles({a: set(edges) for a, edges in graph.items()})}
 
     def described(cycle: tuple[str, ...]) -> str:
         hops = itertools.pairwise(cycle)
@@ -233,9 +215,6 @@ def test_no_import_cycles_between_modules() -> None:
         "import cycles (a small types module or moving one function breaks most):\n"
         + ("\n".join(described(c) for c in sorted(cycles)))
     )
-    on_a_cycle = {name for cycle in import_cycles(every) for name in cycle}
-    stale = sorted(set().union(*TYPE_ONLY_RINGS.values()) - on_a_cycle)
-    assert not stale, f"no longer on an import cycle, take out of TYPE_ONLY_RINGS: {stale}"
 
 
 def test_the_cycle_scan_sees_lazy_and_type_checking_imports(tmp_path: Path) -> None:
