@@ -20,6 +20,7 @@ from callcenter import __version__
 from callcenter.app.paths import ui_dir
 from callcenter.web import (
     routes_admin,
+    routes_config,
     routes_live,
     routes_ops,
     routes_records,
@@ -35,7 +36,14 @@ from callcenter.web.pages import install_pages, security_headers
 
 log = structlog.get_logger(__name__)
 
-MODULES = (routes_session, routes_live, routes_records, routes_reports, routes_admin)
+MODULES = (
+    routes_session,
+    routes_live,
+    routes_records,
+    routes_reports,
+    routes_admin,
+    routes_config,
+)
 
 
 def endpoints() -> list[Endpoint]:

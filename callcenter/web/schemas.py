@@ -398,3 +398,48 @@ class ReloadOut(BaseModel):
 
     reloaded: bool
     problems: list[str]
+
+
+class ConfigChangeOut(BaseModel):
+    """One difference between two configuration versions, at a key path
+    (`queues[billing].ring_timeout_seconds`; list entries by their id or name)."""
+
+    op: Literal["added", "removed", "changed"]
+    path: str
+    old: Any = None
+    new: Any = None
+
+
+class ConfigVersionOut(BaseModel):
+    """One version of the ACD configuration: who stored it, when, why, and what changed
+    against the version before it (`summary` in one line, `changes` key by key)."""
+
+    version: int
+    author: str
+    created_at: datetime
+    comment: str
+    summary: str
+    changes: list[ConfigChangeOut]
+    document: dict[str, Any] | None = None
+    """The whole configuration (in the answers that show one version)."""
+
+
+class ConfigVersionsQuery(_In):
+    """How many versions to list, newest first."""
+
+    limit: int = Field(50, ge=1, le=1000)
+
+
+class ConfigIn(_In):
+    """A new ACD configuration: the whole document (as `GET /api/config/acd` shows it)."""
+
+    document: dict[str, Any]
+    comment: str = Field("", max_length=2000)
+    base_version: int | None = Field(None, ge=1, le=MAX_ID)
+    """The version this change was made from: refused (409) if another is current now."""
+
+
+class RollbackIn(_In):
+    """Why a version is restored."""
+
+    comment: str = Field("", max_length=2000)
