@@ -210,6 +210,9 @@ class Record(Command):
     """On the enqueue of an admission: the call's own skills, on top of the queue's."""
     settings: AcdSettings | None = None
     """On a config record: the whole configuration that took effect (replay reads it)."""
+    settings_before: AcdSettings | None = None
+    """On a config record: the configuration it replaced (where a replay that starts after
+    an earlier change but before this one finds the configuration to start from)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,8 +13,9 @@ something live:
 
 Applied otherwise, at the change's ``now``:
 
-1. a `Record` of kind CONFIG (``detail``: the version, ``settings``: the whole document),
-   first, so a replay meets the input before its consequences;
+1. a `Record` of kind CONFIG (``detail``: the version, ``settings``: the whole document,
+   ``settings_before``: the one it replaces), first, so a replay meets the input before
+   its consequences;
 2. queues and agents are built from the new settings (`Floor.reconfigure`): counters,
    today's metrics, agent states, calls in progress and their timers are carried over; a
    new queue starts with empty counters, a new agent logged out; an agent ringing or
@@ -65,7 +66,13 @@ class Reconfiguration:
         if problems:
             raise ConfigurationRefused(event.version, problems)
         out.append(
-            Record(floor.now, RecordKind.CONFIG, detail=str(event.version), settings=settings)
+            Record(
+                floor.now,
+                RecordKind.CONFIG,
+                detail=str(event.version),
+                settings=settings,
+                settings_before=floor.settings,
+            )
         )
         # Out of the old lanes: timers of waiting calls are re-armed for the new rules.
         waiting = sorted(

@@ -20,7 +20,13 @@ from datetime import UTC, datetime
 import structlog
 
 from acd import Command, Event, Record, RecordKind
-from callcenter.db import AppendEvents, BatchedWriter, WriteQueueFull, event_from_record
+from callcenter.db import (
+    AppendEvents,
+    BatchedWriter,
+    CallEvent,
+    WriteQueueFull,
+    event_from_record,
+)
 from callcenter.db.interactions import InteractionData, SaveInteraction
 from callcenter.live.calls import CallInfo
 
@@ -29,6 +35,28 @@ log = structlog.get_logger(__name__)
 
 def _at(epoch: float) -> datetime:
     return datetime.fromtimestamp(epoch, UTC)
+
+
+SETTINGS = "settings"
+"""Key of a config entry's data holding the configuration that took effect (as JSON)."""
+
+SETTINGS_BEFORE = "settings_before"
+"""Key of a config entry's data holding the configuration it replaced (as JSON)."""
+
+
+def log_entry(record: Record) -> CallEvent:
+    """The event-log entry of one record; a config record carries both configurations
+    (`SETTINGS`, `SETTINGS_BEFORE`), which the replay after a restart reads back."""
+    entry = event_from_record(record, _at(record.at))
+    documents = {
+        key: settings.model_dump(mode="json")
+        for key, settings in (
+            (SETTINGS, record.settings),
+            (SETTINGS_BEFORE, record.settings_before),
+        )
+        if settings is not None
+    }
+    return replace(entry, data={**entry.data, **documents}) if documents else entry
 
 
 RECENT_CALLS = 2_000
@@ -82,7 +110,7 @@ class Recorder:
         records = [c for c in commands if isinstance(c, Record)]
         if not records:
             return
-        self._submit(AppendEvents(tuple(event_from_record(r, _at(r.at)) for r in records)))
+        self._submit(AppendEvents(tuple(log_entry(r) for r in records)))
         for record in records:
             if record.call_id is not None and record.call_id in self._open:
                 self._follow(record, record.call_id)

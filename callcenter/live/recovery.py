@@ -7,6 +7,14 @@ wait; agents their state. What the replay cannot know (is the caller still there
 offer still ringing) is settled by the AMI resync once Asterisk is reachable. The calls
 the rebuilt core holds get their interaction rows followed again (`resume_interactions`),
 so their offer, answer and end are recorded on them as on any other call.
+
+Configuration changes (issue 16): the replay starts from the configuration in force at the
+start of the log it reads (what the first config entry there replaced, or the one given
+when there is none) and takes on each version at its time, so the rebuilt core runs with
+the last version the log shows. Should that differ from the configuration the service
+starts with (a version stored while its config entry was lost, or one stored while the
+service was down), the host is handed that configuration as its first input: it applies
+(and logs) it as soon as it starts, or logs why the core refused it.
 """
 
 from __future__ import annotations
@@ -16,7 +24,7 @@ from zoneinfo import ZoneInfo
 
 import structlog
 
-from acd import AcdSettings, CallKind, Event
+from acd import AcdSettings, CallKind, ConfigurationChanged, Event
 from callcenter.db import CallEvent, EventLog, InteractionRepository
 from callcenter.live.host import AcdHost
 from callcenter.live.recorder import Recorder
@@ -34,8 +42,19 @@ def period_start(now: float, timezone: str) -> float:
     return datetime.combine(day, time(0), tzinfo=zone).timestamp()
 
 
-async def recover(host: AcdHost, settings: AcdSettings, events: EventLog, timezone: str) -> int:
-    """Rebuild `host`'s core from today's log; the number of log entries replayed."""
+async def recover(
+    host: AcdHost,
+    settings: AcdSettings,
+    events: EventLog,
+    timezone: str,
+    *,
+    version: int | None = None,
+) -> int:
+    """Rebuild `host`'s core from today's log; the number of log entries replayed.
+
+    `settings` is the configuration the service runs with now and `version` its stored
+    version number (0 when not given); see the module docstring for what is replayed.
+    """
     now = host.now()
     since = period_start(now, timezone)
     start = datetime.fromtimestamp(since, ZoneInfo(timezone)) - timedelta(days=1)
@@ -56,6 +75,14 @@ async def recover(host: AcdHost, settings: AcdSettings, events: EventLog, timezo
 
     core = rebuild(settings, entries, now=now, since=since, dropped=dropped)
     host.adopt(core)
+    if core.settings != settings:
+        log.warning(
+            "acd.recovered_config_differs",
+            replayed_version=core.configuration_version,
+            version=version,
+            hint="the configuration in force now is applied as the host starts",
+        )
+        host.submit(ConfigurationChanged(now, settings, 0 if version is None else version))
     flight = in_flight(core)
     waiting = sum(s.calls_waiting + s.callbacks_waiting for s in core.all_queue_stats(now))
     log.info(

@@ -18,6 +18,12 @@ the inputs are read back from them, and only from the records a person or the PB
   wrap-up timer, reason `WRAP_UP_ELAPSED`; after an abandon while ringing; a call without
   wrap-up time). Entries written before the timer's reason was logged cannot tell the
   timer from a person: their `WrapUpEnded` is refused as stale after the replayed timer;
+* config (a configuration version took effect): `ConfigurationChanged` with the settings
+  the entry carries (`recorder.SETTINGS`) and its version (the detail); the logouts,
+  offers and overflows after it are its consequences. A replay starts from the settings
+  the first config entry it reads replaced (`recorder.SETTINGS_BEFORE`), so a day that
+  crossed changes is replayed under the configuration of each moment; an entry whose
+  settings no longer validate (the models changed since) is skipped;
 * offer, requeue, relax, overflow, exit, offer-withdrawn, handled and the other enqueues are
   the core's own consequences and are derived again. Timers are not inputs: every timer
   the replayed core arms fires at its time, before any input at or after that time.
@@ -38,11 +44,17 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import structlog
+from pydantic import ValidationError
+
 import acd
 from acd import Acd, AcdError, AcdSettings, AgentState, RecordKind, StartTimer, TimerFired
 from acd.agent_flow import PBX_FAILED, WRAP_UP_ELAPSED
 from acd.call_flow import LOST, RING_TIMER
 from callcenter.db.events import CallEvent
+from callcenter.live.recorder import SETTINGS, SETTINGS_BEFORE
+
+log = structlog.get_logger(__name__)
 
 Dropped = Callable[[acd.Event, str], None]
 """Told about each replayed input the core refused or found stale, with the reason."""
@@ -135,7 +147,38 @@ def _simple_input(now: float, event: CallEvent, before: list[CallEvent]) -> acd.
             return acd.CallerHungUp(now, call)
         case RecordKind.COMPLETE:
             return acd.CallEnded(now, call)
+        case RecordKind.CONFIG:
+            settings = _settings(event, SETTINGS)
+            if settings is not None:
+                return acd.ConfigurationChanged(now, settings, _version(data))
     return None
+
+
+def _version(data: dict[str, Any]) -> int:
+    detail = str(data.get("detail") or "0")
+    return int(detail) if detail.lstrip("-").isdigit() else 0
+
+
+def _settings(event: CallEvent, key: str) -> AcdSettings | None:
+    """The configuration a config entry carries under ``key``; None if absent or invalid."""
+    document = event.data.get(key)
+    if document is None:
+        return None
+    try:
+        return AcdSettings.model_validate(document)
+    except ValidationError as exc:
+        log.warning("acd.replay_config_skipped", at=event.at.isoformat(), key=key, error=str(exc))
+        return None
+
+
+def settings_at_start(events: Iterable[CallEvent], settings: AcdSettings) -> AcdSettings:
+    """The configuration in force when ``events`` begin: what their first config entry
+    replaced, or ``settings`` (the configuration in force now) when they hold none."""
+    for event in events:
+        if event.kind == RecordKind.CONFIG:
+            before = _settings(event, SETTINGS_BEFORE)
+            return before if before is not None else settings
+    return settings
 
 
 def _ready(now: float, agent: str, before: list[CallEvent]) -> acd.Event | None:
@@ -211,6 +254,10 @@ def rebuild(
 ) -> Acd:
     """A fresh core fed the inputs of ``events`` (in log order) up to ``now``.
 
+    ``settings`` is the configuration in force now; when ``events`` hold config entries the
+    core starts from the configuration the first of them replaced (`settings_at_start`)
+    and takes on each version at its time.
+
     Before each input, every armed timer due at or before its time fires, first due first;
     at the end every timer due by ``now`` fires. The commands are not carried out: the
     shell re-arms `Acd.armed_timers()` and reconciles `in_flight()` with the PBX.
@@ -225,7 +272,7 @@ def rebuild(
     """
     inputs = [item for item in inputs_from_log(events) if item.now <= now]
     starts = [now, *(item.now for item in inputs[:1]), *([] if since is None else [since])]
-    replay = _Replay(Acd(settings, min(starts)), dropped)
+    replay = _Replay(Acd(settings_at_start(events, settings), min(starts)), dropped)
     for item in inputs:
         if since is not None and item.now >= since:
             replay.feed(acd.MetricsReset(since))

@@ -211,7 +211,8 @@ def test_counters_and_metrics_of_the_day_survive_a_change() -> None:
 
 
 def test_the_event_log_shows_when_each_version_took_effect() -> None:
-    center = Center(settings([queue()], [agent("a1")]))
+    original = settings([queue()], [agent("a1")])
+    center = Center(original)
     center.wait(30)
     changed = settings([queue(ring_timeout_seconds=25)], [agent("a1")])
 
@@ -219,7 +220,7 @@ def test_the_event_log_shows_when_each_version_took_effect() -> None:
 
     records = only(commands, Record)
     assert [(r.kind, r.detail, r.at) for r in records[:1]] == [(RecordKind.CONFIG, "12", 30)]
-    assert records[0].settings == changed
+    assert (records[0].settings, records[0].settings_before) == (changed, original)
     assert center.acd.configuration_version == 12
     center.login("a1")
     offer = center.call("c1")

@@ -35,6 +35,7 @@ from acd import (
     CallerHungUp,
     CallMoveRequested,
     CallQueued,
+    ConfigurationChanged,
     Event,
     OfferAnswered,
     OfferFailed,
@@ -46,7 +47,8 @@ from acd import (
 )
 from acd.agent_flow import WRAP_UP_ELAPSED
 from acd.call_flow import RING_TIMER
-from callcenter.db.events import CallEvent, event_from_record
+from callcenter.db.events import CallEvent
+from callcenter.live.recorder import log_entry
 from callcenter.live.replay import InFlight, Offer, in_flight, inputs_from_log, rebuild
 from tests.unit.acd.acd_testkit import Center, only
 
@@ -114,7 +116,7 @@ def wall(seconds: float) -> float:
 
 def log_of(records: list[Record]) -> list[CallEvent]:
     """The event log as the service's recorder writes it."""
-    return [event_from_record(r, datetime.fromtimestamp(r.at, UTC)) for r in records]
+    return [log_entry(r) for r in records]
 
 
 class Day:
@@ -133,7 +135,9 @@ class Day:
             (1, self._callback),
             (1, self._move),
             (2, self._wrap_up_ended),
+            (1, self._configure),
         ]
+        self.versions = 1
 
     def run(self, steps: int) -> None:
         """Play ``steps`` inputs (illegal requests are refused by the core, as in real life)."""
@@ -169,7 +173,7 @@ class Day:
 
     def _agent_request(self, now: float) -> Event:
         rng = self.random
-        agent = rng.choice(AGENTS)
+        agent = rng.choice((*AGENTS, "a7"))
         return rng.choice(
             [
                 AgentLoggedIn(now, agent, ready=rng.random() < 0.5),
@@ -223,11 +227,39 @@ class Day:
         wrapping = self._agents_in(AgentState.WRAP_UP, now)
         return WrapUpEnded(now, self.random.choice(wrapping)[0]) if wrapping else None
 
+    def _configure(self, now: float) -> Event:
+        """A supervisor changes queue settings, memberships, skills; adds or removes a7."""
+        rng = self.random
+        document = self.center.acd.settings.model_dump(mode="json")
+        for queue in document["queues"]:
+            if rng.random() < 0.4:
+                queue["ring_timeout_seconds"] = rng.choice((5, 10, 20))
+                queue["wrap_up_seconds"] = rng.choice((0, 5, 20))
+            if rng.random() < 0.3:
+                queue["max_wait_seconds"] = rng.choice((None, 30, 90, 300))
+            if rng.random() < 0.3:
+                queue["strategy"] = rng.choice(("longest_idle", "round_robin", "fewest_calls"))
+        agents = document["agents"]
+        for agent in agents:
+            if rng.random() < 0.3:
+                agent["queues"] = rng.sample(QUEUES, rng.randint(1, 3))
+            if rng.random() < 0.3:
+                agent["skills"]["support"] = rng.randint(1, 5)
+        ids = [agent["id"] for agent in agents]
+        if "a7" in ids and rng.random() < 0.5:
+            agents.pop(ids.index("a7"))  # refused while a7 is logged in
+        elif "a7" not in ids:
+            agents.append({"id": "a7", "queues": rng.sample(QUEUES, 2), "skills": {"tech": 4}})
+        self.versions += 1
+        settings = AcdSettings.model_validate(document)
+        return ConfigurationChanged(now, settings, self.versions)
+
 
 def picture(core: Acd, now: float) -> dict[str, Any]:
     """Everything a wallboard, a desktop or the shell's timers can see of the core at ``now``."""
     agents = core.agent_views(now)
     return {
+        "settings": (core.settings, core.configuration_version),
         "agents": agents,
         "queues": core.all_queue_stats(now),
         "waiting": {queue: core.waiting_calls(queue, now) for queue in QUEUES},
