@@ -3,8 +3,8 @@
 Strategy: the password is read with getpass (twice) when stdin is a terminal, or from
 stdin with `--password-stdin` (for scripts and `docker compose exec -T`); without a
 terminal and without that flag the command says how to pass it instead of hanging. An
-agent's login whose username is no configured agent is created with a warning, since it
-could not take calls.
+agent's login whose username is no agent of the ACD configuration in force (the newest
+version in the database) is created with a warning, since it could not take calls.
 """
 
 from __future__ import annotations
@@ -72,6 +72,7 @@ def _password(from_stdin: bool) -> str:
 def cmd_users_add(args: argparse.Namespace) -> int:
     """Create a user with a role; the password never appears on the command line."""
     from callcenter.db import (  # noqa: PLC0415
+        ConfigVersions,
         UserError,
         UserRepository,
         make_engine,
@@ -87,17 +88,20 @@ def cmd_users_add(args: argparse.Namespace) -> int:
         engine = make_engine(settings.database.url, echo=settings.database.echo)
         try:
             await upgrade(engine)
-            users = UserRepository(make_sessions(engine))
+            sessions = make_sessions(engine)
+            users = UserRepository(sessions)
             user = await users.add(
                 args.username, password, args.role, display_name=args.display_name
             )
+            # The agents in force are the stored configuration's, not the file's.
+            acd = (await ConfigVersions(sessions).seed(settings.acd)).settings
         except UserError as error:
             print(f"callcenter: {error}", file=sys.stderr)
             return 1
         finally:
             await engine.dispose()
         print(f"user {user.username} added ({user.role.value})", file=sys.stderr)
-        warning = unconfigured_agent(user.username, user.role.value, settings.acd)
+        warning = unconfigured_agent(user.username, user.role.value, acd)
         if warning is not None:
             print(f"callcenter: warning: {warning}", file=sys.stderr)
         return 0

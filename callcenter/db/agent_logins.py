@@ -1,10 +1,10 @@
 """Agent logins and configured agents: a login of role agent works as the agent of its name.
 
-Strategy: agents (their queues and skills) live in the settings (`acd.agents`), logins in
-the database, and an agent's login is tied to the agent whose id is its username. Until
-agents can be edited in the browser, a login created first (admin page, `callcenter users
-add --role agent`) is refused by the desktop; every place that creates one says so at once,
-with the same words, naming the settings key and the agents that exist.
+Strategy: agents (their queues and skills) live in the ACD configuration (`acd.agents`,
+stored as versions in the database), logins in the users table, and an agent's login is
+tied to the agent whose id is its username. A login created before its agent (admin page,
+`callcenter users add --role agent`) is refused by the desktop; every place that creates
+one says so at once, with the same words, naming the key and the agents that exist.
 """
 
 from __future__ import annotations
@@ -23,6 +23,8 @@ def unconfigured_agent(username: str, role: str, acd: AcdSettings) -> str | None
     return (
         f"no agent {username!r} is configured: {username} can log in, but the desktop takes "
         f"no calls until an agent with id {username!r} (its queues and skills) is added to "
-        f"acd.agents in the settings (config/callcenter.yaml) and the service restarted. "
+        f"acd.agents of the ACD configuration, which the database holds (the settings file "
+        f"config/callcenter.yaml only seeds a new database): PUT /api/config/acd applies it "
+        f"at once, `callcenter config import` at the service's next start. "
         f"Configured agents: {known}."
     )

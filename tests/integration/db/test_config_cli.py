@@ -90,3 +90,25 @@ async def test_given_a_file_without_an_acd_section_when_imported_then_it_says_wh
     result = callcenter(db_url, "config", "import", str(other))
     assert result.returncode == 1
     assert f"{other}:1: acd: the file needs an `acd:` section" in result.stderr
+
+
+async def test_given_an_agent_imported_when_its_login_is_added_then_there_is_no_warning(
+    db_url: str, tmp_path: Path
+) -> None:
+    def add_login(username: str) -> str:
+        added = callcenter(
+            db_url, "users", "add", "--role", "agent", "--password-stdin", username,
+            stdin="correct horse battery\n",
+        )  # fmt: skip
+        assert added.returncode == 0, added.stderr
+        return added.stderr
+
+    assert "warning: no agent 'agent7' is configured" in add_login("agent7")
+    exported = tmp_path / "acd.yaml"
+    assert callcenter(db_url, "config", "export", str(exported)).returncode == 0
+    data = yaml.safe_load(exported.read_text())
+    data["acd"]["agents"].append({"id": "agent8", "name": "Hanna", "queues": ["general"]})
+    exported.write_text(yaml.safe_dump(data, sort_keys=False))
+    imported = callcenter(db_url, "config", "import", str(exported), "--author", "ops")
+    assert imported.stdout.strip() == "version 2 stored (ops): agents[agent8] added"
+    assert "warning" not in add_login("agent8")
