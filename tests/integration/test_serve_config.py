@@ -1,11 +1,12 @@
 """`callcenter serve` and the ACD configuration stored as data (issue 16): the settings
-file's `acd` section seeds a fresh database as version 1; later starts run the stored
-version, whatever the file says."""
+file's `acd` section seeds a fresh database as version 1; later starts run the newest
+stored version, whatever the file says (a `config import` is taken at the next start)."""
 
 from __future__ import annotations
 
 import asyncio
 import signal
+import sys
 from pathlib import Path
 
 import aiohttp
@@ -37,7 +38,7 @@ async def _stop(proc: asyncio.subprocess.Process) -> None:
         assert await proc.wait() == 0
 
 
-async def test_given_a_fresh_database_when_serve_starts_twice_then_the_files_acd_seeds_only_v1(
+async def test_given_serve_restarted_then_it_runs_the_newest_stored_acd_version_not_the_files(
     tmp_path: Path, tiny: TinyAsterisk
 ) -> None:
     port = await tiny.start()
@@ -62,4 +63,25 @@ async def test_given_a_fresh_database_when_serve_starts_twice_then_the_files_acd
         metrics = await _queues_served(records)
         assert 'callcenter_calls_waiting{queue="general"}' in metrics
         assert 'queue="sales"' not in metrics
+        await _stop(proc)
+
+        # The settings file itself imported (its other sections are left alone) is version 2,
+        # and the next start runs it.
+        config = tmp_path / "callcenter.yaml"
+        imported = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "callcenter", "--config", str(config),
+            "config", "import", str(config), "--comment", "sales opens",
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        )  # fmt: skip
+        out, err = await imported.communicate()
+        assert imported.returncode == 0, err.decode()
+        assert out.decode().startswith("version 2 stored")
+        assert "queues[sales] added" in out.decode()
+
+    async with service(tmp_path, port, ACD.replace("{more}", more)) as proc:
+        records = await read_until(proc, "ami.connection")
+        assert not any(r["event"] == "config.file_acd_ignored" for r in records)
+        in_force = next(r for r in records if r["event"] == "config.acd_in_force")
+        assert (in_force["version"], in_force["queues"]) == (2, ["general", "sales"])
+        assert 'callcenter_calls_waiting{queue="sales"}' in await _queues_served(records)
         await _stop(proc)
