@@ -32,7 +32,10 @@ Applied otherwise, at the change's ``now``:
    are armed again for the new rules (the old ones were cancelled).
 
 Ringing offers keep their ring timer, agents in wrap-up their wrap-up timer: a new ring
-timeout or wrap-up time applies from the next offer or wrap-up on.
+timeout or wrap-up time applies from the next offer or wrap-up on. A caller already
+announced to hears the next announcement a full interval after the change; one not yet
+announced to, at the new first-announcement time (at once if that is past). Round robin
+goes on from the same position in the agent list, which a change may have reordered.
 """
 
 from __future__ import annotations
