@@ -222,7 +222,7 @@ class Service:
         except (OSError, SQLAlchemyError) as exc:
             raise ServiceStartError(f"database {url} cannot be used: {exc}") from exc
         log.info("db.ready", backend=self.engine.dialect.name, url=url)
-        await self._acd_from_database(url)
+        version = await self._acd_from_database(url)
         center = self.backend.center
         try:
             await recover(
@@ -230,6 +230,7 @@ class Service:
                 self.settings.acd,
                 self.backend.context.events,
                 self.settings.ivr.timezone,
+                version=version,
             )
             await resume_interactions(
                 center.host, center.recorder, self.backend.context.interactions
@@ -280,9 +281,10 @@ class Service:
                 address=f"{client.server.host}:{client.server.port}",
             )
 
-    async def _acd_from_database(self, url: str) -> None:
-        """Run the ACD with the newest stored version of its configuration; on a database
-        that holds none, the settings file's `acd` section is stored as version 1 first.
+    async def _acd_from_database(self, url: str) -> int:
+        """Run the ACD with the newest stored version of its configuration (its number is
+        returned); on a database that holds none, the settings file's `acd` section is
+        stored as version 1 first.
 
         From then on the file's section is only the seed (and `config import`'s format):
         a file that says otherwise is logged as ignored, never silently mixed in.
@@ -313,6 +315,7 @@ class Service:
             stored_at=current.created_at.isoformat(),
             queues=[q.name for q in acd.queues],
         )
+        return current.version
 
     def _use_acd(self, acd: AcdSettings) -> None:
         # Before the ACD task starts and before recovery: the core is rebuilt empty with
