@@ -100,6 +100,10 @@ class SessionStore:
         principal.last_seen = now
         return principal
 
+    def principals(self) -> list[Principal]:
+        """The users of the open sessions (expired ones not yet swept included)."""
+        return list(self._sessions.values())
+
     def end(self, token: str | None, reason: str = "logged out") -> None:
         """Log a session out."""
         principal = self._sessions.pop(token, None) if token else None

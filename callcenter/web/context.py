@@ -108,10 +108,14 @@ class WebContext:
 
     def adopt_acd(self, acd: AcdSettings) -> None:
         """Read the ACD configuration `acd` from now on (a stored version the live center
-        runs): queues, agents and pause reasons the pages show, the reports' thresholds."""
+        runs): queues, agents and pause reasons the pages show, the reports' thresholds,
+        and the queues each open session's user sees."""
         self.settings = self.settings.model_copy(update={"acd": acd})
         if self.reports is not None:
             self.reports.use_acd(acd)
+        # An agent's queues are the configuration's: open sessions see the new ones at once.
+        for principal in self.sessions.principals():
+            principal.queues = self.queues_for(principal.username, principal.role.value)
 
     def queues_for(self, username: str, role: str) -> frozenset[str] | None:
         """The queues a user may see: an agent's own, a supervisor's configured, or all."""

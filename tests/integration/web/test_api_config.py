@@ -154,3 +154,16 @@ async def test_given_an_agent_or_a_supervisor_when_changing_the_configuration_th
     await supervisor.json("PUT", "/api/config/acd", status=403, json={"document": document})
     await supervisor.json("POST", "/api/config/versions/1/rollback", status=403, json={})
     assert len(await admin.json("GET", "/api/config/versions")) == 1
+
+
+async def test_given_an_agent_logged_in_when_removed_from_a_queue_then_their_screens_drop_it(
+    login: Login, site: Site
+) -> None:
+    agent = await login(*AGENT)
+    assert set(await _live_queues(agent)) == {"general", "billing"}
+    admin = await login(*ADMIN)
+    _, document = await _document(admin)
+    document["agents"][0]["queues"] = ["general"]
+    await admin.json("PUT", "/api/config/acd", json={"document": document})
+    assert set(await _live_queues(agent)) == {"general"}
+    assert (await agent.json("GET", "/api/config/public"))["queues"] == ["general"]
