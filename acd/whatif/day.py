@@ -101,7 +101,8 @@ def make_day(
     *,
     interval_seconds: Seconds = INTERVAL_SECONDS,
 ) -> Day:
-    """A checked day: calls and staffing sorted by time (stable), each inside [start, end].
+    """A checked day: calls and staffing sorted by time (stable); calls in [start, end),
+    staffing from ``start`` on (after ``end`` too: logouts once the last calls are over).
 
     Raises `ValueError` naming the first call or change that does not fit.
     """
@@ -121,9 +122,10 @@ def make_day(
         seen.add(call.call_id)
     ordered_staffing = tuple(sorted(staffing, key=lambda change: change.at))
     for change in ordered_staffing:
-        if not start <= change.at <= end:
+        # Changes after the end are allowed: agents finishing the day's last calls log out.
+        if not start <= change.at or not math.isfinite(change.at):
             raise ValueError(
-                f"agent {change.agent_id!r}: {change.action.value} at {change.at!r} is outside "
+                f"agent {change.agent_id!r}: {change.action.value} at {change.at!r} is before "
                 "the day"
             )
         if change.action is StaffingAction.PAUSE and not change.reason:

@@ -28,6 +28,7 @@ clock, no randomness.
 from __future__ import annotations
 
 import heapq
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from acd.commands import (
@@ -88,9 +89,15 @@ class _Replay:
     """One replay: the heap, the core and what the loop must remember about calls."""
 
     def __init__(
-        self, day: Day, settings: AcdSettings, ring_seconds: Seconds, measure: bool
+        self,
+        day: Day,
+        settings: AcdSettings,
+        ring_seconds: Seconds,
+        measure: bool,
+        on_record: Callable[[Record], None] | None,
     ) -> None:
         self.day = day
+        self.on_record = on_record
         self.settings = settings
         self.ring = ring_seconds
         self.core = Acd(settings, now=day.start)
@@ -205,6 +212,8 @@ class _Replay:
                 assert isinstance(command, Record)
                 if fold is not None:
                     fold.record(command)
+                if self.on_record is not None:
+                    self.on_record(command)
                 self.recorded(now, command)
             elif kind is StartTimer:
                 assert isinstance(command, StartTimer)
@@ -253,15 +262,17 @@ def replay_day(
     ring_seconds: Seconds = RING_SECONDS,
     drain_seconds: Seconds = DRAIN_SECONDS,
     measure: bool = True,
+    on_record: Callable[[Record], None] | None = None,
 ) -> DayResult:
     """Drive a fresh core through ``day`` under ``settings``; the day's rows and totals.
 
     ``measure=False`` only drives the core (rows and totals empty): what routing alone
-    costs, for the benchmark's baseline.
+    costs, for the benchmark's baseline. ``on_record`` is told every record the replayed
+    core writes, in order (the event log this configuration would have written).
     """
     if ring_seconds < 0 or drain_seconds < 0:
         raise ValueError("ring_seconds and drain_seconds must be >= 0")
-    return _Replay(day, settings, ring_seconds, measure).run(day.end + drain_seconds)
+    return _Replay(day, settings, ring_seconds, measure, on_record).run(day.end + drain_seconds)
 
 
 def compare(
