@@ -101,7 +101,7 @@ class _Replay:
         self.settings = settings
         self.ring = ring_seconds
         self.core = Acd(settings, now=day.start)
-        self.fold = DayFold(settings, day.start, day.interval_seconds) if measure else None
+        self.fold = DayFold(settings, day.start, day.end, day.interval_seconds) if measure else None
         self.heap: list[tuple[Seconds, int, int, _Item]] = []
         self.serial = 0
         self.armed: set[TimerKey] = set()

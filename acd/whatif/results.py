@@ -6,7 +6,9 @@ the `Record`s the replayed core writes instead of the stored log, counting with
 formula, so a what-if row means what a report row means (docs/ARCHITECTURE.md, "Metric
 definitions"). Each queue visit (from its enqueue in a queue to the record that takes it
 out of the line) counts in the interval where it **entered** the queue; an overflow or a
-move into another queue starts a new visit there. A visit still open when the replay stops
+move into another queue starts a new visit there. As in the reports, only visits entering
+within the day [start, end) count: a late call's overflow after the end belongs to the
+next day. A visit still open when the replay stops
 counts as ``unfinished``, so offered = answered + abandoned + short abandoned + overflowed
 + timed out + callbacks + unfinished, per row.
 
@@ -119,6 +121,7 @@ class DayFold:
         "_agents",
         "_callbacks",
         "_completed",
+        "_end",
         "_interval",
         "_queues",
         "_rows",
@@ -127,9 +130,13 @@ class DayFold:
         "_visits",
     )
 
-    def __init__(self, settings: AcdSettings, start: Seconds, interval: Seconds) -> None:
+    def __init__(
+        self, settings: AcdSettings, start: Seconds, end: Seconds, interval: Seconds
+    ) -> None:
+        """Rows of ``interval`` seconds from ``start`` for visits entering in [start, end)."""
         self._queues: dict[str, QueueSettings] = {queue.name: queue for queue in settings.queues}
         self._start = start
+        self._end = end
         self._interval = interval
         self._rows: dict[tuple[int, str], _Tally] = {}
         self._totals: dict[str, _Tally] = {name: _Tally() for name in self._queues}
@@ -174,7 +181,7 @@ class DayFold:
         if record.call_kind is CallKind.CALLBACK:
             self._callbacks.add(call_id)
         queue = record.queue or ""
-        if queue not in self._queues:
+        if queue not in self._queues or not self._start <= record.at < self._end:
             return
         key = (self._index(record.at), queue)
         row = self._rows.get(key)
