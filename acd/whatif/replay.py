@@ -199,7 +199,8 @@ class _Replay:
         try:
             self.feed(event)
         except AcdError as refusal:
-            self.refused.append(f"{type(event).__name__} at {event.now:g}: {refusal}")
+            into = event.now - self.day.start
+            self.refused.append(f"{type(event).__name__} {into:.0f} s into the day: {refusal}")
 
     def feed(self, event: Event) -> None:
         self.inputs += 1
