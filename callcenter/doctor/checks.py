@@ -5,7 +5,8 @@ raising, so one broken part never hides the next. Per configured Asterisk server
 port answers and the login is accepted (a separate, short-lived connection with events
 off); ShowDialPlan lists the contexts the code sends calls to (`callcenter.ivr.dialplan`)
 and their FastAGI URLs name this service's port; PJSIPShowEndpoints shows a registered
-phone for every agent and supervisor. Then the FastAGI port is connected to, at the
+phone for every agent (of the ACD configuration in force: the database's newest version,
+else the settings file's) and supervisor. Then the FastAGI port is connected to, at the
 address the dialplan names (so run inside the backend's container, or on its host, this
 is the view Asterisk has; from elsewhere it is only this machine's view, and the message
 says so), and the database is at the newest migration. Exit status 0 when every check
@@ -26,7 +27,7 @@ from callcenter.ami import (
     AMIServer,
 )
 from callcenter.app.settings import AMIServerSettings, Settings
-from callcenter.doctor.local import Finding, check_database, check_fastagi, reason
+from callcenter.doctor.local import Finding, check_database, check_fastagi, reason, stored_acd
 from callcenter.ivr.dialplan import IVR_SCRIPT, AgiTarget, agi_target, required_contexts
 
 
@@ -46,6 +47,10 @@ async def diagnose(settings: Settings, *, timeout: float = 5.0) -> list[Finding]
     """Run every check against the installation `settings` describe."""
     findings: list[Finding] = []
     targets: set[AgiTarget] = set()
+    # The phones that matter are those of the agents in force: the stored configuration's.
+    acd = await stored_acd(settings, timeout)
+    if acd is not None:
+        settings = settings.model_copy(update={"acd": acd})
     if not settings.asterisk.servers:
         findings.append(
             Finding("ami", False, "no Asterisk server is configured", "add asterisk.servers")

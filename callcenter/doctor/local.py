@@ -1,4 +1,6 @@
-"""The doctor's checks that need no AMI: the FastAGI port and the database's migration.
+"""The doctor's checks that need no AMI: the FastAGI port and the database's migration;
+and the ACD configuration in force (the database's newest version), whose agents' phones
+the AMI checks look for.
 
 Strategy: each check connects the way its user would (Asterisk's FastAGI exchange, an
 engine on `database.url`) and returns a `Finding` instead of raising. The FastAGI check
@@ -17,8 +19,15 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
+from acd import AcdSettings
 from callcenter.app.settings import Settings
-from callcenter.db import current_revision, make_engine
+from callcenter.db import (
+    ConfigInvalid,
+    ConfigVersions,
+    current_revision,
+    make_engine,
+    make_sessions,
+)
 from callcenter.db.migrate import head_revision
 from callcenter.doctor.fastagi import ProbeFailed, probe_fastagi
 from callcenter.ivr.dialplan import AgiTarget
@@ -68,6 +77,32 @@ async def check_fastagi(settings: Settings, named: set[AgiTarget], timeout: floa
         else:
             findings.append(Finding("fastagi", True, f"FastAGI {host}:{port} answers ({greeting})"))
     return findings
+
+
+async def stored_acd(settings: Settings, timeout: float) -> AcdSettings | None:
+    """The ACD configuration the service runs: the database's newest version. None when
+    the database cannot say (no file, unreachable, not migrated, no version yet: then the
+    settings file's `acd` section is what the service's first start stores);
+    `check_database` reports why."""
+    url = make_url(settings.database.url)
+    if url.drivername.startswith("sqlite") and not await asyncio.to_thread(
+        Path(url.database or "").is_file
+    ):
+        return None  # connecting would create an empty file
+    try:
+        engine = make_engine(settings.database.url)
+    except ValueError:
+        return None
+    try:
+        async with asyncio.timeout(timeout):
+            if await current_revision(engine) != head_revision():
+                return None
+            current = await ConfigVersions(make_sessions(engine)).current()
+            return None if current is None else current.settings
+    except (OSError, SQLAlchemyError, TimeoutError, ConfigInvalid):
+        return None
+    finally:
+        await engine.dispose()
 
 
 async def check_database(settings: Settings, timeout: float) -> Finding:
