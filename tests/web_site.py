@@ -169,7 +169,15 @@ class Site:
             queue = "general" if n % 3 else "billing"
             call = f"hist-{n}"
             wait = float(5 + (n * 7) % 50)
-            events.append(CallEvent(at=at, kind="enqueue", call_id=call, queue=queue))
+            events.append(
+                CallEvent(
+                    at=at,
+                    kind="enqueue",
+                    call_id=call,
+                    queue=queue,
+                    data={"call_kind": "voice", "priority": 0},  # as the recorder writes it
+                )
+            )
             if n % 5 == 4:
                 events.append(
                     CallEvent(

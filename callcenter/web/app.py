@@ -26,6 +26,7 @@ from callcenter.web import (
     routes_records,
     routes_reports,
     routes_session,
+    routes_whatif,
     sockets,
 )
 from callcenter.web.context import CONTEXT, WebContext
@@ -43,6 +44,7 @@ MODULES = (
     routes_reports,
     routes_admin,
     routes_config,
+    routes_whatif,
 )
 
 

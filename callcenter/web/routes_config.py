@@ -47,7 +47,8 @@ def _out(version: StoredVersion, *, document: bool) -> dict[str, Any]:
     }
 
 
-async def _current(req: ApiRequest) -> StoredVersion:
+async def current_version(req: ApiRequest) -> StoredVersion:
+    """The version in force (stored as version 1 first where only a bare web runs)."""
     current = await req.ctx.config_versions.current()
     if current is None:
         # The service stores version 1 at its start; only a bare web (no service) lacks it.
@@ -77,7 +78,7 @@ def _version_number(req: ApiRequest) -> int:
     tag="config",
 )
 async def show_acd(req: ApiRequest) -> dict[str, Any]:
-    return _out(await _current(req), document=True)
+    return _out(await current_version(req), document=True)
 
 
 @api.route(
@@ -90,7 +91,7 @@ async def show_acd(req: ApiRequest) -> dict[str, Any]:
     tag="config",
 )
 async def list_versions(req: ApiRequest) -> list[dict[str, Any]]:
-    await _current(req)
+    await current_version(req)
     limit = req.query(ConfigVersionsQuery).limit
     return [_out(v, document=False) for v in await req.ctx.config_versions.list(limit)]
 
@@ -124,7 +125,7 @@ async def show_version(req: ApiRequest) -> dict[str, Any]:
 )
 async def change_acd(req: ApiRequest) -> dict[str, Any]:
     body = req.body(ConfigIn)
-    before = await _current(req)
+    before = await current_version(req)
     try:
         stored = await _store_and_apply(
             req,
@@ -138,7 +139,7 @@ async def change_acd(req: ApiRequest) -> dict[str, Any]:
             ),
         )
     except ConfigInvalid as exc:
-        raise _invalid(exc) from None
+        raise invalid_document(exc) from None
     except ConfigConflict as exc:
         raise ApiError(409, "conflict", str(exc)) from None
     except AcdError as exc:
@@ -157,7 +158,7 @@ async def change_acd(req: ApiRequest) -> dict[str, Any]:
 )
 async def rollback(req: ApiRequest) -> dict[str, Any]:
     number = _version_number(req)
-    before = await _current(req)
+    before = await current_version(req)
     comment = req.body(RollbackIn).comment
     try:
         stored = await _store_and_apply(
@@ -230,7 +231,8 @@ def _done(req: ApiRequest, before: StoredVersion, stored: StoredVersion) -> dict
     return _out(stored, document=True)
 
 
-def _invalid(exc: ConfigInvalid) -> ApiError:
+def invalid_document(exc: ConfigInvalid) -> ApiError:
+    """The 422 naming every bad key of a refused document (`document.<key>`)."""
     details = [
         {"field": f"document.{p.key}" if p.loc else "document", "problem": p.message, "in": "body"}
         for p in exc.problems

@@ -443,3 +443,57 @@ class RollbackIn(_In):
     """Why a version is restored."""
 
     comment: str = Field("", max_length=2000)
+
+
+class WhatIfIn(_In):
+    """A past day and a change to try on it: a whole ACD document, or a stored version."""
+
+    day: date
+    """A day before today, in the center's time zone."""
+    document: dict[str, Any] | None = None
+    """The changed configuration (as `GET /api/config/acd` shows it)."""
+    version: int | None = Field(None, ge=1, le=MAX_ID)
+    """Or a stored version to compare with the one in force."""
+
+
+class WhatIfFigures(BaseModel):
+    """One queue's figures in one replay (a day, or 15 minutes of it)."""
+
+    offered: int
+    answered: int
+    abandoned: int
+    short_abandoned: int
+    overflowed: int
+    timed_out: int
+    unfinished: int
+    service_level: float | None
+    asa: float | None
+    aht: float | None
+    abandon_rate: float | None
+    occupancy: float | None
+    arrival_rate: float
+    agents_needed: int | None
+
+
+class WhatIfRow(BaseModel):
+    """One queue (over the day, or in one 15-minute interval) under both configurations;
+    a side is null when that configuration has no such queue or no call there."""
+
+    queue: str
+    start: datetime
+    current: WhatIfFigures | None
+    changed: WhatIfFigures | None
+
+
+class WhatIfOut(BaseModel):
+    """A past day replayed under the configuration in force and the changed one."""
+
+    day: date
+    timezone: str
+    current_version: int
+    changed_version: int | None
+    calls: int
+    totals: list[WhatIfRow]
+    intervals: list[WhatIfRow]
+    refused: list[str]
+    """Staffing requests of the day that the changed configuration could not take."""
