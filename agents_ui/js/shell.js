@@ -9,6 +9,7 @@ const PAGES = [
   { path: '/agent', title: 'Agent desktop', roles: ['agent'] },
   { path: '/wallboard', title: 'Wallboard', roles: ['supervisor', 'admin'] },
   { path: '/reports', title: 'Reports', roles: ['supervisor', 'admin'] },
+  { path: '/whatif', title: 'What-if', roles: ['supervisor', 'admin'] },
   { path: '/admin', title: 'Admin', roles: ['admin'] },
 ];
 

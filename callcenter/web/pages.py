@@ -1,4 +1,4 @@
-"""The pages: login, agent desktop, wallboard, reports and admin, with their assets.
+"""The pages: login, agent desktop, wallboard, reports, what-if and admin, with their assets.
 
 Strategy: the pages are static files in `agents_ui/` (no build step, no CDN: everything a
 page loads is in the repository, so the desktop works on a closed network). Each page has
@@ -20,6 +20,7 @@ PAGES = {
     "/agent": "agent.html",
     "/wallboard": "wallboard.html",
     "/reports": "reports.html",
+    "/whatif": "whatif.html",
     "/admin": "admin.html",
 }
 
