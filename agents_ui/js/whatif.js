@@ -298,11 +298,13 @@ function showResult(result) {
   const results = document.getElementById('results');
   const empty = document.getElementById('empty');
   if (result.timezone) center.timeZone = result.timezone;
-  if (!result.calls) {
+  if (!result.calls || result.totals.length === 0) {
     results.hidden = true;
     empty.hidden = false;
+    // A supervisor sees only their queues: a day busy elsewhere is empty for them.
+    const where = result.calls ? 'none of your queues had calls' : 'the event log holds no calls';
     document.getElementById('empty-text').textContent =
-      `The event log holds no calls on ${result.day} (${result.timezone}), so there is nothing to replay. Pick another day.`;
+      `On ${result.day} (${result.timezone}) ${where}, so there is nothing to compare. Pick another day.`;
     summary.textContent = '';
     return;
   }

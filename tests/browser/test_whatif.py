@@ -6,6 +6,7 @@ import re
 
 from tests.browser.helpers import assert_no_js_errors, chromium, expect, login, screenshot
 from tests.browser.test_reports import PAINTED
+from tests.web_site import SCOPED_SUPERVISOR
 
 EDITED = "An edited copy of the configuration in force"
 TEXT = "Changed configuration (JSON)"
@@ -33,7 +34,10 @@ async def test_given_yesterdays_calls_when_wrap_up_takes_an_hour_then_general_an
     seeded = await site.seed_history(_yesterday())
     async with chromium() as browser:
         page = await login(browser, site.base_url, site.supervisor)
-        await page.goto("/whatif")
+        await page.goto("/reports")
+        await (
+            page.get_by_role("navigation", name="Pages").get_by_role("link", name="What-if").click()
+        )
         await expect(page.locator("#nothing-applied")).to_contain_text("Nothing is applied")
         await expect(page.get_by_role("link", name="What-if")).to_have_attribute(
             "aria-current", "page"
@@ -121,13 +125,44 @@ async def test_given_a_day_without_calls_then_the_page_says_so_and_a_stored_vers
 
         empty = page.get_by_role("region", name="No calls that day")
         await expect(empty).to_contain_text(quiet)
+        await expect(empty).to_contain_text("no calls")
         await expect(page.locator("#results")).to_be_hidden()
+
+        today = dt.datetime.now(dt.UTC).date().isoformat()  # typed past the input's max
+        await page.get_by_label("Day", exact=True).fill(today)
+        await page.get_by_role("button", name="Compare").click()
+        await expect(page.get_by_role("alert")).to_contain_text("must be a past day")
 
         await page.get_by_label("Day", exact=True).fill(_yesterday().date().isoformat())
         await page.get_by_role("button", name="Compare").click()
         await expect(empty).to_be_hidden()
+        await expect(page.locator("#flash")).to_be_empty()  # the old complaint is gone
         general = page.get_by_role("region", name="Queue general")
         await expect(general.locator("td.diff").first).to_have_text("no change")
         width = await page.evaluate("() => document.documentElement.scrollWidth")
         assert width <= 800  # an 800 px desk: no sideways scrolling
+        assert_no_js_errors(page)
+
+
+async def test_a_supervisor_of_billing_sees_only_billing(site):
+    await site.seed_history(_yesterday())
+    async with chromium() as browser:
+        page = await login(browser, site.base_url, SCOPED_SUPERVISOR)
+        await page.goto("/whatif")
+        await page.get_by_role("button", name="Compare").click()
+        await expect(page.get_by_role("region", name="Queue billing")).to_be_visible()
+        await expect(page.locator(".queue-result")).to_have_count(1)
+        await expect(page.get_by_role("checkbox")).to_have_count(1)
+        assert_no_js_errors(page)
+
+
+async def test_an_admin_finds_the_page_in_the_admin_pages_navigation(site):
+    async with chromium() as browser:
+        page = await login(browser, site.base_url, site.admin)
+        await expect(page).to_have_url(re.compile("/admin$"))
+        await (
+            page.get_by_role("navigation", name="Pages").get_by_role("link", name="What-if").click()
+        )
+        await expect(page).to_have_url(re.compile("/whatif$"))
+        await expect(page.get_by_label("Stored version", exact=True)).to_contain_text("Version 1")
         assert_no_js_errors(page)
