@@ -17,6 +17,7 @@ const textarea = document.getElementById('document');
 const errorBox = document.getElementById('document-errors');
 const summary = document.getElementById('whatif-summary');
 const charts = new Map();
+const STEP_MS = 15 * 60 * 1000;
 let currentDocument = null;
 
 const count = (v) => (v === null || v === undefined ? '–' : String(v));
@@ -248,11 +249,27 @@ function comparisonTable(queue, row) {
   return el('div', { class: 'table-wrap' }, el('table', { class: 'whatif-table' }, caption, head, body));
 }
 
+/**
+ * The 15-minute steps from the day's first interval with calls to its last, in any queue:
+ * the server sends only intervals with calls, and every chart shares one honest time axis.
+ */
+function steps(intervals) {
+  const times = intervals.map((row) => new Date(row.start).getTime()).filter(Number.isFinite);
+  if (times.length === 0) return [];
+  const out = [];
+  const last = Math.max(...times);
+  for (let t = Math.min(...times); t <= last; t += STEP_MS) out.push(t);
+  return out;
+}
+
 function slChart(canvas, queue, intervals) {
-  const rows = intervals.filter((row) => row.queue === queue).sort((a, b) => new Date(a.start) - new Date(b.start));
-  const labels = rows.map((row) => centerTime(row.start, { hour: '2-digit', minute: '2-digit' }));
-  const sl = (side) => rows.map((row) => {
-    const value = row[side] ? row[side].service_level : null;
+  const byStart = new Map(intervals.filter((row) => row.queue === queue)
+    .map((row) => [new Date(row.start).getTime(), row]));
+  const axis = steps(intervals);
+  const labels = axis.map((t) => centerTime(t / 1000, { hour: '2-digit', minute: '2-digit' }));
+  const sl = (side) => axis.map((t) => {
+    const row = byStart.get(t);
+    const value = row && row[side] ? row[side].service_level : null;
     return value === null || value === undefined ? null : Math.round(value * 1000) / 10;
   });
   charts.set(queue, new window.Chart(canvas, {
