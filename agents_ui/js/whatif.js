@@ -215,7 +215,8 @@ function readDocument() {
     const line = at === null ? null : textarea.value.slice(0, at).split('\n').length;
     showDocumentErrors('The changed configuration is not valid JSON.', [{
       field: '',
-      problem: line === null ? err.message : `${err.message} (line ${line})`,
+      // Newer browsers name the line themselves.
+      problem: line === null || /line \d/.test(err.message) ? err.message : `${err.message} (line ${line})`,
       at: at === null ? null : [at, at + 1],
     }]);
     return null;
@@ -438,6 +439,8 @@ async function main() {
   document.getElementById('reset-document').addEventListener('click', resetDocument);
   form.addEventListener('submit', compare);
   showSource();
+  // Disabled in the page until now: a click before would have sent the form as a GET.
+  document.getElementById('compare').disabled = false;
 }
 
 main().catch(() => {});

@@ -16,6 +16,11 @@ def _yesterday() -> dt.datetime:
     return dt.datetime.now(dt.UTC) - dt.timedelta(days=1)
 
 
+async def _ready(page) -> None:
+    """The page has loaded its day, versions and document (Compare is enabled then)."""
+    await expect(page.get_by_role("button", name="Compare")).to_be_enabled()
+
+
 async def _edit(page, change) -> dict:
     """Choose the edited copy, change its document with `change`, write it back."""
     await page.get_by_label(EDITED).check()
@@ -39,6 +44,7 @@ async def test_given_yesterdays_calls_when_wrap_up_takes_an_hour_then_general_an
             page.get_by_role("navigation", name="Pages").get_by_role("link", name="What-if").click()
         )
         await expect(page.locator("#nothing-applied")).to_contain_text("Nothing is applied")
+        await _ready(page)
         await expect(page.get_by_role("link", name="What-if")).to_have_attribute(
             "aria-current", "page"
         )
@@ -86,6 +92,7 @@ async def test_given_a_ring_timeout_of_zero_when_comparing_then_the_field_is_nam
     async with chromium() as browser:
         page = await login(browser, site.base_url, site.supervisor)
         await page.goto("/whatif")
+        await _ready(page)
         document = await _edit(page, lambda d: _general(d).update(ring_timeout_seconds=0))
         index = document["queues"].index(_general(document))
 
@@ -111,6 +118,8 @@ async def test_given_a_ring_timeout_of_zero_when_comparing_then_the_field_is_nam
         await page.get_by_label(TEXT).fill("{ not json")
         await page.get_by_role("button", name="Compare").click()
         await expect(errors).to_contain_text("not valid JSON")
+        await expect(errors).to_contain_text("line 1")
+        assert (await errors.inner_text()).count("line 1") == 1  # said once
         assert_no_js_errors(page)
 
 
@@ -122,6 +131,7 @@ async def test_given_a_day_without_calls_then_the_page_says_so_and_a_stored_vers
     async with chromium() as browser:
         page = await login(browser, site.base_url, site.supervisor, viewport=(800, 900))
         await page.goto("/whatif")
+        await _ready(page)
         await expect(page.get_by_label("Stored version", exact=True)).to_contain_text(
             "Version 1 (in force)"
         )
@@ -154,6 +164,7 @@ async def test_a_supervisor_of_billing_sees_only_billing(site):
     async with chromium() as browser:
         page = await login(browser, site.base_url, SCOPED_SUPERVISOR)
         await page.goto("/whatif")
+        await _ready(page)
         await page.get_by_role("button", name="Compare").click()
         await expect(page.get_by_role("region", name="Queue billing")).to_be_visible()
         await expect(page.locator(".queue-result")).to_have_count(1)
@@ -169,5 +180,6 @@ async def test_an_admin_finds_the_page_in_the_admin_pages_navigation(site):
             page.get_by_role("navigation", name="Pages").get_by_role("link", name="What-if").click()
         )
         await expect(page).to_have_url(re.compile("/whatif$"))
+        await _ready(page)
         await expect(page.get_by_label("Stored version", exact=True)).to_contain_text("Version 1")
         assert_no_js_errors(page)
