@@ -156,6 +156,7 @@ async def test_given_a_day_without_calls_then_the_page_says_so_and_a_stored_vers
         await expect(general.locator("td.diff").first).to_have_text("no change")
         width = await page.evaluate("() => document.documentElement.scrollWidth")
         assert width <= 800  # an 800 px desk: no sideways scrolling
+        await screenshot(page, "whatif-800px")
         assert_no_js_errors(page)
 
 
