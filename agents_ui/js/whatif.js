@@ -21,21 +21,23 @@ const STEP_MS = 15 * 60 * 1000;
 let currentDocument = null;
 
 const count = (v) => (v === null || v === undefined ? '–' : String(v));
-const agents = count;
+const points = (d) => signed(Math.round(d * 100), (v) => `${v} points`);
 
 /**
  * The figures of the comparison table: title, field, format, the difference's format, and
  * which way is better (+1 higher, -1 lower, 0 neither: the words say higher or lower).
+ * Offered is the same day's calls; occupancy is good or bad only against what a center
+ * wants of it; more agents needed for the same calls costs more, so fewer is better.
  */
 const FIGURES = [
   ['Offered', 'offered', count, (d) => signed(d, String), 0],
   ['Answered', 'answered', count, (d) => signed(d, String), 1],
   ['Abandoned', 'abandoned', count, (d) => signed(d, String), -1],
-  ['Service level', 'service_level', percent, (d) => signed(Math.round(d * 100), (v) => `${v} points`), 1],
+  ['Service level', 'service_level', percent, points, 1],
   ['ASA', 'asa', duration, (d) => `${d < 0 ? '−' : '+'}${duration(Math.abs(d))}`, -1],
-  ['Abandon rate', 'abandon_rate', percent, (d) => signed(Math.round(d * 100), (v) => `${v} points`), -1],
-  ['Occupancy', 'occupancy', percent, (d) => signed(Math.round(d * 100), (v) => `${v} points`), 0],
-  ['Agents needed', 'agents_needed', agents, (d) => signed(d, String), -1],
+  ['Abandon rate', 'abandon_rate', percent, points, -1],
+  ['Occupancy', 'occupancy', percent, points, 0],
+  ['Agents needed', 'agents_needed', count, (d) => signed(d, String), -1],
 ];
 
 function signed(value, format) {
