@@ -242,3 +242,12 @@ def test_the_cycle_scan_sees_lazy_and_type_checking_imports(tmp_path: Path) -> N
         "pkg.a -> pkg.b -> pkg.a",
         "pkg.d -> pkg.e -> pkg.d",
     ]
+
+
+def test_no_two_test_modules_share_a_name() -> None:
+    # pytest imports test modules by their basename (the test folders are no packages):
+    # a second tests/**/test_x.py stops the whole run at collection.
+    by_name: dict[str, list[str]] = {}
+    for path in sorted((ROOT / "tests").rglob("test_*.py")):
+        by_name.setdefault(path.name, []).append(str(path.relative_to(ROOT)))
+    assert not {name: paths for name, paths in by_name.items() if len(paths) > 1}
