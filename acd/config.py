@@ -9,10 +9,11 @@ itself can trust its settings and stay free of defensive checks.
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
 from typing import Annotated, Any, Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 SkillLevel = Annotated[int, Field(ge=1, le=5)]
 """A proficiency level: 1 (novice) to 5 (expert)."""
@@ -167,13 +168,55 @@ class QueueSettings(_Model):
         return self
 
 
+ENDPOINT_PATTERN = r"^[A-Za-z][A-Za-z0-9]{0,15}/[A-Za-z0-9][A-Za-z0-9_.+@-]{0,79}$"
+"""A phone's channel, `<technology>/<resource>` (`PJSIP/agent1001`, `Local/1001@agents`).
+
+It becomes the Channel of an AMI Originate and a ChanSpy argument: nothing that the
+dialplan or AMI reads as a separator (`,` `|` `&` `/` `(` `)` `$` `;` `:`, spaces, line
+breaks) may appear in it."""
+
+SERVER_PATTERN = r"^[A-Za-z0-9_-]{1,32}$"
+"""An Asterisk server's name, as `asterisk.servers[].name` spells it."""
+
+
 class AgentSettings(_Model):
-    """One agent: identity, skills with proficiency, and the queues they serve."""
+    """One agent: identity, skills with proficiency, the queues they serve, and their phone.
+
+    ``endpoint`` and ``server`` are data for the shell (the core ignores them): the channel
+    an offer rings (default: the settings file's ``telephony.agent_endpoints``, then
+    ``PJSIP/<id>``) and the Asterisk server that phone is registered at (default: the
+    first configured)."""
 
     id: str = Field(min_length=1, max_length=64)
     name: str = ""
     skills: dict[SkillName, SkillLevel] = Field(default_factory=dict)
     queues: tuple[str, ...] = ()
+    endpoint: str | None = None
+    server: str | None = None
+
+    @field_validator("endpoint")
+    @classmethod
+    def _safe_endpoint(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        if not re.fullmatch(ENDPOINT_PATTERN, value):
+            raise ValueError(
+                "the phone must be <technology>/<resource>, e.g. PJSIP/agent1001, with "
+                "letters, digits and _ . + @ - only in the resource"
+            )
+        return value
+
+    @field_validator("server")
+    @classmethod
+    def _server_name(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        if not re.fullmatch(SERVER_PATTERN, value):
+            raise ValueError(
+                "an Asterisk server's name has 1-32 letters, digits, _ or - (as under "
+                "asterisk.servers)"
+            )
+        return value
 
 
 class AcdSettings(_Model):

@@ -363,7 +363,9 @@ class TelephonySettings(_Section):
     """How the ACD's decisions reach Asterisk: phones, contexts and the music on hold."""
 
     agent_endpoints: dict[str, str] = Field(default_factory=dict)
-    """Agent id -> the channel an offer rings (e.g. PJSIP/agent1001); default PJSIP/<id>."""
+    """Agent id -> the channel an offer rings (e.g. PJSIP/agent1001), for agents whose
+    entry in the ACD configuration names no `endpoint` (kept for settings files written
+    before the phone was part of the agent); default PJSIP/<id>."""
     supervisor_endpoints: dict[str, str] = Field(default_factory=dict)
     """Supervisor user -> the phone that listens, whispers or barges (ChanSpy)."""
     caller_id: str = Field("Queue <8000>", max_length=80)
@@ -389,8 +391,16 @@ class TelephonySettings(_Section):
     )
     """ChanSpy options per mode (recorded in s10: q quiet, w whisper, B barge, E exit)."""
 
-    def endpoint(self, agent_id: str) -> str:
-        """The channel to ring for `agent_id`."""
+    def endpoint(self, agent_id: str, acd: AcdSettings | None = None) -> str:
+        """The channel to ring for `agent_id`: the agent's `endpoint` in `acd` (the ACD
+        configuration in force, so a phone changed on the admin page rings at once), else
+        `agent_endpoints` of this file, else PJSIP/<id>."""
+        if acd is not None:
+            for agent in acd.agents:
+                if agent.id == agent_id:
+                    if agent.endpoint:
+                        return agent.endpoint
+                    break
         return self.agent_endpoints.get(agent_id, f"PJSIP/{agent_id}")
 
 

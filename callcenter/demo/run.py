@@ -202,7 +202,7 @@ async def run_demo(
     )
     await sim.start()
     rng = random.Random(7)
-    endpoints = [settings.telephony.endpoint(a.id) for a in settings.acd.agents]
+    endpoints = [settings.telephony.endpoint(a.id, settings.acd) for a in settings.acd.agents]
     endpoints += list(settings.telephony.supervisor_endpoints.values())
     for phone in agent_phones(endpoints, rng):
         sim.add_phone(phone)

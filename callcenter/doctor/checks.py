@@ -202,7 +202,7 @@ async def _endpoints(
         return
     listed = {item.get("ObjectName") or "": item for item in result.events}
     telephony = settings.telephony
-    phones = [(a.id, telephony.endpoint(a.id)) for a in settings.acd.agents]
+    phones = [(a.id, telephony.endpoint(a.id, settings.acd)) for a in settings.acd.agents]
     phones += sorted(telephony.supervisor_endpoints.items())
     for who, channel in phones:
         tech, _, endpoint = channel.partition("/")

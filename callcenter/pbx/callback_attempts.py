@@ -166,7 +166,7 @@ class CallbackAttempts:
                 if request is None:
                     continue
                 view = self._center.host.acd.call_view(command.call_id, event.now)
-                endpoint = self._settings.endpoint(command.agent_id)
+                endpoint = self._settings.endpoint(command.agent_id, self._center.host.settings)
                 self._ringing[endpoint] = _Attempt(
                     command.call_id,
                     request,
@@ -176,11 +176,14 @@ class CallbackAttempts:
                     view.priority if view is not None else 0,
                 )
             elif isinstance(command, CancelOffer):
-                endpoint = self._settings.endpoint(command.agent_id)
-                ringing = self._ringing.get(endpoint)
-                if ringing is not None and ringing.call_id == command.call_id:
+                # By the call, not the agent's phone: the phone may have changed (a new
+                # configuration version) since the offer rang the old one.
+                ringing = next(
+                    (a for a in self._ringing.values() if a.call_id == command.call_id), None
+                )
+                if ringing is not None and ringing.agent_id == command.agent_id:
                     # Withdrawn while it rang: whatever the phone does now is no attempt.
-                    del self._ringing[endpoint]
+                    del self._ringing[ringing.endpoint]
                     if ringing.leg is not None:
                         self._legs.pop(ringing.leg, None)
 

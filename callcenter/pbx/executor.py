@@ -107,7 +107,8 @@ class PbxExecutor:
         task.add_done_callback(self._tasks.discard)
 
     async def _offer(self, offer: OfferCall) -> None:
-        endpoint = self._settings.endpoint(offer.agent_id)
+        # The configuration in force names the phone: a phone changed live rings at once.
+        endpoint = self._settings.endpoint(offer.agent_id, self._center.host.settings)
         leg_id = new_leg_id()
         if offer.kind is CallKind.CALLBACK:
             info = self._center.calls.get(offer.call_id)
@@ -244,7 +245,7 @@ class PbxExecutor:
             ami.originate(
                 endpoint,
                 application="ChanSpy",
-                data=f"{self._settings.endpoint(agent_id)},{options}",
+                data=f"{self._settings.endpoint(agent_id, self._center.host.settings)},{options}",
                 timeout_ms=30_000,
                 caller_id=f"Supervisor <{supervisor}>",
             )

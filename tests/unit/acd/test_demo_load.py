@@ -125,7 +125,9 @@ def _share(days: list[Day], queue: str | None = None) -> float:
 def simulate_demo(load: DemoLoad, seed: int) -> Day:
     """Run the demo's calls through `HOURS` of simulated time; what the wallboard showed."""
     rng = random.Random(seed)
-    endpoints = [SETTINGS.telephony.endpoint(agent.id) for agent in SETTINGS.acd.agents]
+    endpoints = [
+        SETTINGS.telephony.endpoint(agent.id, SETTINGS.acd) for agent in SETTINGS.acd.agents
+    ]
     phones = dict(
         zip(
             (agent.id for agent in SETTINGS.acd.agents),

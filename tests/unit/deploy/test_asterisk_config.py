@@ -178,7 +178,7 @@ def test_every_configured_phone_has_an_authenticated_endpoint(
     settings: Settings, endpoints: dict[str, Section]
 ) -> None:
     telephony = settings.telephony
-    phones = [telephony.endpoint(a.id) for a in settings.acd.agents]
+    phones = [telephony.endpoint(a.id, settings.acd) for a in settings.acd.agents]
     phones += list(telephony.supervisor_endpoints.values())
     auths = by_name(parse(CONF / "pjsip.conf"), "auth")
     for channel in phones:

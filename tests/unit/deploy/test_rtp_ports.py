@@ -74,7 +74,7 @@ def test_the_range_holds_every_channel_of_the_peak_with_headroom(settings: Setti
     # the caller's while talking, or a callback's two legs); each supervisor phone one.
     peak = (
         settings.fastagi.max_sessions
-        + 2 * len(telephony.agent_endpoints)
+        + 2 * len({telephony.endpoint(a.id, settings.acd) for a in settings.acd.agents})
         + len(telephony.supervisor_endpoints)
     )
     assert channels_fitting >= peak * HEADROOM, (

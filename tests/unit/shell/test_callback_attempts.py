@@ -43,6 +43,8 @@ class Host:
     now_s: float = T0
     submitted: list[Event] = field(default_factory=list)
     acd: Any = None
+    settings: Any = None
+    """The ACD configuration in force: none here, so phones come from SETTINGS."""
 
     def __post_init__(self) -> None:
         self.acd = self
