@@ -21,6 +21,7 @@ from types import MappingProxyType
 
 from ivr_flows import conversation_steps, dialog_steps, exit_steps, logic_steps
 from ivr_flows.actions import Finished, Hangup, InputIgnored, IvrAction
+from ivr_flows.calendar import Calendar
 from ivr_flows.flow import AnyNode, Flow
 from ivr_flows.flowset import FlowSet
 from ivr_flows.inputs import CallerHungUp, CallStarted, IvrInput
@@ -58,6 +59,7 @@ class IvrInterpreter:
         *,
         timezone: tzinfo = UTC,
         dialable: Callable[[str], bool] = is_phone_number,
+        calendars: Mapping[str, Calendar] | None = None,
     ) -> None:
         if flow not in flows:
             raise ValueError(f"no flow {flow!r}; the flows are: {', '.join(flows.names)}")
@@ -69,6 +71,7 @@ class IvrInterpreter:
         self._ctx: CallContext | None = None
         self._zone = timezone
         self._dialable = dialable
+        self._calendars = dict(calendars or {})
         self._finished: Finished | None = None
 
     @property
@@ -123,7 +126,7 @@ class IvrInterpreter:
             # Caller ID is whatever the far end claims: only a plain number is looked up.
             data.pop("caller_number", None)
         self._ctx = CallContext(
-            data, event.now, self._zone, self._entry.calendars, dialable=self._dialable
+            data, event.now, self._zone, self._calendars_of(self._entry), dialable=self._dialable
         )
         self._stack.append(_Frame(self._entry, self._entry.start, None))
         return self._run(self._enter(self._entry.start))
@@ -162,8 +165,15 @@ class IvrInterpreter:
         self._path.append(f"{frame.flow.name}/{node_id}" if nested else node_id)
         self._visit = Visit()
         ctx = self._context()
-        ctx.calendars = frame.flow.calendars
+        ctx.calendars = self._calendars_of(frame.flow)
         return _enter(frame.flow.nodes[node_id], self._visit, ctx)
+
+    def _calendars_of(self, flow: Flow) -> Mapping[str, Calendar]:
+        # The center's calendars (opening hours changed while the center runs) win over
+        # the flow file's copy of the same name.
+        if not self._calendars:
+            return flow.calendars
+        return {**flow.calendars, **self._calendars}
 
     def _node(self) -> AnyNode:
         frame = self._stack[-1]

@@ -23,7 +23,7 @@ import structlog
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from acd import Acd, AcdSettings
+from acd import Acd
 from callcenter.agi import FastAGIServer
 from callcenter.ami import (
     AMIAuthenticationError,
@@ -34,16 +34,25 @@ from callcenter.ami import (
     EventSubscription,
     OverflowPolicy,
 )
+from callcenter.app.center_config import (
+    CenterConfig,
+    flow_calendars,
+    from_settings,
+    missing_sections,
+    settings_with,
+)
 from callcenter.app.ops import LoopLag, ServiceProbe
 from callcenter.app.settings import AsteriskSettings, Settings
 from callcenter.app.tasks import TaskSupervisor, log_safely
 from callcenter.app.wiring import Backend, build_backend
 from callcenter.db import BatchedWriter, ConfigInvalid, make_engine, make_sessions, upgrade
+from callcenter.db.config_versions import SEED_AUTHOR, ConfigProblem, as_document
 from callcenter.db.reads import Reads, make_reads
 from callcenter.ivr.loader import FlowLibrary, FlowLoadError
 from callcenter.live.recovery import recover, resume_interactions
 from callcenter.pbx import Telephony, build_telephony
 from callcenter.pbx.callback_attempts import CallbackAttempts
+from ivr_flows import FlowSet
 
 log = structlog.get_logger(__name__)
 
@@ -80,6 +89,19 @@ def ami_clients(settings: AsteriskSettings) -> list[AMIClient]:
 
 YOUNG_COLLECTION_THRESHOLD = 5_000
 """Allocations between young-generation collections (Python's default is 700)."""
+
+
+def route_problems(center: CenterConfig, flows: FlowSet) -> list[ConfigProblem]:
+    """The dialled numbers (and the default) of `center` that name a flow not in `flows`."""
+    known = ", ".join(flows.names)
+    routes = [(("default_flow",), center.default_flow)] + [
+        (("dialled_numbers", number), flow) for number, flow in center.dialled_numbers.items()
+    ]
+    return [
+        ConfigProblem(loc, f"no flow {flow!r} (the flows: {known})")
+        for loc, flow in routes
+        if flow not in flows
+    ]
 
 
 def settle_heap() -> None:
@@ -191,6 +213,8 @@ class Service:
             supervisor=supervisor,
         )
         backend.context.reload_flows = service.reload_flows
+        backend.context.center_checks.append(lambda center: route_problems(center, flows.flows))
+        backend.context.center_hooks.append(service.follow_center)
         backend.context.ops = ServiceProbe(
             ami=clients,
             server_names=[s.name for s in settings.asterisk.servers],
@@ -203,6 +227,16 @@ class Service:
             dropped_facts=[telephony.facts.dropped, attempts.dropped],
         )
         return service
+
+    def follow_center(self, center: CenterConfig) -> None:
+        """Put in force the parts of a new configuration the web does not hold: which flow
+        answers a dialled number, the opening hours the flows consult, the promises tickets
+        are opened with. A call already in the IVR goes on as it started."""
+        self.flows.settings = self.flows.settings.model_copy(
+            update={"dnis": dict(center.dialled_numbers), "default_flow": center.default_flow}
+        )
+        self.telephony.runner.calendars = center.calendar_objects()
+        self.backend.context.tickets.use_promises(center.ticket_categories)
 
     def reload_flows(self) -> list[str]:
         """Re-read the flow files (SIGHUP, admin page); on error the running flows stay."""
@@ -282,48 +316,63 @@ class Service:
             )
 
     async def _acd_from_database(self, url: str) -> int:
-        """Run the ACD with the newest stored version of its configuration (its number is
-        returned); on a database that holds none, the settings file's `acd` section is
-        stored as version 1 first.
+        """Run the center with the newest stored version of its configuration (its number
+        is returned); on a database that holds none, the settings file's sections (and the
+        flows' calendars) are stored as version 1 first. A version stored before the
+        center's sections existed gets them from the file, as a new version.
 
-        From then on the file's section is only the seed (and `config import`'s format):
+        From then on the file's sections are only the seed (and `config import`'s format):
         a file that says otherwise is logged as ignored, never silently mixed in.
         """
+        versions = self.backend.context.config_versions
+        seed = from_settings(self.settings, flow_calendars(self.flows.flows))
         try:
-            current = await self.backend.context.config_versions.seed(self.settings.acd)
-            acd = current.settings
+            current = await versions.seed(seed)
+            missing = missing_sections(current.document)
+            if missing:
+                seeded = as_document(seed)
+                current = await versions.save(
+                    {**{key: seeded[key] for key in missing}, **current.document},
+                    SEED_AUTHOR,
+                    f"from the settings file: {', '.join(missing)}",
+                )
+            center = current.center
         except SQLAlchemyError as exc:
-            raise ServiceStartError(
-                f"the ACD configuration in {url} cannot be read: {exc}"
-            ) from exc
+            raise ServiceStartError(f"the configuration in {url} cannot be read: {exc}") from exc
         except ConfigInvalid as exc:
             raise ServiceStartError(
-                f"the stored ACD configuration (the newest version) is not valid: {exc}"
+                f"the stored configuration (the newest version) is not valid: {exc}"
             ) from exc
-        if acd != self.settings.acd:
+        problems = route_problems(center, self.flows.flows)
+        if problems:
+            raise ServiceStartError(
+                f"the stored configuration (version {current.version}) names flows the IVR "
+                "does not have: " + "; ".join(str(p) for p in problems)
+            )
+        if center.acd != self.settings.acd:
             log.warning(
                 "config.file_acd_ignored",
                 version=current.version,
                 hint="the acd section of the settings file only seeds a new database; "
                 "`callcenter config import FILE` stores it as a new version",
             )
-            self._use_acd(acd)
+        self._use_center(center)
         log.info(
             "config.acd_in_force",
             version=current.version,
             author=current.author,
             stored_at=current.created_at.isoformat(),
-            queues=[q.name for q in acd.queues],
+            queues=[q.name for q in center.queues],
         )
         return current.version
 
-    def _use_acd(self, acd: AcdSettings) -> None:
+    def _use_center(self, center: CenterConfig) -> None:
         # Before the ACD task starts and before recovery: the core is rebuilt empty with
         # the stored settings (recovery then replays today's log into one of its own).
-        self.settings = self.settings.model_copy(update={"acd": acd})
-        self.backend.context.adopt_acd(acd)
+        self.settings = settings_with(self.settings, center)
+        self.backend.context.adopt_center(center)
         host = self.backend.center.host
-        host.adopt(Acd(acd, host.now()))
+        host.adopt(Acd(center.acd, host.now()))
 
     async def _watch(self, sub: EventSubscription) -> None:
         # Connection changes are operational facts: each one becomes a log event.

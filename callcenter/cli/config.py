@@ -66,6 +66,7 @@ def cmd_config_export(args: argparse.Namespace) -> int:
     """Write the newest stored ACD configuration as YAML (to a file, or `-` for stdout)."""
     import yaml  # noqa: PLC0415
 
+    from callcenter.app.center_config import seed_from_files  # noqa: PLC0415
     from callcenter.db import (  # noqa: PLC0415
         ConfigVersions,
         StoredVersion,
@@ -81,7 +82,9 @@ def cmd_config_export(args: argparse.Namespace) -> int:
         engine = make_engine(settings.database.url, echo=settings.database.echo)
         try:
             await upgrade(engine)
-            found.append(await ConfigVersions(make_sessions(engine)).seed(settings.acd))
+            found.append(
+                await ConfigVersions(make_sessions(engine)).seed(seed_from_files(settings))
+            )
         finally:
             await engine.dispose()
         return 0
@@ -115,6 +118,7 @@ def _one_line(text: str) -> str:
 
 def cmd_config_import(args: argparse.Namespace) -> int:
     """Store a file's `acd` section as a new version; every problem by key, or nothing."""
+    from callcenter.app.center_config import seed_from_files  # noqa: PLC0415
     from callcenter.db import (  # noqa: PLC0415
         ConfigInvalid,
         ConfigVersions,
@@ -137,7 +141,7 @@ def cmd_config_import(args: argparse.Namespace) -> int:
         try:
             await upgrade(engine)
             versions = ConfigVersions(make_sessions(engine))
-            before = await versions.seed(settings.acd)
+            before = await versions.seed(seed_from_files(settings))
             try:
                 stored = await versions.save(section, author, args.comment)
             except ConfigInvalid as exc:

@@ -71,6 +71,7 @@ def _password(from_stdin: bool) -> str:
 
 def cmd_users_add(args: argparse.Namespace) -> int:
     """Create a user with a role; the password never appears on the command line."""
+    from callcenter.app.center_config import seed_from_files  # noqa: PLC0415
     from callcenter.db import (  # noqa: PLC0415
         ConfigVersions,
         UserError,
@@ -94,7 +95,7 @@ def cmd_users_add(args: argparse.Namespace) -> int:
                 args.username, password, args.role, display_name=args.display_name
             )
             # The agents in force are the stored configuration's, not the file's.
-            acd = (await ConfigVersions(sessions).seed(settings.acd)).settings
+            acd = (await ConfigVersions(sessions).seed(seed_from_files(settings))).settings
         except UserError as error:
             print(f"callcenter: {error}", file=sys.stderr)
             return 1

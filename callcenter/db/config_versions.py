@@ -1,5 +1,7 @@
-"""The configuration that is data, versioned: today the ACD section (queues, agents, skills,
-pause reasons and the routing knobs), `acd.config.AcdSettings`.
+"""The configuration that is data, versioned: the center's document
+(`callcenter.app.center_config.CenterConfig`: the ACD's queues, agents, skills, pause
+reasons and routing knobs, and the dialled numbers, calendars, dispositions, ticket
+categories, supervisors' queues and alert thresholds).
 
 Strategy: every change is a new row of `config_versions` holding the whole document (the
 validated settings dumped as JSON, defaults included, so a default that moves in a later
@@ -17,6 +19,7 @@ cannot both become version N (the second is refused with `ConfigConflict`).
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -28,6 +31,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from acd import AcdSettings
+from callcenter.app.center_config import CenterConfig, missing_sections
 from callcenter.db.models import ConfigVersion
 
 SEED_AUTHOR = "seed"
@@ -85,12 +89,12 @@ class ConfigConflict(Exception):
     one meanwhile); nothing was stored."""
 
 
-def validate_acd(document: Any) -> AcdSettings:
-    """The ACD settings `document` describes; `ConfigInvalid` naming every bad key."""
+def validate_document(document: Any) -> CenterConfig:
+    """The configuration `document` describes; `ConfigInvalid` naming every bad key."""
     if not isinstance(document, Mapping):
-        raise ConfigInvalid([ConfigProblem((), "the ACD configuration must be a mapping")])
+        raise ConfigInvalid([ConfigProblem((), "the configuration must be a mapping")])
     try:
-        return AcdSettings.model_validate(dict(document))
+        return CenterConfig.model_validate(dict(document))
     except ValidationError as exc:
         problems = []
         for err in exc.errors(include_url=False):
@@ -98,13 +102,37 @@ def validate_acd(document: Any) -> AcdSettings:
             value = err.get("input")
             if value is not None and not isinstance(value, dict | list | tuple):
                 message += f" (got {value!r})"
-            problems.append(ConfigProblem(tuple(err["loc"]), message))
+            problems.append(_located(tuple(err["loc"]), message))
         raise ConfigInvalid(problems) from None
 
 
-def as_document(settings: AcdSettings) -> dict[str, Any]:
-    """The stored form of `settings`: plain JSON, every key present (defaults included)."""
-    document: dict[str, Any] = settings.model_dump(mode="json")
+_KEYED_MESSAGE = re.compile(r"(?P<key>[a-z_]+(?:\.[A-Za-z0-9_-]+)*): (?P<message>.+)", re.DOTALL)
+
+
+def _located(loc: Loc, message: str) -> ConfigProblem:
+    # A check of the whole document (a queue named in `supervisors` that does not exist)
+    # names its key at the start of the message: the problem is put there, so a form can
+    # show it next to the field.
+    match = _KEYED_MESSAGE.fullmatch(message) if not loc else None
+    if match is None or match["key"].split(".")[0] not in CenterConfig.model_fields:
+        return ConfigProblem(loc, message)
+    return ConfigProblem(tuple(match["key"].split(".")), match["message"])
+
+
+def validate_acd(document: Any) -> AcdSettings:
+    """The ACD's part of the configuration `document` describes (`validate_document`)."""
+    return validate_document(document).acd
+
+
+def as_document(settings: CenterConfig | AcdSettings) -> dict[str, Any]:
+    """The stored form of `settings`: plain JSON, every key present (defaults included).
+    ACD settings alone get the center's other sections at their defaults."""
+    center = (
+        settings
+        if isinstance(settings, CenterConfig)
+        else CenterConfig.model_validate(settings.model_dump())
+    )
+    document: dict[str, Any] = center.model_dump(mode="json")
     return document
 
 
@@ -215,7 +243,7 @@ def summarize(changes: list[Change], *, first: bool = False) -> str:
 
 @dataclass(frozen=True, slots=True)
 class StoredVersion:
-    """One stored version of the ACD configuration."""
+    """One stored version of the configuration."""
 
     version: int
     created_at: datetime
@@ -227,8 +255,13 @@ class StoredVersion:
 
     @property
     def settings(self) -> AcdSettings:
-        """The document as settings (validated again: it was valid when stored)."""
+        """The ACD's part of the document (validated again: it was valid when stored)."""
         return validate_acd(self.document)
+
+    @property
+    def center(self) -> CenterConfig:
+        """The whole document as the center's configuration."""
+        return validate_document(self.document)
 
     @property
     def summary(self) -> str:
@@ -259,7 +292,7 @@ def _check_author(author: str, comment: str) -> None:
 
 
 class ConfigVersions:
-    """Stores, lists, compares and rolls back versions of the ACD configuration."""
+    """Stores, lists, compares and rolls back versions of the configuration."""
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         """Reads and writes through `sessions`."""
@@ -286,9 +319,9 @@ class ConfigVersions:
         before, after = await self.get(old), await self.get(new)
         return diff_documents(before.document, after.document)
 
-    async def seed(self, settings: AcdSettings) -> StoredVersion:
+    async def seed(self, settings: CenterConfig | AcdSettings) -> StoredVersion:
         """The current version; on a database that holds none, `settings` stored first as
-        version 1 by `seed` (the settings file's `acd` section on a fresh database)."""
+        version 1 by `seed` (the settings file's sections on a fresh database)."""
         current = await self.current()
         if current is not None:
             return current
@@ -310,12 +343,14 @@ class ConfigVersions:
         """Validate `document` and store it as the next version; the version stored.
 
         `ConfigInvalid` names every bad key and stores nothing. A document equal to the
-        current one stores nothing and returns the current version. With `base_version`,
+        current one stores nothing and returns the current version. A center section the
+        document leaves out (`CENTER_KEYS`: a client or file that knows only the ACD's
+        keys) keeps its value in the current version. With `base_version`,
         the change is refused (`ConfigConflict`) unless that version is still current.
         `apply` runs before the commit; if it raises, nothing is stored and it propagates.
         """
         _check_author(author, comment)
-        settings = validate_acd(document)
+        settings = validate_document(await self._completed(document))
         return await self._store(
             as_document(settings), author, comment, base_version=base_version, apply=apply
         )
@@ -331,8 +366,19 @@ class ConfigVersions:
         old = await self.get(to_version)
         note = f"rollback to version {to_version}" + (f": {comment}" if comment else "")
         _check_author(author, note)
-        settings = validate_acd(old.document)
+        settings = validate_document(await self._completed(old.document))
         return await self._store(as_document(settings), author, note, apply=apply)
+
+    async def _completed(self, document: Any) -> Any:
+        """`document` with the center sections it lacks taken from the current version."""
+        if not isinstance(document, Mapping):
+            return document
+        missing = missing_sections(document)
+        current = await self.current() if missing else None
+        if current is None:
+            return document
+        kept = {key: current.document[key] for key in missing if key in current.document}
+        return {**kept, **document}
 
     async def _store(
         self,

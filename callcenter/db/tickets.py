@@ -85,6 +85,11 @@ class TicketRepository:
         self._reads = reads or SessionReads(sessions)
         self._promises = dict(promises_h)
 
+    def use_promises(self, promises_h: Mapping[str, float]) -> None:
+        """Open tickets with these categories and promises from now on (a new version of
+        the configuration); tickets already open keep the due time they were given."""
+        self._promises = dict(promises_h)
+
     async def open(
         self,
         *,

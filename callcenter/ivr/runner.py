@@ -31,6 +31,7 @@ from callcenter.ivr.prompts import CallPrompts
 from callcenter.ivr.voicemail import message_file, record_message
 from ivr_flows import (
     DTMF_KEYS,
+    Calendar,
     CallerHungUp,
     CallStarted,
     Collect,
@@ -143,6 +144,9 @@ class IvrRunner:
         self._transfer_context = transfer_context
         self._transfer_ring_s = transfer_ring_s
         self._region = region
+        self.calendars: Mapping[str, Calendar] = {}
+        """Opening hours by name that win over the flows' own (the center's configuration
+        in force); a call takes those in force as it enters the IVR."""
 
     def _dialable(self, number: str) -> bool:
         return try_e164(number, self._region) is not None
@@ -161,7 +165,11 @@ class IvrRunner:
             script=request.script, dnis=request.dnid or request.extension
         )
         interpreter = IvrInterpreter(
-            self._library.flows, name, timezone=self._library.timezone, dialable=self._dialable
+            self._library.flows,
+            name,
+            timezone=self._library.timezone,
+            dialable=self._dialable,
+            calendars=self.calendars,
         )
         handoffs: list[Handoff] = []
         # One info line per call (`ivr.finished`); at 100 calls a second a second line per

@@ -69,6 +69,8 @@ class Telephony:
     outcomes: OfferOutcomes
     lost: LostSessions
     """Waiting callers whose holding FastAGI session ended without a hang-up."""
+    runner: IvrRunner
+    """Runs the IVR flows (its calendars follow the center's configuration)."""
 
     @property
     def health(self) -> PbxHealth:
@@ -165,4 +167,4 @@ def build_telephony(
     )
     for client in clients:
         facts.attach(client)
-    return Telephony(calls, routes, executor, facts, outcomes, lost)
+    return Telephony(calls, routes, executor, facts, outcomes, lost, runner)

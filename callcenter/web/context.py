@@ -10,16 +10,18 @@ executor when an Asterisk is connected; so is `OpsProbe`, the service's health f
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
 from aiohttp import web
 
 from acd import AcdSettings
+from callcenter.app.center_config import CenterConfig, seed_from_files, settings_with
 from callcenter.app.settings import Settings
 from callcenter.app.tasks import TaskState
 from callcenter.db import (
     CallbackRepository,
+    ConfigProblem,
     ConfigVersions,
     CustomerRepository,
     EventLog,
@@ -101,6 +103,13 @@ class WebContext:
     """Re-read the IVR flows; the problems found (empty when the new flows are in use)."""
     ops: OpsProbe | None = None
     """The service's health figures; None where only the web and the ACD run (tests)."""
+    center_hooks: list[Callable[[CenterConfig], None]] = field(default_factory=list)
+    """Called with each configuration put in force, after the web adopted it: the parts
+    of the service outside the web that read it (the IVR's routes and calendars, tickets'
+    promises)."""
+    center_checks: list[Callable[[CenterConfig], list[ConfigProblem]]] = field(default_factory=list)
+    """Checks of a new configuration against what only the running service knows (a
+    dialled number must name a flow the IVR has); any problem refuses the change."""
     settle_writes: Callable[[], Awaitable[None]] | None = None
     """Wait until the call path's writes queued so far are in the database. The writer
     batches them (`database.batch_interval_s`), so a call the desktop has just shown may
@@ -116,6 +125,25 @@ class WebContext:
         # An agent's queues are the configuration's: open sessions see the new ones at once.
         for principal in self.sessions.principals():
             principal.queues = self.queues_for(principal.username, principal.role.value)
+
+    def seed_center(self) -> CenterConfig:
+        """The configuration the settings file describes (the seed of a new database)."""
+        return seed_from_files(self.settings)
+
+    def check_center(self, center: CenterConfig) -> list[ConfigProblem]:
+        """What keeps `center` from being put in force here (empty: nothing)."""
+        return [problem for check in self.center_checks for problem in check(center)]
+
+    def adopt_center(self, center: CenterConfig) -> None:
+        """Read the configuration `center` from now on: the ACD's part (`adopt_acd`), the
+        settings the pages and routes read (dispositions, ticket categories, supervisors'
+        queues, dialled numbers), then the service's own readers (`center_hooks`)."""
+        self.adopt_acd(center.acd)
+        self.settings = settings_with(self.settings, center)
+        for principal in self.sessions.principals():
+            principal.queues = self.queues_for(principal.username, principal.role.value)
+        for hook in self.center_hooks:
+            hook(center)
 
     def queues_for(self, username: str, role: str) -> frozenset[str] | None:
         """The queues a user may see: an agent's own, a supervisor's configured, or all."""

@@ -52,7 +52,7 @@ async def current_version(req: ApiRequest) -> StoredVersion:
     current = await req.ctx.config_versions.current()
     if current is None:
         # The service stores version 1 at its start; only a bare web (no service) lacks it.
-        current = await req.ctx.config_versions.seed(req.ctx.settings.acd)
+        current = await req.ctx.config_versions.seed(req.ctx.seed_center())
     return current
 
 
@@ -210,8 +210,12 @@ async def _store_and_apply(
 
 
 async def _apply(req: ApiRequest, version: StoredVersion) -> None:
-    """Apply `version` to the running ACD (inside the storing transaction): the core's
-    refusal propagates and the version is not committed."""
+    """Apply `version` to the running ACD (inside the storing transaction): a dialled
+    number naming a flow the IVR does not have (`ConfigInvalid`) and the core's refusal
+    propagate, and the version is not committed."""
+    problems = req.ctx.check_center(version.center)
+    if problems:
+        raise ConfigInvalid(problems)
     settings = version.settings
     await req.ctx.center.host.request(
         lambda now: ConfigurationChanged(now, settings, version.version)
@@ -220,7 +224,7 @@ async def _apply(req: ApiRequest, version: StoredVersion) -> None:
 
 def _done(req: ApiRequest, before: StoredVersion, stored: StoredVersion) -> dict[str, Any]:
     if stored.version != before.version:
-        req.ctx.adopt_acd(stored.settings)
+        req.ctx.adopt_center(stored.center)
         log.info(
             "config.acd_changed",
             version=stored.version,

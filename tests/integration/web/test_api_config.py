@@ -134,6 +134,10 @@ async def test_given_a_removed_queue_with_a_waiting_call_when_put_then_409_and_n
     document["queues"] = [q for q in document["queues"] if q["name"] != "billing"]
     for agent in document["agents"]:
         agent["queues"] = [q for q in agent["queues"] if q != "billing"]
+    document["supervisors"] = {
+        name: [q for q in queues if q != "billing"]
+        for name, queues in document["supervisors"].items()
+    }
     refused = await admin.json("PUT", "/api/config/acd", status=409, json={"document": document})
     assert "billing" in refused["error"]["message"]
     assert [v["version"] for v in await admin.json("GET", "/api/config/versions")] == [1]
