@@ -1,7 +1,8 @@
 """The ACD configuration as data (issue 16): read it, change it, list and roll back versions.
 
-Strategy: supervisors and admins read the configuration in force and its history; only
-admins change it. A change is the whole document (as `GET /api/config/acd` shows it),
+Strategy: supervisors and admins read the configuration in force and its history; admins
+change it, supervisors only what concerns their queues (`config_scope`: 403 naming the
+key). A change is the whole document (as `GET /api/config/acd` shows it),
 validated by the same models as the settings file: a bad document is a 422 naming every
 bad key (`document.queues[1].ring_timeout_seconds`) and stores nothing. A good one is
 stored and applied to the running ACD in one step: the new version is written, the live
@@ -27,7 +28,8 @@ from callcenter.db import (
     VersionNotFound,
 )
 from callcenter.db.config_versions import Apply
-from callcenter.web.endpoint import ADMINS, STAFF, Api, ApiRequest
+from callcenter.web.config_scope import check_change
+from callcenter.web.endpoint import STAFF, Api, ApiRequest
 from callcenter.web.errors import ApiError
 from callcenter.web.schemas import ConfigIn, ConfigVersionOut, ConfigVersionsQuery, RollbackIn
 
@@ -116,7 +118,7 @@ async def show_version(req: ApiRequest) -> dict[str, Any]:
 @api.route(
     "PUT",
     "/api/config/acd",
-    roles=ADMINS,
+    roles=STAFF,
     body=ConfigIn,
     response=ConfigVersionOut,
     summary="Store and apply a new ACD configuration (422 naming each bad key; 409 if the "
@@ -126,6 +128,8 @@ async def show_version(req: ApiRequest) -> dict[str, Any]:
 async def change_acd(req: ApiRequest) -> dict[str, Any]:
     body = req.body(ConfigIn)
     before = await current_version(req)
+    # A supervisor changes only their queues (403 naming the key); servers must exist.
+    check_change(req, before.document, body.document, status=422)
     try:
         stored = await _store_and_apply(
             req,
@@ -150,7 +154,7 @@ async def change_acd(req: ApiRequest) -> dict[str, Any]:
 @api.route(
     "POST",
     "/api/config/versions/{n}/rollback",
-    roles=ADMINS,
+    roles=STAFF,
     body=RollbackIn,
     response=ConfigVersionOut,
     summary="Restore version n as a new version, applied at once (history is kept whole)",
@@ -160,6 +164,11 @@ async def rollback(req: ApiRequest) -> dict[str, Any]:
     number = _version_number(req)
     before = await current_version(req)
     comment = req.body(RollbackIn).comment
+    try:
+        target = await req.ctx.config_versions.get(number)
+    except VersionNotFound as exc:
+        raise ApiError(404, "not_found", str(exc)) from None
+    check_change(req, before.document, target.document, status=409)
     try:
         stored = await _store_and_apply(
             req,

@@ -148,6 +148,8 @@ async def test_given_a_removed_queue_with_a_waiting_call_when_put_then_409_and_n
 async def test_given_an_agent_or_a_supervisor_when_changing_the_configuration_then_403(
     login: Login, site: Site
 ) -> None:
+    # Supervisors may change their queues and their agents' skills (test_api_config_scope.py),
+    # nothing else: not the pause reasons, nor roll back a change of them.
     admin = await login(*ADMIN)
     _, document = await _document(admin)
     agent = await login(*AGENT)
@@ -155,9 +157,15 @@ async def test_given_an_agent_or_a_supervisor_when_changing_the_configuration_th
     await agent.json("PUT", "/api/config/acd", status=403, json={"document": document})
     supervisor = await login(*SUPERVISOR)
     await supervisor.json("GET", "/api/config/acd")
-    await supervisor.json("PUT", "/api/config/acd", status=403, json={"document": document})
+    changed = copy.deepcopy(document)
+    changed["pause_reasons"] = ["break"]
+    refused = await supervisor.json(
+        "PUT", "/api/config/acd", status=403, json={"document": changed}
+    )
+    assert refused["error"]["details"][0]["field"] == "document.pause_reasons"
+    await admin.json("PUT", "/api/config/acd", json={"document": changed})
     await supervisor.json("POST", "/api/config/versions/1/rollback", status=403, json={})
-    assert len(await admin.json("GET", "/api/config/versions")) == 1
+    assert len(await admin.json("GET", "/api/config/versions")) == 2
 
 
 async def test_given_an_agent_logged_in_when_removed_from_a_queue_then_their_screens_drop_it(
