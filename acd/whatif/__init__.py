@@ -15,6 +15,7 @@ from acd.whatif.day import (
     StaffingAction,
     StaffingChange,
     make_day,
+    on_duty,
     shift,
     synthetic_day,
 )
@@ -44,6 +45,7 @@ __all__ = [
     "StaffingChange",
     "compare",
     "make_day",
+    "on_duty",
     "replay_day",
     "shift",
     "side_by_side",

@@ -14,7 +14,10 @@ they keep waiting. This errs on the side of fewer abandons in a worse configurat
 `synthetic_day` samples patience instead, so both kinds of caller abandon there.
 
 `synthetic_day` makes a day from a load per queue (calls per 15-minute interval, mean talk,
-mean patience) with a seeded generator: the same arguments give the same day.
+mean patience) with a seeded generator: the same arguments give the same day. A made-up
+day has no staffing of its own: `on_duty` puts every agent a configuration has on duty
+from the day's start (logged in and ready, and staying until the calls are done), so a
+change that adds or removes agents shows its effect.
 """
 
 from __future__ import annotations
@@ -139,6 +142,19 @@ def shift(agent_id: str, begin: Seconds, end: Seconds) -> tuple[StaffingChange, 
         StaffingChange(begin, agent_id, StaffingAction.LOG_IN),
         StaffingChange(begin, agent_id, StaffingAction.READY),
         StaffingChange(end, agent_id, StaffingAction.LOG_OUT),
+    )
+
+
+def on_duty(agent_ids: Iterable[str], start: Seconds) -> tuple[StaffingChange, ...]:
+    """Agents who log in ready at ``start`` and stay until the last call is over (no
+    logout: a call still waiting at the day's end is answered, not cut off)."""
+    return tuple(
+        change
+        for agent_id in agent_ids
+        for change in (
+            StaffingChange(start, agent_id, StaffingAction.LOG_IN),
+            StaffingChange(start, agent_id, StaffingAction.READY),
+        )
     )
 
 

@@ -58,7 +58,7 @@ from acd.events import (
 )
 from acd.states import AgentState
 from acd.types import Seconds, TimerKey
-from acd.whatif.day import Day, DayCall, StaffingAction, StaffingChange
+from acd.whatif.day import Day, DayCall, StaffingAction, StaffingChange, on_duty
 from acd.whatif.results import Comparison, DayFold, DayResult, side_by_side
 
 RING_SECONDS = 2.0
@@ -282,15 +282,26 @@ def compare(
     changed: AcdSettings,
     *,
     changed_staffing: tuple[StaffingChange, ...] = (),
+    all_agents_on_duty: bool = False,
     ring_seconds: Seconds = RING_SECONDS,
     drain_seconds: Seconds = DRAIN_SECONDS,
 ) -> Comparison:
     """The day replayed under ``current`` and under ``changed``, side by side.
 
     ``changed_staffing`` adds staffing to the changed replay only (the shifts of agents the
-    change adds: see `acd.whatif.day.shift`); the day's own staffing applies to both.
+    change adds: see `acd.whatif.day.shift`); the day's own staffing applies to both. With
+    ``all_agents_on_duty`` (a synthetic day, which has no staffing of its own), every agent
+    of each configuration is on duty from the day's start in that configuration's replay
+    (`acd.whatif.day.on_duty`): agents a change adds work, agents it removes do not.
     """
-    before = replay_day(day, current, ring_seconds=ring_seconds, drain_seconds=drain_seconds)
+    before_day = day
+    if all_agents_on_duty:
+        before_day = day.with_staffing(on_duty((a.id for a in current.agents), day.start))
+        changed_staffing = (
+            *on_duty((a.id for a in changed.agents), day.start),
+            *changed_staffing,
+        )
+    before = replay_day(before_day, current, ring_seconds=ring_seconds, drain_seconds=drain_seconds)
     after_day = day.with_staffing(changed_staffing) if changed_staffing else day
     after = replay_day(after_day, changed, ring_seconds=ring_seconds, drain_seconds=drain_seconds)
     return side_by_side(before, after)

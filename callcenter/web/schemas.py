@@ -11,7 +11,8 @@ import re
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic_core import PydanticCustomError
 
 Name = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")
 MAX_ID = 2**63 - 1
@@ -445,11 +446,61 @@ class RollbackIn(_In):
     comment: str = Field("", max_length=2000)
 
 
-class WhatIfIn(_In):
-    """A past day and a change to try on it: a whole ACD document, or a stored version."""
+ALL_QUEUES = "*"
+"""A synthetic load's queue that stands for every queue in force (the user's, for a
+supervisor) without a load of its own."""
+MAX_CALLS_PER_HOUR = 10_000.0
+"""The highest arrival rate a synthetic hour may have."""
+RATE_COUNTS = (24, 96)
+"""A synthetic profile has a rate per hour (24) or per 15 minutes (96), from midnight."""
 
-    day: date
-    """A day before today, in the center's time zone."""
+
+def _rates_per_day(value: list[float]) -> list[float]:
+    if len(value) not in RATE_COUNTS:
+        raise PydanticCustomError(
+            "rate_count",
+            "give 24 rates (one per hour from 00:00) or 96 (one per 15 minutes); got {count}",
+            {"count": len(value)},
+        )
+    return value
+
+
+class SyntheticLoadIn(_In):
+    """The load of one queue (or of every queue: ``"*"``) in a made-up day."""
+
+    queue: str = Field(ALL_QUEUES, min_length=1, max_length=64)
+    calls_per_hour: Annotated[
+        list[Annotated[float, Field(ge=0, le=MAX_CALLS_PER_HOUR, allow_inf_nan=False)]],
+        AfterValidator(_rates_per_day),
+    ]
+    """Arrivals per hour (a Poisson process) for each hour, or each 15 minutes, of the day."""
+    aht_seconds: float = Field(gt=0, le=86_400)
+    """Mean talk time of an answered call (exponential)."""
+    patience_seconds: float | None = Field(None, gt=0, le=86_400)
+    """Mean time a caller waits before hanging up (exponential); null: they never do."""
+
+
+class SyntheticDayIn(_In):
+    """A made-up day: loads per queue, drawn with a seed (same seed, same calls). Every agent
+    of each configuration is on duty all day."""
+
+    loads: list[SyntheticLoadIn] = Field(min_length=1, max_length=100)
+    seed: int = Field(0, ge=0, le=2**31 - 1)
+
+
+class WhatIfDayIn(_In):
+    """The what-if's day when it is not a past one: ``{"synthetic": {...}}``."""
+
+    synthetic: SyntheticDayIn
+
+
+class WhatIfIn(_In):
+    """A day and a change to try on it: a whole ACD document, or a stored version."""
+
+    day: date | dict[str, Any]
+    """A day before today, in the center's time zone; or ``{"synthetic": {...}}``
+    (`WhatIfDayIn`), checked by the route so that a problem names its key
+    (``day.synthetic.loads[0].aht_seconds``)."""
     document: dict[str, Any] | None = None
     """The changed configuration (as `GET /api/config/acd` shows it)."""
     version: int | None = Field(None, ge=1, le=MAX_ID)
@@ -486,12 +537,17 @@ class WhatIfRow(BaseModel):
 
 
 class WhatIfOut(BaseModel):
-    """A past day replayed under the configuration in force and the changed one."""
+    """A day (past or synthetic) replayed under the configuration in force and the changed
+    one."""
 
     day: date
+    """The day replayed (a synthetic day is put on today)."""
     timezone: str
     current_version: int
     changed_version: int | None
+    synthetic: bool = False
+    """Whether the calls were made up (`SyntheticDayIn`) rather than the event log's."""
+    seed: int | None = None
     calls: int
     totals: list[WhatIfRow]
     intervals: list[WhatIfRow]
