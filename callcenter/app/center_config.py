@@ -29,12 +29,19 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any, Self
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from acd.config import AcdSettings
 from callcenter.app.settings import Settings
 from ivr_flows import Flow
-from ivr_flows.calendar import WEEKDAYS, Calendar, Weekday, format_range
+from ivr_flows.calendar import WEEKDAYS, Calendar, Weekday, format_range, zone
 
 DIALLED_NUMBER = re.compile(r"[0-9*#+]{1,32}")
 """A dialled number as the dialplan hands it to FastAGI."""
@@ -60,10 +67,27 @@ class OpeningHours(_Model):
     weekly: dict[Weekday, tuple[str, ...]] = Field(default_factory=dict)
     holidays: tuple[str, ...] = ()
 
-    @model_validator(mode="after")
-    def _valid_calendar(self) -> Self:
-        self.calendar()  # raises ValueError naming the bad range, date or zone
-        return self
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, name: str | None) -> str | None:
+        if name is not None:
+            zone(name)
+        return name
+
+    @field_validator("weekly")
+    @classmethod
+    def _ranges(cls, weekly: dict[Weekday, tuple[str, ...]]) -> dict[Weekday, tuple[str, ...]]:
+        for day, ranges in weekly.items():
+            for hours in ranges:
+                _calendar_problem({"weekly": {day: [hours]}}, prefix=f"{day}: ")
+        return weekly
+
+    @field_validator("holidays")
+    @classmethod
+    def _days(cls, holidays: tuple[str, ...]) -> tuple[str, ...]:
+        for day in holidays:
+            _calendar_problem({"holidays": [day]})
+        return holidays
 
     def calendar(self) -> Calendar:
         """The pure core's calendar."""
@@ -83,6 +107,16 @@ class OpeningHours(_Model):
             },
             holidays=calendar.holidays,
         )
+
+
+def _calendar_problem(fields: dict[str, Any], prefix: str = "") -> None:
+    # The pure core's calendar says what is wrong with a range or a date; its words are
+    # raised here so the problem is named at the document's key.
+    try:
+        Calendar.model_validate(fields)
+    except ValidationError as exc:
+        message = str(exc.errors(include_url=False)[0]["msg"]).removeprefix("Value error, ")
+        raise ValueError(prefix + message) from None
 
 
 class AlertThresholds(_Model):

@@ -149,6 +149,11 @@ class Change:
     def __str__(self) -> str:
         if self.op == "changed":
             return f"{self.path}: {_shown(self.old)} -> {_shown(self.new)}"
+        # A plain value added or removed (a dialled number's flow) is worth naming; a
+        # whole queue or agent is named by its path.
+        value = self.new if self.op == "added" else self.old
+        if isinstance(value, str | int | float | bool):
+            return f"{self.path} {self.op}: {_shown(value)}"
         return f"{self.path} {self.op}"
 
     def as_json(self) -> dict[str, Any]:

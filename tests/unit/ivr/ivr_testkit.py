@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from callcenter.app.settings import SHIPPED_FLOWS
 from callcenter.ivr.loader import load_flow_dir
 from ivr_flows import (
+    Calendar,
     CallerHungUp,
     CallStarted,
     DigitsReceived,
@@ -60,11 +61,12 @@ class Call:
         now: datetime = WEDNESDAY_10AM,
         flowset: FlowSet | None = None,
         dialable: Callable[[str], bool] | None = None,
+        calendars: Mapping[str, Calendar] | None = None,
     ) -> None:
         self.flows = flowset if flowset is not None else FlowSet(flows)
         name = entry if entry is not None else flows[0].name
         checks = {} if dialable is None else {"dialable": dialable}
-        self.ivr = IvrInterpreter(self.flows, name, timezone=BERLIN, **checks)
+        self.ivr = IvrInterpreter(self.flows, name, timezone=BERLIN, calendars=calendars, **checks)
         self.now = now
         self.log: list[IvrAction] = []
         self.actions = self._feed(

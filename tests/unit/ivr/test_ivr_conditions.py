@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from ivr_flows import EstimateWait
+from ivr_flows import Calendar, EstimateWait
 from tests.unit.ivr.ivr_testkit import BERLIN, Call, flow
 
 HOURS: dict[str, Any] = {
@@ -82,6 +82,33 @@ def test_opening_hours_hold_across_a_daylight_saving_change() -> None:
     assert hours_outcome(datetime(2026, 3, 29, 7, 30, tzinfo=ZoneInfo("UTC")), **sunday) == "open"
     assert hours_outcome(datetime(2026, 3, 22, 7, 30, tzinfo=ZoneInfo("UTC")), **sunday) == (
         "closed"
+    )
+
+
+def test_a_calendar_of_the_center_wins_over_the_flows_copy_of_the_same_name() -> None:
+    # The admin page changes opening hours while the center runs: the interpreter is
+    # handed the center's calendars, and a flow that names one uses it.
+    node = {
+        "type": "opening_hours",
+        "calendar": "hotline",
+        "open": "open_end",
+        "closed": "closed_end",
+        "holiday": "holiday_end",
+    }
+    flows = flow({"hours": node, **BRANCHES}, **HOURS)
+    monday_10 = datetime(2026, 5, 18, 10, 0, tzinfo=BERLIN)
+    assert Call(flows, now=monday_10).finished.outcome == "open"
+    closed_mondays = Calendar.model_validate({"weekly": {"tue": ["08:00-18:00"]}})
+    assert Call(flows, now=monday_10, calendars={"hotline": closed_mondays}).finished.outcome == (
+        "closed"
+    )
+    a_holiday = Calendar.model_validate({"weekly": {"mon": ["08:00-18:00"]}, "holidays": ["05-18"]})
+    assert Call(flows, now=monday_10, calendars={"hotline": a_holiday}).finished.outcome == (
+        "holiday"
+    )
+    # A calendar the flow does not name changes nothing.
+    assert Call(flows, now=monday_10, calendars={"other": closed_mondays}).finished.outcome == (
+        "open"
     )
 
 
