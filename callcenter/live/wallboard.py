@@ -22,6 +22,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from acd import Command, Event
+from callcenter.app.center_config import Alerts, AlertThresholds
 from callcenter.app.tasks import stop_task
 from callcenter.live.agent_feed import AgentFeed
 from callcenter.live.calls import CallRegistry
@@ -66,6 +67,8 @@ class WallboardFeed:
         self._dirty = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self.refreshes = 0
+        self.alerts = Alerts()
+        """When a queue's figures raise an alert (the configuration in force)."""
         self.on_refresh: Callable[[list[JSON], float], None] | None = None
         """Called with (the agents that changed, the time their message was queued) after
         each refresh: how long a change took to reach the screens' mailboxes."""
@@ -149,7 +152,7 @@ class WallboardFeed:
         alerts: list[JSON] = []
         seen: set[tuple[str, str]] = set()
         for name, q in queues.items():
-            for kind, message in _breaches(q):
+            for kind, message in _breaches(q, self.alerts.for_queue(name)):
                 key = (name, kind)
                 seen.add(key)
                 since = state.alerts_since.setdefault(key, now)
@@ -205,19 +208,36 @@ def _agent_key(agent: JSON | None) -> JSON | None:
     return {k: v for k, v in agent.items() if k not in ("time_in_state", "occupancy")}
 
 
-def _breaches(q: JSON) -> list[tuple[str, str]]:
+def _breaches(q: JSON, limits: AlertThresholds) -> list[tuple[str, str]]:
     out: list[tuple[str, str]] = []
-    level, target = q["service_level"], q["service_level_target"]
+    level = q["service_level"]
+    target = (
+        q["service_level_target"]
+        if limits.service_level_below is None
+        else limits.service_level_below
+    )
     if level is not None and level < target:
         out.append(
             ("service_level", f"service level {level:.0%} is below the target of {target:.0%}")
         )
-    threshold = q["service_level_seconds"]
+    threshold = (
+        q["service_level_seconds"]
+        if limits.longest_wait_seconds is None
+        else limits.longest_wait_seconds
+    )
     if q["calls_waiting"] and q["longest_wait"] > threshold:
         out.append(
             (
                 "longest_wait",
-                f"a caller has waited {q['longest_wait']:.0f} s (answer target {threshold:.0f} s)",
+                f"a caller has waited {q['longest_wait']:.0f} s (alert after {threshold:.0f} s)",
+            )
+        )
+    waiting_limit = limits.calls_waiting_above
+    if waiting_limit is not None and q["calls_waiting"] > waiting_limit:
+        out.append(
+            (
+                "calls_waiting",
+                f"{q['calls_waiting']} callers are waiting (alert above {waiting_limit})",
             )
         )
     if q["calls_waiting"] and q["staffed"] == 0:

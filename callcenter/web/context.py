@@ -140,6 +140,7 @@ class WebContext:
         queues, dialled numbers), then the service's own readers (`center_hooks`)."""
         self.adopt_acd(center.acd)
         self.settings = settings_with(self.settings, center)
+        self.center.wallboard.alerts = center.alerts
         for principal in self.sessions.principals():
             principal.queues = self.queues_for(principal.username, principal.role.value)
         for hook in self.center_hooks:
