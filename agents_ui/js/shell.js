@@ -10,6 +10,7 @@ const PAGES = [
   { path: '/wallboard', title: 'Wallboard', roles: ['supervisor', 'admin'] },
   { path: '/reports', title: 'Reports', roles: ['supervisor', 'admin'] },
   { path: '/whatif', title: 'What-if', roles: ['supervisor', 'admin'] },
+  { path: '/config', title: 'Configuration', roles: ['supervisor', 'admin'] },
   { path: '/admin', title: 'Admin', roles: ['admin'] },
 ];
 
