@@ -45,9 +45,10 @@ class Admission:
             dict(event.skills),
             merge_requirements(queue.settings.skills, event.skills),
             floor.now,
+            queue.settings,
         )
         floor.index_call(call)
-        queue.counters.offered += 1
+        queue.counters.note_offered(queue.settings.service_level_formula)
         queue.counters.note_arrival(floor.now, floor.settings.arrival_window_seconds)
         out.append(
             Record(

@@ -65,7 +65,10 @@ class CallFlow:
         agent.calls_today += 1
         waited = floor.now - call.entered_at
         if call.kind is CallKind.VOICE:
-            queue.counters.note_answer(waited, queue.settings.service_level_seconds)
+            rules = call.rules or queue.settings
+            queue.counters.note_answer(
+                waited, rules.service_level_seconds, rules.service_level_formula
+            )
         else:
             queue.counters.callbacks_answered += 1
         floor.set_agent_state(agent, AgentState.ON_CALL, None, out)
@@ -180,7 +183,10 @@ class CallFlow:
             self.queueing.release_offer(call, agent, out)
             out.append(CancelOffer(call.id, agent.id, "caller hung up"))
         if call.kind is CallKind.VOICE:
-            queue.counters.note_abandon(waited, queue.settings.short_abandon_seconds)
+            rules = call.rules or queue.settings
+            queue.counters.note_abandon(
+                waited, rules.short_abandon_seconds, rules.service_level_formula
+            )
         else:
             queue.counters.callbacks_cancelled += 1
         self.queueing.finish(

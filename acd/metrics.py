@@ -5,7 +5,11 @@ numbers agree with the historical ones computed from the event log. Definitions 
 of docs/ARCHITECTURE.md ("Metric definitions"):
 
 * service level: answered within T / denominator chosen by `ServiceLevelFormula` (default:
-  answered + abandoned after the short-abandon threshold);
+  answered + abandoned after the short-abandon threshold). When a queue's rules change
+  during the period (issue 16), each call is judged by the rules in force when it entered
+  the queue: its threshold T, short-abandon threshold and formula (which decides whether it
+  counts in the denominator); `QueueCounters.service_level_as_entered` is that ratio, and
+  the historical reports compute the same from the event log;
 * ASA: total queue wait of answered calls / answered calls;
 * AHT: (talk + hold + wrap-up) / handled calls (hold is part of talk: the bridge stays up);
 * abandon rate: abandoned (excluding short abandons) / offered;
@@ -24,6 +28,8 @@ from acd.config import ServiceLevelFormula
 from acd.states import AgentState
 from acd.types import Seconds
 
+_DEFAULT_FORMULA = ServiceLevelFormula.ANSWERED_AND_ABANDONED
+
 MIN_OBSERVATION_SECONDS = 300.0
 """The shortest span an arrival rate is measured over (see `QueueCounters.arrival_rate`)."""
 
@@ -36,6 +42,9 @@ class QueueCounters:
     offered: int = 0
     answered: int = 0
     answered_within_threshold: int = 0
+    service_level_calls: int = 0
+    """Calls the service level counts (its denominator), each by the formula in force when
+    it entered the queue (see `note_offered`, `note_answer`, `note_abandon`)."""
     abandoned: int = 0
     """Abandons after the short-abandon threshold."""
     short_abandoned: int = 0
@@ -55,19 +64,41 @@ class QueueCounters:
         self.arrivals.append(now)
         self._trim(now, window)
 
-    def note_answer(self, waited: Seconds, threshold: Seconds) -> None:
-        """A voice call was answered after ``waited`` seconds in the queue."""
+    def note_offered(self, formula: ServiceLevelFormula = _DEFAULT_FORMULA) -> None:
+        """A voice call entered the queue, under ``formula`` (the queue's at entry)."""
+        self.offered += 1
+        if formula is ServiceLevelFormula.OFFERED:
+            self.service_level_calls += 1
+
+    def note_answer(
+        self,
+        waited: Seconds,
+        threshold: Seconds,
+        formula: ServiceLevelFormula = _DEFAULT_FORMULA,
+    ) -> None:
+        """A voice call was answered after ``waited`` seconds in the queue; ``threshold``
+        and ``formula`` are the queue's when the call entered it."""
         self.answered += 1
         self.total_answer_wait += waited
         if waited <= threshold:
             self.answered_within_threshold += 1
+        if formula is not ServiceLevelFormula.OFFERED:
+            self.service_level_calls += 1
 
-    def note_abandon(self, waited: Seconds, short_threshold: Seconds) -> None:
-        """A caller hung up before being answered."""
+    def note_abandon(
+        self,
+        waited: Seconds,
+        short_threshold: Seconds,
+        formula: ServiceLevelFormula = _DEFAULT_FORMULA,
+    ) -> None:
+        """A caller hung up before being answered; ``short_threshold`` and ``formula`` are
+        the queue's when the call entered it."""
         if waited < short_threshold:
             self.short_abandoned += 1
         else:
             self.abandoned += 1
+            if formula is ServiceLevelFormula.ANSWERED_AND_ABANDONED:
+                self.service_level_calls += 1
 
     def note_handled(self, handle_time: Seconds) -> None:
         """An agent finished a call of this queue, wrap-up included."""
@@ -83,6 +114,14 @@ class QueueCounters:
         else:
             denominator = self.answered
         return self.answered_within_threshold / denominator if denominator else None
+
+    def service_level_as_entered(self) -> float | None:
+        """Share of calls answered within the threshold, each call counted by the rules in
+        force when it entered (equal to `service_level` of the queue's formula while its
+        rules did not change); None before any call counts. Needs the counts noted through
+        `note_offered`, `note_answer` and `note_abandon` with each call's formula."""
+        calls = self.service_level_calls
+        return self.answered_within_threshold / calls if calls else None
 
     def asa(self) -> Seconds | None:
         """Average speed of answer, or None before the first answer."""

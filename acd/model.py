@@ -77,6 +77,10 @@ class Call:
     """The full requirement: queue skills merged with the call's own (step 0)."""
     entered_at: Seconds
     """When the call entered its current queue; kept when it is requeued."""
+    rules: QueueSettings | None = None
+    """Its queue's settings when the call entered it: its answer and abandon count against
+    these thresholds and formula even if the queue's change while it waits (the reports
+    judge each call by the rules at its entry too). None: the queue's current ones."""
     state: CallState = CallState.WAITING
     step: int = 0
     lane: Lane | None = None

@@ -215,7 +215,7 @@ class Queueing:
         self._move(call, destination)
         if call.kind is CallKind.VOICE:
             # As at admission: a callback entry is not an offered call of the queue.
-            destination.counters.offered += 1
+            destination.counters.note_offered(destination.settings.service_level_formula)
             destination.counters.note_arrival(now, self.floor.settings.arrival_window_seconds)
         out.append(
             Record(now, RecordKind.ENQUEUE, queue=destination.name, call_id=call.id, detail=detail)
@@ -252,6 +252,7 @@ class Queueing:
         call.queue = destination
         call.base = merge_requirements(destination.settings.skills, call.own_skills)
         call.entered_at = floor.now
+        call.rules = destination.settings
         call.step = 0
         call.announced = False
 

@@ -124,7 +124,9 @@ def queue_stats(floor: Floor, queue: QueueRuntime, now: Seconds) -> QueueStats:
         overflowed=counters.overflowed,
         timed_out=counters.timed_out,
         callback_requests=counters.callback_requests,
-        service_level=counters.service_level(settings.service_level_formula),
+        # Each call by the rules at its entry (the reports' definition); the target shown
+        # is the one in force now.
+        service_level=counters.service_level_as_entered(),
         service_level_target=settings.service_level_target,
         asa=counters.asa(),
         aht=counters.aht(),

@@ -13,15 +13,27 @@ The counting is `acd.metrics.QueueCounters` itself, fed the same way the live co
 (which record kinds, which fields, voice calls vs callback entries), so the definitions -
 service level by the queue's formula and thresholds, ASA, AHT, abandon rate - cannot drift.
 ``handled`` records carry no call id: they belong to the call the agent last completed.
+
+A queue's rules (threshold, short-abandon threshold, formula, target) may change during the
+period (issue 16). Each visit is judged by the rules in force when it **entered**, as the
+live core judges it (`acd.model.Call.rules`): the aggregator starts from the rules it is
+given (those in force at the first event fed) and takes each ``config`` record of the log
+as it comes, so a change applies to exactly the visits logged after it. The event log,
+rather than the stored configuration versions, is the source: its config record is the
+moment the running core adopted the change, in order with the calls around it (a version's
+creation time is when it was written, a moment before, or a version stored while the
+service was down and adopted at its start), and the log already is what reports read.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TypeVar
 from zoneinfo import ZoneInfo
+
+import structlog
 
 from acd.commands import RecordKind
 from acd.metrics import QueueCounters
@@ -35,9 +47,11 @@ from callcenter.reports.types import (
     RulesByQueue,
     SurveyScore,
     data_seconds,
+    rules_from_document,
 )
 
 _K = RecordKind
+log = structlog.get_logger(__name__)
 
 
 def is_callback_entry(event: CallEvent) -> bool:
@@ -57,9 +71,22 @@ class _Tally:
     max_wait: float | None = None
     survey_sum: float = 0.0
     survey_count: int = 0
+    target_sum: float = 0.0
+    """The targets of the calls the service level counts, each the one at its entry."""
+    last_rules: QueueRules | None = None
+    """The rules of the latest visit that entered (a row's target when none counts)."""
 
     def note_wait(self, wait: float) -> None:
         self.max_wait = wait if self.max_wait is None else max(self.max_wait, wait)
+
+    def count(self, rules: QueueRules, note: Callable[[QueueCounters], None]) -> None:
+        """Apply ``note`` to the counters; a call it adds to the service level's
+        denominator brings its target (``rules``', the ones at its entry)."""
+        counted = self.counters.service_level_calls
+        note(self.counters)
+        self.target_sum += rules.service_level_target * (
+            self.counters.service_level_calls - counted
+        )
 
 
 def _get(table: dict[_Key, _Tally], key: _Key) -> _Tally:
@@ -75,6 +102,8 @@ class _Visit:
     voice: bool
     tallies: tuple[_Tally, _Tally]
     """The bucket's tally and the period's totals tally: every measure goes to both."""
+    rules: QueueRules
+    """The queue's rules when the visit entered it: its answer or abandon is judged by them."""
 
 
 class QueueAggregator:
@@ -90,7 +119,11 @@ class QueueAggregator:
         rules: RulesByQueue | None = None,
         queues: Collection[str] | None = None,
     ) -> None:
-        """Rows for visits entering in [since, until); ``queues`` limits the queues shown."""
+        """Rows for visits entering in [since, until); ``queues`` limits the queues shown.
+
+        ``rules`` are those in force at the first event fed; config records fed later
+        replace them from their place in the log on.
+        """
         self.since, self.until = since, until
         self.buckets = Buckets(bucket, tz)
         self._rules = dict(rules or {})
@@ -113,6 +146,9 @@ class QueueAggregator:
     def feed(self, event: CallEvent) -> None:
         """Take the next event of the log (events must come in log order)."""
         kind, call_id = event.kind, event.call_id or ""
+        if kind == _K.CONFIG:
+            self._reconfigured(event)
+            return
         if kind == _K.ENQUEUE:
             self._enqueued(event, call_id)
             return
@@ -131,21 +167,35 @@ class QueueAggregator:
         elif kind in (_K.CONNECT, _K.ABANDON, _K.OVERFLOW, _K.EXIT, _K.CALLBACK, _K.MOVE):
             self._left_line(event, visit)
 
+    def _reconfigured(self, event: CallEvent) -> None:
+        """A configuration took effect: visits entering from here on get its rules."""
+        rules = rules_from_document(event.data.get("settings"))
+        if rules is None:
+            # A record without its document (or an unreadable one): keep the rules so far
+            # rather than fall back to defaults nobody configured.
+            log.warning("reports.config_record_unreadable", at=event.at.isoformat())
+            return
+        self._rules = rules
+
     def _enqueued(self, event: CallEvent, call_id: str) -> None:
         self._visits.pop(call_id, None)
         if is_callback_entry(event):
             self._callback_entries.add(call_id)
-        tallies = self._tallies(event.at, event.queue or "")
+        queue = event.queue or ""
+        tallies = self._tallies(event.at, queue)
         if tallies is None:
             return
         voice = call_id not in self._callback_entries
-        self._visits[call_id] = _Visit(event.queue or "", voice, tallies)
-        for tally in tallies if voice else ():
-            tally.counters.offered += 1
+        rules = self._rules.get(queue) or QueueRules()
+        self._visits[call_id] = _Visit(queue, voice, tallies, rules)
+        for tally in tallies:
+            tally.last_rules = rules
+            if voice:
+                tally.count(rules, lambda c: c.note_offered(rules.service_level_formula))
 
     def _left_line(self, event: CallEvent, visit: _Visit) -> None:
         kind, wait = event.kind, data_seconds(event, "wait")
-        rules = self._rules.get(visit.queue) or QueueRules()
+        rules = visit.rules
         if kind != _K.CONNECT:
             del self._visits[event.call_id or ""]
         for tally in visit.tallies:
@@ -162,9 +212,19 @@ class QueueAggregator:
                 continue
             tally.note_wait(wait)
             if kind == _K.CONNECT:
-                counters.note_answer(wait, rules.service_level_seconds)
+                tally.count(
+                    rules,
+                    lambda c: c.note_answer(
+                        wait, rules.service_level_seconds, rules.service_level_formula
+                    ),
+                )
             elif kind == _K.ABANDON:
-                counters.note_abandon(wait, rules.short_abandon_seconds)
+                tally.count(
+                    rules,
+                    lambda c: c.note_abandon(
+                        wait, rules.short_abandon_seconds, rules.service_level_formula
+                    ),
+                )
             elif kind == _K.CALLBACK:
                 counters.callback_requests += 1
 
@@ -201,7 +261,13 @@ class QueueAggregator:
 
     def _row(self, start: datetime, end: datetime, queue: str, tally: _Tally) -> QueueRow:
         c = tally.counters
-        rules = self._rules.get(queue) or QueueRules()
+        calls = c.service_level_calls
+        if calls:
+            target = tally.target_sum / calls
+        else:
+            target = (
+                tally.last_rules or self._rules.get(queue) or QueueRules()
+            ).service_level_target
         return QueueRow(
             start=start,
             end=end,
@@ -215,7 +281,7 @@ class QueueAggregator:
             callbacks=c.callback_requests,
             answered_within_threshold=c.answered_within_threshold,
             handled=c.handled,
-            service_level=c.service_level(rules.service_level_formula),
+            service_level=c.service_level_as_entered(),
             asa=c.asa(),
             aht=c.aht(),
             avg_talk=tally.talk / c.handled if c.handled else None,
@@ -224,6 +290,8 @@ class QueueAggregator:
             max_wait=tally.max_wait,
             survey_average=tally.survey_sum / tally.survey_count if tally.survey_count else None,
             survey_count=tally.survey_count,
+            service_level_calls=calls,
+            service_level_target=target,
         )
 
 
@@ -238,7 +306,9 @@ def build_queue_report(
     surveys: Iterable[SurveyScore] = (),
     queues: Collection[str] | None = None,
 ) -> QueueReport:
-    """Queue rows for the calls that entered a queue in [since, until), from ``events``."""
+    """Queue rows for the calls that entered a queue in [since, until), from ``events``;
+    ``rules`` are those in force at the first event (config records among ``events``
+    change them from there on)."""
     aggregator = QueueAggregator(
         since=since, until=until, bucket=bucket, tz=tz, rules=rules, queues=queues
     )

@@ -8,6 +8,14 @@ period's events. Around [since, until) the read reaches a little further: forwar
 ``until``), and back by ``lookback`` for agent reports (the login and state of an agent at
 ``since``). Survey scores come from the interactions table, each interaction's answers
 averaged and counted once for its queue and agent, placed by the time it was queued.
+
+The queues' rules (thresholds, formula, target) come from the log too (issue 16): the rules
+in force at ``since`` are those of the last ``config`` record before it (or, failing that,
+what the first one after it replaced; or, in a log holding none, the configuration in force
+now, `use_acd`), and the config records inside the period switch them as the fold meets
+them. So a change applies from its moment on, history keeps the rules of its day, and a
+restart loses nothing: the log is the whole history of what the core ran (the service logs a
+config record at its start when the stored version differs from what the log last ran).
 """
 
 from __future__ import annotations
@@ -20,8 +28,9 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from acd import AcdSettings
+from acd.commands import RecordKind
 from callcenter.db.events import CallEvent, EventLog
-from callcenter.db.models import Interaction
+from callcenter.db.models import CallEventRow, Interaction
 from callcenter.reports.agent_rows import AgentAggregator
 from callcenter.reports.queue_rows import QueueAggregator
 from callcenter.reports.types import (
@@ -30,6 +39,7 @@ from callcenter.reports.types import (
     QueueReport,
     QueueRules,
     SurveyScore,
+    rules_from_document,
     rules_from_settings,
 )
 
@@ -61,10 +71,11 @@ class ReportRepository:
         lookahead: timedelta = timedelta(hours=4),
         page_size: int = 5_000,
     ) -> None:
-        """Reads through ``sessions``; ``rules`` are the queues' thresholds and formulas.
+        """Reads through ``sessions``; ``rules`` are the queues' thresholds and formulas in
+        force now, used where the event log holds no config record to say otherwise.
 
         Build ``rules`` with `rules_from_settings(acd_settings)`; a queue without rules gets
-        the defaults (20 s, 5 s short abandons, answered + abandoned).
+        the defaults (20 s, 5 s short abandons, answered + abandoned, 80 %).
         """
         self._sessions = sessions
         self._log = EventLog(sessions)
@@ -73,9 +84,35 @@ class ReportRepository:
         self._page_size = page_size
 
     def use_acd(self, settings: AcdSettings) -> None:
-        """Report with the queues' thresholds and formulas of `settings` from now on (a new
-        version of the ACD configuration is in force)."""
+        """`settings` is the ACD configuration in force now (a new version was applied).
+
+        It does not rewrite history: calls are judged by the rules of the config records of
+        the event log around them, and the core logged the change as it applied it. These
+        rules only stand in where the log holds no config record at all."""
         self._rules = rules_from_settings(settings)
+
+    async def rules_at(self, moment: datetime) -> dict[str, QueueRules]:
+        """The queues' rules in force at ``moment``, by the event log's config records."""
+        kind = CallEventRow.kind == RecordKind.CONFIG.value
+        before = (
+            select(CallEventRow.data)
+            .where(kind, CallEventRow.at < moment)
+            .order_by(CallEventRow.at.desc(), CallEventRow.id.desc())
+            .limit(1)
+        )
+        after = (
+            select(CallEventRow.data)
+            .where(kind, CallEventRow.at >= moment)
+            .order_by(CallEventRow.at, CallEventRow.id)
+            .limit(1)
+        )
+        async with self._sessions() as session:
+            data = await session.scalar(before)
+            rules = rules_from_document((data or {}).get("settings"))
+            if rules is None:
+                data = await session.scalar(after)
+                rules = rules_from_document((data or {}).get("settings_before"))
+        return dict(self._rules) if rules is None else rules
 
     async def queue_report(
         self,
@@ -87,8 +124,9 @@ class ReportRepository:
     ) -> QueueReport:
         """Queue rows per bucket for the calls that entered a queue in [since, until)."""
         _check_period(since, until)
+        rules = await self.rules_at(since)
         aggregator = QueueAggregator(
-            since=since, until=until, bucket=bucket, tz=tz, rules=self._rules, queues=queues
+            since=since, until=until, bucket=bucket, tz=tz, rules=rules, queues=queues
         )
         async for event in self._events(since, until + self._lookahead):
             aggregator.feed(event)

@@ -5,20 +5,27 @@ report's time zone, ints, float seconds, ratios 0-1, ``None`` where a ratio or a
 no denominator), so a report can be cached, compared in tests and written as CSV without
 touching the database again. Definitions follow docs/ARCHITECTURE.md ("Metric definitions")
 and `acd.metrics`; `QueueRules` carries the per-queue thresholds the live core uses, so
-history applies the same ones. Row times are local: subtract them in UTC (two aware
-datetimes of one zone subtract as wall times, which is an hour off across a clock change).
+history applies the same ones, each call by the rules in force when it entered its queue
+(`rules_from_document` reads them from the event log's config records). Row times are
+local: subtract them in UTC (two aware datetimes of one zone subtract as wall times, which
+is an hour off across a clock change).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 from zoneinfo import ZoneInfo
+
+import structlog
 
 from acd.config import AcdSettings, QueueSettings, ServiceLevelFormula
 from callcenter.db.events import CallEvent
+
+log = structlog.get_logger(__name__)
 
 
 class Bucket(StrEnum):
@@ -32,11 +39,13 @@ class Bucket(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class QueueRules:
-    """The thresholds and service-level formula of one queue, as `QueueSettings` has them."""
+    """The thresholds, service-level formula and target of one queue, as `QueueSettings`
+    has them."""
 
     service_level_seconds: float = 20.0
     short_abandon_seconds: float = 5.0
     service_level_formula: ServiceLevelFormula = ServiceLevelFormula.ANSWERED_AND_ABANDONED
+    service_level_target: float = 0.8
 
     @classmethod
     def of(cls, settings: QueueSettings) -> QueueRules:
@@ -45,12 +54,56 @@ class QueueRules:
             settings.service_level_seconds,
             settings.short_abandon_seconds,
             settings.service_level_formula,
+            settings.service_level_target,
         )
 
 
 def rules_from_settings(settings: AcdSettings) -> dict[str, QueueRules]:
     """The rules of every configured queue, by queue name (pass to the reports)."""
     return {queue.name: QueueRules.of(queue) for queue in settings.queues}
+
+
+_RULE_FIELDS = tuple(f.name for f in fields(QueueRules))
+
+
+def rules_from_document(document: object) -> dict[str, QueueRules] | None:
+    """The rules of every queue of an ACD document as a config record of the event log
+    carries it (``settings``, ``settings_before``: `AcdSettings` as JSON); None when it is
+    not such a document.
+
+    Only the queues' names and the rules' keys are read, not the whole document validated:
+    a record written by an older version of the service (whose document today's models
+    might refuse) still tells the thresholds of its day. A key missing or unreadable gets
+    the `QueueRules` default, as the settings models give it.
+    """
+    if not isinstance(document, Mapping):
+        return None
+    queues = document.get("queues")
+    if not isinstance(queues, list):
+        return None
+    rules: dict[str, QueueRules] = {}
+    for queue in queues:
+        if isinstance(queue, Mapping) and isinstance(queue.get("name"), str):
+            rules[queue["name"]] = _queue_rules(queue)
+    return rules
+
+
+def _queue_rules(queue: Mapping[str, Any]) -> QueueRules:
+    defaults = QueueRules()
+    values: dict[str, Any] = {}
+    for name in _RULE_FIELDS:
+        raw, default = queue.get(name), getattr(defaults, name)
+        try:
+            if name == "service_level_formula":
+                values[name] = ServiceLevelFormula(raw) if isinstance(raw, str) else default
+            elif isinstance(raw, int | float) and not isinstance(raw, bool):
+                values[name] = float(raw)
+            else:
+                values[name] = default
+        except ValueError:
+            log.warning("reports.config_rule_unreadable", queue=queue.get("name"), key=name)
+            values[name] = default
+    return QueueRules(**values)
 
 
 RulesByQueue = Mapping[str, QueueRules]
@@ -101,6 +154,8 @@ class QueueRow:
     answered_within_threshold: int
     handled: int
     service_level: float | None
+    """``answered_within_threshold`` / ``service_level_calls``: each call judged by its
+    queue's rules (threshold, short-abandon threshold, formula) in force when it entered."""
     asa: float | None
     aht: float | None
     avg_talk: float | None
@@ -110,6 +165,14 @@ class QueueRow:
     """Longest wait of a call that left the line (answered, abandoned, overflowed ...)."""
     survey_average: float | None
     survey_count: int
+    service_level_calls: int = 0
+    """The service level's denominator: the calls it counts, each by the formula in force
+    when it entered (answered + abandoned by default; every offered call, or the answered
+    ones, under the other formulas)."""
+    service_level_target: float = 0.8
+    """The share of ``service_level_calls`` that should have been answered within the
+    threshold: the mean of the targets in force when each entered (the target of the day,
+    unless it changed); with no such call, the target in force at the row's last entry."""
 
 
 @dataclass(frozen=True, slots=True)

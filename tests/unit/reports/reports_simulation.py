@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import heapq
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 from acd import (
@@ -29,6 +30,7 @@ from acd import (
     CallMoveRequested,
     CallQueued,
     CancelTimer,
+    ConfigurationChanged,
     Event,
     OfferAnswered,
     OfferCall,
@@ -84,8 +86,17 @@ class Day:
     moves: int = 0
 
 
-def simulate(seed: int, hours: float = 10.0) -> Day:
-    """Run one day of traffic; agents log in at 0 and out after ``hours``."""
+def with_rules(settings: AcdSettings, **rules: object) -> AcdSettings:
+    """``settings`` with every queue's rules (``service_level_seconds`` ...) replaced."""
+    queues = [{**q.model_dump(mode="json"), **rules} for q in settings.queues]
+    return AcdSettings.model_validate({**settings.model_dump(mode="json"), "queues": queues})
+
+
+def simulate(
+    seed: int, hours: float = 10.0, changes: Sequence[tuple[float, AcdSettings]] = ()
+) -> Day:
+    """Run one day of traffic; agents log in at 0 and out after ``hours``; each of
+    ``changes`` (at, settings) is a new configuration version applied at that moment."""
     config = center()
     rng = random.Random(seed)
     day = Day(Acd(config, 0.0))
@@ -100,6 +111,8 @@ def simulate(seed: int, hours: float = 10.0) -> Day:
         serial += 1
         heapq.heappush(heap, (when, serial, event))
 
+    for version, (when, settings) in enumerate(changes, start=2):
+        at(when, ConfigurationChanged(when, settings, version))
     for index, agent in enumerate(config.agents):
         at(index * 60.0, AgentLoggedIn(index * 60.0, agent.id, ready=index % 3 != 0))
         at(closing + index, AgentLoggedOut(closing + index, agent.id))
