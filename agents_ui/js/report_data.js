@@ -14,6 +14,8 @@ export const KINDS = {
     columns: [
       ['Offered', 'offered', 'count'], ['Answered', 'answered', 'count'],
       ['Abandoned', 'abandoned', 'count'], ['Service level', 'service_level', 'percent'],
+      ['Within threshold', 'answered_within_threshold', 'count'],
+      ['SL target', 'service_level_target', 'percent'],
       ['ASA', 'asa', 'duration'], ['AHT', 'aht', 'duration'],
       ['Abandon rate', 'abandon_rate', 'percent'], ['Survey', 'survey', 'score'],
     ],
@@ -66,15 +68,21 @@ export function aggregate(rows) {
   const abandoned = sum(rows, 'abandoned');
   const offered = sum(rows, 'offered');
   const handledWeight = (row) => row.handled ?? row.answered ?? 0;
+  // Each call counts by its queue's rules when it entered (issue 16): a row says how many
+  // calls its service level counts (service_level_calls) and their mean target.
+  const counted = rows.every((row) => row.service_level_calls !== undefined);
   const exactSl = rows.every((row) => row.answered_within_threshold !== undefined);
+  const slWeight = (row) => (counted ? row.service_level_calls || 0 : (row.answered || 0) + (row.abandoned || 0));
+  let service = weighted(rows, 'service_level', slWeight);
+  if (exactSl) service = ratio(sum(rows, 'answered_within_threshold'), counted ? sum(rows, 'service_level_calls') : answered + abandoned);
   return {
     offered,
     answered,
     abandoned,
     handled: sum(rows, 'handled'),
-    service_level: exactSl
-      ? ratio(sum(rows, 'answered_within_threshold'), answered + abandoned)
-      : weighted(rows, 'service_level', (row) => (row.answered || 0) + (row.abandoned || 0)),
+    answered_within_threshold: exactSl ? sum(rows, 'answered_within_threshold') : null,
+    service_level: service,
+    service_level_target: weighted(rows, 'service_level_target', slWeight),
     asa: weighted(rows, 'asa', (row) => row.answered || 0),
     aht: weighted(rows, 'aht', handledWeight),
     abandon_rate: ratio(abandoned, offered),
