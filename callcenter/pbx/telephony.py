@@ -159,7 +159,8 @@ def build_telephony(
     facts = AmiFacts(
         center,
         calls,
-        endpoint=settings.telephony.endpoint,
+        # The phone of the configuration in force, as the executor rings it.
+        endpoint=lambda agent_id: settings.telephony.endpoint(agent_id, center.host.settings),
         outcomes=outcomes,
         restore=restore,
         cancel_leg=executor.cancel_leg,
