@@ -11,6 +11,7 @@ const PAGES = [
   { path: '/reports', title: 'Reports', roles: ['supervisor', 'admin'] },
   { path: '/whatif', title: 'What-if', roles: ['supervisor', 'admin'] },
   { path: '/config', title: 'Configuration', roles: ['supervisor', 'admin'] },
+  { path: '/center', title: 'Center settings', roles: ['admin'] },
   { path: '/admin', title: 'Admin', roles: ['admin'] },
 ];
 
@@ -165,8 +166,9 @@ export function showNotAnAgent(reason) {
     el('p', { text: `The server says: ${reason}.` }),
     el('p', {
       text: 'An agent works only when an agent with the same id as the login is listed under '
-        + 'acd.agents in config/callcenter.yaml (with their queues and skills). Ask an '
-        + 'administrator to add it and restart the service, then reload this page.',
+        + 'acd.agents of the configuration (with their queues, skills and phone). Ask an '
+        + 'administrator to add it on the Configuration page (it applies at once), then '
+        + 'reload this page.',
     }),
   );
 }

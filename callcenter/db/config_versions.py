@@ -198,6 +198,12 @@ def _keyed(items: list[Any]) -> dict[str, Any] | None:
     return {str(key): item for key, item in zip(keys, items, strict=True)}
 
 
+def _distinct_values(items: list[Any]) -> bool:
+    return all(isinstance(item, str | int | float) for item in items) and len(set(items)) == len(
+        items
+    )
+
+
 def diff_documents(old: Any, new: Any, path: str = "") -> list[Change]:
     """What changed from `old` to `new`, key by key, in document order."""
     if isinstance(old, Mapping) and isinstance(new, Mapping):
@@ -210,6 +216,12 @@ def diff_documents(old: Any, new: Any, path: str = "") -> list[Change]:
         old_named, new_named = _keyed(old), _keyed(new)
         if old_named is not None and new_named is not None:
             return _diff_entries(old_named, new_named, lambda name: f"{path}[{name}]")
+        if _distinct_values(old) and _distinct_values(new) and set(old) != set(new):
+            # A list of names (dispositions, holidays, a queue's agents): what came and
+            # went reads better than the whole list twice.
+            return [Change("removed", path, old=item) for item in old if item not in new] + [
+                Change("added", path, new=item) for item in new if item not in old
+            ]
         if old and new and all(isinstance(item, Mapping) for item in [*old, *new]):
             return _diff_entries(
                 {str(i): v for i, v in enumerate(old)},
