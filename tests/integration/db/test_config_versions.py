@@ -117,7 +117,10 @@ async def test_given_added_and_removed_entries_when_diffed_then_they_are_named_b
     assert changes == [
         "queues[sales] added",
         "agents[agent1] removed",
-        'pause_reasons: ["break", "lunch", "training", "meeting", "other"] -> ["lunch"]',
+        'pause_reasons removed: "break"',
+        'pause_reasons removed: "training"',
+        'pause_reasons removed: "meeting"',
+        'pause_reasons removed: "other"',
     ]
     back = [str(change) for change in await store.diff(2, 1)]
     assert "queues[sales] removed" in back
