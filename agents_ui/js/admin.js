@@ -54,7 +54,7 @@ function userRow(user) {
     status.append(el('br'), el('span', {
       class: 'warn-text',
       text: 'no agent configured',
-      title: `Add an agent with id ${user.username} to acd.agents in config/callcenter.yaml`,
+      title: `Add an agent with id ${user.username} on the Configuration page (/config)`,
     }));
   }
   return el('tr', { dataset: { username: user.username } },

@@ -24,7 +24,8 @@ def unconfigured_agent(username: str, role: str, acd: AcdSettings) -> str | None
         f"no agent {username!r} is configured: {username} can log in, but the desktop takes "
         f"no calls until an agent with id {username!r} (its queues and skills) is added to "
         f"acd.agents of the ACD configuration, which the database holds (the settings file "
-        f"config/callcenter.yaml only seeds a new database): PUT /api/config/acd applies it "
-        f"at once, `callcenter config import` at the service's next start. "
+        f"config/callcenter.yaml only seeds a new database): the configuration page "
+        f"(/config) or PUT /api/config/acd applies it at once, `callcenter config import` "
+        f"at the service's next start. "
         f"Configured agents: {known}."
     )
