@@ -7,9 +7,10 @@
 // (config_scope.py); admins see and change everything, and a new agent gets their login.
 
 import { api, ApiError, seg } from './api.js';
-import { agentRow, agentSpecs, newAgent, queueBoxes, readQueueBoxes, skillRows } from './config_agents.js';
+import { agentRow, agentSpecs, newAgent, queueBoxes, readQueueBoxes } from './config_agents.js';
 import { clearErrors, problemsOf, readFields, renderFields, showErrors } from './config_form.js';
 import { newQueue, queueRow, queueSpecs, tidyQueue } from './config_queues.js';
+import { removeSkill, renameSkill, skillNames, skillRows } from './config_skills.js';
 import { renderVersions } from './config_versions.js';
 import { el, fill, setText } from './dom.js';
 import { busy, flash, startPage } from './shell.js';
@@ -59,6 +60,10 @@ function render(versions) {
     isAdmin() ? button('Remove', `Remove agent ${agent.id}`, (event) => removeAgent(agent.id, event.currentTarget)) : null,
   ])));
   fill(document.querySelector('#skills tbody'), skillRows(shownQueues(), shownAgents()));
+  const skill = document.getElementById('skill-name');
+  const picked = skill.value;
+  const names = skillNames(state.document.queues, state.document.agents);
+  fill(skill, names.map((name) => el('option', { value: name, text: name, selected: name === picked })));
   renderVersions(document.querySelector('#versions tbody'), versions, state.version, rollback);
 }
 
@@ -189,6 +194,27 @@ async function removeAgent(id, control) {
   });
 }
 
+// Skills ----------------------------------------------------------------------------------
+
+async function changeSkill(form, rename) {
+  const from = form.elements.skill.value;
+  const to = form.elements.new_name.value.trim();
+  if (!from) return showErrors(form, [{ key: 'skill', message: 'no skill is in use' }]);
+  if (rename && (to === '' || to === from)) {
+    return showErrors(form, [{ key: 'new_name', message: 'give the new name' }]);
+  }
+  const comment = rename ? `skill ${from} renamed ${to} on the configuration page` : `skill ${from} removed on the configuration page`;
+  try {
+    const stored = await store((doc) => (rename ? renameSkill(doc, from, to) : removeSkill(doc, from)), comment);
+    form.elements.new_name.value = '';
+    clearErrors(form);
+    await saved(stored);
+  } catch (err) {
+    const problems = err instanceof ApiError ? problemsOf(err, 'document') : [];
+    showErrors(form, problems, refusal(err));
+  }
+}
+
 // Versions --------------------------------------------------------------------------------
 
 async function rollback(number, control) {
@@ -219,6 +245,13 @@ async function main() {
   } else {
     document.getElementById('new-queue').hidden = false;
     document.getElementById('new-agent').hidden = false;
+    const skillForm = document.getElementById('skill-form');
+    skillForm.hidden = false;
+    skillForm.addEventListener('submit', (event) => {
+      event.preventDefault();
+      changeSkill(skillForm, true);
+    });
+    document.getElementById('remove-skill').addEventListener('click', () => changeSkill(skillForm, false));
   }
   for (const form of document.querySelectorAll('#queue-form, #agent-form')) {
     form.querySelector('[data-cancel]').addEventListener('click', () => cancel(form));

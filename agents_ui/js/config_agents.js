@@ -1,6 +1,5 @@
 // Strategy: an agent as the configuration page shows and edits it (login id, name, skills
-// with levels, queues, phone and Asterisk server), and the skills table, derived from the
-// queues and agents shown: a skill exists where a queue needs it or an agent has it.
+// with levels, queues, phone and Asterisk server).
 
 import { parseSkills, skillsText } from './config_queues.js';
 import { el, fill } from './dom.js';
@@ -67,26 +66,4 @@ export function agentRow(agent, actions) {
     el('td', { text: agent.server || '–' }),
     el('td', {}, actions),
   );
-}
-
-/** The skills rows: each skill with the queues that need it and the agents who have it. */
-export function skillRows(queues, agents) {
-  const skills = new Map();
-  const entry = (name) => {
-    if (!skills.has(name)) skills.set(name, { queues: [], agents: [] });
-    return skills.get(name);
-  };
-  for (const queue of queues) {
-    for (const [name, level] of Object.entries(queue.skills || {})) entry(name).queues.push(`${queue.name} (≥${level})`);
-  }
-  for (const agent of agents) {
-    for (const [name, level] of Object.entries(agent.skills || {})) entry(name).agents.push(`${agent.id} (${level})`);
-  }
-  return [...skills.keys()].sort().map((name) => el(
-    'tr',
-    { dataset: { skill: name } },
-    el('th', { scope: 'row', text: name }),
-    el('td', { text: skills.get(name).queues.join(', ') || '–' }),
-    el('td', { text: skills.get(name).agents.join(', ') || '–' }),
-  ));
 }

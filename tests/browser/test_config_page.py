@@ -131,3 +131,27 @@ async def test_given_a_billing_supervisor_then_they_see_billing_only_and_change_
         await expect(page.locator('#agents tr[data-agent="agent1"]')).to_contain_text("billing:4")
         assert re.search(r"^Configuration", await page.title()) is not None
         assert_no_js_errors(page)
+
+
+async def test_given_a_skill_renamed_then_every_queue_and_agent_has_the_new_name(site):
+    async with chromium() as browser:
+        page = await login(browser, site.base_url, site.admin)
+        await page.goto("/config")
+        await expect(page.locator("body")).to_have_attribute("data-ready", "true")
+        await page.get_by_label("Skill", exact=True).select_option("billing")
+        await page.get_by_label("New name").fill("invoices")
+        await page.get_by_role("button", name="Rename skill").click()
+
+        await expect(page.locator("#version")).to_have_text("2")
+        await expect(page.locator('#skills tr[data-skill="invoices"]')).to_contain_text(
+            "agent1 (2), agent3 (3)"
+        )
+        await expect(page.locator('#skills tr[data-skill="billing"]')).to_have_count(0)
+        current = await site_get(site)
+        assert _queue(current, "billing")["skills"] == {"invoices": 1}
+        assert [a["skills"] for a in current["document"]["agents"]] == [
+            {"invoices": 2},
+            {},
+            {"invoices": 3},
+        ]
+        assert_no_js_errors(page)
