@@ -47,7 +47,9 @@ from callcenter.app.tasks import TaskSupervisor, log_safely
 from callcenter.app.wiring import Backend, build_backend
 from callcenter.db import BatchedWriter, ConfigInvalid, make_engine, make_sessions, upgrade
 from callcenter.db.config_versions import SEED_AUTHOR, ConfigProblem, as_document
+from callcenter.db.flow_versions import FlowConflict, FlowVersions
 from callcenter.db.reads import Reads, make_reads
+from callcenter.ivr.catalog import FlowCatalog
 from callcenter.ivr.loader import FlowLibrary, FlowLoadError
 from callcenter.live.recovery import recover, resume_interactions
 from callcenter.pbx import Telephony, build_telephony
@@ -138,10 +140,14 @@ class Service:
     telephony: Telephony
     callback_attempts: CallbackAttempts
     """Agent-first callbacks: each attempt at the customer stored, misses tried again."""
+    catalog: FlowCatalog
+    """The stored flows: the IVR runs their active versions (`_flows_from_database`)."""
     ami: list[AMIClient] = field(default_factory=list)
     lag: LoopLag = field(default_factory=LoopLag)
     supervisor: TaskSupervisor = field(default_factory=TaskSupervisor)
     """Runs the long-lived tasks that follow Asterisk (restarted when they crash)."""
+    _imports: set[asyncio.Task[list[str]]] = field(default_factory=set)
+    """Flow imports SIGHUP started (kept referenced until they end)."""
 
     @classmethod
     def build(cls, settings: Settings) -> Service:
@@ -209,10 +215,11 @@ class Service:
             backend,
             telephony,
             attempts,
+            FlowCatalog(flows, FlowVersions(sessions)),
             clients,
             supervisor=supervisor,
         )
-        backend.context.reload_flows = service.reload_flows
+        backend.context.flows = service.catalog
         backend.context.center_checks.append(lambda center: route_problems(center, flows.flows))
         backend.context.center_hooks.append(service.follow_center)
         backend.context.ops = ServiceProbe(
@@ -238,14 +245,43 @@ class Service:
         self.telephony.runner.calendars = center.calendar_objects()
         self.backend.context.tickets.use_promises(center.ticket_categories)
 
-    def reload_flows(self) -> list[str]:
-        """Re-read the flow files (SIGHUP, admin page); on error the running flows stay."""
-        problems = list(self.flows.reload())
-        if problems:
-            log.error("ivr.flows_kept", reason="the new flows are broken", problems=problems)
+    def reload_flows(self) -> None:
+        """SIGHUP: store the flow files that changed as new versions, checked together
+        with the other active flows (`import_flow_files`); broken files change nothing."""
+        task = asyncio.get_running_loop().create_task(self.import_flow_files("SIGHUP"))
+        self._imports.add(task)
+        task.add_done_callback(self._imports.discard)
+
+    async def import_flow_files(self, author: str) -> list[str]:
+        """Store the files of `ivr.flows_dir` that differ from the active versions as new
+        versions and run them; [] when done (or nothing changed), else the problems (the
+        running flows stay)."""
+        try:
+            stored = await self.catalog.import_files(author)
+        except FlowLoadError as error:
+            problems = list(error.messages)
+        except (FlowConflict, ValueError, SQLAlchemyError) as error:
+            problems = [str(error).splitlines()[0]]
         else:
-            log.info("ivr.flows_reloaded", flows=list(self.flows.flows.names))
+            log.info(
+                "ivr.flows_reloaded",
+                flows=list(self.flows.flows.names),
+                stored={version.flow: version.version for version in stored},
+            )
+            return []
+        log.error("ivr.flows_kept", reason="the new flows are refused", problems=problems)
         return problems
+
+    async def _flows_from_database(self, url: str) -> None:
+        """Run the active stored flows (the files seed version 1 on a fresh database)."""
+        try:
+            await self.catalog.start()
+        except SQLAlchemyError as exc:
+            raise ServiceStartError(f"the IVR flows in {url} cannot be read: {exc}") from exc
+        except FlowLoadError as exc:
+            raise ServiceStartError(
+                "the active stored IVR flows are broken: " + "; ".join(exc.messages)
+            ) from exc
 
     async def start(self) -> None:
         """Bring the database to the current schema (creating a SQLite file on first start),
@@ -256,6 +292,7 @@ class Service:
         except (OSError, SQLAlchemyError) as exc:
             raise ServiceStartError(f"database {url} cannot be used: {exc}") from exc
         log.info("db.ready", backend=self.engine.dialect.name, url=url)
+        await self._flows_from_database(url)
         version = await self._acd_from_database(url)
         center = self.backend.center
         try:
@@ -432,7 +469,8 @@ class Service:
 
 
 async def run(settings: Settings, *, on_started: Callable[[Service], None] | None = None) -> int:
-    """Run until SIGINT/SIGTERM (SIGHUP reloads the IVR flows); the CLI's exit status.
+    """Run until SIGINT/SIGTERM (SIGHUP stores changed flow files as new versions); the
+    CLI's exit status.
 
     `on_started` is called once every part is up (the demo prints its banner then).
     """

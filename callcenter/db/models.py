@@ -24,6 +24,7 @@ from sqlalchemy import (
     String,
     Text,
     TypeDecorator,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -212,3 +213,23 @@ class ConfigVersion(Base):
     comment: Mapped[str] = mapped_column(Text, default="")
     document: Mapped[dict[str, Any]] = mapped_column(JSON)
     diff: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+
+
+class FlowVersion(Base):
+    """One version of one IVR flow: the YAML text as uploaded, who stored it, when, why,
+    and the lines changed against the flow's version before it. Rows are only ever added;
+    the newest version of a flow is the one the IVR runs, and a rollback adds a version
+    equal to an older one."""
+
+    __tablename__ = "flow_versions"
+    __table_args__ = (UniqueConstraint("flow", "version", name="uq_flow_versions_flow_version"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    flow: Mapped[str] = mapped_column(String(64))
+    version: Mapped[int] = mapped_column(Integer)
+    """The flow's own version number: 1, 2, 3 ..."""
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    author: Mapped[str] = mapped_column(String(64))
+    comment: Mapped[str] = mapped_column(Text, default="")
+    text: Mapped[str] = mapped_column(Text)
+    diff: Mapped[str] = mapped_column(Text, default="")
+    """A unified diff against the version before (empty for version 1)."""

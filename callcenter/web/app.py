@@ -21,6 +21,7 @@ from callcenter.app.paths import ui_dir
 from callcenter.web import (
     routes_admin,
     routes_config,
+    routes_flows,
     routes_live,
     routes_ops,
     routes_records,
@@ -44,6 +45,7 @@ MODULES = (
     routes_reports,
     routes_admin,
     routes_config,
+    routes_flows,
     routes_whatif,
 )
 

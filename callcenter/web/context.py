@@ -29,6 +29,7 @@ from callcenter.db import (
     TicketRepository,
     UserRepository,
 )
+from callcenter.ivr.catalog import FlowCatalog
 from callcenter.live import LiveCenter
 from callcenter.web.auth import LoginLimiter, SessionStore
 
@@ -100,7 +101,10 @@ class WebContext:
     """The historical reports repository (`callcenter.reports.ReportRepository`)."""
     telephony: Telephony | None = None
     reload_flows: Callable[[], list[str]] | None = None
-    """Re-read the IVR flows; the problems found (empty when the new flows are in use)."""
+    """Re-read the IVR flows; the problems found (empty when the new flows are in use).
+    Only where no `flows` catalog runs (the service has one)."""
+    flows: FlowCatalog | None = None
+    """The IVR's stored flows and the library running them; None where no IVR runs."""
     ops: OpsProbe | None = None
     """The service's health figures; None where only the web and the ACD run (tests)."""
     center_hooks: list[Callable[[CenterConfig], None]] = field(default_factory=list)

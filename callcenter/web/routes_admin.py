@@ -3,8 +3,9 @@
 Strategy: admins create users, change roles, reset passwords and deactivate accounts;
 any such change ends the user's open sessions at once: their next click is refused and
 their live screens (websockets) are closed with 4401 and the reason. The configuration is
-shown as the service read it, secrets masked, and the IVR flows can be re-read without a
-restart (the old flows stay in use if the new are broken).
+shown as the service read it, secrets masked, and the IVR flow files that changed can be
+stored as new flow versions and run without a restart (the old flows stay in use if the
+new are broken; the flows page, `routes_flows`, does the rest).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from callcenter.db import UserError, UserInfo
 from callcenter.db.agent_logins import unconfigured_agent
 from callcenter.web.endpoint import ADMINS, Api, ApiRequest
 from callcenter.web.errors import ApiError
+from callcenter.web.routes_flows import import_flow_files
 from callcenter.web.schemas import ReloadOut, UserAdminOut, UserIn, UserPatchIn
 
 log = structlog.get_logger(__name__)
@@ -133,10 +135,14 @@ async def show_config(req: ApiRequest) -> dict[str, Any]:
     "/api/admin/reload-flows",
     roles=ADMINS,
     response=ReloadOut,
-    summary="Re-read the IVR flows (the running flows stay if the new ones are broken)",
+    summary="Store the changed IVR flow files as new versions and run them (the running "
+    "flows stay if the new ones are broken)",
     tag="admin",
 )
 async def reload_flows(req: ApiRequest) -> ReloadOut:
+    if req.ctx.flows is not None:
+        problems = await import_flow_files(req)
+        return ReloadOut(reloaded=not problems, problems=problems)
     reload = req.ctx.reload_flows
     if reload is None:
         raise ApiError(503, "unavailable", "this server runs no IVR")
