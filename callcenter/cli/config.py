@@ -1,13 +1,15 @@
-"""`callcenter config check|export|import`: the settings file, and the ACD configuration
+"""`callcenter config check|export|import`: the settings file, and the configuration
 stored as versions in the database.
 
-Strategy: `check` validates the settings file and prints it (secrets hidden). The ACD's
+Strategy: `check` validates the settings file and prints it (secrets hidden). The center's
 configuration is data (`callcenter.db.config_versions`): `export` writes the newest
-stored version as YAML in the settings file's shape (an `acd:` section, so the file's own
-section can be imported as it is), and `import` stores a file as a new version, all or
-nothing: every problem is printed as `FILE:LINE: acd.<key path>: <problem>` and nothing
-is stored (exit 1). A database that holds no version yet is first seeded from the settings
-file's `acd` section as version 1, exactly as the service's first start would. `import`
+stored version as YAML in the settings file's shape (an `acd:` section holding the ACD's
+keys and the center's: dialled numbers, calendars, dispositions ...; the file's own `acd`
+section can be imported as it is, and the center's keys it lacks keep their values), and
+`import` stores a file as a new version, all or nothing: every problem is printed as
+`FILE:LINE: acd.<key path>: <problem>` and nothing is stored (exit 1). A database that
+holds no version yet is first seeded from the settings file as version 1, exactly as the
+service's first start would. `import`
 only stores: a running service keeps its configuration until it restarts (a change made
 on the admin page or through `PUT /api/config/acd` is applied live).
 """
@@ -94,7 +96,7 @@ def cmd_config_export(args: argparse.Namespace) -> int:
         return status
     current = found[0]
     header = (
-        f"# The ACD configuration, version {current.version} of the database "
+        f"# The configuration, version {current.version} of the database "
         f"({current.author}, {current.created_at:%Y-%m-%d %H:%M} UTC"
         + (f": {_one_line(current.comment)}" if current.comment else "")
         + ").\n# Store an edited copy with: callcenter config import FILE --comment '...'\n"

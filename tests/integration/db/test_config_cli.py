@@ -27,7 +27,7 @@ async def test_given_an_export_when_edited_and_imported_then_a_new_version_holds
     assert "version 1 written" in result.stderr
     data = yaml.safe_load(exported.read_text())
     assert [q["name"] for q in data["acd"]["queues"]][:2] == ["general", "billing"]
-    assert exported.read_text().startswith("# The ACD configuration, version 1 of the database")
+    assert exported.read_text().startswith("# The configuration, version 1 of the database")
 
     data["acd"]["queues"][0]["ring_timeout_seconds"] = 25
     exported.write_text(yaml.safe_dump(data, sort_keys=False))
