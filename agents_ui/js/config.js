@@ -76,7 +76,7 @@ async function store(change, comment) {
 
 function refusal(err) {
   if (!(err instanceof ApiError)) return `${err.message}`;
-  if (err.status === 409) return `Not changed: ${err.message}`;
+  if (err.status === 409) return `Not changed: ${err.message} (if someone else changed the configuration meanwhile, reload the page)`;
   if (err.status === 403) return `Not allowed, nothing changed: ${err.message}`;
   return `Not changed: ${err.message}`;
 }
@@ -84,6 +84,12 @@ function refusal(err) {
 async function saved(stored) {
   await load();
   flash(`Saved as version ${stored.version}: ${stored.summary || 'no change'}.`, 'ok');
+}
+
+/** Back to the Edit button of the entry the form was for (keyboard users stay in place). */
+function refocus(selector) {
+  const target = document.querySelector(selector);
+  if (target) target.focus();
 }
 
 // Queues ----------------------------------------------------------------------------------
@@ -117,6 +123,7 @@ async function saveQueue(event) {
     form.hidden = true;
     form.elements.comment.value = '';
     await saved(stored);
+    refocus(`#queues tr[data-queue="${CSS.escape(queue.name)}"] button`);
   } catch (err) {
     showErrors(form, problemsOf(err, `document.queues[${at}]`), refusal(err));
   }
@@ -127,7 +134,7 @@ async function saveQueue(event) {
 function editAgent(id) {
   const index = id === null ? -1 : state.document.agents.findIndex((agent) => agent.id === id);
   const agent = index >= 0 ? state.document.agents[index] : newAgent();
-  state.editing = { kind: 'agent', index };
+  state.editing = { kind: 'agent', index, id };
   const form = document.getElementById('agent-form');
   setText(document.getElementById('agent-form-title'), index >= 0 ? `Agent ${id}` : 'New agent');
   const supervisor = !isAdmin();
@@ -180,6 +187,7 @@ async function saveAgent(event) {
   form.hidden = true;
   form.elements.comment.value = '';
   await saved(stored);
+  refocus(`#agents tr[data-agent="${CSS.escape(value.id)}"] button`);
   if (needsLogin) flash(`Saved as version ${stored.version}; ${value.id} can log in now.`, 'ok');
 }
 
@@ -232,9 +240,12 @@ async function rollback(number, control) {
 }
 
 function cancel(form) {
+  const editing = state.editing;
   form.hidden = true;
   clearErrors(form);
   state.editing = null;
+  if (editing && editing.kind === 'queue' && editing.name) refocus(`#queues tr[data-queue="${CSS.escape(editing.name)}"] button`);
+  if (editing && editing.kind === 'agent' && editing.id) refocus(`#agents tr[data-agent="${CSS.escape(editing.id)}"] button`);
 }
 
 async function main() {
@@ -255,6 +266,9 @@ async function main() {
   }
   for (const form of document.querySelectorAll('#queue-form, #agent-form')) {
     form.querySelector('[data-cancel]').addEventListener('click', () => cancel(form));
+    form.addEventListener('keydown', (event) => {
+      if (event.key === 'Escape') cancel(form);
+    });
   }
   document.getElementById('queue-form').addEventListener('submit', saveQueue);
   document.getElementById('agent-form').addEventListener('submit', saveAgent);

@@ -50,6 +50,9 @@ async def test_given_a_negative_ring_timeout_when_saved_then_the_field_says_why_
         assert (await site_get(site))["version"] == 1
         assert _queue(await site_get(site), "billing")["ring_timeout_seconds"] == 15
         await screenshot(page, "config-refused")
+        await page.keyboard.press("Escape")  # the form goes, focus back where it was
+        await expect(page.locator("#queue-form")).to_be_hidden()
+        await expect(page.get_by_role("button", name="Edit queue billing")).to_be_focused()
         assert_no_js_errors(page)
 
 
@@ -85,6 +88,7 @@ async def test_given_a_changed_wrap_up_when_rolled_back_then_the_page_and_the_ap
         await page.get_by_label("Comment (why, stored with the version)").first.fill("longer notes")
         await page.get_by_role("button", name="Save queue").click()
         await expect(page.locator("#version")).to_have_text("2")
+        await expect(page.get_by_role("button", name="Edit queue general")).to_be_focused()
         general = page.locator('#queues tr[data-queue="general"]')
         await expect(general).to_contain_text("45 s")
         newest = page.locator('#versions tr[data-version="2"]')
