@@ -5,6 +5,7 @@ import re
 
 from tests.browser.helpers import assert_no_js_errors, chromium, expect, login, screenshot
 from tests.browser.test_reports import PAINTED
+from tests.web_site import SCOPED_SUPERVISOR
 
 SYNTHETIC = "A synthetic day"
 EDITED = "An edited copy of the configuration in force"
@@ -224,4 +225,66 @@ async def test_a_synthetic_day_with_bad_fields_names_each_by_its_input(site):
         await page.get_by_role("button", name="Compare").click()
         await expect(page.get_by_role("region", name="Queue general")).to_be_visible()
         await expect(errors).to_be_hidden()
+        assert_no_js_errors(page)
+
+
+def _queue(document: dict, name: str) -> dict:
+    return next(q for q in document["queues"] if q["name"] == name)
+
+
+async def test_a_supervisor_applies_a_change_to_their_queue_but_not_to_another(site):
+    async with chromium() as browser:
+        page = await login(browser, site.base_url, SCOPED_SUPERVISOR)  # billing only
+        await page.goto("/whatif")
+        await _ready(page)
+        await page.get_by_label(SYNTHETIC).check()  # all (their) queues, 08:00-18:00
+        await _edit(page, lambda d: _queue(d, "general").update(wrap_up_seconds=5))
+        await page.get_by_role("button", name="Compare").click()
+        await expect(page.get_by_role("region", name="Queue billing")).to_be_visible()
+        decide = page.get_by_role("region", name="Apply or discard the change")
+        apply = decide.get_by_role("button", name="Apply the change")
+        await expect(apply).to_be_disabled()
+        await expect(decide).to_contain_text("queue 'general' is not one of yours")
+
+        # Their own queue: Apply goes through.
+        await decide.get_by_role("button", name="Discard the change").click()
+        await expect(page.locator("#whatif-summary")).to_contain_text("Discarded")
+        await expect(decide).to_be_hidden()
+        await _edit(page, lambda d: _queue(d, "billing").update(wrap_up_seconds=5))
+        await page.get_by_role("button", name="Compare").click()
+        await expect(page.get_by_role("region", name="Queue billing")).to_be_visible()
+        await expect(apply).to_be_enabled()
+        await apply.click()
+        await expect(page.locator("#applied")).to_contain_text("version 2 is in force now")
+        acd = await page.evaluate(GET_CONFIG)
+        assert acd["version"] == 2
+        assert _queue(acd["document"], "billing")["wrap_up_seconds"] == 5
+        assert acd["comment"] == "what-if: edited copy applied"
+        assert_no_js_errors(page)
+
+
+async def test_given_a_phone_on_an_unknown_server_when_applying_then_the_key_is_named_and_nothing_is_stored(  # noqa: E501
+    site,
+):
+    async with chromium() as browser:
+        page = await login(browser, site.base_url, site.admin)
+        await page.goto("/whatif")
+        await _ready(page)
+        await page.get_by_label(SYNTHETIC).check()
+        document = await _edit(page, lambda d: d["agents"][0].update(server="nowhere"))
+        await page.get_by_role("button", name="Compare").click()  # the replay ignores phones
+        await expect(page.get_by_role("region", name="Queue general")).to_be_visible()
+
+        await page.get_by_role("button", name="Apply the change").click()
+
+        errors = page.locator("#apply-errors")
+        await expect(errors).to_be_focused()
+        await expect(errors).to_contain_text("Not applied: the configuration has 1 problem")
+        await expect(errors).to_contain_text("document.agents[0].server")
+        await expect(errors).to_contain_text("no Asterisk server is named 'nowhere'")
+        await expect(errors).to_contain_text("version 1 stays in force")
+        await expect(page.locator("#current-version")).to_have_text("1")
+        # The edit stays for the user to fix; nothing was stored.
+        assert json.loads(await page.get_by_label(TEXT).input_value()) == document
+        assert (await page.evaluate(GET_CONFIG))["version"] == 1
         assert_no_js_errors(page)
