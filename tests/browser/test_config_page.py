@@ -13,12 +13,25 @@ from tests.browser.helpers import assert_no_js_errors, chromium, expect, login, 
 from tests.web_site import SCOPED_SUPERVISOR
 
 
-async def site_get(site) -> dict:
-    """GET /api/config/acd as the admin, outside the browser."""
+async def site_get(site, change=None) -> dict:
+    """GET /api/config/acd outside the browser (as the admin; a login ends the same user's
+    other sessions); with `change`, the supervisor of every queue PUTs the document changed
+    by it first (someone else's change)."""
+    user = site.admin if change is None else site.supervisor
     async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
-        login_body = {"username": site.admin[0], "password": site.admin[1]}
+        login_body = {"username": user[0], "password": user[1]}
         async with http.post(f"{site.base_url}/api/login", json=login_body) as response:
             response.raise_for_status()
+            csrf = {"X-CSRF-Token": (await response.json())["csrf_token"]}
+        if change is not None:
+            async with http.get(f"{site.base_url}/api/config/acd") as response:
+                document = (await response.json())["document"]
+            change(document)
+            body = {"document": document, "comment": "elsewhere"}
+            async with http.put(
+                f"{site.base_url}/api/config/acd", json=body, headers=csrf
+            ) as response:
+                response.raise_for_status()
         async with http.get(f"{site.base_url}/api/config/acd") as response:
             response.raise_for_status()
             current: dict = await response.json()
@@ -158,4 +171,27 @@ async def test_given_a_skill_renamed_then_every_queue_and_agent_has_the_new_name
             {},
             {"invoices": 3},
         ]
+        assert_no_js_errors(page)
+
+
+async def test_given_a_change_made_elsewhere_meanwhile_when_saved_then_409_says_so_and_keeps_it(
+    site,
+):
+    async with chromium() as browser:
+        page = await login(browser, site.base_url, site.admin)
+        await page.goto("/config")
+        await expect(page.locator("body")).to_have_attribute("data-ready", "true")
+        await page.get_by_role("button", name="Edit queue general").click()
+        await page.get_by_label("Wrap-up (s)").fill("50")
+        await site_get(site, lambda d: d["queues"][0].update(ring_timeout_seconds=12))
+
+        await page.get_by_role("button", name="Save queue").click()
+        refusal = page.locator("#queue-form .form-error")
+        await expect(refusal).to_be_focused()
+        await expect(refusal).to_contain_text("version 2 is current now")
+        await expect(refusal).to_contain_text("reload the page")
+        current = await site_get(site)
+        assert current["version"] == 2
+        assert _queue(current, "general")["wrap_up_seconds"] == 30
+        assert _queue(current, "general")["ring_timeout_seconds"] == 12
         assert_no_js_errors(page)
