@@ -50,7 +50,14 @@ def check_change(req: ApiRequest, before: Mapping[str, Any], after: Any, *, stat
     _check_servers(req, new, status)
     if req.user.role is Role.ADMIN:
         return
-    old = validate_acd(before)
+    try:
+        old = validate_acd(before)
+    except ConfigInvalid:
+        # The version in force no longer validates (a model got stricter): only an admin
+        # can tell what a change of it touches.
+        raise ApiError(
+            403, "forbidden", "the configuration in force must be repaired by an admin first"
+        ) from None
     problem = supervisor_problem(req.user.queues, before, after, old, new)
     if problem is not None:
         key, why = problem
