@@ -4,15 +4,16 @@ Strategy: the day comes from the event log (`callcenter.reports.day_from_log`: e
 arrival, queue, priority, skills, patience and talk, and the agents' staffing) or is made
 up from a load per queue (`day: {"synthetic": ...}`: calls per hour for each hour or
 quarter hour, mean talk and patience, a seed; `acd.whatif.synthetic_day`, with every agent
-of each configuration on duty all day). The replay is the pure ACD's
-(`acd.whatif.compare`), so a change is tried before it is applied (the page applies it
-through `PUT /api/config/acd`). The change is a whole ACD document (checked as `PUT
-/api/config/acd` checks it: 422 naming every bad key) or a stored version; a synthetic day
-is checked the same way (422 naming `day.synthetic.loads[0].aht_seconds`). A day of 20,000
-calls replays in about 1.5 s (benchmarks/whatif.py); the replay runs in a worker thread so
-that the event loop keeps serving calls meanwhile, and a synthetic day is capped at
-`MAX_SYNTHETIC_CALLS` expected calls. Supervisors see only their queues, and a synthetic
-day of theirs loads only their queues.
+of each configuration on duty all day, on the latest day of 24 hours so that hour h is
+h:00). The replay is the pure ACD's (`acd.whatif.compare`), so a change is tried before it
+is applied (the page applies it through `PUT /api/config/acd`). The change is a whole ACD
+document (checked as `PUT /api/config/acd` checks it: 422 naming every bad key) or a
+stored version; a synthetic day is checked the same way (422 naming
+`day.synthetic.loads[0].aht_seconds`). A day of 20,000 calls replays in about 1.5 s
+(benchmarks/whatif.py); the replay runs in a worker thread so that the event loop keeps
+serving calls meanwhile, and a synthetic day is capped at `MAX_SYNTHETIC_CALLS` expected
+calls. Supervisors see only their queues, and a synthetic day of theirs loads only their
+queues.
 """
 
 from __future__ import annotations
@@ -152,6 +153,18 @@ def _synthetic_loads(
     return loads
 
 
+def whole_day(today: date, tz: ZoneInfo) -> date:
+    """The latest day up to `today` with 24 hours on the clock (not a daylight-saving
+    change): a synthetic day's hour h is then h:00 in the center's time."""
+    day = today
+    while True:
+        start = datetime.combine(day, time(0), tzinfo=tz)
+        end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=tz)
+        if end.timestamp() - start.timestamp() == 86_400:
+            return day
+        day -= timedelta(days=1)
+
+
 @api.route(
     "POST",
     "/api/whatif",
@@ -197,7 +210,7 @@ async def what_if(req: ApiRequest) -> dict[str, Any]:
         raise ApiError(404, "not_found", str(exc)) from None
     in_force = validate_acd(current.document)
     user = req.user
-    day_of = today if spec is not None else body.day
+    day_of = whole_day(today, tz) if spec is not None else body.day
     assert isinstance(day_of, date)
     since = datetime.combine(day_of, time(0), tzinfo=tz)
     day: Day

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Awaitable, Callable
+from datetime import date
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
+from callcenter.web.routes_whatif import whole_day
 from tests.integration.web.conftest import User
 from tests.web_site import SCOPED_SUPERVISOR, SUPERVISOR, Site
 
@@ -195,3 +198,11 @@ async def test_every_bad_field_of_a_synthetic_day_is_named_at_once(
         "day.synthetic",
         "day.made_up",
     ]
+
+
+def test_a_synthetic_day_is_put_on_a_day_with_24_hours_so_hour_h_is_h_oclock() -> None:
+    berlin = ZoneInfo("Europe/Berlin")
+    # 29 March 2026 has 23 hours in Berlin (summer time begins): the day before is used.
+    assert whole_day(date(2026, 3, 29), berlin) == date(2026, 3, 28)
+    assert whole_day(date(2026, 3, 30), berlin) == date(2026, 3, 30)
+    assert whole_day(date(2026, 3, 29), ZoneInfo("UTC")) == date(2026, 3, 29)
