@@ -203,6 +203,9 @@ async def run_demo(
     await sim.start()
     rng = random.Random(7)
     endpoints = [settings.telephony.endpoint(a.id, settings.acd) for a in settings.acd.agents]
+    # A demo database from before phones were part of the agents runs a version without
+    # them: its offers ring PJSIP/<id>, which must answer too.
+    endpoints += [f"PJSIP/{a.id}" for a in settings.acd.agents if f"PJSIP/{a.id}" not in endpoints]
     endpoints += list(settings.telephony.supervisor_endpoints.values())
     for phone in agent_phones(endpoints, rng):
         sim.add_phone(phone)
