@@ -215,7 +215,7 @@ class Service:
             backend,
             telephony,
             attempts,
-            FlowCatalog(flows, FlowVersions(sessions)),
+            FlowCatalog(flows, backend.context.flow_versions or FlowVersions(sessions)),
             clients,
             supervisor=supervisor,
         )

@@ -27,6 +27,7 @@ from callcenter.db import (
     TicketRepository,
     UserRepository,
 )
+from callcenter.db.flow_versions import FlowVersions
 from callcenter.db.reads import Reads
 from callcenter.live import LiveCenter
 from callcenter.live.crm import HttpCrmLookup
@@ -120,6 +121,7 @@ def build_backend(
         ),
         events=EventLog(sessions),
         config_versions=ConfigVersions(sessions),
+        flow_versions=FlowVersions(sessions),
         reports=ReportRepository(sessions, rules=rules_from_settings(settings.acd)),
         telephony=telephony,
         reload_flows=reload_flows,

@@ -47,6 +47,16 @@ class Tree:
     problems: list[LocatedProblem]
 
 
+def draw_tree(version: StoredFlow, path: Path) -> Tree:
+    """The tree of a stored version, drawn alone (its sub-flows are named, not drawn);
+    a version today's checks refuse gets its problems instead, the file named `path`."""
+    try:
+        flow = parse_flow_text(version.flow, str(path), version.text)
+    except FlowLoadError as error:
+        return Tree([], list(error.problems))
+    return Tree(flow_tree(flow), [])
+
+
 def read_flow_files(directory: Path) -> dict[str, str]:
     """The text of every `*.yaml` flow file of `directory`, by flow name (unreadable files
     are left out and logged)."""
@@ -150,12 +160,7 @@ class FlowCatalog:
 
     async def tree(self, version: StoredFlow) -> Tree:
         """The tree of a stored version, drawn alone (its sub-flows are named, not drawn)."""
-        label = str(self.flows_dir / f"{version.flow}{FLOW_SUFFIX}")
-        try:
-            flow = parse_flow_text(version.flow, label, version.text)
-        except FlowLoadError as error:
-            return Tree([], list(error.problems))
-        return Tree(flow_tree(flow), [])
+        return draw_tree(version, self.flows_dir / f"{version.flow}{FLOW_SUFFIX}")
 
     def users_of(self, name: str) -> list[str]:
         """Who names flow `name`: the routes (`ivr.default_flow`, dialled numbers,

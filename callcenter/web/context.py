@@ -29,6 +29,7 @@ from callcenter.db import (
     TicketRepository,
     UserRepository,
 )
+from callcenter.db.flow_versions import FlowVersions
 from callcenter.ivr.catalog import FlowCatalog
 from callcenter.live import LiveCenter
 from callcenter.web.auth import LoginLimiter, SessionStore
@@ -103,6 +104,8 @@ class WebContext:
     reload_flows: Callable[[], list[str]] | None = None
     """Re-read the IVR flows; the problems found (empty when the new flows are in use).
     Only where no `flows` catalog runs (the service has one)."""
+    flow_versions: FlowVersions | None = None
+    """The IVR flows' stored versions (readable where no IVR runs)."""
     flows: FlowCatalog | None = None
     """The IVR's stored flows and the library running them; None where no IVR runs."""
     ops: OpsProbe | None = None

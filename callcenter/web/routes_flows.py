@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import structlog
@@ -28,11 +29,12 @@ from callcenter.db.flow_versions import (
     MAX_TEXT,
     FlowConflict,
     FlowNotFound,
+    FlowVersions,
     StoredFlow,
     check_flow_name,
 )
-from callcenter.ivr.catalog import FlowCatalog, Tree
-from callcenter.ivr.loader import FlowLoadError
+from callcenter.ivr.catalog import FlowCatalog, Tree, draw_tree
+from callcenter.ivr.loader import FLOW_SUFFIX, FlowLoadError
 from callcenter.web.endpoint import ADMINS, STAFF, Api, ApiRequest
 from callcenter.web.errors import ApiError
 from callcenter.web.schemas import MAX_ID
@@ -99,6 +101,18 @@ def _catalog(req: ApiRequest) -> FlowCatalog:
     if req.ctx.flows is None:
         raise ApiError(503, "unavailable", "this server runs no IVR")
     return req.ctx.flows
+
+
+def _versions(req: ApiRequest) -> FlowVersions:
+    if req.ctx.flow_versions is None:
+        raise ApiError(503, "unavailable", "this server stores no IVR flows")
+    return req.ctx.flow_versions
+
+
+async def _tree(req: ApiRequest, version: StoredFlow) -> Tree:
+    if req.ctx.flows is not None:
+        return await req.ctx.flows.tree(version)
+    return draw_tree(version, Path(f"{version.flow}{FLOW_SUFFIX}"))
 
 
 def _out(version: StoredFlow, active: int, tree: Tree | None = None) -> dict[str, Any]:
@@ -193,7 +207,7 @@ async def _store(name: str | None, change: Awaitable[Any]) -> Any:
     tag="flows",
 )
 async def list_flows(req: ApiRequest) -> list[dict[str, Any]]:
-    catalog = _catalog(req)
+    catalog = req.ctx.flows
     return [
         {
             "flow": name,
@@ -202,9 +216,9 @@ async def list_flows(req: ApiRequest) -> list[dict[str, Any]]:
             "created_at": v.created_at,
             "comment": v.comment,
             "summary": v.summary,
-            "used_by": catalog.users_of(name),
+            "used_by": [] if catalog is None else catalog.users_of(name),
         }
-        for name, v in (await catalog.store.active()).items()
+        for name, v in (await _versions(req).active()).items()
     ]
 
 
@@ -217,9 +231,9 @@ async def list_flows(req: ApiRequest) -> list[dict[str, Any]]:
     tag="flows",
 )
 async def list_versions(req: ApiRequest) -> list[dict[str, Any]]:
-    catalog, name = _catalog(req), _name(req)
+    name = _name(req)
     try:
-        versions = await catalog.store.history(name, limit=200)
+        versions = await _versions(req).history(name, limit=200)
     except FlowNotFound as exc:
         raise ApiError(404, "not_found", str(exc)) from None
     return [_out(v, versions[0].version) for v in versions]
@@ -234,13 +248,14 @@ async def list_versions(req: ApiRequest) -> list[dict[str, Any]]:
     tag="flows",
 )
 async def show_version(req: ApiRequest) -> dict[str, Any]:
-    catalog, name, number = _catalog(req), _name(req), _version_number(req)
+    name, number = _name(req), _version_number(req)
+    store = _versions(req)
     try:
-        version = await catalog.store.get(name, number)
-        active = await catalog.store.get(name)
+        version = await store.get(name, number)
+        active = await store.get(name)
     except FlowNotFound as exc:
         raise ApiError(404, "not_found", str(exc)) from None
-    return _out(version, active.version, await catalog.tree(version))
+    return _out(version, active.version, await _tree(req, version))
 
 
 @api.route(
@@ -254,7 +269,8 @@ async def show_version(req: ApiRequest) -> dict[str, Any]:
     tag="flows",
 )
 async def upload(req: ApiRequest) -> dict[str, Any]:
-    catalog, name = _catalog(req), _name(req)
+    name = _name(req)
+    catalog = _catalog(req)
     body = req.body(FlowUploadIn)
     stored: StoredFlow = await _store(
         name,
@@ -277,8 +293,13 @@ async def upload(req: ApiRequest) -> dict[str, Any]:
     tag="flows",
 )
 async def activate(req: ApiRequest) -> dict[str, Any]:
-    catalog, name, number = _catalog(req), _name(req), _version_number(req)
+    name, number = _name(req), _version_number(req)
     comment = req.body(FlowActivateIn).comment
+    try:
+        await _versions(req).get(name, number)
+    except FlowNotFound as exc:
+        raise ApiError(404, "not_found", str(exc)) from None
+    catalog = _catalog(req)
     stored: StoredFlow = await _store(
         name, catalog.activate(name, number, req.user.username, comment)
     )
