@@ -62,6 +62,7 @@ from acd.events import (
     OfferLost,
     OfferRejected,
     OfferTimedOut,
+    QueueHoursChanged,
     TimerFired,
     WrapUpEnded,
 )
@@ -117,6 +118,7 @@ __all__ = [
     "OverflowReason",
     "OverflowTarget",
     "PublishAgentState",
+    "QueueHoursChanged",
     "QueueSettings",
     "QueueStats",
     "Record",

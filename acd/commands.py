@@ -36,6 +36,8 @@ class OverflowReason(StrEnum):
 
     MAX_WAIT = "max-wait"
     NO_AGENTS = "no-agents"
+    CLOSED = "closed"
+    """The queue was closed by its opening hours when the call arrived."""
 
 
 class ExitReason(StrEnum):
@@ -43,6 +45,8 @@ class ExitReason(StrEnum):
 
     MAX_WAIT = "max-wait"
     OVERFLOW_LOOP = "overflow-loop"
+    CLOSED = "closed"
+    """The queue was closed (opening hours) and has no overflow target."""
 
 
 class RecordKind(StrEnum):
@@ -70,6 +74,8 @@ class RecordKind(StrEnum):
     HANDLED = "handled"
     CONFIG = "config"
     """A configuration version took effect (``detail``: the version number; ``settings``)."""
+    HOURS = "hours"
+    """A queue opened or closed by its opening hours (``detail``: open or closed)."""
 
 
 @dataclass(frozen=True, slots=True)

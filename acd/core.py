@@ -19,7 +19,7 @@ import math
 from acd.admission import Admission
 from acd.agent_flow import WRAP_UP_ELAPSED, AgentFlow
 from acd.call_flow import CallFlow
-from acd.commands import Command, StaleFact, StartTimer
+from acd.commands import Command, Record, RecordKind, StaleFact, StartTimer
 from acd.config import AcdSettings
 from acd.errors import AcdError, CallNotWaiting
 from acd.events import (
@@ -40,6 +40,7 @@ from acd.events import (
     OfferLost,
     OfferRejected,
     OfferTimedOut,
+    QueueHoursChanged,
     TimerFired,
     WrapUpEnded,
 )
@@ -143,6 +144,8 @@ class Acd:
                 self._reset_metrics()
             case ConfigurationChanged():
                 self._reconfiguration.apply(event, out)
+            case QueueHoursChanged():
+                self._hours_changed(event, out)
             case _:
                 out.append(StaleFact(event, f"unknown input {type(event).__name__}"))
         return out
@@ -223,6 +226,15 @@ class Acd:
             self._queueing.max_wait_elapsed(call, out)
         else:
             self._queueing.announce(call, out)
+
+    def _hours_changed(self, event: QueueHoursChanged, out: list[Command]) -> None:
+        # Only a change is recorded: the shell may say "open" every minute.
+        queue = self._floor.queue(event.queue)
+        if queue.closed is not event.open:
+            return
+        queue.closed = not event.open
+        detail = "open" if event.open else "closed"
+        out.append(Record(self._floor.now, RecordKind.HOURS, queue=queue.name, detail=detail))
 
     def _reset_metrics(self) -> None:
         floor = self._floor

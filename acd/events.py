@@ -187,6 +187,20 @@ class MetricsReset(Event):
 
 
 @dataclass(frozen=True, slots=True)
+class QueueHoursChanged(Event):
+    """A queue opens or closes by its opening hours (the shell reads the calendar; the
+    core keeps no clock of its own).
+
+    While closed, each voice call that arrives goes to the queue's overflow target at once
+    (voicemail, a callback offer, another queue), or away when it has none; calls already
+    waiting as it closes stay in line and are answered.
+    """
+
+    queue: str
+    open: bool
+
+
+@dataclass(frozen=True, slots=True)
 class ConfigurationChanged(Event):
     """A new configuration version takes effect now (raises `ConfigurationRefused`).
 

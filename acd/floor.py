@@ -73,6 +73,7 @@ class Floor:
                 runtime.counters = previous.counters
                 runtime.ringing = previous.ringing
                 runtime.last_offered = previous.last_offered
+                runtime.closed = previous.closed
             queues[runtime.name] = runtime
         old_agents = self.agents
         agents: dict[str, Agent] = {}

@@ -100,6 +100,7 @@ class QueueRuntime:
     """One configured queue and its live indexes."""
 
     __slots__ = (
+        "closed",
         "counters",
         "lanes",
         "last_offered",
@@ -131,6 +132,8 @@ class QueueRuntime:
         self.last_offered = -1
         self.counters = QueueCounters(period_start=now)
         self.waiting_callbacks = 0
+        self.closed = False
+        """Closed by its opening hours (`QueueHoursChanged`): new voice calls overflow."""
 
     @property
     def logged_in(self) -> int:

@@ -48,6 +48,9 @@ class Queueing:
         settings = queue.settings
         waited = self.floor.now - call.entered_at
         if call.kind is CallKind.VOICE:
+            if queue.closed:
+                self.overflow(call, OverflowReason.CLOSED, out)
+                return
             if settings.overflow_when_no_agents and queue.logged_in == 0:
                 self.overflow(call, OverflowReason.NO_AGENTS, out)
                 return
@@ -145,7 +148,8 @@ class Queueing:
         queue = call.queue
         target = queue.settings.overflow
         if target is None:
-            self.exit(call, ExitReason.MAX_WAIT, out)
+            closed = reason is OverflowReason.CLOSED
+            self.exit(call, ExitReason.CLOSED if closed else ExitReason.MAX_WAIT, out)
             return
         call.overflow_chain.add(queue.name)
         if target.kind is OverflowKind.QUEUE and target.name in call.overflow_chain:

@@ -58,6 +58,8 @@ class QueueStats:
     """ASA Erlang C predicts at this arrival rate and staffing, where it applies."""
     agents_needed: int | None
     """Erlang C staffing for the service-level target at this arrival rate."""
+    open: bool = True
+    """False while the queue's opening hours keep it closed (new calls overflow)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,6 +140,7 @@ def queue_stats(floor: Floor, queue: QueueRuntime, now: Seconds) -> QueueStats:
         arrival_rate=rate,
         erlang_asa=erlang_average_wait(rate, staffed, aht),
         agents_needed=needed,
+        open=not queue.closed,
     )
 
 

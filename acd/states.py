@@ -51,7 +51,8 @@ class CallOutcome(StrEnum):
     CALLBACK = "callback"
     """The caller hung up to be called back; a callback entry took their place in line."""
     TIMED_OUT = "timed_out"
-    """Reached the queue's maximum wait with no overflow target."""
+    """Reached the queue's maximum wait, or found it closed, with no overflow target (the
+    record's reason says which)."""
 
 
 class AgentRequest(StrEnum):

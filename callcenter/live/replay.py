@@ -24,6 +24,7 @@ the inputs are read back from them, and only from the records a person or the PB
   the first config entry it reads replaced (`recorder.SETTINGS_BEFORE`), so a day that
   crossed changes is replayed under the configuration of each moment; an entry whose
   settings no longer validate (the models changed since) is skipped;
+* hours (a queue opened or closed by its opening hours): `QueueHoursChanged`;
 * offer, requeue, relax, overflow, exit, offer-withdrawn, handled and the other enqueues are
   the core's own consequences and are derived again. Timers are not inputs: every timer
   the replayed core arms fires at its time, before any input at or after that time.
@@ -151,6 +152,8 @@ def _simple_input(now: float, event: CallEvent, before: list[CallEvent]) -> acd.
             settings = _settings(event, SETTINGS)
             if settings is not None:
                 return acd.ConfigurationChanged(now, settings, _version(data))
+        case RecordKind.HOURS:
+            return acd.QueueHoursChanged(now, event.queue or "", data.get("detail") == "open")
     return None
 
 

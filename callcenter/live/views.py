@@ -63,6 +63,7 @@ def queue_json(stats: QueueStats, settings: QueueSettings) -> JSON:
         "occupancy": stats.occupancy,
         "arrival_rate": stats.arrival_rate,
         "agents_by_state": {state.value: n for state, n in stats.agents_by_state.items()},
+        "open": stats.open,
     }
 
 

@@ -105,6 +105,8 @@ class QueueOut(BaseModel):
     occupancy: float | None
     arrival_rate: float | None
     agents_by_state: dict[str, int]
+    open: bool = True
+    """False while the queue's opening hours keep it closed: new calls overflow."""
 
 
 class CallOut(BaseModel):

@@ -41,6 +41,7 @@ from acd import (
     OfferFailed,
     OfferRejected,
     OfferTimedOut,
+    QueueHoursChanged,
     Record,
     RecordKind,
     WrapUpEnded,
@@ -136,6 +137,7 @@ class Day:
             (1, self._move),
             (2, self._wrap_up_ended),
             (1, self._configure),
+            (1, self._hours),
         ]
         self.versions = 1
 
@@ -226,6 +228,10 @@ class Day:
     def _wrap_up_ended(self, now: float) -> Event | None:
         wrapping = self._agents_in(AgentState.WRAP_UP, now)
         return WrapUpEnded(now, self.random.choice(wrapping)[0]) if wrapping else None
+
+    def _hours(self, now: float) -> Event:
+        """A queue's opening hours open or close it (mostly open: a day, not a night)."""
+        return QueueHoursChanged(now, self.random.choice(QUEUES), self.random.random() < 0.7)
 
     def _configure(self, now: float) -> Event:
         """A supervisor changes queue settings, memberships, skills; adds or removes a7."""
@@ -318,6 +324,9 @@ def test_a_long_day_uses_every_record_kind_and_rebuilds_exactly() -> None:
     assert (RecordKind.READY, WRAP_UP_ELAPSED, None) in reasons
     assert (RecordKind.RING_NO_ANSWER, "ring-no-answer", RING_TIMER) in reasons
     assert (RecordKind.RING_NO_ANSWER, "ring-no-answer", None) in reasons
+    # Calls that found their queue closed went to its overflow, or away without one.
+    assert (RecordKind.OVERFLOW, "closed") in {(r.kind, r.reason) for r in day.records}
+    assert (RecordKind.EXIT, "closed") in {(r.kind, r.reason) for r in day.records}
 
 
 def _small_day(**queue: Any) -> Center:
