@@ -1,6 +1,6 @@
 // Strategy: user administration (GET/POST /api/users, PATCH /api/users/{username} for role,
 // active and password) and the effective configuration, read-only (GET /api/admin/config),
-// with a button to reload the IVR flows (POST /api/admin/reload-flows).
+// with a link to the IVR flows page (/flows: uploads, versions, rollback).
 
 import { api, seg } from './api.js';
 import { el, fill } from './dom.js';
@@ -118,31 +118,11 @@ async function loadConfig() {
   }
 }
 
-async function reloadFlows(event) {
-  const button = event.currentTarget;
-  const status = document.getElementById('reload-status');
-  button.disabled = true;
-  status.textContent = 'Reloading…';
-  try {
-    const result = await api('POST', '/api/admin/reload-flows');
-    const problems = (result && result.problems) || [];
-    status.textContent = result && result.reloaded === false
-      ? `Not reloaded, the running flows stay: ${problems.join('; ')}`
-      : `IVR flows reloaded at ${new Date().toLocaleTimeString()}.`;
-    await loadConfig();
-  } catch (err) {
-    status.textContent = `Reload failed: ${err.message}`;
-  } finally {
-    button.disabled = false;
-  }
-}
-
 async function main() {
   me = await startPage(['admin']);
   userForm.addEventListener('submit', createUser);
   passwordForm.addEventListener('submit', resetPassword);
   passwordDialog.querySelector('[data-close]').addEventListener('click', () => passwordDialog.close());
-  document.getElementById('reload-flows').addEventListener('click', reloadFlows);
   await loadAgents();
   await Promise.all([loadUsers(), loadConfig()]);
 }

@@ -11,6 +11,7 @@ const PAGES = [
   { path: '/reports', title: 'Reports', roles: ['supervisor', 'admin'] },
   { path: '/whatif', title: 'What-if', roles: ['supervisor', 'admin'] },
   { path: '/config', title: 'Configuration', roles: ['supervisor', 'admin'] },
+  { path: '/flows', title: 'IVR flows', roles: ['supervisor', 'admin'] },
   { path: '/center', title: 'Center settings', roles: ['admin'] },
   { path: '/admin', title: 'Admin', roles: ['admin'] },
 ];

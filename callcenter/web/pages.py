@@ -1,5 +1,5 @@
-"""The pages: login, agent desktop, wallboard, reports, what-if, configuration, center
-settings and admin, with their assets.
+"""The pages: login, agent desktop, wallboard, reports, what-if, configuration, IVR flows,
+center settings and admin, with their assets.
 
 Strategy: the pages are static files in `agents_ui/` (no build step, no CDN: everything a
 page loads is in the repository, so the desktop works on a closed network). Each page has
@@ -23,6 +23,7 @@ PAGES = {
     "/reports": "reports.html",
     "/whatif": "whatif.html",
     "/config": "config.html",
+    "/flows": "flows.html",
     "/center": "center.html",
     "/admin": "admin.html",
 }
