@@ -44,6 +44,8 @@ class LocatedProblem:
     line: int | None = None
     node: str | None = None
     problem: str = ""
+    key: str = ""
+    """Where in the flow, after the node: `choices.4` (or from the top: `start`)."""
 
     def __str__(self) -> str:
         return self.text
@@ -269,14 +271,12 @@ def _located(problems: Iterable[FlowProblem], sources: dict[str, _Source]) -> li
     located = []
     for problem in problems:
         source = sources.get(problem.flow)
-        described = problem.describe()
-        if source is None:
-            text = f"flow {problem.flow!r}: {described}"
-            located.append(LocatedProblem(text, problem.flow, None, problem.node, described))
-        else:
-            line = _line_of(source.root, problem.loc)
-            text = f"{source.label}:{line}: {described}"
-            located.append(LocatedProblem(text, problem.flow, line, problem.node, described))
+        inner = problem.loc[2:] if problem.node is not None else problem.loc
+        key = ".".join(str(part) for part in inner)
+        line = None if source is None else _line_of(source.root, problem.loc)
+        where = f"flow {problem.flow!r}" if source is None else f"{source.label}:{line}"
+        text = f"{where}: {problem.describe()}"
+        located.append(LocatedProblem(text, problem.flow, line, problem.node, problem.message, key))
     return located
 
 

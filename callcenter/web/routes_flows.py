@@ -158,7 +158,8 @@ def _version_number(req: ApiRequest) -> int:
 
 def refused_flows(name: str | None, error: FlowLoadError) -> ApiError:
     """The 422 of a refused change: per problem the message `flows check` prints, and its
-    flow, line and node apart (`field` is `text` for the uploaded flow's own problems)."""
+    flow, line, node and key apart (`field` is `text` for the uploaded flow's own
+    problems; `problem` is the problem alone, without where)."""
     details = [
         {
             "field": "text" if p.flow == name else f"flows.{p.flow}" if p.flow else "flows",
@@ -167,6 +168,7 @@ def refused_flows(name: str | None, error: FlowLoadError) -> ApiError:
             "flow": p.flow,
             "line": p.line,
             "node": p.node,
+            "key": p.key,
             "message": p.text,
         }
         for p in error.problems

@@ -78,7 +78,7 @@ async def test_given_a_choice_to_a_missing_node_when_uploaded_then_422_names_lin
     # The choice, and the nodes only it led to (unreachable now), each with line and node.
     detail = body["details"][0]
     assert detail["field"] == "text"
-    assert detail["node"] == "main_menu"
+    assert (detail["node"], detail["key"]) == ("main_menu", "choices.4")
     assert detail["line"] == broken.splitlines().index("      4: complaint") + 1
     assert "'complaint' is not a node of this flow" in detail["problem"]
     assert [d["node"] for d in body["details"][1:]] == ["complaints", "complaints_queue"]
