@@ -148,15 +148,27 @@ class FlowCatalog:
         """Store every file of `flows_dir` that differs from its flow's active version (or
         names a new flow) as a new version, checked together; the versions stored."""
         files = read_flow_files(self.flows_dir)
+        return await self.import_texts(files, author, f"imported from {self.flows_dir}")
+
+    async def import_texts(
+        self,
+        texts: Mapping[str, str],
+        author: str,
+        comment: str,
+        files: Mapping[str, str] | None = None,
+    ) -> list[StoredFlow]:
+        """Store each flow of `texts` that differs from its active version (or is new) as
+        a new version, checked with the other active flows, all or nothing; the versions
+        stored. `files` names the file each text came from, for the messages."""
         active = await self.store.active()
         changed = {
             name: text
-            for name, text in files.items()
+            for name, text in texts.items()
             if name not in active or active[name].text != text
         }
         if not changed:
             return []
-        return await self._change(changed, author, f"imported from {self.flows_dir}", None)
+        return await self._change(changed, author, comment, None, files)
 
     async def tree(self, version: StoredFlow) -> Tree:
         """The tree of a stored version, drawn alone (its sub-flows are named, not drawn)."""
@@ -183,6 +195,7 @@ class FlowCatalog:
         author: str,
         comment: str,
         bases: Mapping[str, int] | None,
+        files: Mapping[str, str] | None = None,
     ) -> list[StoredFlow]:
         async with self._lock:
             active = await self.store.active()
@@ -197,7 +210,7 @@ class FlowCatalog:
                         )
             merged = {name: version.text for name, version in active.items()}
             merged.update(texts)
-            flows: FlowSet = self.library.check(merged)
+            flows: FlowSet = self.library.check(merged, files)
             stored = await self.store.save(texts, author, comment, base_versions=bases)
             self.library.use(flows)
         for version in stored:

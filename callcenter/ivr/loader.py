@@ -208,12 +208,14 @@ class FlowLibrary:
         log.info("ivr.flows_reloaded", flows=list(self._flows.names))
         return []
 
-    def check(self, texts: Mapping[str, str]) -> FlowSet:
+    def check(self, texts: Mapping[str, str], files: Mapping[str, str] | None = None) -> FlowSet:
         """The flows `texts` (every flow, by name) as one set, checked exactly as `flows
-        check` checks the files of `flows_dir` (messages name `<flows_dir>/<name>.yaml`),
-        routes included; FlowLoadError lists every problem."""
+        check` checks the files of `flows_dir` (messages name `<flows_dir>/<name>.yaml`,
+        or the file `files` names for a flow), routes included; FlowLoadError lists every
+        problem."""
         folder = self.settings.flows_dir
         labels = {name: str(folder / f"{name}{FLOW_SUFFIX}") for name in texts}
+        labels.update(files or {})
         flows = load_flow_texts(texts, labels)
         problems = route_problems(self.settings, flows)
         if problems:
