@@ -18,6 +18,7 @@ import gc
 import signal
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
 
 import structlog
 from sqlalchemy.exc import SQLAlchemyError
@@ -51,6 +52,7 @@ from callcenter.db.flow_versions import FlowConflict, FlowVersions
 from callcenter.db.reads import Reads, make_reads
 from callcenter.ivr.catalog import FlowCatalog
 from callcenter.ivr.loader import FlowLibrary, FlowLoadError
+from callcenter.live.queue_hours import QueueHours
 from callcenter.live.recovery import recover, resume_interactions
 from callcenter.pbx import Telephony, build_telephony
 from callcenter.pbx.callback_attempts import CallbackAttempts
@@ -142,6 +144,8 @@ class Service:
     """Agent-first callbacks: each attempt at the customer stored, misses tried again."""
     catalog: FlowCatalog
     """The stored flows: the IVR runs their active versions (`_flows_from_database`)."""
+    queue_hours: QueueHours
+    """Opens and closes the queues by their calendars (`CenterConfig.queue_hours`)."""
     ami: list[AMIClient] = field(default_factory=list)
     lag: LoopLag = field(default_factory=LoopLag)
     supervisor: TaskSupervisor = field(default_factory=TaskSupervisor)
@@ -153,10 +157,20 @@ class Service:
     def build(cls, settings: Settings) -> Service:
         """Create (not start) every adapter the settings describe.
 
-        Raises FlowLoadError when an IVR flow is broken: the service never starts on one.
+        The flows run are the database's (`start`); broken flow files are only logged here.
         """
-        flows = FlowLibrary(settings.ivr)
-        log.info("ivr.flows_loaded", flows=list(flows.flows.names), dir=str(settings.ivr.flows_dir))
+        try:
+            flows = FlowLibrary(settings.ivr)
+        except FlowLoadError as exc:
+            # The files only seed a fresh database: `start` runs the stored flows, and
+            # refuses these files only if they are to be the seed.
+            log.warning(
+                "ivr.flow_files_broken",
+                problems=list(exc.messages),
+                hint="the IVR runs the flows stored in the database; these files seed only "
+                "a new one",
+            )
+            flows = FlowLibrary(settings.ivr, FlowSet([]))
         fa = settings.fastagi
         agi = FastAGIServer(
             host=fa.host,
@@ -216,6 +230,7 @@ class Service:
             telephony,
             attempts,
             FlowCatalog(flows, backend.context.flow_versions or FlowVersions(sessions)),
+            QueueHours(backend.center.host, ZoneInfo(settings.ivr.timezone)),
             clients,
             supervisor=supervisor,
         )
@@ -242,7 +257,9 @@ class Service:
         self.flows.settings = self.flows.settings.model_copy(
             update={"dnis": dict(center.dialled_numbers), "default_flow": center.default_flow}
         )
-        self.telephony.runner.calendars = center.calendar_objects()
+        calendars = center.calendar_objects()
+        self.telephony.runner.calendars = calendars
+        self.queue_hours.use({q: calendars[c] for q, c in center.queue_hours.items()})
         self.backend.context.tickets.use_promises(center.ticket_categories)
 
     def reload_flows(self) -> None:
@@ -273,15 +290,12 @@ class Service:
         return problems
 
     async def _flows_from_database(self, url: str) -> None:
-        """Run the active stored flows (the files seed version 1 on a fresh database)."""
+        """Run the active stored flows (the files seed version 1 on a fresh database).
+        FlowLoadError when they, or the files that would seed them, are broken."""
         try:
             await self.catalog.start()
         except SQLAlchemyError as exc:
             raise ServiceStartError(f"the IVR flows in {url} cannot be read: {exc}") from exc
-        except FlowLoadError as exc:
-            raise ServiceStartError(
-                "the active stored IVR flows are broken: " + "; ".join(exc.messages)
-            ) from exc
 
     async def start(self) -> None:
         """Bring the database to the current schema (creating a SQLite file on first start),
@@ -317,6 +331,7 @@ class Service:
         await self.backend.start()
         watch("acd-host", center.host.start(), center.host.start)
         watch("wallboard", center.wallboard.start(), center.wallboard.start)
+        self.supervisor.start("queue-hours", self.queue_hours.run)
         web_url = f"http://{self.settings.web.host}:{self.backend.server.port}"
         log.info(
             "web.listening",
@@ -486,6 +501,10 @@ async def run(settings: Settings, *, on_started: Callable[[Service], None] | Non
     loop.add_signal_handler(signal.SIGHUP, service.reload_flows)
     try:
         await service.start()
+    except FlowLoadError as exc:
+        log.error("service.broken_flows", problems=list(exc.messages))
+        await service.stop()
+        return 2
     except (OSError, ServiceStartError) as exc:
         log.error("service.start_failed", error=str(exc))
         await service.stop()

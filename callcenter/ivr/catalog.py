@@ -86,11 +86,15 @@ class FlowCatalog:
     async def start(self) -> dict[str, StoredFlow]:
         """Seed the store from the files on a fresh database, then run the active versions.
 
-        FlowLoadError when the stored versions do not pass today's checks (the service
-        must not start on them); the file differences are logged, never mixed in.
+        FlowLoadError when the files of a fresh database, or the stored versions, do not
+        pass the checks (the service must not start on them; nothing is seeded then); the
+        file differences are logged, never mixed in.
         """
         files = read_flow_files(self.flows_dir)
         async with self._lock:
+            if not await self.store.active():
+                # A fresh database: the files are the seed, so they must pass first.
+                self.library.check(files)
             active = await self.store.seed(files)
             texts = {name: version.text for name, version in active.items()}
             flows = self.library.check(texts)

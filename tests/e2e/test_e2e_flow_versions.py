@@ -69,7 +69,7 @@ async def test_given_a_call_in_a_flow_when_a_new_version_is_uploaded_then_only_n
         assert sorted(r.number for r in requests) == sorted([KNOWN, STANDARD[0]])
 
 
-async def test_given_an_uploaded_version_when_the_service_restarts_then_it_runs_that_version(
+async def test_given_an_uploaded_version_when_the_service_restarts_then_it_runs_it_not_the_file(
     tmp_path: Path,
 ) -> None:
     agi_port = await free_port()
@@ -88,7 +88,10 @@ async def test_given_an_uploaded_version_when_the_service_restarts_then_it_runs_
         finally:
             await first.stop()
 
-        # The file still holds version 1: the stored version wins, the file only seeded.
+        # The stored version wins over the file, which only seeded the database: even a
+        # file broken meanwhile does not keep the service from starting.
+        file = settings.ivr.flows_dir / "after_hours.yaml"
+        file.write_text(file.read_text().replace("type: menu", "type: meun", 1))
         second = await start_service(settings)
         try:
             active = await second.catalog.store.active()
