@@ -16,11 +16,13 @@ import {
   readCalendars,
   readLists,
   readNumbers,
+  readQueueHours,
   readSupervisors,
   showAlerts,
   showCalendars,
   showLists,
   showNumbers,
+  showQueueHours,
   showSupervisors,
 } from './center_sections.js';
 import { clearFlash, flash, startPage } from './shell.js';
@@ -55,6 +57,7 @@ async function load() {
   const [flows, supervisors] = await Promise.all([flowNames(doc), supervisorLogins()]);
   showNumbers(doc, flows);
   showCalendars(doc);
+  showQueueHours(doc);
   showLists(doc);
   showSupervisors(doc, supervisors);
   showAlerts(doc);
@@ -124,6 +127,7 @@ async function save(event) {
     ...current.document,
     ...readNumbers(),
     ...readCalendars(),
+    ...readQueueHours(),
     ...readLists(),
     ...readSupervisors(),
     ...readAlerts(),

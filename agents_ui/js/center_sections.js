@@ -187,6 +187,36 @@ export function readCalendars() {
   return { calendars };
 }
 
+export function showQueueHours(document) {
+  const calendars = Object.keys(document.calendars);
+  fill(
+    window.document.querySelector('#queue-hours tbody'),
+    document.queues.map((queue) => {
+      const select = el(
+        'select',
+        { id: `hours-${queue.name}`, dataset: { key: `queue_hours.${queue.name}`, queue: queue.name } },
+        el('option', { value: '', text: 'Always open' }),
+        calendars.map((name) => el('option', { value: name, text: `Calendar “${name}”` })),
+      );
+      select.value = document.queue_hours[queue.name] || '';
+      return el(
+        'tr',
+        {},
+        el('th', { scope: 'row' }, el('label', { for: select.id, text: queue.name })),
+        el('td', {}, select),
+      );
+    }),
+  );
+}
+
+export function readQueueHours() {
+  const hours = {};
+  for (const select of window.document.querySelectorAll('#queue-hours select')) {
+    if (select.value) hours[select.dataset.queue] = select.value;
+  }
+  return { queue_hours: hours };
+}
+
 function categoryRow(name = '', hours = '') {
   const id = `c${(rowSeq += 1)}`;
   const nameInput = el('input', {

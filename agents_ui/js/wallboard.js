@@ -60,7 +60,8 @@ function metric(name, title, big = false) {
 
 function createQueue(queue) {
   return el('article', { class: 'panel queue-tile', 'aria-label': `Queue ${queue.queue}` },
-    el('h2', {}, el('span', { text: queue.queue }), el('span', { class: 'staffed muted' })),
+    el('h2', {}, el('span', { text: queue.queue }), el('span', { class: 'staffed muted' }),
+      el('span', { class: 'closed-badge', hidden: true, text: 'Closed (opening hours)' })),
     el('div', { class: 'metrics' },
       metric('waiting', 'Calls waiting', true), metric('longest', 'Longest wait', true),
       metric('sl', 'Service level', true), metric('asa', 'ASA'), metric('aht', 'AHT'),
@@ -81,6 +82,9 @@ function updateQueue(node, q) {
   const breached = board.alerts.some((alert) => alert.queue === q.queue);
   node.classList.toggle('breach', breached);
   setText(node.querySelector('.staffed'), `${q.staffed ?? 0} staffed`);
+  // Closed by its opening hours: new callers go to the queue's overflow.
+  node.querySelector('.closed-badge').hidden = q.open !== false;
+  node.classList.toggle('closed', q.open === false);
   const callbacks = q.callbacks_waiting ? ` +${q.callbacks_waiting} cb` : '';
   setMetric(node, 'waiting', `${q.calls_waiting ?? 0}${callbacks}`, q.calls_waiting > 0 ? 'bad' : null);
   const longest = setMetric(node, 'longest', duration(q.longest_wait));

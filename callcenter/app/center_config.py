@@ -12,7 +12,8 @@ sections replace, live, what used to be read from the settings file at start:
 - `dialled_numbers`, `default_flow`: which flow answers a dialled number (`ivr.dnis`,
   `ivr.default_flow`);
 - `calendars`: opening hours and holidays by name; a flow's `opening_hours` node that names
-  one of them uses this one, not the copy in the flow file (`ivr_flows.calendar`);
+  one of them uses this one, not the copy in the flow file (`ivr_flows.calendar`), and
+  `queue_hours` opens and closes queues by them (`callcenter.live.queue_hours`);
 - `dispositions`, `ticket_categories` (hours within which a ticket is due): what the
   desktop offers (`web.dispositions`, `cti.ticket_promises_h`);
 - `supervisors`: the queues each supervisor oversees (`web.supervisor_queues`);
@@ -161,6 +162,9 @@ class CenterConfig(AcdSettings):
     """The flow for a number not listed."""
     calendars: dict[str, OpeningHours] = Field(default_factory=dict)
     """Opening hours and holidays by name, as flows' `opening_hours` nodes name them."""
+    queue_hours: dict[str, str] = Field(default_factory=dict)
+    """Queue -> the calendar that opens and closes it; a call that arrives while its queue
+    is closed goes to the queue's overflow at once. A queue not named is always open."""
     dispositions: tuple[str, ...] = Field(default=DEFAULT_DISPOSITIONS, min_length=1)
     ticket_categories: dict[str, float] = Field(
         default_factory=lambda: {"complaint": 48.0, "request": 72.0, "inquiry": 24.0}
@@ -232,6 +236,14 @@ class CenterConfig(AcdSettings):
         for queue in self.alerts.queues:
             if queue not in known:
                 raise ValueError(f"alerts.queues: no queue {queue!r}")
+        for queue, calendar in self.queue_hours.items():
+            if queue not in known:
+                raise ValueError(f"queue_hours: no queue {queue!r}")
+            if calendar not in self.calendars:
+                names = ", ".join(self.calendars) or "none"
+                raise ValueError(
+                    f"queue_hours.{queue}: no calendar {calendar!r} (calendars: {names})"
+                )
         return self
 
     @property

@@ -1,6 +1,7 @@
 """The center settings page: numbers, hours, lists, supervisors' queues and alerts, changed
 live by an admin, refused by field when wrong (issue 16)."""
 
+from acd import QueueHoursChanged
 from tests.browser.helpers import assert_no_js_errors, chromium, expect, login, screenshot
 from tests.web_site import ADMIN, SCOPED_SUPERVISOR
 
@@ -43,6 +44,7 @@ async def test_given_an_admin_when_numbers_hours_and_lists_change_then_a_new_ver
         await page.keyboard.type("\nwarranty-claim")
         billing = page.get_by_role("row", name="billing")
         await billing.get_by_label("More callers waiting than, billing").fill("3")
+        await page.get_by_role("combobox", name="general").select_option("hotline")
         await page.get_by_label("What changed and why").fill("Christmas Eve closed")
         await page.get_by_role("button", name="Save and put in force").click()
 
@@ -54,6 +56,7 @@ async def test_given_an_admin_when_numbers_hours_and_lists_change_then_a_new_ver
         assert document["calendars"]["hotline"]["holidays"] == ["12-25", "12-24"]
         assert document["ticket_categories"]["warranty"] == 120
         assert document["dispositions"][-1] == "warranty-claim"
+        assert document["queue_hours"] == {"general": "hotline"}
         assert document["alerts"]["queues"] == {
             "billing": {
                 "service_level_below": None,
@@ -132,4 +135,20 @@ async def test_given_supervisors_queues_set_when_the_supervisor_looks_then_they_
         await expect(
             supervisor.get_by_text('not available to the role "supervisor"')
         ).to_be_visible()
+        assert_no_js_errors(page)
+
+
+async def test_given_a_queue_closed_by_its_hours_then_the_wallboard_says_so(site):
+    async with chromium() as browser:
+        page = await login(browser, site.base_url, site.supervisor)
+        await page.goto("/wallboard")
+        billing = page.get_by_role("article", name="Queue billing")
+        await expect(billing).to_be_visible()
+        await expect(billing.get_by_text("Closed (opening hours)")).to_be_hidden()
+        await site.center.host.request(lambda now: QueueHoursChanged(now, "billing", False))
+        await expect(billing.get_by_text("Closed (opening hours)")).to_be_visible()
+        general = page.get_by_role("article", name="Queue general")
+        await expect(general.get_by_text("Closed (opening hours)")).to_be_hidden()
+        await site.center.host.request(lambda now: QueueHoursChanged(now, "billing", True))
+        await expect(billing.get_by_text("Closed (opening hours)")).to_be_hidden()
         assert_no_js_errors(page)

@@ -19,13 +19,14 @@ import aiohttp
 from acd import AcdSettings, AgentSettings, QueueSettings
 from callcenter.db import ConfigVersions, make_engine, make_sessions, upgrade
 from callcenter.db.config_versions import as_document
-from callcenter.sim import AgentPhone, CallerScript, PbxSimulator, SimOptions
+from callcenter.sim import AgentPhone, CallerScript, PbxSimulator, Press, SimOptions
 from tests.e2e.harness import (
     E2E,
     KNOWN,
     SECRET,
     e2e_settings,
     free_port,
+    running,
     seed_customers,
     start_service,
 )
@@ -194,3 +195,47 @@ async def test_given_a_version_stored_before_the_center_sections_when_started_th
             await service.stop()
     finally:
         await sim.close()
+
+
+async def test_given_a_queue_closed_by_its_hours_when_a_caller_reaches_it_then_voicemail_at_once(
+    tmp_path: Path,
+) -> None:
+    general = QueueSettings(
+        name="general", ring_timeout_seconds=5, wrap_up_seconds=1, overflow={"kind": "voicemail"}
+    )
+    acd = AcdSettings(
+        queues=(general,), agents=(AgentSettings(id="agent1", queues=("general",), skills=SKILLS),)
+    )
+    phones = [AgentPhone("agent1", answer_after_s=0.2, talk_s=0.3)]
+    async with running(tmp_path, acd, phones) as e2e:
+        await e2e.add_user("admin", "admin")
+
+        def closed(document: Document) -> None:
+            # A calendar with no hours at all: the queue is closed now, whatever the time.
+            document["calendars"]["night"] = {"weekly": {}, "holidays": []}
+            document["queue_hours"] = {"general": "night"}
+
+        await _change(e2e, closed)
+        host = e2e.service.backend.center.host
+        await e2e.until(lambda: not host.acd.queue_stats("general", host.now()).open)
+        # The hotline itself is open (its own calendar): the caller asks for an agent.
+        steps = (Press("0"), Press("#", after_s=1.0))
+        call = await e2e.sim.place_call(CallerScript(KNOWN, steps=steps))
+        record = await call.done
+        assert "vm-intro" in record.prompts
+        assert record.agents_rung == []  # agent1 was ready, but the queue is closed
+        await e2e.flush()
+        kinds = [
+            (event.kind, event.data.get("reason")) for event in await e2e.events(call.uniqueid)
+        ]
+        assert ("overflow", "closed") in kinds
+
+        def reopened(document: Document) -> None:
+            document["queue_hours"] = {}
+
+        await _change(e2e, reopened)
+        await e2e.until(lambda: host.acd.queue_stats("general", host.now()).open)
+        answered = await e2e.sim.place_call(CallerScript(KNOWN, steps=(Press("0"),)))
+        await e2e.until(lambda: answered.record.bridged_to is not None)
+        assert "agent1" in (answered.record.bridged_to or "")
+        await e2e.flush()

@@ -105,6 +105,16 @@ def test_a_document_of_the_acd_keys_only_lacks_the_center_sections(
         ),
         (lambda d: d["alerts"]["queues"].update(nowhere={}), "alerts.queues", "no queue 'nowhere'"),
         (
+            lambda d: d.update(queue_hours={"nowhere": "hotline"}),
+            "queue_hours",
+            "no queue 'nowhere'",
+        ),
+        (
+            lambda d: d.update(queue_hours={"billing": "night"}),
+            "queue_hours.billing",
+            "no calendar 'night' (calendars: hotline)",
+        ),
+        (
             lambda d: d["alerts"]["default"].update(service_level_below=1.5),
             "alerts.default.service_level_below",
             "less than or equal to 1",
