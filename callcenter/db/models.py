@@ -197,6 +197,7 @@ class CallEventRow(Base):
     __table_args__ = (
         Index("ix_call_events_at", "at"),
         Index("ix_call_events_call", "call_id"),
+        Index("ix_call_events_kind_at", "kind", "at"),
     )
 
 
