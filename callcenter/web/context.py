@@ -124,8 +124,9 @@ class WebContext:
 
     def adopt_acd(self, acd: AcdSettings) -> None:
         """Read the ACD configuration `acd` from now on (a stored version the live center
-        runs): queues, agents and pause reasons the pages show, the reports' thresholds,
-        and the queues each open session's user sees."""
+        runs): queues, agents and pause reasons the pages show, the reports' rules where
+        the event log holds no `config` record yet (otherwise each call is judged by the
+        rules recorded before it), and the queues each open session's user sees."""
         self.settings = self.settings.model_copy(update={"acd": acd})
         if self.reports is not None:
             self.reports.use_acd(acd)
