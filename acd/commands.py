@@ -29,6 +29,7 @@ class DecisionTrigger(StrEnum):
     CALL_OVERFLOWED = "call overflowed"
     CALL_MOVED = "call moved"
     CONFIGURATION_CHANGED = "configuration changed"
+    QUEUE_OPENED = "queue opened"
 
 
 class OverflowReason(StrEnum):

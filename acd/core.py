@@ -19,7 +19,7 @@ import math
 from acd.admission import Admission
 from acd.agent_flow import WRAP_UP_ELAPSED, AgentFlow
 from acd.call_flow import CallFlow
-from acd.commands import Command, Record, RecordKind, StaleFact, StartTimer
+from acd.commands import Command, DecisionTrigger, Record, RecordKind, StaleFact, StartTimer
 from acd.config import AcdSettings
 from acd.errors import AcdError, CallNotWaiting
 from acd.events import (
@@ -59,7 +59,7 @@ from acd.snapshots import (
     queue_stats,
     waiting_calls,
 )
-from acd.states import AgentState, CallState
+from acd.states import AgentState, CallKind, CallState
 from acd.types import Seconds, TimerKind
 
 
@@ -235,6 +235,21 @@ class Acd:
         queue.closed = not event.open
         detail = "open" if event.open else "closed"
         out.append(Record(self._floor.now, RecordKind.HOURS, queue=queue.name, detail=detail))
+        floor = self._floor
+        callbacks = [
+            call
+            for call in (floor.calls_by_seq[key[2]] for key in list(queue.line))
+            if call.kind is CallKind.CALLBACK
+        ]
+        for call in callbacks:
+            if queue.closed:
+                # Out of the lanes, in line still: no agent is offered it while closed.
+                if call.lane is not None:
+                    call.lane.remove_call(call.key)
+                    call.lane = None
+            elif call.lane is None:
+                queue.remove_waiting(call)
+                self._queueing.router.place(call, DecisionTrigger.QUEUE_OPENED, out)
 
     def _reset_metrics(self) -> None:
         floor = self._floor

@@ -170,10 +170,12 @@ class QueueRuntime:
                         lane.add_agent(agent)
         return lane
 
-    def add_waiting(self, call: Call, lane: Lane) -> None:
-        """Put ``call`` in line, in ``lane``."""
+    def add_waiting(self, call: Call, lane: Lane | None) -> None:
+        """Put ``call`` in line, in ``lane``; with no lane it keeps its place in line but
+        no agent is offered it (a callback while its queue is closed)."""
         key = call.key
-        lane.add_call(key)
+        if lane is not None:
+            lane.add_call(key)
         call.lane = lane
         insort(self.line, key)
         self.priorities[call.priority] = self.priorities.get(call.priority, 0) + 1

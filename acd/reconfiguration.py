@@ -94,7 +94,8 @@ class Reconfiguration:
         for call in waiting:
             queue = call.queue
             call.step = queue.plan.step_for_wait(floor.now - call.entered_at)
-            queue.add_waiting(call, queue.lane_for(call.base, call.step))
+            parked = queue.closed and call.kind is CallKind.CALLBACK
+            queue.add_waiting(call, None if parked else queue.lane_for(call.base, call.step))
         for agent in ready:
             self.router.agent_available(agent, out)
         for call in waiting:

@@ -25,7 +25,7 @@ from acd.commands import (
 from acd.floor import Floor
 from acd.lanes import Lane
 from acd.model import Agent, Call
-from acd.states import AgentState, CallState
+from acd.states import AgentState, CallKind, CallState
 from acd.types import WAITING_TIMERS, CallKey, TimerKind
 
 
@@ -43,6 +43,11 @@ class Router:
         Returns True when an offer was made.
         """
         queue = call.queue
+        if queue.closed and call.kind is CallKind.CALLBACK:
+            # A callback waits for its queue's opening hours: its place in line is kept,
+            # but no agent is offered it before then (`Acd` places it again at opening).
+            queue.add_waiting(call, None)
+            return False
         lane = queue.lane_for(call.base, call.step)
         if lane.agents:
             agent = self.floor.agents_by_index[lane.chosen_agent_index(queue.last_offered)]

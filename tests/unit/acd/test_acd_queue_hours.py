@@ -6,9 +6,12 @@ import pytest
 from acd_testkit import Center, agent, offers, only, queue, settings
 
 from acd import (
+    CallbackRequested,
     CallOutcome,
+    Command,
     ConfigurationChanged,
     ExitQueue,
+    OfferCall,
     Overflow,
     OverflowKind,
     QueueHoursChanged,
@@ -116,3 +119,40 @@ def test_hours_for_a_queue_that_does_not_exist_are_refused() -> None:
     center = Center(WITH_VOICEMAIL)
     with pytest.raises(UnknownQueue):
         _hours(center, False, "nowhere")
+
+
+def _callback(center: Center, callback_id: str, queue_name: str = "support") -> list[Command]:
+    return center.send(CallbackRequested(center.now, callback_id, queue_name))
+
+
+def test_a_callback_for_a_closed_queue_waits_for_its_opening_with_its_place_kept() -> None:
+    center = Center(WITH_VOICEMAIL)
+    _hours(center, False)
+    center.login("a1")
+    assert offers(_callback(center, "cb-1")) == []  # an agent is ready: still not offered
+    center.wait(60)
+    assert offers(_callback(center, "cb-2")) == []
+    line = [v.call_id for v in center.acd.waiting_calls("support", center.now)]
+    assert line == ["cb-1", "cb-2"]
+    assert center.acd.queue_stats("support", center.now).callbacks_waiting == 2
+
+    commands = center.send(QueueHoursChanged(center.now, "support", True))
+
+    (offer,) = only(commands, OfferCall)
+    assert (offer.call_id, offer.agent_id, offer.explanation.trigger.value) == (
+        "cb-1",
+        "a1",
+        "queue opened",
+    )
+    assert [v.call_id for v in center.acd.waiting_calls("support", center.now)] == ["cb-2"]
+
+
+def test_as_a_queue_closes_its_callbacks_stop_being_offered_and_its_callers_are_answered() -> None:
+    center = Center(WITH_VOICEMAIL)
+    _callback(center, "cb-1")
+    center.wait(5)
+    center.call("caller")
+    _hours(center, False)
+    # The callback is older, but the queue is closed: the caller on the line goes first.
+    assert offers(center.login("a1")) == [("caller", "a1")]
+    assert [v.call_id for v in center.acd.waiting_calls("support", center.now)] == ["cb-1"]
