@@ -17,7 +17,7 @@ A holiday wins over the weekly hours. Written in YAML as::
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, tzinfo
+from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -110,3 +110,25 @@ class Calendar(BaseModel):
         minute = local.hour * 60 + local.minute
         hours = self.weekly.get(WEEKDAYS[local.weekday()], ())
         return "open" if any(start <= minute < end for start, end in hours) else "closed"
+
+    def next_open(
+        self, after: datetime, default_zone: tzinfo, *, within_days: int = 14
+    ) -> datetime | None:
+        """The first moment at or after `after` when the service is open (`after` itself
+        when open then), read like `state_at`; None when it stays closed for `within_days`
+        days. A holiday is skipped whole, so "the next working day" is the next day whose
+        hours are not a holiday."""
+        tz = zone(self.timezone) if self.timezone else default_zone
+        local = after.astimezone(tz)
+        for offset in range(within_days + 1):
+            day = local.date() + timedelta(days=offset)
+            if day.isoformat() in self.holidays or day.strftime("%m-%d") in self.holidays:
+                continue
+            for start, end in sorted(self.weekly.get(WEEKDAYS[day.weekday()], ())):
+                opens = datetime.combine(day, time(start // 60, start % 60), tzinfo=tz)
+                closes = opens + timedelta(minutes=end - start)
+                if opens <= local < closes:
+                    return after
+                if opens > local:
+                    return opens
+        return None
