@@ -40,14 +40,16 @@ from pydantic import (
 )
 
 from acd.config import AcdSettings
-from callcenter.app.settings import Settings
+from callcenter.app.settings import (
+    DIALLED_NUMBER,
+    FLOW_NAME,
+    Settings,
+    flow_routes,
+    keys_as_text,
+)
 from ivr_flows import Flow
 from ivr_flows.calendar import WEEKDAYS, Calendar, Weekday, format_range, zone
 
-DIALLED_NUMBER = re.compile(r"[0-9*#+]{1,32}")
-"""A dialled number as the dialplan hands it to FastAGI."""
-FLOW_NAME = re.compile(r"[a-z][a-z0-9_]{0,63}")
-"""A flow is named by its file: lower case, digits and `_`."""
 CALENDAR_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
 LABEL = re.compile(r"[A-Za-z0-9][A-Za-z0-9 _./-]{0,63}")
 """A disposition or ticket category: shown on the desktop and stored with interactions."""
@@ -174,23 +176,12 @@ class CenterConfig(AcdSettings):
     """Supervisor login -> the queues they oversee; a supervisor not named sees all."""
     alerts: Alerts = Alerts()
 
-    @field_validator("dialled_numbers", mode="before")
-    @classmethod
-    def _keys_as_text(cls, value: Any) -> Any:
-        # YAML reads `100: main_hotline` with the number 100 as the key.
-        if isinstance(value, dict):
-            return {str(key): flow for key, flow in value.items()}
-        return value
+    _keys_as_text = field_validator("dialled_numbers", mode="before")(keys_as_text)
 
     @field_validator("dialled_numbers")
     @classmethod
     def _numbers(cls, routes: dict[str, str]) -> dict[str, str]:
-        for number, flow in routes.items():
-            if DIALLED_NUMBER.fullmatch(number) is None:
-                raise ValueError(f"{number!r} is not a dialled number (digits, *, #, +)")
-            if FLOW_NAME.fullmatch(flow) is None:
-                raise ValueError(f"{number}: {flow!r} is not a flow name")
-        return routes
+        return flow_routes(routes, DIALLED_NUMBER, "a dialled number (digits, *, #, +)")
 
     @field_validator("default_flow")
     @classmethod

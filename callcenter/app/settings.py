@@ -139,9 +139,18 @@ def _shipped_flows() -> Path:
 SHIPPED_FLOWS = _shipped_flows()
 """The flows that come with the product: main hotline, after hours, post-call survey."""
 
-_DIALLED = re.compile(r"[0-9*#+]{1,32}")
-_FLOW = re.compile(r"[a-z][a-z0-9_]{0,63}")
+DIALLED_NUMBER = re.compile(r"[0-9*#+]{1,32}")
+"""A dialled number as the dialplan hands it to FastAGI."""
+FLOW_NAME = re.compile(r"[a-z][a-z0-9_]{0,63}")
+"""A flow is named by its file: lower case, digits and `_`."""
 _SCRIPT = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
+def keys_as_text(value: Any) -> Any:
+    """A mapping's keys as text: YAML reads `100: main_hotline` with the number 100 as key."""
+    if isinstance(value, dict):
+        return {str(key): item for key, item in value.items()}
+    return value
 
 
 class IVRSettings(_Section):
@@ -175,34 +184,30 @@ class IVRSettings(_Section):
     @field_validator("default_flow")
     @classmethod
     def _flow_name(cls, name: str) -> str:
-        if _FLOW.fullmatch(name) is None:
+        if FLOW_NAME.fullmatch(name) is None:
             raise ValueError(f"{name!r} is not a flow name (the file name without .yaml)")
         return name
 
-    @field_validator("dnis", "scripts", mode="before")
-    @classmethod
-    def _keys_as_text(cls, value: Any) -> Any:
-        # YAML reads `100: main_hotline` with the number 100 as the key.
-        if isinstance(value, dict):
-            return {str(key): flow for key, flow in value.items()}
-        return value
+    _keys_as_text = field_validator("dnis", "scripts", mode="before")(keys_as_text)
 
     @field_validator("dnis")
     @classmethod
     def _dialled_numbers(cls, routes: dict[str, str]) -> dict[str, str]:
-        return _routes(routes, _DIALLED, "a dialled number")
+        return flow_routes(routes, DIALLED_NUMBER, "a dialled number")
 
     @field_validator("scripts")
     @classmethod
     def _script_names(cls, routes: dict[str, str]) -> dict[str, str]:
-        return _routes(routes, _SCRIPT, "a FastAGI script name")
+        return flow_routes(routes, _SCRIPT, "a FastAGI script name")
 
 
-def _routes(routes: dict[str, str], key_pattern: re.Pattern[str], what: str) -> dict[str, str]:
+def flow_routes(routes: dict[str, str], key_pattern: re.Pattern[str], what: str) -> dict[str, str]:
+    """`routes` (key -> flow) when every key matches `key_pattern` and every flow is a flow
+    name; else ValueError naming the first bad one (`what` says what a key is)."""
     for key, flow in routes.items():
         if key_pattern.fullmatch(key) is None:
             raise ValueError(f"{key!r} is not {what}")
-        if _FLOW.fullmatch(flow) is None:
+        if FLOW_NAME.fullmatch(flow) is None:
             raise ValueError(f"{key}: {flow!r} is not a flow name (the file name without .yaml)")
     return routes
 
