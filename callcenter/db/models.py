@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     DateTime,
     Dialect,
     ForeignKey,
@@ -124,7 +125,16 @@ class Ticket(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     due_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    __table_args__ = (Index("ix_tickets_customer_status", "customer_id", "status"),)
+    step: Mapped[str] = mapped_column(String(16), default="received", server_default="received")
+    """The last step of the complaint process done (`cti.complaint.Step`)."""
+    step_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    """When the next step is promised (None once confirmed)."""
+    queue: Mapped[str | None] = mapped_column(String(64))
+    """The queue of the call it was opened on: whose worklist and wallboard show it."""
+    __table_args__ = (
+        Index("ix_tickets_customer_status", "customer_id", "status"),
+        Index("ix_tickets_step_due", "step", "step_due_at"),
+    )
 
 
 class TicketChange(Base):
@@ -138,7 +148,26 @@ class TicketChange(Base):
     to_status: Mapped[str] = mapped_column(String(16))
     actor: Mapped[str | None] = mapped_column(String(64))
     note: Mapped[str] = mapped_column(Text, default="")
+    step: Mapped[str | None] = mapped_column(String(16))
+    """The step after the change (None on rows from before the six steps)."""
+    promise_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    """When the step this change completed was promised: kept if `at` is not later."""
     __table_args__ = (Index("ix_ticket_history_ticket", "ticket_id"),)
+
+
+class TicketFollowUp(Base):
+    """A call to the customer after a ticket is resolved: are they satisfied?"""
+
+    __tablename__ = "ticket_followups"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    satisfied: Mapped[bool | None] = mapped_column(Boolean)
+    agent: Mapped[str | None] = mapped_column(String(64))
+    note: Mapped[str] = mapped_column(Text, default="")
+    __table_args__ = (Index("ix_ticket_followups_ticket", "ticket_id"),)
 
 
 class CallbackRequest(Base):

@@ -5,27 +5,51 @@ one transaction per change: read the ticket (locked on PostgreSQL, so two agents
 both move it), check the move, update, and append a history row. A refused move raises
 `cti.IllegalTransition` with a message an agent can read, and changes nothing. Linking a
 ticket to a call is a step in its history too (the status stays).
+
+Tickets as work (issue 17): each ticket is also at a step of the six-step complaint
+process (`cti.complaint`) with the time its next step is promised; `advance` moves it a
+step (checking who may), `assign` gives it to someone, `worklist` lists what a user has to
+do, `overdue` what has broken its promise, and resolving a ticket (the step `proposed`)
+schedules a follow-up call whose answer (`answer_followup`) confirms or reopens it. A
+coarse `move` of the in-call form lands on the step its status stands for. Every change is
+a history row with actor, time, the step after it and the promise it met or missed.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Row, bindparam, select
+from sqlalchemy import ColumnElement, Row, bindparam, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from callcenter.db.interactions import InteractionNotFound
-from callcenter.db.models import Interaction, Ticket, TicketChange
+from callcenter.db.models import Interaction, Ticket, TicketChange, TicketFollowUp
 from callcenter.db.reads import Reads, SessionReads
+from cti.complaint import (
+    STATUS_OF_STEP,
+    STEP_OF_STATUS,
+    Actor,
+    Step,
+    check_may_assign,
+    check_may_work,
+    check_step,
+    is_overdue,
+    promised_step,
+    step_due_at,
+)
 from cti.tickets import SETTLED, TicketError, TicketStatus, check_transition, due_at
 from cti.types import TicketSummary
 
 
 class TicketNotFound(TicketError, LookupError):
     """No ticket has the id asked for (a `TicketError`, as `move` always raised)."""
+
+
+class FollowUpNotFound(TicketError, LookupError):
+    """No follow-up call has the id asked for, or it was answered already."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +61,129 @@ class HistoryEntry:
     to_status: str
     actor: str | None
     note: str
+    step: str | None = None
+    promise_due_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class WorkTicket:
+    """A ticket as the worklist shows it."""
+
+    id: int
+    customer_id: int
+    category: str
+    subject: str
+    status: str
+    step: str
+    step_due_at: datetime | None
+    due_at: datetime
+    owner: str | None
+    queue: str | None
+    created_at: datetime
+    updated_at: datetime
+
+    def overdue(self, now: datetime) -> bool:
+        """Whether the promised next step is late at `now`."""
+        return is_overdue(self.step, self.step_due_at, now)
+
+
+@dataclass(frozen=True, slots=True)
+class FollowUp:
+    """A follow-up call to a customer about a resolved ticket."""
+
+    id: int
+    ticket_id: int
+    created_at: datetime
+    due_at: datetime
+    answered_at: datetime | None
+    satisfied: bool | None
+    agent: str | None
+    note: str
+    subject: str
+    customer_id: int
+    queue: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class StepPromises:
+    """How the promises of one step were kept in a period."""
+
+    step: str
+    due: int
+    """Moves to this step that had a promise."""
+    kept: int
+    """Of which were made no later than promised."""
+
+
+@dataclass(frozen=True, slots=True)
+class TicketReport:
+    """Tickets in a period: promises kept per step, reopen rate, follow-up answers."""
+
+    opened: int
+    resolved: int
+    """Tickets that reached `proposed` (a solution) in the period."""
+    reopened: int
+    """Tickets reopened in the period."""
+    steps: list[StepPromises]
+    followups_answered: int
+    followups_satisfied: int
+
+    @property
+    def reopen_rate(self) -> float | None:
+        """Reopened per resolved (None when nothing was resolved)."""
+        return None if self.resolved == 0 else self.reopened / self.resolved
+
+
+def _work(row: Ticket) -> WorkTicket:
+    return WorkTicket(
+        id=row.id,
+        customer_id=row.customer_id,
+        category=row.category,
+        subject=row.subject,
+        status=row.status,
+        step=row.step,
+        step_due_at=row.step_due_at,
+        due_at=row.due_at,
+        owner=row.owner,
+        queue=row.queue,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+def _to_step(
+    session: AsyncSession,
+    row: Ticket,
+    to: Step,
+    *,
+    now: datetime,
+    actor: str | None,
+    note: str,
+) -> None:
+    """Put `row` at step `to` with its promise and history; a follow-up when resolved."""
+    previous = Step(row.step)
+    kept_promise = row.step_due_at if promised_step(previous) is to else None
+    status = STATUS_OF_STEP[to]
+    session.add(
+        TicketChange(
+            ticket_id=row.id,
+            at=now,
+            from_status=row.status,
+            to_status=status.value,
+            actor=actor,
+            note=note,
+            step=to.value,
+            promise_due_at=kept_promise,
+        )
+    )
+    row.status = status.value
+    row.step = to.value
+    row.step_due_at = step_due_at(to, now)
+    row.updated_at = now
+    if to is Step.PROPOSED and row.step_due_at is not None:
+        session.add(
+            TicketFollowUp(ticket_id=row.id, created_at=now, due_at=row.step_due_at, note="")
+        )
 
 
 _TICKETS = Ticket.__table__
@@ -84,6 +231,8 @@ class TicketRepository:
         self._sessions = sessions
         self._reads = reads or SessionReads(sessions)
         self._promises = dict(promises_h)
+        self.clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+        """What time it is for the routes (tests move it)."""
 
     def use_promises(self, promises_h: Mapping[str, float]) -> None:
         """Open tickets with these categories and promises from now on (a new version of
@@ -101,10 +250,13 @@ class TicketRepository:
         actor: str | None = None,
         interaction_id: int | None = None,
         note: str = "",
+        queue: str | None = None,
     ) -> TicketSummary:
-        """Open a ticket; `TicketError` for a category without a promise.
+        """Open a ticket (at step received, acknowledge promised); `TicketError` for a
+        category without a promise.
 
-        `note` is the first entry of the ticket's history (the subject when empty).
+        `note` is the first entry of the ticket's history (the subject when empty);
+        `queue` is whose worklist shows it (the call's queue).
         """
         due = due_at(category, now, self._promises)
         async with self._sessions() as session, session.begin():
@@ -118,6 +270,9 @@ class TicketRepository:
                 created_at=now,
                 updated_at=now,
                 due_at=due,
+                step=Step.RECEIVED.value,
+                step_due_at=step_due_at(Step.RECEIVED, now),
+                queue=queue,
             )
             session.add(row)
             await session.flush()
@@ -129,6 +284,7 @@ class TicketRepository:
                     to_status=row.status,
                     actor=actor,
                     note=note or subject,
+                    step=Step.RECEIVED.value,
                 )
             )
             return _summary(row)
@@ -143,29 +299,260 @@ class TicketRepository:
         note: str = "",
         owner: str | None = None,
     ) -> TicketSummary:
-        """Move a ticket to status `to`; `IllegalTransition` if the workflow refuses."""
+        """Move a ticket to status `to`; `IllegalTransition` if the workflow refuses.
+
+        The ticket lands on the step the status stands for (`STEP_OF_STATUS`)."""
         async with self._sessions() as session, session.begin():
-            row = await session.scalar(
-                select(Ticket).where(Ticket.id == ticket_id).with_for_update()
-            )
-            if row is None:
-                raise TicketNotFound(f"no ticket {ticket_id}")
+            row = await self._locked(session, ticket_id)
             target = check_transition(row.status, str(to))
-            session.add(
-                TicketChange(
-                    ticket_id=row.id,
-                    at=now,
-                    from_status=row.status,
-                    to_status=target.value,
-                    actor=actor,
-                    note=note,
-                )
-            )
-            row.status = target.value
-            row.updated_at = now
+            _to_step(session, row, STEP_OF_STATUS[target], now=now, actor=actor, note=note)
             if owner is not None:
                 row.owner = owner
             return _summary(row)
+
+    async def advance(
+        self, ticket_id: int, to: Step | str, *, now: datetime, actor: Actor, note: str = ""
+    ) -> WorkTicket:
+        """Move a ticket to step `to`: `IllegalTransition` if the process refuses,
+        `NotAllowed` if `actor` may not move it. An agent moving an unassigned ticket
+        takes it. Reaching `proposed` schedules the follow-up call."""
+        async with self._sessions() as session, session.begin():
+            row = await self._locked(session, ticket_id)
+            check_may_work(actor, row.owner)
+            target = check_step(row.step, str(to))
+            _to_step(session, row, target, now=now, actor=actor.username, note=note)
+            if row.owner is None and not actor.supervises:
+                row.owner = actor.username
+            return _work(row)
+
+    async def assign(
+        self, ticket_id: int, to: str | None, *, now: datetime, actor: Actor, note: str = ""
+    ) -> WorkTicket:
+        """Give the ticket to `to` (None: unassigned); `NotAllowed` unless a supervisor,
+        or an agent taking an unassigned ticket or giving back their own."""
+        async with self._sessions() as session, session.begin():
+            row = await self._locked(session, ticket_id)
+            check_may_assign(actor, row.owner, to)
+            if row.owner != to:
+                said = f"assigned to {to}" if to else "unassigned"
+                session.add(
+                    TicketChange(
+                        ticket_id=row.id,
+                        at=now,
+                        from_status=row.status,
+                        to_status=row.status,
+                        actor=actor.username,
+                        note=f"{said}: {note}" if note else said,
+                        step=row.step,
+                    )
+                )
+                row.owner = to
+                row.updated_at = now
+            return _work(row)
+
+    async def answer_followup(
+        self, followup_id: int, satisfied: bool, *, now: datetime, actor: str, note: str = ""
+    ) -> WorkTicket:
+        """Record the customer's answer to a follow-up call: satisfied checks and confirms
+        the ticket, not satisfied reopens it. `FollowUpNotFound` if there is no such
+        call waiting for an answer."""
+        async with self._sessions() as session, session.begin():
+            followup = await session.get(TicketFollowUp, followup_id, with_for_update=True)
+            if followup is None or followup.answered_at is not None:
+                raise FollowUpNotFound(f"no follow-up call {followup_id} waiting for an answer")
+            row = await self._locked(session, followup.ticket_id)
+            followup.answered_at = now
+            followup.satisfied = satisfied
+            followup.agent = actor
+            followup.note = note
+            said = "follow-up call: " + ("satisfied" if satisfied else "not satisfied")
+            said = f"{said}: {note}" if note else said
+            if not satisfied:
+                _to_step(
+                    session,
+                    row,
+                    check_step(row.step, Step.REOPENED),
+                    now=now,
+                    actor=actor,
+                    note=said,
+                )
+            else:
+                if row.step == Step.PROPOSED:
+                    _to_step(session, row, Step.CHECKED, now=now, actor=actor, note=said)
+                _to_step(
+                    session,
+                    row,
+                    check_step(row.step, Step.CONFIRMED),
+                    now=now,
+                    actor=actor,
+                    note=said,
+                )
+            return _work(row)
+
+    async def _locked(self, session: AsyncSession, ticket_id: int) -> Ticket:
+        row = await session.scalar(select(Ticket).where(Ticket.id == ticket_id).with_for_update())
+        if row is None:
+            raise TicketNotFound(f"no ticket {ticket_id}")
+        return row
+
+    async def work_ticket(self, ticket_id: int) -> WorkTicket | None:
+        """The ticket `ticket_id` with its step, if it exists."""
+        async with self._sessions() as session:
+            row = await session.get(Ticket, ticket_id)
+            return None if row is None else _work(row)
+
+    async def worklist(
+        self,
+        *,
+        visible_queues: frozenset[str] | None,
+        me: str,
+        owner: str | None = None,
+        queues: Iterable[str] | None = None,
+        overdue_at: datetime | None = None,
+        status: str | None = None,
+        category: str | None = None,
+        open_only: bool = True,
+        limit: int = 200,
+    ) -> list[WorkTicket]:
+        """Tickets to work on, the soonest promised first.
+
+        `visible_queues`: the queues the user sees (None: all); tickets without a queue
+        and the user's own (`me`) are always visible. `owner` narrows to one owner,
+        `queues` to those queues, `overdue_at` to tickets whose promise is late at that
+        time, `status` and `category` to those; `open_only` leaves confirmed ones out.
+        """
+        query = select(Ticket)
+        if visible_queues is not None:
+            query = query.where(
+                or_(
+                    Ticket.queue.is_(None),
+                    Ticket.queue.in_(sorted(visible_queues)),
+                    Ticket.owner == me,
+                )
+            )
+        if owner is not None:
+            query = query.where(Ticket.owner == owner)
+        if queues is not None:
+            query = query.where(Ticket.queue.in_(sorted(queues)))
+        if overdue_at is not None:
+            query = query.where(
+                Ticket.step != Step.CONFIRMED.value, Ticket.step_due_at < overdue_at
+            )
+        if status is not None:
+            query = query.where(Ticket.status == status)
+        if category is not None:
+            query = query.where(Ticket.category == category)
+        if open_only:
+            query = query.where(Ticket.step != Step.CONFIRMED.value)
+        query = query.order_by(Ticket.step_due_at.is_(None), Ticket.step_due_at, Ticket.id)
+        async with self._sessions() as session:
+            rows = await session.scalars(query.limit(max(limit, 0)))
+            return [_work(row) for row in rows]
+
+    async def overdue(self, now: datetime, *, limit: int = 500) -> list[WorkTicket]:
+        """Every ticket whose promised step is late at `now`, the latest first."""
+        return await self.worklist(visible_queues=None, me="", overdue_at=now, limit=limit)
+
+    async def followups(
+        self, *, visible_queues: frozenset[str] | None, ticket_id: int | None = None
+    ) -> list[FollowUp]:
+        """Follow-up calls waiting for an answer (of resolved tickets), soonest due first;
+        of one ticket (answered ones too) when `ticket_id` is given."""
+        query = select(TicketFollowUp, Ticket).join(Ticket, Ticket.id == TicketFollowUp.ticket_id)
+        if ticket_id is not None:
+            query = query.where(Ticket.id == ticket_id)
+        else:
+            query = query.where(
+                TicketFollowUp.answered_at.is_(None),
+                Ticket.status == TicketStatus.RESOLVED.value,
+            )
+        if visible_queues is not None:
+            query = query.where(
+                or_(Ticket.queue.is_(None), Ticket.queue.in_(sorted(visible_queues)))
+            )
+        query = query.order_by(TicketFollowUp.due_at, TicketFollowUp.id)
+        async with self._sessions() as session:
+            rows = (await session.execute(query)).all()
+        return [
+            FollowUp(
+                id=f.id,
+                ticket_id=f.ticket_id,
+                created_at=f.created_at,
+                due_at=f.due_at,
+                answered_at=f.answered_at,
+                satisfied=f.satisfied,
+                agent=f.agent,
+                note=f.note,
+                subject=t.subject,
+                customer_id=t.customer_id,
+                queue=t.queue,
+            )
+            for f, t in rows
+        ]
+
+    async def report(
+        self, since: datetime, until: datetime, *, queues: frozenset[str] | None = None
+    ) -> TicketReport:
+        """Tickets in [since, until): opened, resolved, reopened, promises kept per step
+        and follow-up answers; `queues` limits them to those queues (None: all)."""
+        in_scope: ColumnElement[bool] = Ticket.id.is_not(None)
+        if queues is not None:
+            in_scope = or_(Ticket.queue.is_(None), Ticket.queue.in_(sorted(queues)))
+        async with self._sessions() as session:
+            changes = (
+                await session.execute(
+                    select(
+                        TicketChange.step,
+                        TicketChange.from_status,
+                        TicketChange.at,
+                        TicketChange.promise_due_at,
+                    )
+                    .join(Ticket, Ticket.id == TicketChange.ticket_id)
+                    .where(in_scope, TicketChange.at >= since, TicketChange.at < until)
+                )
+            ).all()
+            answers = (
+                await session.execute(
+                    select(TicketFollowUp.satisfied)
+                    .join(Ticket, Ticket.id == TicketFollowUp.ticket_id)
+                    .where(
+                        in_scope,
+                        TicketFollowUp.answered_at >= since,
+                        TicketFollowUp.answered_at < until,
+                    )
+                )
+            ).all()
+        due: dict[str, int] = {}
+        kept: dict[str, int] = {}
+        opened = resolved = reopened = 0
+        for step, from_status, at, promise in changes:
+            if from_status is None:
+                opened += 1
+            elif step == Step.PROPOSED and from_status != TicketStatus.RESOLVED:
+                resolved += 1
+            elif step == Step.REOPENED:
+                reopened += 1
+            if promise is not None and step is not None:
+                due[step] = due.get(step, 0) + 1
+                kept[step] = kept.get(step, 0) + (at <= promise)
+        steps = [
+            StepPromises(step=s.value, due=due.get(s.value, 0), kept=kept.get(s.value, 0))
+            for s in (
+                Step.ACKNOWLEDGED,
+                Step.INVESTIGATED,
+                Step.PROPOSED,
+                Step.CHECKED,
+                Step.CONFIRMED,
+            )
+        ]
+        return TicketReport(
+            opened=opened,
+            resolved=resolved,
+            reopened=reopened,
+            steps=steps,
+            followups_answered=len(answers),
+            followups_satisfied=sum(1 for (s,) in answers if s),
+        )
 
     async def link(
         self,
@@ -221,7 +608,12 @@ class TicketRepository:
                 .where(TicketChange.ticket_id == ticket_id)
                 .order_by(TicketChange.id)
             )
-            return [HistoryEntry(r.at, r.from_status, r.to_status, r.actor, r.note) for r in rows]
+            return [
+                HistoryEntry(
+                    r.at, r.from_status, r.to_status, r.actor, r.note, r.step, r.promise_due_at
+                )
+                for r in rows
+            ]
 
     async def open_for_customer(self, customer_id: int) -> list[TicketSummary]:
         """The customer's tickets not yet resolved or confirmed, soonest due first."""
