@@ -288,3 +288,48 @@ async def test_given_a_phone_on_an_unknown_server_when_applying_then_the_key_is_
         assert json.loads(await page.get_by_label(TEXT).input_value()) == document
         assert (await page.evaluate(GET_CONFIG))["version"] == 1
         assert_no_js_errors(page)
+
+
+async def test_a_stored_version_compared_is_applied_as_a_new_version_with_its_document(site):
+    async with chromium() as browser:
+        page = await login(browser, site.base_url, site.admin)
+        await page.goto("/whatif")
+        await _ready(page)
+        first = (await page.evaluate(GET_CONFIG))["document"]
+        changed = json.loads(json.dumps(first))
+        _queue(changed, "general")["wrap_up_seconds"] = 600
+        await page.evaluate(PUT_CONFIG, {"document": changed, "comment": "long wrap-up"})
+        await page.reload()
+        await _ready(page)
+        await page.get_by_label(SYNTHETIC).check()
+        versions = page.get_by_label("Stored version", exact=True)
+        await expect(versions).to_contain_text("Version 2 (in force)")
+        await versions.select_option("1")  # back to the short wrap-up
+
+        await page.get_by_role("button", name="Compare").click()
+
+        general = page.get_by_role("region", name="Queue general")
+        await expect(general.locator('tr[data-figure="asa"] td.diff')).to_have_attribute(
+            "data-verdict", "better"
+        )
+        await expect(page.locator("#whatif-summary")).to_contain_text(
+            "version 2 in force against version 1"
+        )
+        apply = page.get_by_role("button", name="Apply the change")
+        await expect(apply).to_be_enabled()
+        # Choosing another version after comparing takes Apply away until compared again.
+        await versions.select_option("2")
+        await expect(apply).to_be_disabled()
+        await expect(page.locator("#apply-note")).to_contain_text("compare again")
+        await versions.select_option("1")
+        await apply.click()
+
+        await expect(page.locator("#applied")).to_contain_text("version 3 is in force now")
+        acd = await page.evaluate(GET_CONFIG)
+        assert acd["version"] == 3
+        assert acd["comment"] == "what-if: version 1 applied"
+        assert (
+            _queue(acd["document"], "general")["wrap_up_seconds"]
+            == (_queue(first, "general")["wrap_up_seconds"])
+        )
+        assert_no_js_errors(page)
