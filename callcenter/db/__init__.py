@@ -3,12 +3,13 @@
 `make_engine(url)` and `make_sessions(engine)` build the engine and the session factory;
 `upgrade(engine)` applies the shipped Alembic migrations. The repositories
 (`CustomerRepository`, `InteractionRepository`, `TicketRepository`, `CallbackRepository`,
-`UserRepository`, `EventLog`, `ConfigVersions`) each take the session factory. Their "not
-found" errors (`CustomerNotFound`, `InteractionNotFound`, `TicketNotFound`, `UserNotFound`,
-`VersionNotFound`) are `LookupError`s; refused input is a `ValueError`
-(`DuplicateCustomer`, `InvalidPhoneNumber`, `UserError`, `cti.TicketError`,
-`ConfigInvalid`). Writes from the call path go through `BatchedWriter`, which batches,
-retries and reports, and never blocks a call.
+`UserRepository`, `EventLog`, `ConfigVersions`, `VoicemailRepository`) each take the session
+factory. Their "not found" errors (`CustomerNotFound`, `InteractionNotFound`,
+`TicketNotFound`, `UserNotFound`, `VersionNotFound`, `VoicemailNotFound`) are
+`LookupError`s; refused input is a `ValueError` (`DuplicateCustomer`, `InvalidPhoneNumber`,
+`UserError`, `cti.TicketError`, `ConfigInvalid`, `VoicemailStateError`). Writes from the
+call path go through `BatchedWriter`, which batches, retries and reports, and never blocks
+a call.
 """
 
 from callcenter.db.callbacks import (
@@ -48,6 +49,14 @@ from callcenter.db.interactions import (
 from callcenter.db.migrate import current_revision, head_revision, upgrade
 from callcenter.db.tickets import HistoryEntry, TicketNotFound, TicketRepository
 from callcenter.db.users import Role, UserError, UserInfo, UserNotFound, UserRepository
+from callcenter.db.voicemails import (
+    RecordVoicemail,
+    Voicemail,
+    VoicemailNotFound,
+    VoicemailRepository,
+    VoicemailStateError,
+    VoicemailStatus,
+)
 from callcenter.db.writer import BatchedWriter, WriteOp, WriteQueueFull
 
 __all__ = [
@@ -76,6 +85,7 @@ __all__ = [
     "InteractionRepository",
     "InvalidPhoneNumber",
     "NewCustomer",
+    "RecordVoicemail",
     "Role",
     "SaveInteraction",
     "StoredVersion",
@@ -86,6 +96,11 @@ __all__ = [
     "UserNotFound",
     "UserRepository",
     "VersionNotFound",
+    "Voicemail",
+    "VoicemailNotFound",
+    "VoicemailRepository",
+    "VoicemailStateError",
+    "VoicemailStatus",
     "WriteOp",
     "WriteQueueFull",
     "current_revision",
