@@ -41,6 +41,12 @@ class InteractionRepository:
         self._sessions = sessions
         self._reads = reads or SessionReads(sessions)
 
+    @property
+    def sessions(self) -> async_sessionmaker[AsyncSession]:
+        """The session factory it reads through (the call records and a customer's
+        history read the same database)."""
+        return self._sessions
+
     async def save(self, data: InteractionData) -> None:
         """Upsert one interaction now (tools and tests; the service uses the writer)."""
         async with self._sessions() as session, session.begin():

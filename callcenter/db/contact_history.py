@@ -1,0 +1,181 @@
+"""A customer's history of every contact: calls of every ending, callbacks and each attempt.
+
+Strategy: one list, newest first, built from what is stored: the customer's interactions
+(a call that ended in the IVR, self-service or hung up in a menu, a voicemail, a transfer
+out of the IVR, a callback request, a call an agent took; each row says how it ended), their
+callback requests and every attempt at calling them back. A call or a request belongs to
+the customer when it is linked to them, or, when it is linked to nobody, when its number
+is one of theirs (a call before their record existed, a request stored without the link).
+Each entry carries what the desktop and a supervisor need to read it, nothing more.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from callcenter.db.models import CallbackAttemptRow, CallbackRequest, Interaction, Phone
+
+KINDS = ("call", "callback", "callback_attempt")
+"""What an entry is: a call (its `outcome` says how it ended), a callback request, or one
+attempt at calling the customer back (its `outcome` is the attempt's result)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Contact:
+    """One entry of a customer's history."""
+
+    kind: str
+    at: datetime
+    """When it happened: a call's arrival, a request's creation, an attempt's answer."""
+    call_id: str | None
+    """The call's Uniqueid; `cb-<id>` for a callback request or attempt."""
+    outcome: str | None
+    queue: str | None = None
+    agent: str | None = None
+    number: str | None = None
+    """The caller's number, or the number called back."""
+    ended_at: datetime | None = None
+    disposition: str | None = None
+    notes: str = ""
+    ivr_path: tuple[str, ...] = ()
+    callback_id: int | None = None
+    attempt: int | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+    """What else the entry says: the voicemail's file and length, a transfer's target, a
+    request's window, status and attempts."""
+
+
+class ContactHistory:
+    """Reads a customer's history (`of_customer`)."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        """Read through `sessions`."""
+        self._sessions = sessions
+
+    async def of_customer(self, customer_id: int, *, limit: int = 100) -> list[Contact]:
+        """The customer's last `limit` contacts, newest first (empty for no such customer)."""
+        async with self._sessions() as session:
+            numbers = list(
+                await session.scalars(select(Phone.number).where(Phone.customer_id == customer_id))
+            )
+            calls = await _calls(session, customer_id, numbers, limit)
+            callbacks = await _callbacks(session, customer_id, numbers, limit)
+        found = sorted([*calls, *callbacks], key=lambda c: (c.at, _ORDER[c.kind]), reverse=True)
+        return found[: max(limit, 0)]
+
+
+_ORDER = {"call": 0, "callback": 1, "callback_attempt": 2}
+"""At the same moment, a call comes before the request it made, and that before its tries."""
+
+
+def _theirs(customer: Any, number: Any, customer_id: int, numbers: list[str]) -> Any:
+    mine: ColumnElement[bool] = customer == customer_id
+    if not numbers:
+        return mine
+    return or_(mine, and_(customer.is_(None), number.in_(numbers)))
+
+
+async def _calls(
+    session: AsyncSession, customer_id: int, numbers: list[str], limit: int
+) -> list[Contact]:
+    rows = await session.scalars(
+        select(Interaction)
+        .where(_theirs(Interaction.customer_id, Interaction.caller_number, customer_id, numbers))
+        .order_by(Interaction.arrived_at.desc(), Interaction.id.desc())
+        .limit(limit)
+    )
+    found = []
+    for row in rows:
+        data = row.ivr_data or {}
+        details = {
+            key: data[name]
+            for key, name in (
+                ("voicemail_file", "voicemail.file"),
+                ("voicemail_seconds", "voicemail.seconds"),
+                ("voicemail_error", "voicemail.error"),
+                ("transfer_target", "transfer.target"),
+            )
+            if name in data
+        }
+        callback = data.get("callback.id", "")
+        found.append(
+            Contact(
+                kind="call",
+                at=row.arrived_at,
+                call_id=row.uniqueid,
+                outcome=row.outcome,
+                queue=row.queue,
+                agent=row.agent,
+                number=row.caller_number,
+                ended_at=row.ended_at,
+                disposition=row.disposition,
+                notes=row.notes,
+                ivr_path=tuple(row.ivr_path or ()),
+                callback_id=int(callback) if callback.isdigit() else None,
+                details=details,
+            )
+        )
+    return found
+
+
+async def _callbacks(
+    session: AsyncSession, customer_id: int, numbers: list[str], limit: int
+) -> list[Contact]:
+    requests = list(
+        await session.scalars(
+            select(CallbackRequest)
+            .where(
+                _theirs(CallbackRequest.customer_id, CallbackRequest.number, customer_id, numbers)
+            )
+            .order_by(CallbackRequest.created_at.desc(), CallbackRequest.id.desc())
+            .limit(limit)
+        )
+    )
+    if not requests:
+        return []
+    by_id = {r.id: r for r in requests}
+    attempts = await session.scalars(
+        select(CallbackAttemptRow)
+        .where(CallbackAttemptRow.callback_id.in_(list(by_id)))
+        .order_by(CallbackAttemptRow.at, CallbackAttemptRow.id)
+    )
+    found = [
+        Contact(
+            kind="callback",
+            at=r.created_at,
+            call_id=f"cb-{r.id}",
+            outcome=r.status,
+            queue=r.queue,
+            number=r.number,
+            callback_id=r.id,
+            details={
+                "window_start": r.window_start,
+                "window_end": r.window_end,
+                "attempts": r.attempts,
+            },
+        )
+        for r in requests
+    ]
+    counted: dict[int, int] = {}
+    for attempt in attempts:
+        n = counted[attempt.callback_id] = counted.get(attempt.callback_id, 0) + 1
+        request = by_id[attempt.callback_id]
+        found.append(
+            Contact(
+                kind="callback_attempt",
+                at=attempt.at,
+                call_id=f"cb-{request.id}",
+                outcome=attempt.result,
+                queue=request.queue,
+                agent=attempt.agent,
+                number=request.number,
+                callback_id=request.id,
+                attempt=n,
+            )
+        )
+    return found
