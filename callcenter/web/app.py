@@ -20,7 +20,6 @@ from callcenter import __version__
 from callcenter.app.paths import ui_dir
 from callcenter.web import (
     routes_admin,
-    routes_cdr,
     routes_config,
     routes_flows,
     routes_live,
@@ -28,6 +27,7 @@ from callcenter.web import (
     routes_records,
     routes_reports,
     routes_session,
+    routes_tickets,
     routes_whatif,
     sockets,
 )
@@ -43,8 +43,8 @@ MODULES = (
     routes_session,
     routes_live,
     routes_records,
+    routes_tickets,
     routes_reports,
-    routes_cdr,
     routes_admin,
     routes_config,
     routes_flows,

@@ -334,8 +334,10 @@ async def open_ticket(req: ApiRequest) -> dict[str, Any]:
     if await ctx.customers.get(body.customer_id) is None:
         raise ApiError(422, "invalid_request", f"no customer {body.customer_id}")
     interaction_id = None
+    queue = None
     if body.interaction_uniqueid:
-        interaction_id = (await _own_interaction(req, body.interaction_uniqueid)).id
+        call = await _own_interaction(req, body.interaction_uniqueid)
+        interaction_id, queue = call.id, call.queue
     now = datetime.now(UTC)
     try:
         ticket = await ctx.tickets.open(
@@ -347,6 +349,7 @@ async def open_ticket(req: ApiRequest) -> dict[str, Any]:
             actor=req.user.username,
             interaction_id=interaction_id,
             note=body.note,
+            queue=queue,
         )
     except TicketError as exc:
         raise ApiError(422, "invalid_request", str(exc)) from None
