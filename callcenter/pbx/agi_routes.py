@@ -18,7 +18,11 @@ interaction.
 Every contact is recorded. A queued call's interaction is the live center's (its recorder
 follows the ACD); a call that ends in the IVR gets its row here, with an outcome that says
 how (`ivr_ending`): `self_service`, `voicemail`, `voicemail_failed`, `callback`, `closed`,
-`transferred`, or `abandoned_in_ivr` for a caller who hung up before reaching a queue.
+`transferred`, or `abandoned_in_ivr` for a caller who hung up before reaching a queue; the
+record keeps what the call left behind (`voicemail.file` and `voicemail.seconds`, a
+transfer's `transfer.target`, the `callback.id` of the request it made, also on a queued
+call the ACD sent to a callback), so the call detail records and the customer's history
+show it.
 """
 
 from __future__ import annotations
@@ -47,7 +51,7 @@ from callcenter.ivr.voicemail import FORMAT, message_file, record_message
 from callcenter.live import CallInfo, LiveCenter
 from callcenter.pbx.calls import PbxCall, PbxCalls
 from callcenter.pbx.lost_sessions import LostSessions
-from ivr_flows import EnqueueCall, RequestCallback, StoreSurvey
+from ivr_flows import EnqueueCall, RequestCallback, StoreSurvey, Transfer
 
 log = structlog.get_logger(__name__)
 
@@ -86,9 +90,10 @@ class CallRoutes:
         """A call arrives: run its flow, then queue and hold it, or do what it asked."""
         prompts = CallPrompts(session)
         result = await self._runner.run(session, prompts=prompts)
+        callback_id: int | None = None
         for handoff in result.handoffs:
             if isinstance(handoff, RequestCallback):
-                await self._callback(session, handoff, result)
+                callback_id = await self._callback(session, handoff, result) or callback_id
             elif isinstance(handoff, StoreSurvey):
                 self._survey(session.request.uniqueid, handoff)
         enqueue = next((h for h in result.handoffs if isinstance(h, EnqueueCall)), None)
@@ -100,6 +105,8 @@ class CallRoutes:
         if held:
             return
         outcome, queue, extra = ivr_ending(result)
+        if callback_id is not None and outcome == "callback":
+            extra = {**extra, "callback.id": str(callback_id)}
         await self._save(session, result, outcome, queue, extra)
 
     async def survey(self, session: AGISession) -> None:
@@ -254,7 +261,7 @@ class CallRoutes:
             try:
                 # The caller ID is whatever the far end claims: the repository stores it in
                 # E.164 or refuses it (a `,` or `&` in it would reach the dialplan's Dial).
-                await self._request_callback(
+                stored = await self._request_callback(
                     call.caller_number,
                     where or call.queue,
                     call.call_id,
@@ -266,6 +273,10 @@ class CallRoutes:
                 log.warning("pbx.callback_not_stored", call_id=call.call_id, error=str(exc))
                 await prompts.stream("queue-thankyou")
             else:
+                # The call's record names the request that took its place (after the ACD's
+                # end of the call, as a voicemail's does).
+                kept = {"callback.id": str(stored)}
+                self._write(SetOutcome(call.call_id, "callback", kept, datetime.now(UTC)))
                 await prompts.stream("custom/callback-confirmed")
         else:
             await prompts.stream("queue-thankyou")
@@ -273,9 +284,12 @@ class CallRoutes:
 
     async def _callback(
         self, session: AGISession, handoff: RequestCallback, result: IvrResult
-    ) -> None:
+    ) -> int | None:
+        """Store the request the IVR took; its id, None if it could not be stored."""
         request = session.request
         data = dict(result.data)
+        account = data.get("account_number") or data.get("customer.account")
+        customer_id = await self._customer_id(data, request.caller_number, account)
         # The callback stands in for the call: the pop shows who is called back and why.
         self._center.calls.add(
             CallInfo(
@@ -286,13 +300,14 @@ class CallRoutes:
                 queue=handoff.queue,
                 ivr_path=result.path,
                 ivr_answers={k: v for k, v in data.items() if not k.startswith("customer.")},
-                account=data.get("account_number") or data.get("customer.account"),
+                account=account,
+                customer_id=customer_id,
                 customer_name=data.get("customer.name"),
                 tier=data.get("customer.tier"),
             )
         )
         try:
-            await self._request_callback(
+            return await self._request_callback(
                 handoff.number,
                 handoff.queue,
                 request.uniqueid,
@@ -301,6 +316,7 @@ class CallRoutes:
             )
         except (OSError, ValueError, SQLAlchemyError) as exc:
             log.error("pbx.callback_not_stored", queue=handoff.queue, error=str(exc))
+            return None
 
     async def _request_callback(
         self,
@@ -310,18 +326,20 @@ class CallRoutes:
         *,
         priority: int = 0,
         skills: dict[str, int] | None = None,
-    ) -> None:
-        """Store the request and put its entry in line, ranked like the call it replaces."""
+    ) -> int:
+        """Store the request and put its entry in line, ranked like the call it replaces;
+        its id. The request is the customer's when the call was (their history shows it)."""
         now = datetime.now(UTC)
+        origin = self._center.calls.get(call_id)
         stored = await self._callbacks.request(
             number=number,
             window_start=now,
             window_end=now + CALLBACK_WINDOW,
             now=now,
             queue=queue,
+            customer_id=origin.customer_id if origin else None,
         )
         callback_id = f"cb-{stored.id}"
-        origin = self._center.calls.get(call_id)
         answers = {**(origin.ivr_answers if origin else {}), "callback_for": call_id}
         self._center.calls.add(
             CallInfo(
@@ -343,6 +361,7 @@ class CallRoutes:
                 self._center.host.now(), callback_id, queue, priority, dict(skills or {})
             )
         )
+        return stored.id
 
     async def _save(
         self,
@@ -390,11 +409,16 @@ def ivr_ending(result: IvrResult) -> tuple[str, str | None, dict[str, str]]:
 
     What the caller left or asked for names it (the last voicemail or callback request);
     else the flow's outcome, with a hang-up before any queue as `abandoned_in_ivr` (not
-    `abandoned`, which is a caller who gave up waiting in a queue).
+    `abandoned`, which is a caller who gave up waiting in a queue). A voicemail keeps its
+    file and length, a transfer the number it dialled (`transfer.target`).
     """
     for handoff in reversed(result.handoffs):
         if isinstance(handoff, VoicemailRecorded):
-            return "voicemail", handoff.queue, {"voicemail.file": f"{handoff.file}.{FORMAT}"}
+            kept = {
+                "voicemail.file": f"{handoff.file}.{FORMAT}",
+                "voicemail.seconds": f"{handoff.seconds:.0f}",
+            }
+            return "voicemail", handoff.queue, kept
         if isinstance(handoff, VoicemailFailed):
             kept = {"voicemail.file": f"{handoff.file}.{FORMAT}", "voicemail.error": handoff.error}
             return "voicemail_failed", handoff.queue, kept
@@ -403,4 +427,7 @@ def ivr_ending(result: IvrResult) -> tuple[str, str | None, dict[str, str]]:
     if result.outcome in ("abandoned", "queued"):
         # Queued here means the caller left as the call was handed over, before it was.
         return "abandoned_in_ivr", None, {}
+    transfer = next((h for h in result.handoffs if isinstance(h, Transfer)), None)
+    if transfer is not None and result.outcome == "transferred":
+        return "transferred", None, {"transfer.target": transfer.number}
     return result.outcome, None, {}

@@ -9,7 +9,7 @@ import pytest
 from callcenter.db.interactions import OUTCOMES
 from callcenter.ivr.runner import Handoff, IvrResult, VoicemailFailed, VoicemailRecorded
 from callcenter.pbx.agi_routes import ivr_ending
-from ivr_flows import EnqueueCall, RequestCallback
+from ivr_flows import EnqueueCall, RequestCallback, Transfer
 
 FILE = "/var/spool/asterisk/callcenter/general-1795340984.73"
 ENQUEUE = EnqueueCall("billing", MappingProxyType({}), 0, MappingProxyType({}))
@@ -31,11 +31,14 @@ def result(outcome: str, *handoffs: Handoff, hung_up: bool = False) -> IvrResult
         (result("closed"), ("closed", None, {})),
         (result("callback", CALLBACK), ("callback", "general", {})),
         (result("voicemail", VoicemailRecorded("general", FILE, 12.0), hung_up=True),
-         ("voicemail", "general", {"voicemail.file": f"{FILE}.wav"})),
+         ("voicemail", "general", {"voicemail.file": f"{FILE}.wav", "voicemail.seconds": "12"})),
         (result("voicemail_failed", VoicemailFailed("general", FILE, "200 result=-1 (writefile)")),
          ("voicemail_failed", "general",
           {"voicemail.file": f"{FILE}.wav", "voicemail.error": "200 result=-1 (writefile)"})),
         (result("transferred"), ("transferred", None, {})),
+        # Where the call went is part of its record (the call detail records show it).
+        (result("transferred", Transfer("+4989123456")),
+         ("transferred", None, {"transfer.target": "+4989123456"})),
     ],
 )  # fmt: skip
 def test_each_way_out_of_the_ivr_has_its_outcome(
