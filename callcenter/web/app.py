@@ -28,6 +28,7 @@ from callcenter.web import (
     routes_reports,
     routes_session,
     routes_tickets,
+    routes_voicemail,
     routes_whatif,
     sockets,
 )
@@ -49,6 +50,7 @@ MODULES = (
     routes_config,
     routes_flows,
     routes_whatif,
+    routes_voicemail,
 )
 
 

@@ -26,6 +26,7 @@ PAGES = {
     "/flows": "flows.html",
     "/center": "center.html",
     "/admin": "admin.html",
+    "/worklist": "worklist.html",
 }
 
 SECURITY_HEADERS = {
