@@ -26,6 +26,7 @@ from callcenter.db import (
     InteractionRepository,
     TicketRepository,
     UserRepository,
+    VoicemailRepository,
 )
 from callcenter.db.flow_versions import FlowVersions
 from callcenter.db.reads import Reads
@@ -122,6 +123,7 @@ def build_backend(
         events=EventLog(sessions),
         config_versions=ConfigVersions(sessions),
         flow_versions=FlowVersions(sessions),
+        voicemails=VoicemailRepository(sessions),
         reports=ReportRepository(sessions, rules=rules_from_settings(settings.acd)),
         telephony=telephony,
         reload_flows=reload_flows,

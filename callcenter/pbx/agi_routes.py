@@ -38,7 +38,13 @@ from sqlalchemy.exc import SQLAlchemyError
 from acd import CallbackRequested
 from callcenter.agi import AGIError, AGIHangup, AGISession
 from callcenter.app.settings import TelephonySettings
-from callcenter.db import BatchedWriter, CallbackRepository, CustomerRepository, WriteQueueFull
+from callcenter.db import (
+    BatchedWriter,
+    CallbackRepository,
+    CustomerRepository,
+    RecordVoicemail,
+    WriteQueueFull,
+)
 from callcenter.db.interactions import (
     AddSurveyScores,
     InteractionData,
@@ -250,7 +256,15 @@ class CallRoutes:
             kept = {"voicemail.file": f"{file}.{FORMAT}"}
             if recording.error is None:
                 kept["voicemail.seconds"] = f"{recording.seconds:.0f}"
-                self._write(SetOutcome(call.call_id, "voicemail", kept, datetime.now(UTC)))
+                now = datetime.now(UTC)
+                self._write(SetOutcome(call.call_id, "voicemail", kept, now))
+                origin = self._center.calls.get(call.call_id)
+                customer_id = origin.customer_id if origin else None
+                self._write(
+                    RecordVoicemail(
+                        call.call_id, queue, call.caller_number, customer_id, recording.seconds, now
+                    )
+                )
                 await prompts.stream("vm-msgsaved")
             else:
                 # Nothing was recorded: the caller is told to call again, not cut off.
@@ -389,6 +403,21 @@ class CallRoutes:
             outcome=outcome,
         )
         self._write(SaveInteraction(data))
+        recorded = next(
+            (h for h in reversed(result.handoffs) if isinstance(h, VoicemailRecorded)), None
+        )
+        if outcome == "voicemail" and recorded is not None:
+            # After the interaction in the same batch: the inbox lists it from now on.
+            self._write(
+                RecordVoicemail(
+                    request.uniqueid,
+                    recorded.queue,
+                    request.caller_number,
+                    customer_id,
+                    recorded.seconds,
+                    now,
+                )
+            )
 
     def _survey(self, uniqueid: str, survey: StoreSurvey) -> None:
         scores = dict(survey.answers)
@@ -397,7 +426,7 @@ class CallRoutes:
             "ivr.survey_stored", call_id=uniqueid, answers=len(scores), complete=survey.complete
         )
 
-    def _write(self, op: SaveInteraction | AddSurveyScores | SetOutcome) -> None:
+    def _write(self, op: SaveInteraction | AddSurveyScores | SetOutcome | RecordVoicemail) -> None:
         try:
             self._writer.submit(op)
         except WriteQueueFull as exc:

@@ -28,6 +28,7 @@ from callcenter.db import (
     InteractionRepository,
     TicketRepository,
     UserRepository,
+    VoicemailRepository,
 )
 from callcenter.db.flow_versions import FlowVersions
 from callcenter.ivr.catalog import FlowCatalog
@@ -117,6 +118,8 @@ class WebContext:
     center_checks: list[Callable[[CenterConfig], list[ConfigProblem]]] = field(default_factory=list)
     """Checks of a new configuration against what only the running service knows (a
     dialled number must name a flow the IVR has); any problem refuses the change."""
+    voicemails: VoicemailRepository | None = None
+    """The voicemail inbox (`callcenter.db.voicemails`)."""
     settle_writes: Callable[[], Awaitable[None]] | None = None
     """Wait until the call path's writes queued so far are in the database. The writer
     batches them (`database.batch_interval_s`), so a call the desktop has just shown may

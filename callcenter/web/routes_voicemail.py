@@ -1,0 +1,306 @@
+"""The voicemail inbox: messages per queue, played in the browser, taken, called back, closed.
+
+Strategy: thin handlers over `VoicemailRepository`. Who sees a message is who works its
+queue: an agent the queues they serve, a supervisor their scope, an admin all. The audio
+is served from the folder Asterisk writes (`telephony.voicemail_dir`, shared read-only by
+the compose file); its path is made again from the stored queue and call id exactly as
+Asterisk was told to write it (`message_file`), never from anything in the request, and
+must lie in that folder. An agent takes a message before working it (it is then theirs);
+"call back" stores a callback request for the caller's number, queued in the ACD like the
+IVR's (an agent-first call: the agent's phone rings, then the customer's), and links it to
+the message; "close" needs one of the configured dispositions.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import structlog
+from aiohttp import web
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.exc import SQLAlchemyError
+
+from acd import CallbackRequested
+from callcenter.db import InvalidPhoneNumber, Role
+from callcenter.db.voicemails import (
+    Voicemail,
+    VoicemailNotFound,
+    VoicemailRepository,
+    VoicemailStateError,
+    VoicemailStatus,
+)
+from callcenter.ivr.voicemail import FORMAT, message_file
+from callcenter.live import CallInfo
+from callcenter.web.endpoint import EVERYONE, Api, ApiRequest
+from callcenter.web.errors import ApiError
+
+log = structlog.get_logger(__name__)
+
+api = Api()
+
+CALLBACK_WINDOW = timedelta(hours=4)
+"""How long a callback made from a message stays due (as the IVR's)."""
+
+
+class VoicemailQuery(BaseModel):
+    """Filters of the inbox."""
+
+    model_config = ConfigDict(extra="forbid")
+    queue: str | None = Field(None, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")
+    status: VoicemailStatus | None = None
+    limit: int = Field(200, ge=1, le=1000)
+
+
+class VoicemailCloseIn(BaseModel):
+    """How the message was handled."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    disposition: str = Field(min_length=1, max_length=64)
+    note: str = Field("", max_length=4000)
+
+
+class VoicemailOut(BaseModel):
+    """A message in the inbox: who left it for which queue, when, how long, where it stands."""
+
+    id: int
+    call_id: str
+    queue: str
+    caller_number: str | None
+    customer_id: int | None
+    customer_name: str | None
+    recorded_at: datetime
+    seconds: float
+    status: str
+    """new, in_progress, closed or expired (the file deleted after the retention)."""
+    agent: str | None
+    taken_at: datetime | None
+    closed_at: datetime | None
+    disposition: str | None
+    note: str
+    callback_id: int | None
+    audio: str | None
+    """The path that plays the message; None when its file is gone (expired)."""
+
+
+def _out(v: Voicemail) -> dict[str, Any]:
+    return {
+        "id": v.id,
+        "call_id": v.call_id,
+        "queue": v.queue,
+        "caller_number": v.caller_number,
+        "customer_id": v.customer_id,
+        "customer_name": v.customer_name,
+        "recorded_at": v.recorded_at,
+        "seconds": v.seconds,
+        "status": v.status.value,
+        "agent": v.agent,
+        "taken_at": v.taken_at,
+        "closed_at": v.closed_at,
+        "disposition": v.disposition,
+        "note": v.note,
+        "callback_id": v.callback_id,
+        "audio": None if v.status is VoicemailStatus.EXPIRED else f"/api/voicemails/{v.id}/audio",
+    }
+
+
+def _visible_queues(req: ApiRequest) -> frozenset[str] | None:
+    """The queues whose messages this user sees; None: all."""
+    user = req.user
+    if user.role is Role.AGENT:
+        agent = next((a for a in req.ctx.settings.acd.agents if a.id == user.agent_id), None)
+        return frozenset(agent.queues) if agent is not None else frozenset()
+    return user.queues
+
+
+def _voicemail_id(req: ApiRequest) -> int:
+    raw = req.path("voicemail_id")
+    # isascii: "²" and other Unicode digits pass isdigit() but not int().
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 18:
+        raise ApiError(
+            422, "invalid_request", f"voicemail_id must be a positive whole number, got {raw!r}"
+        )
+    return int(raw)
+
+
+def _inbox(req: ApiRequest) -> VoicemailRepository:
+    if req.ctx.voicemails is None:
+        raise ApiError(503, "unavailable", "the voicemail inbox is not set up on this server")
+    return req.ctx.voicemails
+
+
+def _agent(req: ApiRequest) -> str:
+    """The agent acting (the routes that call this are for agents only)."""
+    agent = req.user.agent_id
+    if agent is None:
+        raise ApiError(403, "forbidden", "only an agent handles a message")
+    return agent
+
+
+async def _visible(req: ApiRequest) -> Voicemail:
+    """The message of the path, if this user may see it (404 / 403 otherwise)."""
+    inbox = _inbox(req)
+    voicemail_id = _voicemail_id(req)
+    try:
+        found = await inbox.get(voicemail_id)
+    except VoicemailNotFound as exc:
+        raise ApiError(404, "not_found", str(exc)) from None
+    queues = _visible_queues(req)
+    if queues is not None and found.queue not in queues:
+        raise ApiError(403, "forbidden", f"voicemail {voicemail_id} is not for your queues")
+    return found
+
+
+def audio_file(voicemail_dir: str, message: Voicemail) -> Path | None:
+    """Where the message's audio is on this server: made from the stored queue and call id
+    as Asterisk was told to write it; None if that would lie outside `voicemail_dir`."""
+    folder = Path(voicemail_dir).resolve()
+    path = Path(f"{message_file(voicemail_dir, message.queue, message.call_id)}.{FORMAT}")
+    resolved = path.resolve()
+    return resolved if resolved.parent == folder else None
+
+
+@api.route(
+    "GET",
+    "/api/voicemails",
+    roles=EVERYONE,
+    query=VoicemailQuery,
+    response=list[VoicemailOut],
+    summary="The voicemail inbox (agents: their queues; supervisors: their scope)",
+    tag="voicemail",
+)
+async def list_voicemails(req: ApiRequest) -> list[dict[str, Any]]:
+    q = req.query(VoicemailQuery)
+    inbox = _inbox(req)
+    queues = _visible_queues(req)
+    if q.queue is not None:
+        if queues is not None and q.queue not in queues:
+            raise ApiError(403, "forbidden", f"queue {q.queue!r} is not one of yours")
+        queues = frozenset({q.queue})
+    found = await inbox.messages(
+        queues=sorted(queues) if queues is not None else None, status=q.status, limit=q.limit
+    )
+    return [_out(v) for v in found]
+
+
+@api.route(
+    "GET",
+    "/api/voicemails/{voicemail_id}/audio",
+    roles=EVERYONE,
+    summary="Play a message (audio/wav)",
+    tag="voicemail",
+    media="audio/wav",
+)
+async def play_voicemail(req: ApiRequest) -> web.StreamResponse:
+    message = await _visible(req)
+    if message.status is VoicemailStatus.EXPIRED:
+        raise ApiError(410, "gone", f"voicemail {message.id} was deleted after the retention")
+    path = audio_file(req.ctx.settings.telephony.voicemail_dir, message)
+    if path is None or not path.is_file():
+        log.warning("voicemail.file_missing", voicemail_id=message.id, queue=message.queue)
+        raise ApiError(404, "not_found", f"the audio of voicemail {message.id} is not on disk")
+    log.info("voicemail.played", voicemail_id=message.id, by=req.user.username)
+    return web.FileResponse(
+        path, headers={"Content-Type": "audio/wav", "Cache-Control": "private, no-store"}
+    )
+
+
+@api.route(
+    "POST",
+    "/api/voicemails/{voicemail_id}/take",
+    roles=frozenset({Role.AGENT}),
+    response=VoicemailOut,
+    summary="Take a message: it is yours to handle",
+    tag="voicemail",
+)
+async def take_voicemail(req: ApiRequest) -> dict[str, Any]:
+    message = await _visible(req)
+    agent = _agent(req)
+    try:
+        taken = await _inbox(req).take(message.id, agent, datetime.now(UTC))
+    except VoicemailStateError as exc:
+        raise ApiError(409, "conflict", str(exc)) from None
+    return _out(taken)
+
+
+@api.route(
+    "POST",
+    "/api/voicemails/{voicemail_id}/callback",
+    roles=frozenset({Role.AGENT}),
+    response=VoicemailOut,
+    summary="Call the caller back (agent-first, through the ACD)",
+    tag="voicemail",
+)
+async def call_back(req: ApiRequest) -> dict[str, Any]:
+    message = await _visible(req)
+    inbox = _inbox(req)
+    agent = _agent(req)
+    if message.caller_number is None:
+        raise ApiError(409, "conflict", f"voicemail {message.id} has no caller number to call")
+    now = datetime.now(UTC)
+    try:
+        await inbox.take(message.id, agent, now)
+        stored = await req.ctx.callbacks.request(
+            number=message.caller_number,
+            window_start=now,
+            window_end=now + CALLBACK_WINDOW,
+            now=now,
+            queue=message.queue,
+            customer_id=message.customer_id,
+        )
+    except VoicemailStateError as exc:
+        raise ApiError(409, "conflict", str(exc)) from None
+    except InvalidPhoneNumber as exc:
+        raise ApiError(422, "invalid_number", str(exc)) from None
+    except SQLAlchemyError as exc:
+        log.error("voicemail.callback_not_stored", voicemail_id=message.id, error=str(exc))
+        raise ApiError(503, "unavailable", "the callback could not be stored") from None
+    await inbox.called_back(message.id, stored.id)
+    center = req.ctx.center
+    callback_id = f"cb-{stored.id}"
+    center.calls.add(
+        CallInfo(
+            callback_id,
+            stored.number,  # in E.164: what the Originate dials
+            None,
+            center.host.now(),
+            message.queue,
+            ivr_answers={"callback_for": message.call_id, "voicemail": str(message.id)},
+            customer_id=message.customer_id,
+            customer_name=message.customer_name,
+        )
+    )
+    center.host.submit(CallbackRequested(center.host.now(), callback_id, message.queue))
+    log.info("voicemail.called_back", voicemail_id=message.id, callback=stored.id, agent=agent)
+    return _out(await inbox.get(message.id))
+
+
+@api.route(
+    "POST",
+    "/api/voicemails/{voicemail_id}/close",
+    roles=EVERYONE,
+    body=VoicemailCloseIn,
+    response=VoicemailOut,
+    summary="Close a message with a disposition and a note",
+    tag="voicemail",
+)
+async def close_voicemail(req: ApiRequest) -> dict[str, Any]:
+    message = await _visible(req)
+    body = req.body(VoicemailCloseIn)
+    known = req.ctx.settings.web.dispositions
+    if body.disposition not in known:
+        raise ApiError(
+            422,
+            "invalid_disposition",
+            f"unknown disposition {body.disposition!r} (one of: {', '.join(known)})",
+        )
+    agent = req.user.agent_id  # None for supervisors and admins: they may close any
+    try:
+        closed = await _inbox(req).close(
+            message.id, agent, body.disposition, body.note, datetime.now(UTC)
+        )
+    except VoicemailStateError as exc:
+        raise ApiError(409, "conflict", str(exc)) from None
+    log.info("voicemail.closed", voicemail_id=message.id, by=req.user.username)
+    return _out(closed)
