@@ -24,6 +24,7 @@ from callcenter.web import (
     routes_flows,
     routes_live,
     routes_ops,
+    routes_public,
     routes_records,
     routes_reports,
     routes_session,
@@ -51,6 +52,7 @@ MODULES = (
     routes_flows,
     routes_whatif,
     routes_voicemail,
+    routes_public,
 )
 
 
@@ -75,6 +77,7 @@ def build_app(ctx: WebContext, *, ui: Path | None = None) -> web.Application:
     app.router.add_get("/api/openapi.json", openapi)
     sockets.install(app)
     routes_ops.install(app, ctx)
+    routes_public.install(app, ui or ui_dir(), ctx.settings.web.public_callback)
     install_pages(app, ui or ui_dir())
     return app
 

@@ -1,5 +1,5 @@
 """The pages: login, agent desktop, wallboard, reports, what-if, configuration, IVR flows,
-center settings and admin, with their assets.
+center settings, admin and the voicemail inbox, with their assets.
 
 Strategy: the pages are static files in `agents_ui/` (no build step, no CDN: everything a
 page loads is in the repository, so the desktop works on a closed network). Each page has
@@ -26,6 +26,7 @@ PAGES = {
     "/flows": "flows.html",
     "/center": "center.html",
     "/admin": "admin.html",
+    "/voicemail": "voicemail.html",
     "/worklist": "worklist.html",
 }
 
