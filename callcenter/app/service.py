@@ -52,6 +52,7 @@ from callcenter.db.flow_versions import FlowConflict, FlowVersions
 from callcenter.db.reads import Reads, make_reads
 from callcenter.ivr.catalog import FlowCatalog
 from callcenter.ivr.loader import FlowLibrary, FlowLoadError
+from callcenter.live.callback_schedule import ScheduledCallbacks
 from callcenter.live.queue_hours import QueueHours
 from callcenter.live.recovery import recover, resume_interactions
 from callcenter.pbx import Telephony, build_telephony
@@ -332,6 +333,10 @@ class Service:
         watch("acd-host", center.host.start(), center.host.start)
         watch("wallboard", center.wallboard.start(), center.wallboard.start)
         self.supervisor.start("queue-hours", self.queue_hours.run)
+        # Callbacks made for later (the web form's window, or outside the hours) join the
+        # line at their time.
+        scheduled = ScheduledCallbacks(center, self.backend.context.callbacks)
+        self.supervisor.start("callback-schedule", scheduled.run)
         web_url = f"http://{self.settings.web.host}:{self.backend.server.port}"
         log.info(
             "web.listening",

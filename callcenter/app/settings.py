@@ -311,6 +311,66 @@ class CTISettings(_Section):
         return promises
 
 
+class PublicCallbackSettings(_Section):
+    """The web channel: the public "call me back" form (`/callme`, `POST /api/public/callback`).
+
+    Nothing here needs a login; what keeps it from abuse is set here (see
+    `callcenter.web.public`)."""
+
+    enabled: bool = True
+    """Off: the form says the service is unavailable and the endpoint answers 404."""
+    queues: list[str] = Field(default_factory=list)
+    """The queues offered as topics, in this order; empty: every queue of the
+    configuration in force. A queue named here but no longer configured is not offered."""
+    labels: dict[str, str] = Field(default_factory=dict)
+    """What the form shows for a queue (`billing: "Invoices and payments"`); the queue's
+    name otherwise."""
+    countries: list[str] = Field(default_factory=list)
+    """Regions (ISO 3166 alpha-2) whose numbers may be called back; empty: the center's own
+    (`cti.default_region`) only, so the form cannot make the center dial abroad."""
+    per_address_per_hour: int = Field(5, ge=1, le=10_000)
+    """Requests from one client address in a sliding hour (refused ones count too)."""
+    per_number_per_day: int = Field(3, ge=1, le=1000)
+    """Requests for one number in a sliding day."""
+    min_fill_s: float = Field(3.0, ge=0, le=600)
+    """A form sent sooner than this after it was loaded was not filled in by a person."""
+    form_max_age_s: float = Field(7200.0, ge=60, le=7 * 86_400)
+    """A form older than this is refused (the page loads a fresh one)."""
+    max_days_ahead: int = Field(7, ge=1, le=60)
+    """How far ahead a customer may ask to be called."""
+    window_hours: float = Field(4.0, gt=0, le=72)
+    """How long a callback "as soon as possible" stays to be done after it is due."""
+    max_body_bytes: int = Field(2048, ge=256, le=65_536)
+    """A larger request body is refused (413) before it is read."""
+    frame_ancestors: list[str] = Field(default_factory=list)
+    """Origins allowed to show `/callme` in a frame (`https://www.example.com`); empty: no
+    site may frame it (it still works as a page of its own). Every other page is never
+    framed."""
+    form_secret: SecretStr | None = None
+    """Key of the form tokens' HMAC (env `CALLCENTER_WEB__PUBLIC_CALLBACK__FORM_SECRET`),
+    needed where several processes serve the form; none: a random key per process (a form
+    loaded before a restart is refused, and the page loads a fresh one)."""
+
+    @field_validator("countries")
+    @classmethod
+    def _regions(cls, regions: list[str]) -> list[str]:
+        for region in regions:
+            if re.fullmatch(r"[A-Z]{2}", region) is None:
+                raise ValueError(f"{region!r} is not a region code like DE")
+        return regions
+
+    @field_validator("frame_ancestors")
+    @classmethod
+    def _origins(cls, origins: list[str]) -> list[str]:
+        for origin in origins:
+            if re.fullmatch(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?", origin) is None:
+                raise ValueError(
+                    f"{origin!r} is not an origin like https://www.example.com (scheme and "
+                    "host, no path)"
+                )
+        return origins
+
+
 class WebSettings(_Section):
     """The agent desktop, wallboard and API: where they listen and how sessions behave."""
 
@@ -352,6 +412,8 @@ class WebSettings(_Section):
     """A connection must send a whole request's headers within this long of opening (or of
     its last answer), and then the body within as long again; else it is closed (408 for a
     body), so half-sent requests cannot pile up."""
+    public_callback: PublicCallbackSettings = PublicCallbackSettings()
+    """The public "call me back" form and endpoint (the web channel)."""
 
     @field_validator("trusted_proxies")
     @classmethod

@@ -207,6 +207,40 @@ class CallbackRepository:
                 .limit(limit),
             )
 
+    async def pending_for(self, number: str) -> Callback | None:
+        """The earliest pending request for `number` (E.164), None when it has none: a
+        second request from the web for a number already waiting is answered with it."""
+        async with self._sessions() as session:
+            found = await _callbacks(
+                session,
+                _with_names()
+                .where(
+                    CallbackRequest.number == number,
+                    CallbackRequest.status == CallbackStatus.PENDING.value,
+                )
+                .order_by(CallbackRequest.window_start, CallbackRequest.id)
+                .limit(1),
+            )
+        return found[0] if found else None
+
+    async def scheduled_due(self, now: datetime, *, limit: int = 100) -> list[Callback]:
+        """Requests made for a later time (their window starts after they were made) that
+        are due at `now` and never tried: what `ScheduledCallbacks` puts in line. A window
+        already over is included (the service was down at its time): better late than never."""
+        async with self._sessions() as session:
+            return await _callbacks(
+                session,
+                _with_names()
+                .where(
+                    CallbackRequest.status == CallbackStatus.PENDING.value,
+                    CallbackRequest.attempts == 0,
+                    CallbackRequest.window_start > CallbackRequest.created_at,
+                    CallbackRequest.window_start <= now,
+                )
+                .order_by(CallbackRequest.window_start, CallbackRequest.id)
+                .limit(limit),
+            )
+
     async def record_attempt(
         self,
         callback_id: int,

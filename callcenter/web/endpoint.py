@@ -84,6 +84,10 @@ class Endpoint:
     status: int = 200
     media: str = "application/json"
     adapter: TypeAdapter[Any] | None = field(default=None, compare=False)
+    guard: Handler | None = field(default=None, compare=False)
+    """Runs before the query and body are read (a public route's rate limits)."""
+    max_body: int | None = None
+    """A larger body is refused (413) before it is read; the app's limit otherwise."""
 
 
 class Api:
@@ -106,8 +110,13 @@ class Api:
         response: Any = None,
         status: int = 200,
         media: str = "application/json",
+        guard: Handler | None = None,
+        max_body: int | None = None,
     ) -> Callable[[Handler], Handler]:
-        """Declare a route; `roles=None` makes it public (login only)."""
+        """Declare a route; `roles=None` makes it public (login, the web channel).
+
+        `guard` is awaited before the query and body are parsed (it raises `ApiError` to
+        refuse); `max_body` bounds the body in bytes."""
 
         def declare(handler: Handler) -> Handler:
             adapter = TypeAdapter(response) if response is not None else None
@@ -125,6 +134,8 @@ class Api:
                     status,
                     media,
                     adapter,
+                    guard,
+                    max_body,
                 )
             )
             return handler
@@ -158,10 +169,13 @@ def _wrap(endpoint: Endpoint) -> Callable[[web.Request], Awaitable[web.StreamRes
                 if not hmac.compare_digest(sent.encode(), principal.csrf_token.encode()):
                     raise ApiError(403, "csrf_failed", "missing or wrong X-CSRF-Token header")
         call = ApiRequest(request, ctx, principal)
+        if endpoint.guard is not None:
+            await endpoint.guard(call)
         if endpoint.query is not None:
             call._query = _parse(endpoint.query, dict(request.query), "query")
         if endpoint.body is not None:
-            call._body = _parse(endpoint.body, await _json_body(request), "body")
+            body = await _json_body(request, endpoint.max_body)
+            call._body = _parse(endpoint.body, body, "body")
         result = await endpoint.handler(call)
         if isinstance(result, web.StreamResponse):
             return result
@@ -189,11 +203,16 @@ MAX_JSON_DEPTH = 32
 """The deepest nesting a body may have (the API's bodies are two or three levels deep)."""
 
 
-async def _json_body(request: web.Request) -> Any:
+async def _json_body(request: web.Request, max_body: int | None = None) -> Any:
     limit = request.app[CONTEXT].settings.web.request_timeout_s
+    if max_body is not None and (request.content_length or 0) > max_body:
+        raise ApiError(413, "too_large", f"the body is larger than {max_body} bytes")
     try:
         async with asyncio.timeout(limit):
-            raw = await request.read()
+            if max_body is None:
+                raw = await request.read()
+            else:
+                raw = await _bounded(request, max_body)
     except TimeoutError:
         raise ApiError(
             408, "request_timeout", f"the body did not arrive within {limit:g} s"
@@ -220,6 +239,17 @@ async def _json_body(request: web.Request) -> Any:
     if _depth(data) > MAX_JSON_DEPTH:
         raise too_deep
     return data
+
+
+async def _bounded(request: web.Request, max_body: int) -> bytes:
+    # A chunked body has no length to check first: read at most one byte past the limit.
+    raw = bytearray()
+    while len(raw) <= max_body:
+        chunk = await request.content.read(max_body + 1 - len(raw))
+        if not chunk:
+            return bytes(raw)
+        raw += chunk
+    raise ApiError(413, "too_large", f"the body is larger than {max_body} bytes")
 
 
 def _depth(data: Any) -> int:

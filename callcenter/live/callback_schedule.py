@@ -1,0 +1,112 @@
+"""Callbacks for later: a request whose window starts in the future joins the line at its time.
+
+Strategy: a request made now for now (the IVR's offer, the web's "as soon as possible") is
+put in line at once (`enqueue_callback`). One made for later (the web's chosen window, or
+"as soon as possible" while the queue is closed: its next opening) is only stored, with its
+window; it is told apart by a window that starts after the request was made. A small
+supervised task looks every `interval_s` for such requests that are due and never tried,
+and puts each in line once, as the IVR's callbacks are: the callback entry `cb-<id>` in the
+call registry (for the pop and the dial) and `CallbackRequested` to the ACD, so the
+agent-first dialling (`callcenter.pbx.callback_attempts`) takes it from there. Which
+requests it has put in line is kept in memory, so an entry answered and being dialled is
+not put in line twice; after a restart, a due request that is not in the ACD's line (the
+replay restores the line) is put in line again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from datetime import UTC, datetime
+
+import structlog
+from sqlalchemy.exc import SQLAlchemyError
+
+from acd import AcdError, CallbackRequested
+from callcenter.db import Callback, CallbackRepository
+from callcenter.live.calls import CallInfo
+from callcenter.live.center import LiveCenter
+
+log = structlog.get_logger(__name__)
+
+PREFIX = "cb-"
+"""Callback entries are known to the ACD as `cb-<request id>`."""
+
+
+def enqueue_callback(
+    center: LiveCenter,
+    request: Callback,
+    *,
+    queue: str,
+    answers: Mapping[str, str] | None = None,
+    customer_name: str | None = None,
+    priority: int = 0,
+) -> str:
+    """Put the stored `request` in line in `queue` now: its context in the call registry
+    (its number in E.164 is what the agent-first Originate dials; `answers` and the name
+    are what the pop shows) and the entry in the ACD. The entry's call id."""
+    call_id = f"{PREFIX}{request.id}"
+    known = center.calls.get(call_id)
+    center.calls.add(
+        CallInfo(
+            call_id,
+            request.number,
+            None,
+            center.host.now(),
+            queue,
+            ivr_answers=dict(
+                answers if answers is not None else (known.ivr_answers if known else {})
+            ),
+            customer_id=request.customer_id,
+            customer_name=customer_name
+            or request.customer_name
+            or (known.customer_name if known else None),
+        )
+    )
+    center.host.submit(CallbackRequested(center.host.now(), call_id, queue, priority))
+    return call_id
+
+
+class ScheduledCallbacks:
+    """Puts callbacks made for later in line when their time comes; `run` is the task."""
+
+    def __init__(
+        self, center: LiveCenter, callbacks: CallbackRepository, *, interval_s: float = 15.0
+    ) -> None:
+        """Look every `interval_s` seconds (a window is chosen to the minute)."""
+        self._center = center
+        self._callbacks = callbacks
+        self._interval = interval_s
+        self._queued: set[int] = set()
+
+    async def check(self) -> list[int]:
+        """Put every due request in line; their ids."""
+        host = self._center.host
+        now = host.now()
+        due = await self._callbacks.scheduled_due(datetime.fromtimestamp(now, UTC))
+        queued = []
+        for request in due:
+            call_id = f"{PREFIX}{request.id}"
+            if request.id in self._queued or host.acd.call_view(call_id, now) is not None:
+                continue
+            queue = request.queue or host.settings.queues[0].name
+            try:
+                host.acd.queue_stats(queue, now)
+            except AcdError:
+                # The queue went with a configuration change: the first queue takes it.
+                log.warning("callback.queue_gone", callback=request.id, queue=queue)
+                queue = host.settings.queues[0].name
+            self._queued.add(request.id)
+            enqueue_callback(self._center, request, queue=queue)
+            log.info("callback.scheduled_due", callback=request.id, queue=queue)
+            queued.append(request.id)
+        return queued
+
+    async def run(self) -> None:
+        """Look now and every `interval_s`; never returns."""
+        while True:
+            try:
+                await self.check()
+            except (OSError, SQLAlchemyError) as exc:
+                log.error("callback.schedule_unreadable", error=str(exc))
+            await asyncio.sleep(self._interval)
