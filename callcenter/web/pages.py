@@ -59,6 +59,10 @@ async def security_headers(request: web.Request, handler: Handler) -> web.Stream
     """Add the headers that keep the pages from being framed or mis-typed."""
     response = await handler(request)
     if not response.prepared:
+        # A page that sets its own policy (the public form, /callme) says with its
+        # frame-ancestors who may frame it; X-Frame-Options would forbid every site.
+        own_policy = "Content-Security-Policy" in response.headers
         for name, value in SECURITY_HEADERS.items():
-            response.headers.setdefault(name, value)
+            if not (own_policy and name == "X-Frame-Options"):
+                response.headers.setdefault(name, value)
     return response
