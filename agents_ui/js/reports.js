@@ -5,7 +5,9 @@
 // public config), whatever zone the browser is in, and the page says which zone that is.
 // Agents are named as on the wallboard. Charts are drawn by the vendored Chart.js
 // (window.Chart); the totals table shows the server's totals for the period, the same
-// figures the CSV ends with.
+// figures the CSV ends with. "Download call records (CSV)" is GET /api/cdr for the chosen
+// days and queue (one row per call and per callback attempt), kept in step with the form
+// as it changes, so it downloads the period shown in the form even before "Show".
 
 import { api, query } from './api.js';
 import { center, centerDay, centerTime, duration, el, fill, num, options, percent } from './dom.js';
@@ -14,6 +16,7 @@ import { flash, startPage } from './shell.js';
 
 const form = document.getElementById('report-form');
 const csv = document.getElementById('csv');
+const cdrCsv = document.getElementById('cdr-csv');
 const charts = {};
 const COLOURS = ['#0b5fb3', '#1d7a3a', '#b3261e', '#c77700', '#6a3fb5', '#00838f', '#8d6e63', '#546e7a'];
 const FORMATS = {
@@ -111,6 +114,13 @@ function fillTotals(rows, totals, kind) {
     kind.columns.map(([, field, format]) => el('td', { class: 'num', text: FORMATS[format](row[field]) })))));
 }
 
+/** Point "Download call records (CSV)" at the form's days and queue. */
+function callRecordsLink() {
+  const params = { since: form.since.value, until: form.until.value, queue: form.queue.value, format: 'csv' };
+  cdrCsv.href = `/api/cdr${query(params)}`;
+  cdrCsv.setAttribute('download', ''); // the server names the file after the days it covers
+}
+
 async function show(event) {
   if (event) event.preventDefault();
   const kindName = form.kind.value;
@@ -123,6 +133,7 @@ async function show(event) {
   };
   csv.href = `/api/reports/${kindName}${query({ ...params, format: 'csv' })}`;
   csv.setAttribute('download', ''); // the server names the file after the days it covers
+  callRecordsLink();
   const pageQuery = query({ kind: kindName, since: form.since.value, until: form.until.value, bucket: form.bucket.value, queue: form.queue.value });
   window.history.replaceState(null, '', `${window.location.pathname}${pageQuery}`);
   const summary = document.getElementById('report-summary');
@@ -164,6 +175,7 @@ async function main() {
   const bucket = OLD_BUCKETS[params.get('bucket')] || params.get('bucket');
   if (BUCKETS.includes(bucket)) form.bucket.value = bucket;
   form.addEventListener('submit', show);
+  form.addEventListener('change', callRecordsLink);
   await show();
 }
 
