@@ -9,8 +9,8 @@ differ from what the scope's screens last got, encodes one message and puts the 
 string in every mailbox: the cost of a refresh grows with the number of screens only by
 a list append each. Time in state is not a change: screens count it up from `since`.
 Alerts are the queues' breaches plus those of the alert sources the service adds (the
-PBX failing to ring agents): the latter concern the whole floor (`queue` null), so every
-screen shows them.
+PBX failing to ring agents, overdue tickets): the latter have `queue` null, and show on
+every screen unless their `scope` names a queue the screen does not show.
 """
 
 from __future__ import annotations
@@ -160,7 +160,8 @@ class WallboardFeed:
         for key in set(state.alerts_since) - seen:
             del state.alerts_since[key]
         for source in self._alert_sources:
-            alerts.extend(source())
+            # An alert with a `scope` (a queue) shows only on screens of that queue.
+            alerts.extend(a for a in source() if a.get("scope") in (None, *queues))
         return alerts
 
     async def _run(self) -> None:

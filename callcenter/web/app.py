@@ -77,6 +77,7 @@ def build_app(ctx: WebContext, *, ui: Path | None = None) -> web.Application:
     app.router.add_get("/api/openapi.json", openapi)
     sockets.install(app)
     routes_ops.install(app, ctx)
+    routes_tickets.install(app, ctx)
     routes_public.install(app, ui or ui_dir(), ctx.settings.web.public_callback)
     install_pages(app, ui or ui_dir())
     return app

@@ -14,16 +14,43 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
+from aiohttp import web
 from pydantic import AwareDatetime, BaseModel, Field, model_validator
 
 from callcenter.db import Role
 from callcenter.db.tickets import FollowUp, FollowUpNotFound, TicketNotFound, WorkTicket
+from callcenter.live.ticket_escalation import TicketEscalation
+from callcenter.web.context import WebContext
 from callcenter.web.endpoint import EVERYONE, STAFF, Api, ApiRequest
 from callcenter.web.errors import ApiError
 from cti import TicketError
 from cti.complaint import STEP_MOVES, Actor, NotAllowed, Step
 
 api = Api()
+
+ESCALATION = web.AppKey("ticket_escalation", TicketEscalation)
+"""The wallboard's overdue-ticket alerts of this app."""
+
+
+def install(app: web.Application, ctx: WebContext) -> TicketEscalation:
+    """Escalate overdue ticket promises to the supervisors' wallboards of `ctx`."""
+    escalation = TicketEscalation(ctx.tickets)
+    ctx.center.wallboard.add_alert_source(escalation.alerts)
+    app[ESCALATION] = escalation
+
+    async def stop(_app: web.Application) -> None:
+        await escalation.stop()
+
+    app.on_cleanup.append(stop)
+    return escalation
+
+
+async def _escalate_again(req: ApiRequest) -> None:
+    """After a change: the wallboard's overdue list, read again at once."""
+    escalation = req.request.app.get(ESCALATION)
+    if escalation is not None:
+        await escalation.refresh()
+
 
 MAX_ID = 2**53
 
@@ -320,6 +347,7 @@ async def move_step(req: ApiRequest) -> dict[str, Any]:
         raise ApiError(404, "not_found", str(exc)) from None
     except TicketError as exc:
         raise _field_error(409, "illegal_transition", "step", str(exc)) from None
+    await _escalate_again(req)
     return await _full(req, moved)
 
 
@@ -402,6 +430,7 @@ async def answer(req: ApiRequest) -> dict[str, Any]:
         raise ApiError(404, "not_found", str(exc)) from None
     except TicketError as exc:
         raise ApiError(409, "illegal_transition", str(exc)) from None
+    await _escalate_again(req)
     return await _full(req, ticket)
 
 
