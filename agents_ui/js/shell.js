@@ -8,6 +8,7 @@ import { el, fill } from './dom.js';
 const PAGES = [
   { path: '/agent', title: 'Agent desktop', roles: ['agent'] },
   { path: '/worklist', title: 'Worklist', roles: ['agent', 'supervisor', 'admin'] },
+  { path: '/voicemail', title: 'Voicemail', roles: ['agent', 'supervisor', 'admin'] },
   { path: '/wallboard', title: 'Wallboard', roles: ['supervisor', 'admin'] },
   { path: '/reports', title: 'Reports', roles: ['supervisor', 'admin'] },
   { path: '/whatif', title: 'What-if', roles: ['supervisor', 'admin'] },
