@@ -101,3 +101,55 @@ async def test_given_four_calls_of_a_customer_when_staff_read_the_records_then_e
     assert all(talk[field] for field in ("answered_at", "ended_at", "talk_seconds"))
     assert talk["wrap_up_seconds"] != ""  # from the event log's handled record
     assert talk["survey_scores"] == "satisfaction=5; resolved=4; recommend=5"
+
+
+async def test_given_callbacks_asked_for_in_the_ivr_and_in_a_queue_then_each_call_names_its_request(
+    tmp_path: Path,
+) -> None:
+    billing = QueueSettings(
+        name="billing",
+        ring_timeout_seconds=5,
+        max_wait_seconds=1,
+        overflow="callback",
+        default_handle_seconds=60,  # a short estimated wait: the IVR queues, offers no callback
+    )
+    acd = AcdSettings(
+        queues=(GENERAL, billing),
+        agents=(AgentSettings(id="agent1", queues=("billing",), skills={**SKILLS, "billing": 1}),),
+    )
+    async with (
+        running(tmp_path, acd, [AgentPhone("agent1")], ready=()) as e2e,
+        aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http,
+    ):
+        await e2e.log_in("agent1")  # staffed, nobody free: the wait in billing runs out
+        # After hours: both closing prompts, 2 asks for a callback, 1 to this number.
+        steps = (Silence(), Silence(), Press("2"), Press("1"))
+        in_ivr = await e2e.sim.place_call(CallerScript(KNOWN, dialled="199", steps=steps))
+        assert "custom/callback-next-day" in (await in_ivr.done).prompts
+        in_queue = await e2e.sim.place_call(CallerScript(KNOWN, steps=(Press("2"),)))
+        assert "custom/callback-confirmed" in (await in_queue.done).prompts
+        await e2e.flush()
+        requests = await e2e.service.backend.context.callbacks.list()
+        customer = await e2e.service.backend.context.customers.find_by_phone(KNOWN)
+        assert customer is not None
+        await e2e.add_user("sup1", "supervisor")
+        await e2e.web_login(http, "sup1")
+        async with http.get(f"{e2e.web_url}/api/customers/{customer.id}/history") as response:
+            history = await response.json()
+
+    first, second = sorted(requests, key=lambda r: r.id)
+    # Both requests are the customer's, not only their number's.
+    assert {r.customer_id for r in requests} == {customer.id}
+    calls = {c["call_id"]: c for c in history if c["kind"] == "call"}
+    assert (calls[in_ivr.uniqueid]["outcome"], calls[in_ivr.uniqueid]["callback_id"]) == (
+        "callback",
+        first.id,
+    )
+    assert (calls[in_queue.uniqueid]["outcome"], calls[in_queue.uniqueid]["callback_id"]) == (
+        "callback",
+        second.id,
+    )
+    assert sorted(c["callback_id"] for c in history if c["kind"] == "callback") == [
+        first.id,
+        second.id,
+    ]
