@@ -3,6 +3,7 @@ step refused at its field; supervisors assign; a follow-up call that reopens a t
 
 import datetime as dt
 
+from callcenter.web.routes_tickets import ESCALATION
 from cti.complaint import Actor
 from tests.browser.helpers import assert_no_js_errors, chromium, expect, login, screenshot
 
@@ -107,3 +108,21 @@ async def test_given_a_resolved_ticket_when_the_customer_is_not_satisfied_then_i
         )
         await screenshot(page, "worklist-followup")
         assert_no_js_errors(page)
+
+
+async def test_an_overdue_promise_shows_on_the_wallboard_of_its_queue_only(site):
+    late = await _open(site, "refund missing", hours_ago=5, queue="general")
+    await site.backend.app[ESCALATION].refresh()
+    async with chromium() as browser:
+        page = await login(browser, site.base_url, site.supervisor)
+        await page.goto("/wallboard")
+        await expect(page.locator("#alerts")).to_contain_text(
+            f"1 ticket overdue in general: #{late} acknowledged late (unassigned)"
+        )
+        # sup2 oversees only billing: their wallboard is live, without the alert.
+        scoped = await login(browser, site.base_url, ("sup2", "sup2-pass"))
+        await scoped.goto("/wallboard")
+        await expect(scoped.get_by_label("Queue billing")).to_be_visible()
+        await expect(scoped.locator("#alerts")).not_to_contain_text("ticket overdue")
+        assert_no_js_errors(page)
+        assert_no_js_errors(scoped)
