@@ -378,3 +378,18 @@ async def test_given_every_kind_of_contact_when_reading_the_customers_history_th
     assert history[0]["attempt"] == 2
     await agent.json("GET", "/api/customers/99999/history", 404)
     await agent.json("GET", f"/api/customers/{site.customer_id}/history?limit=0", 422)
+
+
+async def test_the_openapi_document_describes_the_export_and_the_history(
+    login: Login, site: Site
+) -> None:
+    admin = await login(*ADMIN)
+
+    document = await admin.json("GET", "/api/openapi.json")
+
+    export = document["paths"]["/api/cdr"]["get"]
+    assert {p["name"] for p in export["parameters"]} == {"since", "until", "queue", "format"}
+    assert set(export["responses"]["200"]["content"]) == {"application/json", "text/csv"}
+    assert "CallRecordOut" in document["components"]["schemas"]
+    history = document["paths"]["/api/customers/{customer_id}/history"]["get"]
+    assert history["tags"] == ["customers"]
