@@ -4,10 +4,11 @@
 // with its note, Assign (supervisors) or Take it (agents, unassigned tickets) the owner.
 // A refusal is shown at the field it concerns (the server names it) and focus moves there.
 // Overdue promises are flagged in the list. The follow-up calls list records the
-// customer's answer; "Not satisfied" reopens the ticket.
+// customer's answer; "Not satisfied" reopens the ticket. Supervisors also see the week's
+// tickets report (GET /api/reports/tickets): promises kept per step and the reopen rate.
 
 import { api, query } from './api.js';
-import { center, el, fill, label, options, when } from './dom.js';
+import { center, el, fill, label, options, percent, when } from './dom.js';
 import { busy, clearFlash, flash, startPage } from './shell.js';
 
 const $ = (id) => document.getElementById(id);
@@ -83,7 +84,7 @@ function followupRow(f) {
   const answer = (satisfied, button) => busy(button, async () => {
     await api('POST', `/api/followups/${f.id}/answer`, { satisfied, note: note.value.trim() });
     flash(`Ticket #${f.ticket_id}: ${satisfied ? 'confirmed' : 'reopened'}.`, 'ok');
-    await Promise.all([loadTickets(), loadFollowups()]);
+    await Promise.all([loadTickets(), loadFollowups(), loadReport()]);
     if (openTicket === f.ticket_id) await show(f.ticket_id, false);
   });
   return el(
@@ -166,7 +167,7 @@ async function moveStep(event) {
     render(ticket);
     clearFlash(['error']);
     flash(`Ticket #${ticket.id} is now ${label(ticket.step)}.`, 'ok');
-    await Promise.all([loadTickets(), loadFollowups()]);
+    await Promise.all([loadTickets(), loadFollowups(), loadReport()]);
     $('ticket-title').focus();
   } catch (err) {
     refused(err, ['step']);
@@ -189,6 +190,22 @@ async function assign(owner, button) {
   } finally {
     button.disabled = false;
   }
+}
+
+async function loadReport() {
+  if (user.role === 'agent') return;
+  const report = await api('GET', '/api/reports/tickets');
+  $('report').hidden = false;
+  const rate = report.reopen_rate === null ? '–' : percent(report.reopen_rate);
+  $('report-summary').textContent = `Opened ${report.opened}, resolved ${report.resolved}, reopened ${report.reopened} (reopen rate ${rate}); follow-up calls answered ${report.followups_answered}, satisfied ${report.followups_satisfied}.`;
+  fill($('report-steps').tBodies[0], report.steps.map((s) => el(
+    'tr',
+    { dataset: { step: s.step } },
+    el('th', { scope: 'row', text: label(s.step) }),
+    el('td', { class: 'num', text: String(s.due) }),
+    el('td', { class: 'num', text: String(s.kept) }),
+    el('td', { class: 'num', text: s.due ? percent(s.kept / s.due) : '–' }),
+  )));
 }
 
 async function main() {
@@ -219,7 +236,7 @@ async function main() {
   document.addEventListener('keydown', (event) => {
     if (event.key === 'Escape' && !$('ticket').hidden) $('close-ticket').click();
   });
-  await Promise.all([busy(null, loadTickets), busy(null, loadFollowups)]);
+  await Promise.all([busy(null, loadTickets), busy(null, loadFollowups), busy(null, loadReport)]);
 }
 
 main().catch(() => {});

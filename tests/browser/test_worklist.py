@@ -106,6 +106,10 @@ async def test_given_a_resolved_ticket_when_the_customer_is_not_satisfied_then_i
         await expect(page.locator("#history li").last).to_contain_text(
             "follow-up call: not satisfied: still drops calls"
         )
+        await expect(page.locator("#report-summary")).to_contain_text("reopen rate 100%")
+        await expect(page.locator('#report-steps tr[data-step="proposed"] td')).to_have_text(
+            ["1", "1", "100%"]
+        )
         await screenshot(page, "worklist-followup")
         assert_no_js_errors(page)
 
