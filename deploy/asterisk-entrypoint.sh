@@ -5,8 +5,8 @@
 # it is replaced with the environment variable VAR (set from .env by the compose file);
 # a placeholder without a value stops the container with its name, so Asterisk never
 # starts with an empty or guessable secret. The result goes to /etc/asterisk (mode 0640,
-# owned by the asterisk user), the voicemail folder is made writable for Asterisk, and
-# Asterisk runs in the foreground, dropping root for the asterisk user.
+# owned by the asterisk user), the voicemail folder is made writable for Asterisk and the
+# backend's group, and Asterisk runs in the foreground, dropping root for the asterisk user.
 set -eu
 
 SRC=${CC_TEMPLATES:-/etc/asterisk-templates}
@@ -62,6 +62,9 @@ for template in $templates; do
 done
 
 mkdir -p "$VOICEMAIL"
-chown asterisk:asterisk "$VOICEMAIL" 2>/dev/null || true
+# Group-writable and setgid for the backend's group (docker-compose.yml group_add), which
+# plays the messages and deletes them after their retention.
+chown "asterisk:${CC_VOICEMAIL_GID:-2323}" "$VOICEMAIL" 2>/dev/null || true
+chmod 2770 "$VOICEMAIL" 2>/dev/null || true
 
 exec "${CC_ASTERISK_BIN:-/usr/sbin/asterisk}" -f -U asterisk -G asterisk -vvv

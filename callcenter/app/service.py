@@ -55,6 +55,7 @@ from callcenter.ivr.loader import FlowLibrary, FlowLoadError
 from callcenter.live.callback_schedule import ScheduledCallbacks
 from callcenter.live.queue_hours import QueueHours
 from callcenter.live.recovery import recover, resume_interactions
+from callcenter.live.voicemail_retention import VoicemailRetention
 from callcenter.pbx import Telephony, build_telephony
 from callcenter.pbx.callback_attempts import CallbackAttempts
 from ivr_flows import FlowSet
@@ -337,6 +338,13 @@ class Service:
         # line at their time.
         scheduled = ScheduledCallbacks(center, self.backend.context.callbacks)
         self.supervisor.start("callback-schedule", scheduled.run)
+        inbox = self.backend.context.voicemails
+        if inbox is not None:
+            telephony = self.settings.telephony
+            retention = VoicemailRetention(
+                inbox, telephony.voicemail_dir, telephony.voicemail_retention_days
+            )
+            self.supervisor.start("voicemail-retention", retention.run)
         web_url = f"http://{self.settings.web.host}:{self.backend.server.port}"
         log.info(
             "web.listening",

@@ -453,6 +453,11 @@ class TelephonySettings(_Section):
     """Asterisk's folder for messages, written as `<queue>-<uniqueid>.wav`. It must exist and
     be writable for Asterisk (RECORD FILE makes no folders); deploy/asterisk-entrypoint.sh
     makes it in the compose deployment."""
+    voicemail_retention_days: int = Field(90, ge=1, le=3650)
+    """Days a message is kept: older ones are deleted from `voicemail_dir` once a day (the
+    inbox keeps their record, marked expired, for the reports). The backend needs write
+    access to the folder for that (the compose file shares it read-write, group
+    `voicemail`)."""
     spy_options: dict[str, str] = Field(
         default_factory=lambda: {"listen": "qE", "whisper": "qwE", "barge": "qBE"}
     )

@@ -4,7 +4,7 @@ Strategy: RECORD FILE makes no folders. res_agi.c handle_recordfile opens the na
 (ast_writefile with O_CREAT) and, when its folder is missing or not writable, answers
 `200 result=-1 (writefile)` after the beep, the channel still up; only the dialplan's
 Record() makes folders (app_record.c). The backend cannot make them either: it may run on
-another machine than Asterisk (the compose file mounts the spool read-only into it). So
+another machine than Asterisk (the compose file shares the spool with it). So
 every message goes into the one folder the deployment makes and gives Asterisk
 (`telephony.voicemail_dir`, /var/spool/asterisk/callcenter: the compose file's voicemail
 volume, created by deploy/asterisk-entrypoint.sh), the queue in the file name:
@@ -15,6 +15,7 @@ reply, never raised: the caller is told and the call's record says so.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import structlog
 
@@ -53,6 +54,15 @@ def message_file(directory: str, queue: str, uniqueid: str) -> str:
     safe_queue = "".join(c for c in queue if c in _NAME_CHARS and c != ".") or "queue"
     safe_call = "".join(c for c in uniqueid if c in _NAME_CHARS).lstrip(".") or "call"
     return f"{directory.rstrip('/')}/{safe_queue}-{safe_call}"
+
+
+def stored_message(directory: str, queue: str, uniqueid: str) -> Path | None:
+    """The audio file of the message of call `uniqueid` for `queue`, as this machine sees
+    `directory` (the shared spool): made as Asterisk was told to write it, and None when
+    that would lie anywhere but directly in `directory` (a forged record, a symlink)."""
+    folder = Path(directory).resolve()
+    found = Path(f"{message_file(directory, queue, uniqueid)}.{FORMAT}").resolve()
+    return found if found.parent == folder else None
 
 
 async def record_message(session: AGISession, file: str, max_seconds: int) -> Recording:

@@ -14,7 +14,6 @@ the message; "close" needs one of the configured dispositions.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import structlog
@@ -22,7 +21,6 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.exc import SQLAlchemyError
 
-from acd import CallbackRequested
 from callcenter.db import InvalidPhoneNumber, Role
 from callcenter.db.voicemails import (
     Voicemail,
@@ -31,8 +29,8 @@ from callcenter.db.voicemails import (
     VoicemailStateError,
     VoicemailStatus,
 )
-from callcenter.ivr.voicemail import FORMAT, message_file
-from callcenter.live import CallInfo
+from callcenter.ivr.voicemail import stored_message
+from callcenter.live.callback_schedule import enqueue_callback
 from callcenter.web.endpoint import EVERYONE, Api, ApiRequest
 from callcenter.web.errors import ApiError
 
@@ -152,15 +150,6 @@ async def _visible(req: ApiRequest) -> Voicemail:
     return found
 
 
-def audio_file(voicemail_dir: str, message: Voicemail) -> Path | None:
-    """Where the message's audio is on this server: made from the stored queue and call id
-    as Asterisk was told to write it; None if that would lie outside `voicemail_dir`."""
-    folder = Path(voicemail_dir).resolve()
-    path = Path(f"{message_file(voicemail_dir, message.queue, message.call_id)}.{FORMAT}")
-    resolved = path.resolve()
-    return resolved if resolved.parent == folder else None
-
-
 @api.route(
     "GET",
     "/api/voicemails",
@@ -196,7 +185,7 @@ async def play_voicemail(req: ApiRequest) -> web.StreamResponse:
     message = await _visible(req)
     if message.status is VoicemailStatus.EXPIRED:
         raise ApiError(410, "gone", f"voicemail {message.id} was deleted after the retention")
-    path = audio_file(req.ctx.settings.telephony.voicemail_dir, message)
+    path = stored_message(req.ctx.settings.telephony.voicemail_dir, message.queue, message.call_id)
     if path is None or not path.is_file():
         log.warning("voicemail.file_missing", voicemail_id=message.id, queue=message.queue)
         raise ApiError(404, "not_found", f"the audio of voicemail {message.id} is not on disk")
@@ -257,21 +246,13 @@ async def call_back(req: ApiRequest) -> dict[str, Any]:
         log.error("voicemail.callback_not_stored", voicemail_id=message.id, error=str(exc))
         raise ApiError(503, "unavailable", "the callback could not be stored") from None
     await inbox.called_back(message.id, stored.id)
-    center = req.ctx.center
-    callback_id = f"cb-{stored.id}"
-    center.calls.add(
-        CallInfo(
-            callback_id,
-            stored.number,  # in E.164: what the Originate dials
-            None,
-            center.host.now(),
-            message.queue,
-            ivr_answers={"callback_for": message.call_id, "voicemail": str(message.id)},
-            customer_id=message.customer_id,
-            customer_name=message.customer_name,
-        )
+    enqueue_callback(
+        req.ctx.center,
+        stored,
+        queue=message.queue,
+        answers={"callback_for": message.call_id, "voicemail": str(message.id)},
+        customer_name=message.customer_name,
     )
-    center.host.submit(CallbackRequested(center.host.now(), callback_id, message.queue))
     log.info("voicemail.called_back", voicemail_id=message.id, callback=stored.id, agent=agent)
     return _out(await inbox.get(message.id))
 
