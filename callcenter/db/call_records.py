@@ -159,15 +159,17 @@ async def _calls(
     chunk: int,
 ) -> AsyncIterator[dict[str, Any]]:
     query = (
-        select(Row, Customer.name, Customer.account)
+        # Columns, not ORM objects: a day's rows are read once and never changed, and the
+        # ORM's per-object bookkeeping was most of an export's time.
+        select(*_CALL_COLUMNS, Customer.name.label("customer_name"), Customer.account)
         .outerjoin(Customer, Customer.id == Row.customer_id)
         .where(Row.arrived_at >= start, Row.arrived_at < end, *where.on(Row.queue))
         .order_by(Row.arrived_at, Row.id)
         .execution_options(yield_per=chunk)
     )
     result = await session.stream(query)
-    async for row, name, account in result:
-        yield _call_record(row, name, account, wrap_ups.get(row.uniqueid))
+    async for row in result:
+        yield _call_record(row, row.customer_name, row.account, wrap_ups.get(row.uniqueid))
 
 
 def _seconds(start: datetime | None, end: datetime | None) -> float | None:
@@ -180,8 +182,11 @@ def _pairs(data: dict[str, Any]) -> str:
     return "; ".join(f"{key}={value}" for key, value in data.items())
 
 
+_CALL_COLUMNS = tuple(Row.__table__.c)
+
+
 def _call_record(
-    row: Row, name: str | None, account: str | None, wrap_up: float | None
+    row: Any, name: str | None, account: str | None, wrap_up: float | None
 ) -> dict[str, Any]:
     data = row.ivr_data or {}
     answered, ended = row.answered_at, row.ended_at
