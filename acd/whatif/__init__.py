@@ -17,6 +17,7 @@ from acd.whatif.day import (
     make_day,
     on_duty,
     shift,
+    shifts_of_new_agents,
     synthetic_day,
 )
 from acd.whatif.replay import DRAIN_SECONDS, RING_SECONDS, compare, replay_day
@@ -48,6 +49,7 @@ __all__ = [
     "on_duty",
     "replay_day",
     "shift",
+    "shifts_of_new_agents",
     "side_by_side",
     "synthetic_day",
 ]

@@ -145,6 +145,26 @@ def shift(agent_id: str, begin: Seconds, end: Seconds) -> tuple[StaffingChange, 
     )
 
 
+def shifts_of_new_agents(
+    day: Day, current: Iterable[str], changed: Iterable[str]
+) -> tuple[StaffingChange, ...]:
+    """Shifts for the agents of ``changed`` the day knows nothing of (not in ``current``
+    and never staffed that day): each works the day's staffed span, from the first login to
+    the last logout of the day's agents (the whole day when nobody worked it). So "two more
+    agents" tried on a past day shows what two more agents on that day's hours would do."""
+    known = set(current) | {change.agent_id for change in day.staffing}
+    new = [agent_id for agent_id in dict.fromkeys(changed) if agent_id not in known]
+    if not new:
+        return ()
+    logins = [c.at for c in day.staffing if c.action is StaffingAction.LOG_IN]
+    logouts = [c.at for c in day.staffing if c.action is StaffingAction.LOG_OUT]
+    begin = min(logins, default=day.start)
+    end = max(logouts, default=day.end)
+    if end <= begin:
+        end = day.end
+    return tuple(change for agent_id in new for change in shift(agent_id, begin, end))
+
+
 def on_duty(agent_ids: Iterable[str], start: Seconds) -> tuple[StaffingChange, ...]:
     """Agents who log in ready at ``start`` and stay until the last call is over (no
     logout: a call still waiting at the day's end is answered, not cut off)."""

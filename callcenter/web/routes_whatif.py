@@ -19,6 +19,7 @@ queues.
 from __future__ import annotations
 
 import asyncio
+import functools
 from dataclasses import asdict
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -27,7 +28,16 @@ from zoneinfo import ZoneInfo
 from pydantic import ValidationError
 
 from acd import AcdSettings
-from acd.whatif import Day, QueueComparison, QueueInterval, QueueLoad, compare, synthetic_day
+from acd.whatif import (
+    Day,
+    QueueComparison,
+    QueueInterval,
+    QueueLoad,
+    StaffingAction,
+    compare,
+    shifts_of_new_agents,
+    synthetic_day,
+)
 from callcenter.db import ConfigInvalid, VersionNotFound
 from callcenter.db.config_versions import key_path, validate_acd
 from callcenter.reports.day_from_log import day_from_log
@@ -219,8 +229,23 @@ async def what_if(req: ApiRequest) -> dict[str, Any]:
     else:
         loads = _synthetic_loads(spec, in_force, changed, user)
         day = synthetic_day(loads, start=since.timestamp(), seed=spec.seed)
+    # Agents the change adds have no shifts in a past day's log: they work its staffed span.
+    added = (
+        ()
+        if spec is not None
+        else shifts_of_new_agents(
+            day, (a.id for a in in_force.agents), (a.id for a in changed.agents)
+        )
+    )
     comparison = await asyncio.to_thread(
-        compare, day, in_force, changed, all_agents_on_duty=spec is not None
+        functools.partial(
+            compare,
+            day,
+            in_force,
+            changed,
+            changed_staffing=added,
+            all_agents_on_duty=spec is not None,
+        )
     )
     return {
         "day": day_of,
@@ -228,6 +253,11 @@ async def what_if(req: ApiRequest) -> dict[str, Any]:
         "current_version": current.version,
         "changed_version": body.version,
         "synthetic": spec is not None,
+        "added_shifts": [
+            {"agent": c.agent_id, "from": datetime.fromtimestamp(c.at, UTC)}
+            for c in added
+            if c.action is StaffingAction.LOG_IN
+        ],
         "seed": None if spec is None else spec.seed,
         "calls": len(day.calls),
         "totals": [_row(p) for p in comparison.totals if user.sees_queue(p.queue)],

@@ -550,6 +550,9 @@ class WhatIfOut(BaseModel):
     synthetic: bool = False
     """Whether the calls were made up (`SyntheticDayIn`) rather than the event log's."""
     seed: int | None = None
+    added_shifts: list[dict[str, Any]] = []
+    """Agents the change adds, who have no shift in a past day's log: each works the day's
+    staffed span (from the first login to the last logout), starting at `from`."""
     calls: int
     totals: list[WhatIfRow]
     intervals: list[WhatIfRow]

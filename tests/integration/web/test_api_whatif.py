@@ -85,3 +85,29 @@ async def test_bad_what_if_requests_say_what_is_wrong(login: Login, site: Site) 
     ).status == 404
     agent = await login(*AGENT)
     assert (await agent.call("POST", "/api/whatif", json={"day": day, "version": 1})).status == 403
+
+
+async def test_given_two_agents_added_when_tried_on_yesterday_then_they_work_its_hours_and_help(
+    login: Login, site: Site
+) -> None:
+    day = await _yesterday(site)
+    admin = await login(*ADMIN)
+    document = copy.deepcopy((await admin.json("GET", "/api/config/acd"))["document"])
+    # Yesterday's two agents answered slowly under an hour's wrap-up: two more in general.
+    for queue in document["queues"]:
+        queue["wrap_up_seconds"] = 3600
+    baseline = await admin.json("POST", "/api/whatif", json={"day": day, "document": document})
+    document["agents"] += [
+        {"id": "extra1", "queues": ["general"]},
+        {"id": "extra2", "queues": ["general"]},
+    ]
+
+    result = await admin.json("POST", "/api/whatif", json={"day": day, "document": document})
+
+    shifts = {s["agent"]: s["from"] for s in result["added_shifts"]}
+    assert set(shifts) == {"extra1", "extra2"}
+    assert baseline["added_shifts"] == []
+    before = _general(baseline["totals"])["changed"]
+    after = _general(result["totals"])["changed"]
+    assert after["answered"] >= before["answered"]
+    assert after["asa"] < before["asa"]

@@ -22,6 +22,7 @@ from acd.whatif import (
     make_day,
     replay_day,
     shift,
+    shifts_of_new_agents,
     synthetic_day,
 )
 
@@ -234,3 +235,18 @@ def test_a_day_refuses_a_call_outside_it_naming_the_call() -> None:
         make_day(T, T + HOUR, [DayCall("c1", T, "sales", 1.0), DayCall("c1", T + 1, "sales", 1.0)])
     with pytest.raises(ValueError, match="a pause needs a reason"):
         make_day(T, T + HOUR, [], [StaffingChange(T, "a", StaffingAction.PAUSE)])
+
+
+def test_agents_a_change_adds_work_the_days_staffed_span_and_known_ones_get_nothing() -> None:
+    staffed = make_day(
+        0.0,
+        86_400.0,
+        [],
+        [*shift("a1", 8 * 3600.0, 12 * 3600.0), *shift("a2", 10 * 3600.0, 17 * 3600.0)],
+    )
+    added = shifts_of_new_agents(staffed, ["a1", "a2", "a3"], ["a1", "a3", "new"])
+    assert added == shift("new", 8 * 3600.0, 17 * 3600.0)
+    # A day nobody worked: the new agent works all of it.
+    empty = make_day(0.0, 86_400.0, [], [])
+    assert shifts_of_new_agents(empty, [], ["new"]) == shift("new", 0.0, 86_400.0)
+    assert shifts_of_new_agents(staffed, ["a1"], ["a1", "a2"]) == ()  # a2 worked that day
