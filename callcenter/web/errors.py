@@ -26,22 +26,36 @@ class ApiError(Exception):
     """An error answered with `status`, a stable `code` and a readable `message`."""
 
     def __init__(
-        self, status: int, code: str, message: str, details: list[Any] | None = None
+        self,
+        status: int,
+        code: str,
+        message: str,
+        details: list[Any] | None = None,
+        *,
+        headers: dict[str, str] | None = None,
     ) -> None:
-        """`details` lists per-field problems (validation errors) when there are several."""
+        """`details` lists per-field problems (validation errors) when there are several;
+        `headers` go with the answer (`Retry-After` of a 429)."""
         super().__init__(message)
         self.status = status
         self.code = code
         self.message = message
         self.details = details or []
+        self.headers = headers or {}
 
 
 def error_response(
-    status: int, code: str, message: str, details: list[Any] | None = None
+    status: int,
+    code: str,
+    message: str,
+    details: list[Any] | None = None,
+    headers: dict[str, str] | None = None,
 ) -> web.Response:
     """The JSON response of an error."""
     body = {"error": {"status": status, "code": code, "message": message, "details": details or []}}
-    return web.Response(status=status, text=json.dumps(body), content_type="application/json")
+    return web.Response(
+        status=status, text=json.dumps(body), content_type="application/json", headers=headers
+    )
 
 
 def validation_details(exc: ValidationError, where: str) -> tuple[str, list[Any]]:
@@ -76,7 +90,7 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     try:
         return await handler(request)
     except ApiError as exc:
-        return error_response(exc.status, exc.code, exc.message, exc.details)
+        return error_response(exc.status, exc.code, exc.message, exc.details, exc.headers)
     except AcdError as exc:
         err = acd_error(exc)
         return error_response(err.status, err.code, err.message)

@@ -180,10 +180,8 @@ def _refuse(
         number=mask_number(number) if number else None,
     )
     details = [{"field": field, "problem": message, "in": "body"}] if field else []
-    error = ApiError(status, code, message, details)
-    if retry_after is not None:
-        error.details.append({"retry_after_s": math.ceil(retry_after)})
-    return error
+    headers = {"Retry-After": str(math.ceil(retry_after))} if retry_after is not None else None
+    return ApiError(status, code, message, details, headers=headers)
 
 
 async def _guard(req: ApiRequest) -> None:

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
+from structlog.testing import capture_logs
 
 from acd import AgentLoggedIn
 from callcenter.app.center_config import CenterConfig
@@ -61,7 +62,11 @@ async def send(
     response = await client.post(
         "/api/public/callback", json=fields, headers={"X-Forwarded-For": address}
     )
-    return response.status, await response.json()
+    body = await response.json()
+    if response.status == 429:
+        # A refused client is told when to try again.
+        assert int(response.headers["Retry-After"]) >= 1
+    return response.status, body
 
 
 def form(token: str, **fields: Any) -> dict[str, Any]:
@@ -216,7 +221,8 @@ async def test_one_number_is_refused_after_three_requests_a_day_and_not_stored_t
     client: TestClient[Any, Any], public_site: Site
 ) -> None:
     token = await form_token(client, public_site)
-    answers = [await send(client, form(token), address=f"198.51.100.{n}") for n in range(1, 5)]
+    with capture_logs() as logs:
+        answers = [await send(client, form(token), address=f"198.51.100.{n}") for n in range(1, 5)]
 
     assert [status for status, _ in answers] == [201, 200, 200, 429]
     first, again = answers[0][1], answers[1][1]
@@ -224,6 +230,10 @@ async def test_one_number_is_refused_after_three_requests_a_day_and_not_stored_t
     assert again["message"].startswith("We already have your request")
     assert "this number" in answers[3][1]["error"]["message"]
     assert len(await public_site.backend.context.callbacks.list()) == 1
+    [refusal] = [e for e in logs if e["event"] == "web.public_callback_refused"]
+    assert (refusal["reason"], refusal["address"]) == ("number_limit", "198.51.100.4")
+    assert refusal["number"] == "+**********34"  # masked
+    assert E164 not in str(logs)
 
 
 async def test_an_oversized_body_is_refused_413_before_it_is_read(
