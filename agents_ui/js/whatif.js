@@ -382,7 +382,11 @@ function summaryText(result, inForce = result.current_version) {
   const versions = inForce === result.current_version
     ? `version ${result.current_version} in force against ${against}`
     : `version ${result.current_version}, in force then, against ${against}, in force now as version ${inForce}`;
-  return `${calls}, ${versions}; times in ${result.timezone}.`;
+  const added = (result.added_shifts || []).map((shift) => shift.agent);
+  const shifts = added.length
+    ? ` Agents the change adds (${added.join(', ')}) work that day's hours, from ${centerTime(result.added_shifts[0].from, { hour: '2-digit', minute: '2-digit' })}.`
+    : '';
+  return `${calls}, ${versions}; times in ${result.timezone}.${shifts}`;
 }
 
 // ---------------------------------------------------------------------------------------

@@ -184,3 +184,19 @@ async def test_an_admin_finds_the_page_in_the_admin_pages_navigation(site):
         await _ready(page)
         await expect(page.get_by_label("Stored version", exact=True)).to_contain_text("Version 1")
         assert_no_js_errors(page)
+
+
+async def test_given_agents_added_when_tried_on_yesterday_then_the_page_says_when_they_work(site):
+    seeded = await site.seed_history(_yesterday())
+    async with chromium() as browser:
+        page = await login(browser, site.base_url, site.supervisor)
+        await page.goto("/whatif")
+        await _ready(page)
+        await page.get_by_label("Day", exact=True).fill(seeded.date().isoformat())
+        await _edit(page, lambda d: d["agents"].append({"id": "extra1", "queues": ["general"]}))
+        await page.get_by_role("button", name="Compare").click()
+        summary = page.locator("#whatif-summary")
+        await expect(summary).to_contain_text(
+            "Agents the change adds (extra1) work that day's hours"
+        )
+        assert_no_js_errors(page)
