@@ -336,7 +336,11 @@ class Service:
         self.supervisor.start("queue-hours", self.queue_hours.run)
         # Callbacks made for later (the web form's window, or outside the hours) join the
         # line at their time.
-        scheduled = ScheduledCallbacks(center, self.backend.context.callbacks)
+        scheduled = ScheduledCallbacks(
+            center,
+            self.backend.context.callbacks,
+            interval_s=self.settings.telephony.callback_schedule_s,
+        )
         self.supervisor.start("callback-schedule", scheduled.run)
         inbox = self.backend.context.voicemails
         if inbox is not None:

@@ -446,6 +446,9 @@ class TelephonySettings(_Section):
     callback_retry_s: float = Field(300.0, gt=0, le=86_400)
     """After an attempt that missed the customer, the callback waits this long before it is
     in line again (the customer may have been busy a moment ago)."""
+    callback_schedule_s: float = Field(15.0, gt=0, le=600)
+    """How often the service looks for callbacks made for later (a chosen window, or outside
+    the queue's hours) that are due, to put them in line."""
     moh_class: str = Field("default", pattern=r"^[A-Za-z0-9_-]+$", max_length=80)
     hold_segment_s: int = Field(10, ge=2, le=300)
     """Music on hold plays in segments this long; announcements go between them."""
