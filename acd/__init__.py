@@ -64,6 +64,7 @@ from acd.events import (
     OfferTimedOut,
     QueueHoursChanged,
     TimerFired,
+    VoicemailQueued,
     WrapUpEnded,
 )
 from acd.snapshots import AgentView, CallView, QueueStats
@@ -136,5 +137,6 @@ __all__ = [
     "UnknownAgent",
     "UnknownPauseReason",
     "UnknownQueue",
+    "VoicemailQueued",
     "WrapUpEnded",
 ]

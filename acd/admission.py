@@ -1,10 +1,11 @@
-"""Admission: new calls and callback entries join a queue.
+"""Admission: new calls, callback entries and voicemails join a queue.
 
 Strategy: a new entry is checked before anything changes (its id is new, its queue exists,
 its skill levels are 1-5); one that fails is reported as a `StaleFact` and never enters.
 Admitted entries are counted as offered to their queue, logged, and handed to queueing.
 A callback that replaces a caller still waiting ends that call (outcome callback) and keeps
-its place in line.
+its place in line. A voicemail is not counted as offered (its call already was, when it
+arrived) and holds no line (no announcements, no maximum wait), like a callback entry.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from acd.commands import Command, DecisionTrigger, Record, RecordKind, StaleFact
-from acd.events import CallbackRequested, CallQueued, Event
+from acd.events import CallbackRequested, CallQueued, Event, VoicemailQueued
 from acd.floor import Floor
 from acd.model import Call, QueueRuntime
 from acd.queueing import Queueing
@@ -115,6 +116,39 @@ class Admission:
                 call_id=call.id,
                 detail=detail,
                 call_kind=CallKind.CALLBACK,
+                priority=call.priority,
+                skills=_own(call.own_skills),
+            )
+        )
+        self.queueing.enter(call, DecisionTrigger.CALL_QUEUED, out)
+
+    def voicemail_queued(self, event: VoicemailQueued, out: list[Command]) -> None:
+        """A message becomes work in its queue: at the back of the line, with its priority,
+        routed like a call (its offer goes to the agent's desktop, not a phone)."""
+        queue = self._admit(event, event.call_id, event.queue, event.skills, out)
+        if queue is None:
+            return
+        floor = self.floor
+        call = Call(
+            floor.next_seq(),
+            event.call_id,
+            CallKind.VOICEMAIL,
+            queue,
+            event.priority,
+            dict(event.skills),
+            merge_requirements(queue.settings.skills, event.skills),
+            floor.now,
+        )
+        floor.index_call(call)
+        queue.counters.note_arrival(floor.now, floor.settings.arrival_window_seconds)
+        out.append(
+            Record(
+                floor.now,
+                RecordKind.ENQUEUE,
+                queue=queue.name,
+                call_id=call.id,
+                detail="voicemail",
+                call_kind=CallKind.VOICEMAIL,
                 priority=call.priority,
                 skills=_own(call.own_skills),
             )

@@ -42,6 +42,7 @@ from acd.events import (
     OfferTimedOut,
     QueueHoursChanged,
     TimerFired,
+    VoicemailQueued,
     WrapUpEnded,
 )
 from acd.floor import Floor
@@ -140,6 +141,8 @@ class Acd:
                 self._move_call(event, out)
             case CallbackRequested():
                 self._admission.callback_requested(event, out)
+            case VoicemailQueued():
+                self._admission.voicemail_queued(event, out)
             case MetricsReset():
                 self._reset_metrics()
             case ConfigurationChanged():

@@ -101,6 +101,17 @@ class CallbackRequested(Event):
 
 
 @dataclass(frozen=True, slots=True)
+class VoicemailQueued(Event):
+    """A message a caller left becomes work in a queue, routed to a skilled agent like a
+    call with its own priority (`CallKind.VOICEMAIL`); it joins the line at the back."""
+
+    call_id: str
+    queue: str
+    priority: int = 0
+    skills: Mapping[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
 class OfferAnswered(Event):
     """The agent answered the offered call and is now connected to the caller."""
 

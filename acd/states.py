@@ -35,10 +35,13 @@ class CallState(StrEnum):
 
 
 class CallKind(StrEnum):
-    """A voice call holds a phone line; a callback entry only holds a place in line."""
+    """A voice call holds a phone line; a callback entry and a voicemail only hold a place
+    in line. A voicemail is work offered on the agent's desktop, not their phone: accepting
+    it is `OfferAnswered`, closing it `CallEnded`."""
 
     VOICE = "voice"
     CALLBACK = "callback"
+    VOICEMAIL = "voicemail"
 
 
 class CallOutcome(StrEnum):

@@ -178,6 +178,8 @@ class DayFold:
 
     def _enqueued(self, record: Record, call_id: str) -> None:
         self._visits.pop(call_id, None)
+        if record.call_kind is CallKind.VOICEMAIL:
+            return  # a message is work, not a call: its call was counted when it arrived
         if record.call_kind is CallKind.CALLBACK:
             self._callbacks.add(call_id)
         queue = record.queue or ""

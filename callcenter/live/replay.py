@@ -11,7 +11,8 @@ the inputs are read back from them, and only from the records a person or the PB
   `RING_TIMER`): the replayed timer does that again; offer-failed: `OfferFailed` (the PBX
   could not place the offer), the ready after it (reason `PBX_FAILED`) is its consequence;
 * enqueue of an admission (the record carries ``call_kind``, ``priority``, ``skills``):
-  `CallQueued` or `CallbackRequested`, replacing the call of a callback record just before;
+  `CallQueued`, `CallbackRequested` (replacing the call of a callback record just before)
+  or `VoicemailQueued`;
   a move record and the enqueue after it: `CallMoveRequested` to that enqueue's queue;
 * ready: `AgentReady`; right after a handled record `WrapUpEnded` (a desktop "done" and a
   ready in wrap-up end wrap-up alike); none when the core made the agent ready itself (the
@@ -92,7 +93,8 @@ def inputs_from_log(events: Iterable[CallEvent]) -> list[acd.Event]:
 
 
 def _admitted_kind(data: dict[str, Any]) -> str | None:
-    """Which admission an enqueue is ("voice" or "callback"); None for a move or overflow.
+    """Which admission an enqueue is ("voice", "callback" or "voicemail"); None for a move
+    or overflow.
 
     Entries written before admissions carried ``call_kind`` are told by their detail; their
     call-specific skills are lost (replayed as none).
@@ -113,8 +115,11 @@ def _admission(now: float, event: CallEvent, replaced: str | None) -> acd.Event:
     legacy = detail.removeprefix("priority ") if detail.startswith("priority ") else "0"
     priority = int(data.get("priority", legacy))
     skills = {str(name): int(level) for name, level in dict(data.get("skills") or {}).items()}
-    if _admitted_kind(data) == "callback":
+    admitted = _admitted_kind(data)
+    if admitted == "callback":
         return acd.CallbackRequested(now, call, queue, priority, skills, replaced)
+    if admitted == "voicemail":
+        return acd.VoicemailQueued(now, call, queue, priority, skills)
     return acd.CallQueued(now, call, queue, priority, skills)
 
 

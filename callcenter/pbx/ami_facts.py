@@ -230,7 +230,7 @@ class AmiFacts:
                 views.append(view)
         adopted = 0
         for view in views:
-            if self._calls.get(view.call_id) is not None or view.kind is CallKind.CALLBACK:
+            if self._calls.get(view.call_id) is not None or view.kind is not CallKind.VOICE:
                 continue
             adopted += 1
             await self._take_over(view, channels, now)

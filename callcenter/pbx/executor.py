@@ -108,6 +108,9 @@ class PbxExecutor:
 
     async def _offer(self, offer: OfferCall) -> None:
         # The configuration in force names the phone: a phone changed live rings at once.
+        if offer.kind is CallKind.VOICEMAIL:
+            # A message is offered on the agent's desktop, which accepts it: no phone rings.
+            return
         endpoint = self._settings.endpoint(offer.agent_id, self._center.host.settings)
         leg_id = new_leg_id()
         if offer.kind is CallKind.CALLBACK:

@@ -179,6 +179,8 @@ class QueueAggregator:
 
     def _enqueued(self, event: CallEvent, call_id: str) -> None:
         self._visits.pop(call_id, None)
+        if event.data.get("call_kind") == "voicemail":
+            return  # a message is work, not a call: its call was counted when it arrived
         if is_callback_entry(event):
             self._callback_entries.add(call_id)
         queue = event.queue or ""
