@@ -174,7 +174,7 @@ async def test_given_a_day_of_every_kind_of_contact_when_exported_as_csv_then_ea
     ]
     answered = rows[0]
     assert answered["arrived_at"] == "2026-01-14T09:00:00+00:00"
-    # For staff, so not masked; quoted, as any cell starting with + (Excel hides the ').
+    # For staff, so not masked; quoted, as any cell starting with + (a formula's start).
     assert answered["caller_number"] == "'" + CALLER
     assert (answered["customer_name"], answered["customer_account"]) == (CUSTOMER, "4711")
     assert answered["ivr_path"] == "welcome > menu"
