@@ -192,6 +192,16 @@ class VoicemailRepository:
             raise VoicemailNotFound(f"no voicemail {voicemail_id}")
         return _voicemail(found[0], found[1])
 
+    async def by_call(self, call_id: str) -> Voicemail:
+        """The message of call `call_id`; `VoicemailNotFound` when there is none."""
+        async with self._sessions() as session:
+            found = await session.scalar(
+                select(VoicemailRow.id).where(VoicemailRow.call_id == call_id)
+            )
+        if found is None:
+            raise VoicemailNotFound(f"no voicemail of call {call_id!r}")
+        return await self.get(found)
+
     async def take(self, voicemail_id: int, agent: str, now: datetime) -> Voicemail:
         """`agent` starts on the message (listening is taking it); a message already
         theirs stays as it is. Refused when it is closed, expired or someone else's."""

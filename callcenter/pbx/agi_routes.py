@@ -22,7 +22,9 @@ how (`ivr_ending`): `self_service`, `voicemail`, `voicemail_failed`, `callback`,
 record keeps what the call left behind (`voicemail.file` and `voicemail.seconds`, a
 transfer's `transfer.target`, the `callback.id` of the request it made, also on a queued
 call the ACD sent to a callback), so the call detail records and the customer's history
-show it.
+show it. A message left is also recorded for the voicemail inbox (`RecordVoicemail`) and
+becomes work in its queue (`VoicemailQueued`, `vm-<uniqueid>`, with the priority and skills
+the call had), which the ACD routes to an agent's desktop.
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ from datetime import UTC, datetime, timedelta
 import structlog
 from sqlalchemy.exc import SQLAlchemyError
 
-from acd import CallbackRequested
+from acd import CallbackRequested, VoicemailQueued
 from callcenter.agi import AGIError, AGIHangup, AGISession
 from callcenter.app.settings import TelephonySettings
 from callcenter.db import (
@@ -63,6 +65,8 @@ log = structlog.get_logger(__name__)
 
 CALLBACK_WINDOW = timedelta(hours=4)
 VOICEMAIL_MAX_S = 120
+VOICEMAIL_WORK = "vm-"
+"""A message's work item is known to the ACD as `vm-<the call's uniqueid>`."""
 """The longest message a caller the ACD sends to voicemail may leave."""
 
 
@@ -265,6 +269,15 @@ class CallRoutes:
                         call.call_id, queue, call.caller_number, customer_id, recording.seconds, now
                     )
                 )
+                self._queue_voicemail(
+                    call.call_id,
+                    queue,
+                    call.caller_number,
+                    customer_id,
+                    origin.customer_name if origin else None,
+                    priority=call.priority,
+                    skills=call.skills,
+                )
                 await prompts.stream("vm-msgsaved")
             else:
                 # Nothing was recorded: the caller is told to call again, not cut off.
@@ -418,6 +431,44 @@ class CallRoutes:
                     now,
                 )
             )
+            self._queue_voicemail(
+                request.uniqueid,
+                recorded.queue,
+                request.caller_number,
+                customer_id,
+                result.data.get("customer.name"),
+            )
+
+    def _queue_voicemail(
+        self,
+        call_id: str,
+        queue: str,
+        caller_number: str | None,
+        customer_id: int | None,
+        customer_name: str | None,
+        *,
+        priority: int = 0,
+        skills: Mapping[str, int] | None = None,
+    ) -> None:
+        """The message becomes work in `queue` (`vm-<call id>`), routed like the call was:
+        its context for the desktop's pop, and the entry in the ACD's line."""
+        entry = f"{VOICEMAIL_WORK}{call_id}"
+        center = self._center
+        center.calls.add(
+            CallInfo(
+                entry,
+                caller_number,
+                None,
+                center.host.now(),
+                queue,
+                ivr_answers={"voicemail_of": call_id},
+                customer_id=customer_id,
+                customer_name=customer_name,
+            )
+        )
+        center.host.submit(
+            VoicemailQueued(center.host.now(), entry, queue, priority, dict(skills or {}))
+        )
 
     def _survey(self, uniqueid: str, survey: StoreSurvey) -> None:
         scores = dict(survey.answers)

@@ -15,11 +15,14 @@ DATA of a missing prompt answers `200 result=-1` at once, with no digit read and
 channel still up; an empty prompt (`GET DATA ""`) plays nothing and only collects; Playback
 of a missing file answers `200 result=0` with PLAYBACKSTATUS FAILED. RECORD FILE makes no
 folders (handle_recordfile): into a folder that does not exist it answers
-`200 result=-1 (writefile)` after the beep, the channel still up.
+`200 result=-1 (writefile)` after the beep, the channel still up; into one that does, the
+message is written as `<name>.<format>` (kept when the caller hangs up), here as silence.
 """
 
 from __future__ import annotations
 
+import os
+import wave
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -136,8 +139,8 @@ class Media:
                 return await self._say(f"number:{number}", len(str(number)), escape)
             case cmd.SayAlpha(text=text, escape_digits=escape):
                 return await self._say(f"alpha:{text}", len(text), escape)
-            case cmd.RecordFile(filename=name, escape_digits=escape, timeout_ms=timeout):
-                return await self._record(name, escape, timeout)
+            case cmd.RecordFile(filename=name, fmt=fmt, escape_digits=escape, timeout_ms=timeout):
+                return await self._record(name, fmt, escape, timeout)
             case cmd.Exec(application=app, arguments=args):
                 return await self._exec(app, args)
             case cmd.Hangup(channel=str(other)):
@@ -232,7 +235,7 @@ class Media:
         self._pressed(press.digits[0])
         return ok(str(ord(press.digits[0])))
 
-    async def _record(self, name: str, escape: str, timeout_ms: int) -> Reply:
+    async def _record(self, name: str, fmt: str, escape: str, timeout_ms: int) -> Reply:
         s = self.side
         if not s.options.folder_exists(name):
             # res_agi.c: the beep plays, then ast_writefile fails; the channel stays up.
@@ -243,7 +246,10 @@ class Media:
         press = self._press(s.next_step(), escape)
         spoken = press.after_s if press else (timeout_ms / 1000 if timeout_ms > 0 else 10.0)
         if not await s.wait(spoken):
+            # A caller who hangs up ends the message; Asterisk keeps what was recorded.
+            _write_recording(name, fmt, spoken)
             return Reply((f"200 result=-1 (hangup) endpos={int(spoken * SAMPLES_PER_S)}",), True)
+        _write_recording(name, fmt, spoken)
         endpos = f" endpos={int(spoken * SAMPLES_PER_S)}"
         if press is None:
             return ok("0", f" (timeout){endpos}")
@@ -272,3 +278,17 @@ class Media:
             s.hangup_requested("agi")
             return HUNG
         return ok("0")  # applications the simulator does not model return at once
+
+
+def _write_recording(name: str, fmt: str, seconds: float) -> None:
+    """Leave the message where Asterisk would: `<name>.<fmt>`, for `wav` a 16-bit 8 kHz mono
+    file of `seconds` of silence (the simulated caller says nothing). Only into a folder
+    that exists on this machine (the tests' spool); a folder the options merely declare
+    stays empty, as before."""
+    if fmt != "wav" or not os.path.isdir(os.path.dirname(name) or "."):
+        return
+    with wave.open(f"{name}.{fmt}", "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(SAMPLES_PER_S)
+        out.writeframes(b"\x00\x00" * int(seconds * SAMPLES_PER_S))

@@ -9,6 +9,12 @@ must lie in that folder. An agent takes a message before working it (it is then 
 "call back" stores a callback request for the caller's number, queued in the ACD like the
 IVR's (an agent-first call: the agent's phone rings, then the customer's), and links it to
 the message; "close" needs one of the configured dispositions.
+
+Each message is also work in the ACD (`vm-<call id>`, queued by the PBX side): its offer
+reaches the agent's desktop, which accepts (`OfferAnswered`: the agent is busy with it) or
+declines it (`OfferRejected`, as a rejected call); closing it ends the work item
+(`CallEnded`: wrap-up follows). A message taken or closed in the inbox outside its offer
+leaves the ACD's line, so nobody is offered work that is already done.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.exc import SQLAlchemyError
 
+from acd import CallEnded, CallerHungUp, CallState, OfferAnswered, OfferRejected
 from callcenter.db import InvalidPhoneNumber, Role
 from callcenter.db.voicemails import (
     Voicemail,
@@ -37,6 +44,9 @@ from callcenter.web.errors import ApiError
 log = structlog.get_logger(__name__)
 
 api = Api()
+
+WORK = "vm-"
+"""A message's work item in the ACD: `vm-<the call's uniqueid>` (`callcenter.pbx.agi_routes`)."""
 
 CALLBACK_WINDOW = timedelta(hours=4)
 """How long a callback made from a message stays due (as the IVR's)."""
@@ -150,6 +160,84 @@ async def _visible(req: ApiRequest) -> Voicemail:
     return found
 
 
+def _settle_work(req: ApiRequest, message: Voicemail, *, done: bool) -> None:
+    """Keep the ACD's work item in step with the inbox: a message taken or closed outside
+    its offer leaves the line (or the agent it was offered to); one closed by the agent who
+    accepted it ends, and that agent goes on to wrap-up as after a call."""
+    host = req.ctx.center.host
+    entry = f"{WORK}{message.call_id}"
+    view = host.acd.call_view(entry, host.now())
+    if view is None:
+        return
+    agent = req.user.agent_id
+    if view.state is CallState.CONNECTED:
+        if done:
+            host.submit(CallEnded(host.now(), entry))
+        return
+    if view.state is CallState.OFFERED and view.agent_id == agent and agent is not None:
+        host.submit(OfferAnswered(host.now(), entry, agent))
+        if done:
+            host.submit(CallEnded(host.now(), entry))
+        return
+    # Waiting, or offered to someone else: handled from the inbox, it leaves the line.
+    host.submit(CallerHungUp(host.now(), entry))
+
+
+def _work_entry(req: ApiRequest) -> str:
+    entry = req.path("entry")
+    call_id = entry.removeprefix(WORK)
+    if entry == call_id or not call_id or len(entry) > 64 or not call_id.isascii():
+        raise ApiError(422, "invalid_request", f"{entry!r} is not a voicemail's work item")
+    return entry
+
+
+@api.route(
+    "POST",
+    "/api/voicemail-work/{entry}/accept",
+    roles=frozenset({Role.AGENT}),
+    response=VoicemailOut,
+    summary="Accept the voicemail offered on your desktop: it is yours until you close it",
+    tag="voicemail",
+)
+async def accept_work(req: ApiRequest) -> dict[str, Any]:
+    entry = _work_entry(req)
+    agent = _agent(req)
+    inbox = _inbox(req)
+    host = req.ctx.center.host
+    view = host.acd.call_view(entry, host.now())
+    if view is None or view.state is not CallState.OFFERED or view.agent_id != agent:
+        raise ApiError(409, "conflict", f"voicemail {entry!r} is not being offered to you")
+    try:
+        message = await inbox.by_call(entry.removeprefix(WORK))
+        taken = await inbox.take(message.id, agent, datetime.now(UTC))
+    except VoicemailNotFound as exc:
+        raise ApiError(404, "not_found", str(exc)) from None
+    except VoicemailStateError as exc:
+        # Someone took it from the inbox meanwhile: the offer is over for this agent.
+        host.submit(OfferRejected(host.now(), entry, agent))
+        raise ApiError(409, "conflict", str(exc)) from None
+    host.submit(OfferAnswered(host.now(), entry, agent))
+    log.info("voicemail.accepted", voicemail_id=message.id, agent=agent)
+    return _out(taken)
+
+
+@api.route(
+    "POST",
+    "/api/voicemail-work/{entry}/decline",
+    roles=frozenset({Role.AGENT}),
+    summary="Decline the voicemail offered on your desktop (as a rejected call)",
+    tag="voicemail",
+)
+async def decline_work(req: ApiRequest) -> None:
+    entry = _work_entry(req)
+    agent = _agent(req)
+    host = req.ctx.center.host
+    view = host.acd.call_view(entry, host.now())
+    if view is None or view.state is not CallState.OFFERED or view.agent_id != agent:
+        raise ApiError(409, "conflict", f"voicemail {entry!r} is not being offered to you")
+    host.submit(OfferRejected(host.now(), entry, agent))
+
+
 @api.route(
     "GET",
     "/api/voicemails",
@@ -210,6 +298,7 @@ async def take_voicemail(req: ApiRequest) -> dict[str, Any]:
         taken = await _inbox(req).take(message.id, agent, datetime.now(UTC))
     except VoicemailStateError as exc:
         raise ApiError(409, "conflict", str(exc)) from None
+    _settle_work(req, taken, done=False)
     return _out(taken)
 
 
@@ -246,6 +335,7 @@ async def call_back(req: ApiRequest) -> dict[str, Any]:
         log.error("voicemail.callback_not_stored", voicemail_id=message.id, error=str(exc))
         raise ApiError(503, "unavailable", "the callback could not be stored") from None
     await inbox.called_back(message.id, stored.id)
+    _settle_work(req, message, done=False)
     enqueue_callback(
         req.ctx.center,
         stored,
@@ -283,5 +373,6 @@ async def close_voicemail(req: ApiRequest) -> dict[str, Any]:
         )
     except VoicemailStateError as exc:
         raise ApiError(409, "conflict", str(exc)) from None
+    _settle_work(req, closed, done=True)
     log.info("voicemail.closed", voicemail_id=message.id, by=req.user.username)
     return _out(closed)

@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from acd import AgentLoggedIn, AgentState, VoicemailQueued
 from callcenter.db import RecordVoicemail
+from callcenter.live import CallInfo
 from tests.integration.web.conftest import User
 from tests.web_site import ADMIN, AGENT, AGENT2, CALLER, CUSTOMER, SCOPED_SUPERVISOR, Site
 
@@ -198,3 +200,92 @@ async def test_supervisors_cannot_take_or_call_back_but_may_close(
         "POST", f"/api/voicemails/{billing}/close", json={"disposition": "callback-promised"}
     )
     assert closed["status"] == "closed"
+
+
+async def _queue_work(site: Site, call_id: str, queue: str = "general") -> str:
+    """The message of `call_id` as work in the ACD, as the PBX side queues it."""
+    entry = f"vm-{call_id}"
+    center = site.center
+    center.calls.add(CallInfo(entry, CALLER, None, center.host.now(), queue))
+    center.host.submit(VoicemailQueued(center.host.now(), entry, queue))
+    await center.host.drain()
+    return entry
+
+
+async def _ready(site: Site, agent_id: str) -> None:
+    await site.center.host.request(lambda now: AgentLoggedIn(now, agent_id, ready=True))
+    await site.center.host.drain()
+
+
+def _agent_state(site: Site, agent_id: str) -> tuple[AgentState, str | None]:
+    view = site.center.host.acd.agent_view(agent_id, site.center.host.now())
+    return view.state, view.call_id
+
+
+async def test_given_a_voicemail_offered_to_an_agent_when_accepted_and_closed_then_wrap_up(
+    site: Site, login: Login, spool: Path
+) -> None:
+    general = await _leave(site, "1732280000.1", "general")
+    entry = await _queue_work(site, "1732280000.1")
+    await _ready(site, "agent2")
+    assert _agent_state(site, "agent2") == (AgentState.RESERVED, entry)
+    ben = await login(*AGENT2)
+    anna = await login(*AGENT)
+    await anna.json("POST", f"/api/voicemail-work/{entry}/accept", status=409)
+
+    accepted = await ben.json("POST", f"/api/voicemail-work/{entry}/accept")
+    await site.center.host.drain()
+
+    assert (accepted["id"], accepted["status"], accepted["agent"]) == (
+        general,
+        "in_progress",
+        "agent2",
+    )
+    assert _agent_state(site, "agent2") == (AgentState.ON_CALL, entry)
+    await ben.json(
+        "POST", f"/api/voicemails/{general}/close", json={"disposition": "callback-promised"}
+    )
+    await site.center.host.drain()
+    state, _ = _agent_state(site, "agent2")
+    assert state is AgentState.WRAP_UP
+    assert site.center.host.acd.call_view(entry, site.center.host.now()) is None
+
+
+async def test_given_a_voicemail_offer_when_declined_then_it_goes_to_the_next_agent(
+    site: Site, login: Login, spool: Path
+) -> None:
+    await _leave(site, "1732280000.1", "general")
+    entry = await _queue_work(site, "1732280000.1")
+    await _ready(site, "agent2")
+    ben = await login(*AGENT2)
+
+    declined = await ben.call("POST", f"/api/voicemail-work/{entry}/decline")
+    assert declined.status == 204
+    await site.center.host.drain()
+
+    assert _agent_state(site, "agent2")[0] is AgentState.NOT_READY
+    await _ready(site, "agent1")
+    assert _agent_state(site, "agent1") == (AgentState.RESERVED, entry)
+
+
+async def test_a_message_closed_in_the_inbox_while_waiting_leaves_the_acds_line(
+    site: Site, login: Login, spool: Path
+) -> None:
+    general = await _leave(site, "1732280000.1", "general")
+    entry = await _queue_work(site, "1732280000.1")
+    admin = await login(*ADMIN)
+
+    await admin.json("POST", f"/api/voicemails/{general}/close", json={"disposition": "order"})
+    await site.center.host.drain()
+
+    assert site.center.host.acd.call_view(entry, site.center.host.now()) is None
+    await _ready(site, "agent1")
+    assert _agent_state(site, "agent1") == (AgentState.READY, None)
+
+
+async def test_a_work_item_name_that_is_not_a_voicemails_is_refused(
+    site: Site, login: Login, spool: Path
+) -> None:
+    ben = await login(*AGENT2)
+    await ben.json("POST", "/api/voicemail-work/1732280000.1/accept", status=422)
+    await ben.json("POST", "/api/voicemail-work/vm-/accept", status=422)
