@@ -1,7 +1,16 @@
 // Strategy: render a screen pop (cti ScreenPop.as_dict()) into the agent desktop's pop panel.
-// Pure rendering: every value goes in as text.
+// Pure rendering: every value goes in as text. The pop's history is the caller's last calls
+// (every ending: answered, self-service, hung up in the IVR, voicemail ...), gathered on the
+// call path; a known customer's callback requests and each attempt at them are added from
+// GET /api/customers/{id}/history once the pop shows (off the call path, remembered for a
+// little while), so the history lists every contact.
 
+import { api, query, seg } from './api.js';
 import { center, el, fill, label, when } from './dom.js';
+
+const CALLBACKS_KEPT_MS = 30000;
+const callbacksOf = new Map(); // customer id -> { at, items }
+let shown = null; // the pop on screen: a late answer for an earlier one is dropped
 
 const byId = (id) => document.getElementById(id);
 
@@ -46,13 +55,47 @@ export function renderPop(pop) {
     ? pop.answers.map((answer) => [answer.label, answer.value])
     : Object.entries(pop.ivr_answers || {}).map(([key, value]) => [label(key), value]);
   rows('ivr-answers', answers, ([question, value]) => [question, String(value)], 'No answers given in the IVR.');
+  shown = pop;
+  renderHistory(pop, cachedCallbacks(customer));
+  rows('tickets', pop.open_tickets || [], ticketCells, 'No open tickets.');
+  addCallbacks(pop, customer);
+}
+
+function renderHistory(pop, callbacks) {
+  const calls = (pop.history || []).map((item) => ({ ...item, at: item.arrived_at }));
+  const items = [...calls, ...callbacks].sort((a, b) => new Date(b.at) - new Date(a.at));
   rows(
     'history',
-    pop.history || [],
-    (item) => [when(item.arrived_at), item.queue, center.agentName(item.agent), label(item.outcome), label(item.disposition), item.notes],
+    items,
+    (item) => [when(item.at), item.queue, center.agentName(item.agent), outcomeOf(item), label(item.disposition), item.notes],
     'No earlier calls.',
   );
-  rows('tickets', pop.open_tickets || [], ticketCells, 'No open tickets.');
+}
+
+/** A call's ending, or what a callback request or attempt came to. */
+function outcomeOf(item) {
+  if (item.kind === 'callback') return `Callback request: ${label(item.outcome)}`;
+  if (item.kind === 'callback_attempt') return `Callback attempt ${item.attempt}: ${label(item.outcome)}`;
+  return label(item.outcome);
+}
+
+function cachedCallbacks(customer) {
+  const kept = customer && callbacksOf.get(customer.id);
+  return kept ? kept.items : [];
+}
+
+async function addCallbacks(pop, customer) {
+  if (!customer || customer.id === null || customer.id === undefined) return;
+  const kept = callbacksOf.get(customer.id);
+  if (kept && Date.now() - kept.at < CALLBACKS_KEPT_MS) return;
+  try {
+    const contacts = await api('GET', `/api/customers/${seg(customer.id)}/history${query({ limit: 20 })}`);
+    const items = contacts.filter((c) => c.kind === 'callback' || c.kind === 'callback_attempt');
+    callbacksOf.set(customer.id, { at: Date.now(), items });
+    if (shown === pop) renderHistory(pop, items);
+  } catch {
+    // The calls are shown already; the callbacks come with the next pop.
+  }
 }
 
 function ticketCells(ticket) {

@@ -1,0 +1,56 @@
+"""The pop's history lists every contact: calls of every ending, callbacks and each attempt."""
+
+import datetime as dt
+
+from callcenter.db import InteractionData
+from tests.browser.helpers import assert_no_js_errors, chromium, expect, go_ready, login, screenshot
+from tests.web_site import CALLER
+
+
+async def test_given_a_customer_called_back_twice_when_they_call_then_the_pop_lists_it_all(site):
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    await site.backend.context.interactions.save(
+        InteractionData(
+            uniqueid="1732270000.1",
+            arrived_at=now - dt.timedelta(hours=3),
+            caller_number=CALLER,
+            customer_id=site.customer_id,
+            ivr_path=("welcome", "menu"),
+            ended_at=now - dt.timedelta(hours=3) + dt.timedelta(seconds=20),
+            outcome="abandoned_in_ivr",
+        )
+    )
+    callbacks = site.backend.context.callbacks
+    request = await callbacks.request(
+        number=CALLER,
+        window_start=now - dt.timedelta(hours=2),
+        window_end=now + dt.timedelta(hours=2),
+        now=now - dt.timedelta(hours=2),
+        queue="general",
+        customer_id=site.customer_id,
+    )
+    for hours, result in ((1.5, "busy"), (1.0, "no-answer")):
+        await callbacks.record_attempt(
+            request.id,
+            reached=False,
+            now=now - dt.timedelta(hours=hours),
+            agent="agent2",
+            result=result,
+        )
+
+    async with chromium() as browser:
+        page = await login(browser, site.base_url, site.agent)
+        await go_ready(page)
+        await site.queue_call()
+        await expect(page.locator("#pop-name")).to_have_text("Erika Mustermann")
+
+        rows = page.locator("#history tbody tr")
+        # Newest first: the two attempts, the request, then the call that ended in the IVR.
+        await expect(rows).to_have_count(4)
+        await expect(rows.nth(0)).to_contain_text("Callback attempt 2: No-answer")
+        await expect(rows.nth(0)).to_contain_text("Ben Koch")
+        await expect(rows.nth(1)).to_contain_text("Callback attempt 1: Busy")
+        await expect(rows.nth(2)).to_contain_text("Callback request: Pending")
+        await expect(rows.nth(3)).to_contain_text("Abandoned in IVR")
+        await screenshot(page, "agent-pop-every-contact")
+        assert_no_js_errors(page)
