@@ -6,6 +6,7 @@
 import { api, seg } from './api.js';
 import { startCallbacks, refreshCallbacks } from './callbacks.js';
 import { setCall, startCallForms } from './call_forms.js';
+import { isVoicemail, showVoicemailWork, startVoicemailWork } from './voicemail_offer.js';
 import { center, clock, duration, label, options, percent, startTicker } from './dom.js';
 import { renderPop } from './pop.js';
 import { busy, clearFlash, flash, showConnection, startPage } from './shell.js';
@@ -106,7 +107,8 @@ async function showOffer(offer) {
   desk.call.ringEnds = offer.offered_at + offer.ring_timeout;
   setPhase('ringing');
   const who = pop.customer ? pop.customer.name : pop.caller_number || 'unknown caller';
-  $('announce').textContent = `Incoming call from ${who}${pop.vip ? ', VIP' : ''}.`;
+  const what = isVoicemail(offer.call_id) ? 'Voicemail' : 'Incoming call';
+  $('announce').textContent = `${what} from ${who}${pop.vip ? ', VIP' : ''}.`;
 }
 
 async function resumeCall(call) {
@@ -139,6 +141,7 @@ function setPhase(phase) {
   }
   if (phase !== 'wrap_up') $('wrapup').hidden = true;
   $('btn-close-call').hidden = phase !== 'done' && phase !== 'ended';
+  showVoicemailWork(desk.call.callId, phase, desk.call.queue);
 }
 
 function startWrapUp(endsAt) {
@@ -149,6 +152,7 @@ function startWrapUp(endsAt) {
 }
 
 function closeCall() {
+  showVoicemailWork(null);
   desk.call = null;
   $('pop').hidden = true;
   $('idle').hidden = false;
@@ -240,6 +244,7 @@ async function main() {
   $('btn-pause').addEventListener('click', (e) => changeState('not_ready', e.currentTarget));
   $('btn-logoff').addEventListener('click', (e) => changeState('logged_out', e.currentTarget));
   $('btn-close-call').addEventListener('click', closeCall);
+  startVoicemailWork(() => (desk.call ? desk.call.callId : null));
   document.addEventListener('keydown', onKey);
   // A first paint before the socket's snapshot; the snapshot wins if it came first.
   api('GET', `/api/agents/${seg(desk.agentId)}`).then(

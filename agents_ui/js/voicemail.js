@@ -3,7 +3,8 @@
 // whose source is the message's audio route (the server checks the queue and finds the
 // file), and the actions: Take it (agents: the message is theirs), Call back (an
 // agent-first callback through the ACD) and Close with a disposition and a note. A refusal
-// (someone else took it, already closed) is flashed and the list reloaded.
+// (someone else took it, already closed) is flashed and the list reloaded. The desktop
+// links a voicemail it handles as /voicemail?call=vm-<call id>, which opens that message.
 
 import { api, query } from './api.js';
 import { center, duration, el, fill, label, options, when } from './dom.js';
@@ -156,7 +157,11 @@ async function main() {
     $('player').pause();
     shown = null;
   });
-  await busy(null, loadMessages);
+  const messages = await busy(null, loadMessages);
+  // From the desktop: /voicemail?call=vm-<call id> opens the message being handled.
+  const wanted = new URLSearchParams(window.location.search).get('call');
+  const found = wanted && (messages || []).find((m) => `vm-${m.call_id}` === wanted);
+  if (found) await open(found.id);
 }
 
 main().catch(() => {});

@@ -1,11 +1,21 @@
 """The voicemail inbox page: messages per queue, played in the browser, taken, called back
-and closed by an agent; a scoped supervisor sees only their queues."""
+and closed by an agent; a scoped supervisor sees only their queues; a voicemail offered on
+the desktop is accepted there and closed in the inbox, which ends the work."""
 
 import datetime as dt
 import wave
 
+from acd import VoicemailQueued
 from callcenter.db import RecordVoicemail
-from tests.browser.helpers import assert_no_js_errors, chromium, expect, login, screenshot
+from callcenter.live import CallInfo
+from tests.browser.helpers import (
+    assert_no_js_errors,
+    chromium,
+    expect,
+    go_ready,
+    login,
+    screenshot,
+)
 from tests.web_site import CALLER, CUSTOMER, SCOPED_SUPERVISOR
 
 
@@ -92,3 +102,50 @@ async def test_a_scoped_supervisor_sees_only_the_messages_of_their_queues(site, 
         await expect(rows).to_have_count(1)
         await expect(rows.first).to_contain_text("billing")
         assert_no_js_errors(page)
+
+
+async def test_a_voicemail_offered_on_the_desktop_is_accepted_handled_in_the_inbox_and_closed(
+    site, tmp_path
+):
+    folder = _spool(site, tmp_path)
+    await _leave(site, folder, "1732280000.7", "general", 2.0, 5)
+    async with chromium() as browser:
+        page = await login(browser, site.base_url, site.agent)
+        await go_ready(page)
+        center = site.center
+        entry = "vm-1732280000.7"
+        center.calls.add(
+            CallInfo(
+                entry,
+                CALLER,
+                None,
+                center.host.now(),
+                "general",
+                customer_id=site.customer_id,
+                customer_name=CUSTOMER,
+            )
+        )
+        center.host.submit(VoicemailQueued(center.host.now(), entry, "general"))
+
+        pop = page.locator("#pop")
+        await expect(pop.locator("#call-banner")).to_contain_text("Voicemail")
+        await expect(pop.locator("#pop-name")).to_have_text(CUSTOMER)
+        await expect(page.locator("#vm-work-text")).to_contain_text("offered to you")
+        await page.get_by_role("button", name="Accept voicemail").click()
+        await expect(page.locator("#state")).to_have_text("Talking")
+        await expect(page.get_by_role("button", name="Accept voicemail")).to_be_hidden()
+
+        async with page.context.expect_page() as opened:
+            await page.get_by_role("link", name="Open the message in the inbox").click()
+        inbox = await opened.value
+        await expect(inbox.locator("#message-title")).to_have_text(f"Message from {CUSTOMER}")
+        await expect(inbox.locator("#message-facts")).to_contain_text("In progress")
+        await inbox.get_by_label("Disposition").select_option("callback-promised")
+        await inbox.get_by_role("button", name="Close message").click()
+        await expect(inbox.locator("#message-facts")).to_contain_text("Closed")
+
+        # Closing the message ended the work: the desktop goes to wrap-up as after a call.
+        await expect(page.get_by_role("button", name="Ready now")).to_be_visible()
+        await screenshot(page, "voicemail-desktop")
+        assert_no_js_errors(page)
+        assert_no_js_errors(inbox)
