@@ -4,7 +4,8 @@
 // with its note, Assign (supervisors) or Take it (agents, unassigned tickets) the owner.
 // A refusal is shown at the field it concerns (the server names it) and focus moves there.
 // Overdue promises are flagged in the list. The follow-up calls list records the
-// customer's answer; "Not satisfied" reopens the ticket. Supervisors also see the week's
+// customer's answer; "Not satisfied" reopens the ticket. "Call the customer" puts the call
+// in line as a callback (agent-first: an agent's phone rings, then the customer's). Supervisors also see the week's
 // tickets report (GET /api/reports/tickets): promises kept per step and the reopen rate.
 
 import { api, query } from './api.js';
@@ -87,6 +88,11 @@ function followupRow(f) {
     await Promise.all([loadTickets(), loadFollowups(), loadReport()]);
     if (openTicket === f.ticket_id) await show(f.ticket_id, false);
   });
+  const call = (button) => busy(button, async () => {
+    const queued = await api('POST', `/api/followups/${f.id}/call`);
+    flash(`Follow-up call for ticket #${f.ticket_id} is in line in ${queued.queue}: the next free agent's phone rings first, then ${queued.number}.`, 'ok');
+    if (openTicket === f.ticket_id) await show(f.ticket_id, false);
+  });
   return el(
     'tr',
     { dataset: { followup: String(f.id) } },
@@ -97,6 +103,8 @@ function followupRow(f) {
     el(
       'td',
       {},
+      el('button', { type: 'button', text: 'Call the customer', onclick: (e) => call(e.currentTarget) }),
+      ' ',
       el('button', { type: 'button', text: 'Satisfied', onclick: (e) => answer(true, e.currentTarget) }),
       ' ',
       el('button', { type: 'button', class: 'danger', text: 'Not satisfied', onclick: (e) => answer(false, e.currentTarget) }),

@@ -389,6 +389,22 @@ class TicketRepository:
                 )
             return _work(row)
 
+    async def note(self, ticket_id: int, note: str, *, now: datetime, actor: str | None) -> None:
+        """Add `note` to the ticket's history (step and status stay); `TicketNotFound`."""
+        async with self._sessions() as session, session.begin():
+            row = await self._locked(session, ticket_id)
+            session.add(
+                TicketChange(
+                    ticket_id=row.id,
+                    at=now,
+                    from_status=row.status,
+                    to_status=row.status,
+                    actor=actor,
+                    note=note,
+                    step=row.step,
+                )
+            )
+
     async def _locked(self, session: AsyncSession, ticket_id: int) -> Ticket:
         row = await session.scalar(select(Ticket).where(Ticket.id == ticket_id).with_for_update())
         if row is None:

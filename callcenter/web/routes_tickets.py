@@ -17,8 +17,9 @@ from typing import Any, Literal
 from aiohttp import web
 from pydantic import AwareDatetime, BaseModel, Field, model_validator
 
-from callcenter.db import Role
+from callcenter.db import InvalidPhoneNumber, Role
 from callcenter.db.tickets import FollowUp, FollowUpNotFound, TicketNotFound, WorkTicket
+from callcenter.live.callback_schedule import enqueue_callback
 from callcenter.live.ticket_escalation import TicketEscalation
 from callcenter.web.context import WebContext
 from callcenter.web.endpoint import EVERYONE, STAFF, Api, ApiRequest
@@ -90,6 +91,16 @@ class AnswerIn(_In):
 
     satisfied: bool
     note: str = Field("", max_length=10_000)
+
+
+class FollowUpCallOut(BaseModel):
+    """A follow-up call put in line for the next agent (agent-first, as callbacks are)."""
+
+    followup_id: int
+    ticket_id: int
+    callback_id: int
+    queue: str
+    number: str
 
 
 class ReportQuery(_In):
@@ -432,6 +443,69 @@ async def answer(req: ApiRequest) -> dict[str, Any]:
         raise ApiError(409, "illegal_transition", str(exc)) from None
     await _escalate_again(req)
     return await _full(req, ticket)
+
+
+FOLLOWUP_WINDOW = timedelta(hours=4)
+"""How long the follow-up call's callback request stays in line."""
+
+
+@api.route(
+    "POST",
+    "/api/followups/{followup_id}/call",
+    roles=EVERYONE,
+    response=FollowUpCallOut,
+    status=201,
+    summary="Put the follow-up call in line: the next agent's phone rings, then the customer's",
+    tag="tickets",
+)
+async def call_followup(req: ApiRequest) -> dict[str, Any]:
+    followup_id = _int_path(req, "followup_id")
+    ctx = req.ctx
+    tickets = ctx.tickets
+    waiting = {f.id: f for f in await tickets.followups(visible_queues=req.user.queues)}
+    followup = waiting.get(followup_id)
+    if followup is None:
+        raise ApiError(404, "not_found", f"no follow-up call {followup_id} waiting for an answer")
+    customer = await ctx.customers.get(followup.customer_id)
+    if customer is None or not customer.phones:
+        raise ApiError(409, "no_number", "the customer has no phone number to call")
+    queue = followup.queue or next(
+        (q.name for q in ctx.settings.acd.queues if req.user.sees_queue(q.name)), None
+    )
+    if queue is None:
+        raise ApiError(409, "no_queue", "no queue to put the follow-up call in")
+    now = tickets.clock()
+    try:
+        stored = await ctx.callbacks.request(
+            number=customer.phones[0],
+            window_start=now,
+            window_end=now + FOLLOWUP_WINDOW,
+            now=now,
+            queue=queue,
+            customer_id=customer.id,
+        )
+    except InvalidPhoneNumber as exc:
+        raise ApiError(409, "no_number", str(exc)) from None
+    enqueue_callback(
+        ctx.center,
+        stored,
+        queue=queue,
+        answers={"reason": "follow-up", "ticket": str(followup.ticket_id)},
+        customer_name=customer.name,
+    )
+    await tickets.note(
+        followup.ticket_id,
+        f"follow-up call put in line in {queue} (callback {stored.id})",
+        now=now,
+        actor=req.user.username,
+    )
+    return {
+        "followup_id": followup.id,
+        "ticket_id": followup.ticket_id,
+        "callback_id": stored.id,
+        "queue": queue,
+        "number": stored.number,
+    }
 
 
 @api.route(

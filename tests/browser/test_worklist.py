@@ -99,6 +99,10 @@ async def test_given_a_resolved_ticket_when_the_customer_is_not_satisfied_then_i
             await expect(page.locator("#ticket-facts")).to_contain_text(step.capitalize())
         followup = page.locator("#followups tbody tr")
         await expect(followup).to_have_count(1)
+        await followup.get_by_role("button", name="Call the customer").click()
+        await expect(page.locator("#flash")).to_contain_text(
+            f"Follow-up call for ticket #{ticket_id} is in line in general"
+        )
         await followup.get_by_label(f"Note for ticket #{ticket_id}").fill("still drops calls")
         await followup.get_by_role("button", name="Not satisfied").click()
         await expect(page.locator("#no-followups")).to_be_visible()

@@ -183,3 +183,32 @@ async def test_a_ticket_opened_on_a_call_belongs_to_the_calls_queue(
     )
     body = await agent.json("GET", f"/api/worklist/{ticket['id']}")
     assert (body["queue"], body["owner"]) == ("general", "agent1")
+
+
+async def test_a_follow_up_call_is_put_in_line_agent_first_with_the_customers_number(
+    login: Login, site: Site, clock: Clock
+) -> None:
+    ticket_id = await _open(site)
+    agent = await login(*AGENT)
+    for step in ("acknowledged", "investigated", "proposed"):
+        await agent.json("POST", f"/api/worklist/{ticket_id}/step", json={"step": step})
+    [followup] = await agent.json("GET", "/api/followups")
+    queued = await agent.json("POST", f"/api/followups/{followup['id']}/call", 201)
+    assert (queued["ticket_id"], queued["queue"], queued["number"]) == (
+        ticket_id,
+        "general",
+        "+4930123456",
+    )
+    await site.center.host.drain()
+    acd = site.center.host.acd
+    waiting = acd.waiting_calls("general", site.center.host.now())
+    assert [c.call_id for c in waiting] == [f"cb-{queued['callback_id']}"]
+    info = site.center.calls.get(f"cb-{queued['callback_id']}")
+    assert info.ivr_answers == {"reason": "follow-up", "ticket": str(ticket_id)}
+    body = await agent.json("GET", f"/api/worklist/{ticket_id}")
+    assert body["history"][-1]["note"] == (
+        f"follow-up call put in line in general (callback {queued['callback_id']})"
+    )
+    # Answered on the call: the follow-up leaves the list; no second call for it.
+    await agent.json("POST", f"/api/followups/{followup['id']}/answer", json={"satisfied": True})
+    await agent.json("POST", f"/api/followups/{followup['id']}/call", 404)
