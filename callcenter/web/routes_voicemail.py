@@ -19,8 +19,10 @@ leaves the ACD's line, so nobody is offered work that is already done.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+import dataclasses
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import structlog
 from aiohttp import web
@@ -38,8 +40,9 @@ from callcenter.db.voicemails import (
 )
 from callcenter.ivr.voicemail import stored_message
 from callcenter.live.callback_schedule import enqueue_callback
-from callcenter.web.endpoint import EVERYONE, Api, ApiRequest
+from callcenter.web.endpoint import EVERYONE, STAFF, Api, ApiRequest
 from callcenter.web.errors import ApiError
+from callcenter.web.schemas import DayOrMoment
 
 log = structlog.get_logger(__name__)
 
@@ -48,6 +51,8 @@ api = Api()
 WORK = "vm-"
 """A message's work item in the ACD: `vm-<the call's uniqueid>` (`callcenter.pbx.agi_routes`)."""
 
+REPORT_MAX_DAYS = 366
+"""The longest period the voicemail report covers."""
 CALLBACK_WINDOW = timedelta(hours=4)
 """How long a callback made from a message stays due (as the IVR's)."""
 
@@ -59,6 +64,42 @@ class VoicemailQuery(BaseModel):
     queue: str | None = Field(None, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")
     status: VoicemailStatus | None = None
     limit: int = Field(200, ge=1, le=1000)
+
+
+class VoicemailReportQuery(BaseModel):
+    """The voicemail report's period (days in the center's time zone, `until` included)."""
+
+    model_config = ConfigDict(extra="forbid")
+    since: DayOrMoment
+    until: DayOrMoment
+    queue: str | None = Field(None, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")
+
+
+class VoicemailHandlingOut(BaseModel):
+    """One queue's messages of the period: how many, where they stand, how long they took."""
+
+    queue: str
+    left: int
+    closed: int
+    open: int
+    expired: int
+    called_back: int
+    time_to_take_s: float | None
+    """Average seconds from the message to an agent starting on it."""
+    time_to_handle_s: float | None
+    """Average seconds from the message to its close."""
+    longest_handle_s: float | None
+    longest_open_s: float | None
+    """The age at the period's end of the oldest message still open."""
+
+
+class VoicemailReportOut(BaseModel):
+    """The voicemail report: a row per queue."""
+
+    since: datetime
+    until: datetime
+    timezone: str
+    rows: list[VoicemailHandlingOut]
 
 
 class VoicemailCloseIn(BaseModel):
@@ -259,6 +300,44 @@ async def list_voicemails(req: ApiRequest) -> list[dict[str, Any]]:
         queues=sorted(queues) if queues is not None else None, status=q.status, limit=q.limit
     )
     return [_out(v) for v in found]
+
+
+def _moment(value: date | datetime, tz: ZoneInfo, *, end: bool) -> datetime:
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=tz)
+    day = value + timedelta(days=1) if end else value
+    return datetime.combine(day, time(0), tzinfo=tz)
+
+
+@api.route(
+    "GET",
+    "/api/reports/voicemail",
+    roles=STAFF,
+    query=VoicemailReportQuery,
+    response=VoicemailReportOut,
+    summary="Voicemail: messages per queue, closed, open, expired, time to take and to handle",
+    tag="reports",
+)
+async def voicemail_report(req: ApiRequest) -> dict[str, Any]:
+    q = req.query(VoicemailReportQuery)
+    tz = ZoneInfo(req.ctx.settings.ivr.timezone)
+    since, until = _moment(q.since, tz, end=False), _moment(q.until, tz, end=True)
+    if until <= since:
+        raise ApiError(422, "invalid_request", "until must come after since")
+    if until - since > timedelta(days=REPORT_MAX_DAYS):
+        raise ApiError(422, "invalid_request", f"a report covers at most {REPORT_MAX_DAYS} days")
+    queues = req.user.queues
+    if q.queue is not None:
+        if queues is not None and q.queue not in queues:
+            raise ApiError(403, "forbidden", f"queue {q.queue!r} is not one of yours")
+        queues = frozenset({q.queue})
+    rows = await _inbox(req).handling(since, until, sorted(queues) if queues is not None else None)
+    return {
+        "since": since,
+        "until": until,
+        "timezone": str(tz),
+        "rows": [dataclasses.asdict(row) for row in rows],
+    }
 
 
 @api.route(

@@ -289,3 +289,42 @@ async def test_a_work_item_name_that_is_not_a_voicemails_is_refused(
     ben = await login(*AGENT2)
     await ben.json("POST", "/api/voicemail-work/1732280000.1/accept", status=422)
     await ben.json("POST", "/api/voicemail-work/vm-/accept", status=422)
+
+
+async def test_the_voicemail_report_gives_each_queue_its_messages_and_time_to_handle(
+    site: Site, login: Login, spool: Path
+) -> None:
+    general = await _leave(site, "1732280000.1", "general")
+    await _leave(site, "1732280000.2", "general")
+    await _leave(site, "1732280000.3", "billing")
+    inbox = site.backend.context.voicemails
+    assert inbox is not None
+    await inbox.take(general, "agent1", T0 + timedelta(minutes=10))
+    await inbox.close(general, "agent1", "order", "", T0 + timedelta(minutes=30))
+    day = T0.date().isoformat()
+    admin = await login(*ADMIN)
+
+    report = await admin.json("GET", f"/api/reports/voicemail?since={day}&until={day}")
+
+    rows = {row["queue"]: row for row in report["rows"]}
+    assert set(rows) == {"general", "billing"}
+    assert (rows["general"]["left"], rows["general"]["closed"], rows["general"]["open"]) == (
+        2,
+        1,
+        1,
+    )
+    assert rows["general"]["time_to_take_s"] == 600
+    assert rows["general"]["time_to_handle_s"] == 1800
+    assert rows["billing"]["time_to_handle_s"] is None
+    scoped = await login(*SCOPED_SUPERVISOR)
+    mine = await scoped.json("GET", f"/api/reports/voicemail?since={day}&until={day}")
+    assert [row["queue"] for row in mine["rows"]] == ["billing"]
+    await scoped.json(
+        "GET", f"/api/reports/voicemail?since={day}&until={day}&queue=general", status=403
+    )
+    agent = await login(*AGENT)
+    await agent.json("GET", f"/api/reports/voicemail?since={day}&until={day}", status=403)
+    backwards = await admin.json(
+        "GET", f"/api/reports/voicemail?since={day}&until=2000-01-01", status=422
+    )
+    assert "until must come after since" in backwards["error"]["message"]
