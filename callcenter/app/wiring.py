@@ -30,6 +30,7 @@ from callcenter.db import (
 )
 from callcenter.db.flow_versions import FlowVersions
 from callcenter.db.reads import Reads
+from callcenter.db.web_sessions import WebSessionRows
 from callcenter.live import LiveCenter
 from callcenter.live.crm import HttpCrmLookup
 from callcenter.reports import ReportRepository, rules_from_settings
@@ -107,7 +108,9 @@ def build_backend(
     context = WebContext(
         settings=settings,
         center=center,
-        sessions=SessionStore(web_settings.session_idle_minutes * 60),
+        sessions=SessionStore(
+            web_settings.session_idle_minutes * 60, rows=WebSessionRows(sessions)
+        ),
         limiter=LoginLimiter(
             web_settings.login_failures_per_minute, max_delay_s=web_settings.login_backoff_max_s
         ),
@@ -129,6 +132,8 @@ def build_backend(
         reload_flows=reload_flows,
         settle_writes=lambda: writer.flush(timeout=_SETTLE_S),
     )
+    # A session read back from the database sees the queues the configuration in force gives.
+    context.sessions.scope = context.queues_for
     app = build_app(context)
     server = WebServer(
         app, web_settings.host, web_settings.port, request_timeout_s=web_settings.request_timeout_s

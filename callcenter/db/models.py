@@ -263,3 +263,19 @@ class FlowVersion(Base):
     text: Mapped[str] = mapped_column(Text)
     diff: Mapped[str] = mapped_column(Text, default="")
     """A unified diff against the version before (empty for version 1)."""
+
+
+class WebSession(Base):
+    """A login session of the web, so that a restart (or another node) logs nobody out.
+
+    Only a hash of the session's token is stored: a copy of the database does not let
+    anyone in. The CSRF token is stored as is (it is useless without the cookie)."""
+
+    __tablename__ = "web_sessions"
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), index=True)
+    role: Mapped[str] = mapped_column(String(16))
+    display_name: Mapped[str] = mapped_column(String(200), default="")
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)

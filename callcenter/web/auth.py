@@ -7,9 +7,10 @@ something must also echo the session's CSRF token in `X-CSRF-Token`, which a pag
 another origin cannot read. Sessions end on logout, on a new login of the same user, on a
 change of the user's password, role or activity, or after the configured idle time; each
 end is told to the listeners (`SessionStore.on_end`), which close that session's
-websockets at once. Sessions live in this process's memory: a restart logs everyone out
-(the desktops log in again), and several nodes would need a shared store (see
-docs/ARCHITECTURE.md, "Scale beyond one machine").
+websockets at once. Sessions are written through to the database (`web_sessions`, the
+token only as a hash), so a restarted service, or another node on the same database,
+knows them: a restart logs nobody out. A session held in memory is read back every
+`RECHECK_S`, so one ended elsewhere ends here within seconds.
 
 Failed logins are counted per user name *and* client address: a guesser slows down only
 themselves (a growing delay, doubling per failure past the free ones, up to a cap), never
@@ -30,6 +31,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from callcenter.db import Role
+from callcenter.db.web_sessions import WebSessionRows
 
 COOKIE = "cc_session"
 
@@ -45,6 +47,10 @@ class Principal:
     """Queues this user may see; None means all (admins, unscoped supervisors)."""
     csrf_token: str = field(default_factory=lambda: secrets.token_urlsafe(32))
     last_seen: float = 0.0
+    checked_at: float = 0.0
+    """When the session was last read from (or written to) the database."""
+    stored_at: float = 0.0
+    """The last use written to the database."""
 
     @property
     def agent_id(self) -> str | None:
@@ -59,16 +65,43 @@ class Principal:
 SessionEnded = Callable[[str, Principal, str], None]
 """Told when a session ends: (its token, its user, why, in words for the user)."""
 
+Scope = Callable[[str, str], frozenset[str] | None]
+"""The queues a user (name, role) may see; None for all (`WebContext.queues_for`)."""
+
+TOUCH_S = 60.0
+"""A session's use is written to the database at most this often."""
+RECHECK_S = 10.0
+"""A session held in memory is read again from the database after this long, so that one
+ended elsewhere (another node, a revoked user) ends here too."""
+SWEEP_S = 3600.0
+"""Sessions nobody came back to are deleted this often (at the next login)."""
+
 
 class SessionStore:
-    """Login sessions by token, expiring after an idle period."""
+    """Login sessions by token, expiring after an idle period.
 
-    def __init__(self, idle_s: float, *, clock: Callable[[], float] = time.monotonic) -> None:
-        """Sessions idle longer than `idle_s` are gone."""
+    With `rows` (`callcenter.db.web_sessions.WebSessionRows`) every session is written
+    through to the database and a token this process does not hold is looked up there:
+    a restart logs nobody out. Without, sessions live in memory only (tests, tools).
+    """
+
+    def __init__(
+        self,
+        idle_s: float,
+        *,
+        clock: Callable[[], float] = time.time,
+        rows: WebSessionRows | None = None,
+    ) -> None:
+        """Sessions idle longer than `idle_s` are gone; `clock` reads epoch seconds."""
         self._idle = idle_s
         self._clock = clock
+        self._rows = rows
         self._sessions: dict[str, Principal] = {}
         self._listeners: list[SessionEnded] = []
+        self._swept = clock()
+        self.scope: Scope = lambda _username, _role: None
+        """How a session read back from the database gets its user's queues (set by the
+        web context: the configuration in force decides)."""
 
     def on_end(self, listener: SessionEnded) -> None:
         """Call `listener` whenever a session ends (logout, revocation, expiry)."""
@@ -78,45 +111,115 @@ class SessionStore:
         for listener in self._listeners:
             listener(token, principal, reason)
 
-    def create(self, principal: Principal) -> str:
+    async def create(self, principal: Principal) -> str:
         """Open a session; its token (the cookie's value)."""
         token = secrets.token_urlsafe(32)
-        principal.last_seen = self._clock()
+        now = self._clock()
+        if now - self._swept >= SWEEP_S:
+            self._swept = now
+            await self.sweep()
+        principal.last_seen = principal.checked_at = principal.stored_at = now
+        if self._rows is not None:
+            await self._rows.add(
+                token,
+                username=principal.username,
+                role=principal.role.value,
+                display_name=principal.display_name,
+                csrf_token=principal.csrf_token,
+                now=now,
+            )
         self._sessions[token] = principal
         return token
 
-    def get(self, token: str | None) -> Principal | None:
-        """The session's user, refreshing its idle timer; None if unknown or expired."""
+    async def get(self, token: str | None) -> Principal | None:
+        """The session's user, refreshing its idle timer; None if unknown, ended or
+        expired (here or, with the database, anywhere)."""
         if not token:
             return None
-        principal = self._sessions.get(token)
-        if principal is None:
-            return None
         now = self._clock()
-        if now - principal.last_seen > self._idle:
-            del self._sessions[token]
-            self._ended(token, principal, "the session expired")
+        principal = self._sessions.get(token)
+        if principal is not None and (self._rows is None or now - principal.checked_at < RECHECK_S):
+            if now - principal.last_seen > self._idle:
+                await self._forget(token, principal, "the session expired")
+                return None
+            principal.last_seen = now
+            await self._touch(token, principal, now)
+            return principal
+        if self._rows is None:
             return None
+        stored = await self._rows.load(token)
+        if stored is None:
+            if principal is not None:  # ended on another node, or its user was changed
+                del self._sessions[token]
+                self._ended(token, principal, "the session was ended")
+            return None
+        last_seen = max(stored.last_seen, principal.last_seen if principal else 0.0)
+        if now - last_seen > self._idle:
+            await self._forget(token, principal, "the session expired")
+            return None
+        if principal is None:
+            principal = Principal(
+                username=stored.username,
+                role=Role(stored.role),
+                display_name=stored.display_name,
+                queues=self.scope(stored.username, stored.role),
+                csrf_token=stored.csrf_token,
+            )
+            principal.stored_at = stored.last_seen
+            self._sessions[token] = principal
         principal.last_seen = now
+        principal.checked_at = now
+        await self._touch(token, principal, now)
         return principal
 
-    def principals(self) -> list[Principal]:
-        """The users of the open sessions (expired ones not yet swept included)."""
-        return list(self._sessions.values())
+    async def _touch(self, token: str, principal: Principal, now: float) -> None:
+        if self._rows is not None and now - principal.stored_at >= TOUCH_S:
+            principal.stored_at = now
+            await self._rows.touch(token, now)
 
-    def end(self, token: str | None, reason: str = "logged out") -> None:
-        """Log a session out."""
-        principal = self._sessions.pop(token, None) if token else None
-        if token and principal is not None:
+    async def _forget(self, token: str, principal: Principal | None, reason: str) -> None:
+        self._sessions.pop(token, None)
+        if self._rows is not None:
+            await self._rows.remove(token)
+        if principal is not None:
             self._ended(token, principal, reason)
 
-    def end_user(self, username: str, reason: str, *, keep: str | None = None) -> int:
+    def principals(self) -> list[Principal]:
+        """The users of the sessions held here (expired ones not yet swept included)."""
+        return list(self._sessions.values())
+
+    async def end(self, token: str | None, reason: str = "logged out") -> None:
+        """Log a session out."""
+        if not token:
+            return
+        principal = self._sessions.pop(token, None)
+        if self._rows is not None:
+            await self._rows.remove(token)
+        if principal is not None:
+            self._ended(token, principal, reason)
+
+    async def end_user(self, username: str, reason: str, *, keep: str | None = None) -> int:
         """End every session of a user but `keep` (deactivated, role or password changed,
-        logged in again); how many ended."""
+        logged in again), also those only the database holds; how many ended."""
+        stored = 0
+        if self._rows is not None:
+            stored = await self._rows.remove_user(username, keep=keep)
+        # Told after the database: the listeners close sockets, which must not wait on it.
         gone = [t for t, p in self._sessions.items() if p.username == username and t != keep]
         for token in gone:
             self._ended(token, self._sessions.pop(token), reason)
-        return len(gone)
+        return max(len(gone), stored)
+
+    async def sweep(self) -> int:
+        """Forget the sessions idle too long (the database's too); how many were here."""
+        now = self._clock()
+        stale = [(t, p) for t, p in self._sessions.items() if now - p.last_seen > self._idle]
+        for token, principal in stale:
+            del self._sessions[token]
+            self._ended(token, principal, "the session expired")
+        if self._rows is not None:
+            await self._rows.sweep(now - self._idle)
+        return len(stale)
 
     def __len__(self) -> int:
         return len(self._sessions)

@@ -148,9 +148,9 @@ class Api:
             app.router.add_route(endpoint.method, endpoint.path, _wrap(endpoint))
 
 
-def principal_of(request: web.Request) -> Principal | None:
+async def principal_of(request: web.Request) -> Principal | None:
     """The session's user, or None."""
-    return request.app[CONTEXT].sessions.get(request.cookies.get(COOKIE))
+    return await request.app[CONTEXT].sessions.get(request.cookies.get(COOKIE))
 
 
 def _wrap(endpoint: Endpoint) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
@@ -158,7 +158,7 @@ def _wrap(endpoint: Endpoint) -> Callable[[web.Request], Awaitable[web.StreamRes
         ctx = request.app[CONTEXT]
         principal = None
         if endpoint.roles is not None:
-            principal = principal_of(request)
+            principal = await principal_of(request)
             if principal is None:
                 raise ApiError(401, "not_authenticated", "log in first")
             if principal.role not in endpoint.roles:

@@ -94,7 +94,7 @@ async def edit_user(req: ApiRequest) -> dict[str, Any]:
             status, "not_found" if status == 404 else "invalid_request", str(exc)
         ) from None
     if set(changes) - {"display_name"}:
-        ended = req.ctx.sessions.end_user(username, _why_signed_out(changes))
+        ended = await req.ctx.sessions.end_user(username, _why_signed_out(changes))
         log.info(
             "web.user_changed",
             username=username,

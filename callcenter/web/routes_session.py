@@ -69,9 +69,9 @@ async def login(req: ApiRequest) -> web.StreamResponse:
         display_name=user.display_name,
         queues=ctx.queues_for(user.username, user.role.value),
     )
-    token = ctx.sessions.create(principal)
+    token = await ctx.sessions.create(principal)
     if ctx.settings.web.single_session:
-        ctx.sessions.end_user(
+        await ctx.sessions.end_user(
             user.username, "you logged in again in another window or browser", keep=token
         )
     log.info("web.login", username=user.username, role=user.role.value, address=address)
@@ -91,7 +91,7 @@ async def login(req: ApiRequest) -> web.StreamResponse:
 
 @api.route("POST", "/api/logout", roles=EVERYONE, summary="End the session", tag="session")
 async def logout(req: ApiRequest) -> web.StreamResponse:
-    req.ctx.sessions.end(req.request.cookies.get(COOKIE))
+    await req.ctx.sessions.end(req.request.cookies.get(COOKIE))
     response = web.Response(status=204)
     response.del_cookie(COOKIE, path="/")
     return response

@@ -108,7 +108,7 @@ async def _accept(
 ) -> tuple[web.WebSocketResponse, Principal | None]:
     ws = web.WebSocketResponse(heartbeat=30)
     await ws.prepare(request)
-    principal = principal_of(request)
+    principal = await principal_of(request)
     if principal is None:
         await ws.close(code=SIGNED_OUT, message=b"signed out: the session has ended")
         return ws, None

@@ -82,7 +82,7 @@ def test_x_forwarded_for_is_believed_only_from_a_trusted_proxy(
     assert client_address(peer, forwarded, trusted) == client
 
 
-def test_given_a_session_ends_then_its_listeners_hear_why() -> None:
+async def test_given_a_session_ends_then_its_listeners_hear_why() -> None:
     clock = Clock()
     store = SessionStore(60, clock=clock)
     heard: list[tuple[str, str, str]] = []
@@ -91,13 +91,13 @@ def test_given_a_session_ends_then_its_listeners_hear_why() -> None:
     def principal(name: str) -> Principal:
         return Principal(username=name, role=Role.AGENT, display_name=name, queues=None)
 
-    first = store.create(principal("agent1"))
-    second = store.create(principal("agent1"))
-    other = store.create(principal("agent2"))
-    assert store.end_user("agent1", "you logged in again", keep=second) == 1
-    store.end(second)
+    first = await store.create(principal("agent1"))
+    second = await store.create(principal("agent1"))
+    other = await store.create(principal("agent2"))
+    assert await store.end_user("agent1", "you logged in again", keep=second) == 1
+    await store.end(second)
     clock.now += 61
-    assert store.get(other) is None
+    assert await store.get(other) is None
     assert heard == [
         (first, "agent1", "you logged in again"),
         (second, "agent1", "logged out"),
