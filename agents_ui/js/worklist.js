@@ -239,7 +239,10 @@ async function main() {
   $('take').addEventListener('click', (event) => assign(user.username, event.currentTarget));
   $('close-ticket').addEventListener('click', () => {
     $('ticket').hidden = true;
+    // Back to where the ticket was opened from (its row), for keyboard users.
+    const row = document.querySelector(`#tickets tr[data-ticket="${openTicket}"] button`);
     openTicket = null;
+    if (row) row.focus();
   });
   document.addEventListener('keydown', (event) => {
     if (event.key === 'Escape' && !$('ticket').hidden) $('close-ticket').click();

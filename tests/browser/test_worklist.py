@@ -51,6 +51,10 @@ async def test_an_agent_works_a_queue_ticket_by_keyboard_and_an_overdue_one_is_f
         )
         await expect(page.locator("#history li").last).to_contain_text("promise kept")
 
+        await page.keyboard.press("Escape")
+        await expect(page.locator("#ticket")).to_be_hidden()
+        await expect(page.get_by_role("button", name=f"#{fresh} parcel late")).to_be_focused()
+
         await page.get_by_label("Show").select_option("mine")
         await expect(rows).to_have_count(1)
         await expect(rows.first).to_have_attribute("data-ticket", str(fresh))
