@@ -14,12 +14,37 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from pathlib import Path
 
 from sqlalchemy import Float, ForeignKey, Index, String, Text, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Mapped, mapped_column
 
 from callcenter.db.models import Base, BigId, Customer, Interaction, UTCDateTime
+
+AUDIO_FORMAT = "wav"
+"""What RECORD FILE is asked to write: 16-bit 8 kHz PCM in a WAV file."""
+_NAME_CHARS = frozenset("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ-_.")
+
+
+def message_file(directory: str, queue: str, uniqueid: str) -> str:
+    """Where Asterisk writes the message of call `uniqueid` for `queue` (no extension).
+
+    Both names are kept to the characters they are made of (a queue name, an Asterisk
+    uniqueid such as `1795340984.73`), so nothing in them can lead out of `directory`.
+    """
+    safe_queue = "".join(c for c in queue if c in _NAME_CHARS and c != ".") or "queue"
+    safe_call = "".join(c for c in uniqueid if c in _NAME_CHARS).lstrip(".") or "call"
+    return f"{directory.rstrip('/')}/{safe_queue}-{safe_call}"
+
+
+def stored_message(directory: str, queue: str, uniqueid: str) -> Path | None:
+    """The audio file of the message of call `uniqueid` for `queue`, as this machine sees
+    `directory` (the shared spool): made as Asterisk was told to write it, and None when
+    that would lie anywhere but directly in `directory` (a forged record, a symlink)."""
+    folder = Path(directory).resolve()
+    found = Path(f"{message_file(directory, queue, uniqueid)}.{AUDIO_FORMAT}").resolve()
+    return found if found.parent == folder else None
 
 
 class VoicemailStatus(StrEnum):

@@ -37,6 +37,7 @@ from callcenter.demo.traffic import (
     agent_phones,
     run_demo_traffic,
 )
+from callcenter.demo.voicemail_bots import VoicemailBots
 from callcenter.ivr.dialplan import contract_dialplan
 from callcenter.sim import PbxSimulator, SimOptions
 
@@ -238,6 +239,16 @@ async def run_demo(
         print_banner(banner(settings, service.backend.server.port, logins, config))
         bots = [a.id for a in settings.acd.agents[1:]]
         tasks.append(asyncio.create_task(_log_in(service, bots)))
+        # No phone rings for a voicemail: the bots take theirs on their "desktop".
+        service.backend.center.host.add_listener(
+            VoicemailBots(
+                service.backend.center,
+                service.backend.context.voicemails,
+                set(bots),
+                random.Random(13),
+                disposition=(settings.web.dispositions or ["callback-promised"])[0],
+            )
+        )
         callers = DemoCallers(known)
         traffic = run_demo_traffic(
             sim, load, callers, duration_s=365 * 86400.0, rng=random.Random(11)

@@ -15,21 +15,21 @@ reply, never raised: the caller is told and the call's record says so.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import structlog
 
 from callcenter.agi import AGICommandError, AGISession
+from callcenter.db.voicemails import AUDIO_FORMAT, message_file, stored_message
+
+__all__ = ["FORMAT", "Recording", "message_file", "record_message", "stored_message"]
 
 log = structlog.get_logger(__name__)
 
 SAMPLES_PER_SECOND = 8000
 """RECORD FILE's endpos counts samples; Asterisk records `wav` at 8 kHz."""
-FORMAT = "wav"
+FORMAT = AUDIO_FORMAT
 SILENCE_S = 5
 """Seconds of silence that end a message."""
-
-_NAME_CHARS = frozenset("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ-_.")
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,26 +43,6 @@ class Recording:
     file: str
     seconds: float
     error: str | None = None
-
-
-def message_file(directory: str, queue: str, uniqueid: str) -> str:
-    """Where Asterisk writes the message of call `uniqueid` for `queue` (no extension).
-
-    Both names are kept to the characters they are made of (a queue name, an Asterisk
-    uniqueid such as `1795340984.73`), so nothing in them can lead out of `directory`.
-    """
-    safe_queue = "".join(c for c in queue if c in _NAME_CHARS and c != ".") or "queue"
-    safe_call = "".join(c for c in uniqueid if c in _NAME_CHARS).lstrip(".") or "call"
-    return f"{directory.rstrip('/')}/{safe_queue}-{safe_call}"
-
-
-def stored_message(directory: str, queue: str, uniqueid: str) -> Path | None:
-    """The audio file of the message of call `uniqueid` for `queue`, as this machine sees
-    `directory` (the shared spool): made as Asterisk was told to write it, and None when
-    that would lie anywhere but directly in `directory` (a forged record, a symlink)."""
-    folder = Path(directory).resolve()
-    found = Path(f"{message_file(directory, queue, uniqueid)}.{FORMAT}").resolve()
-    return found if found.parent == folder else None
 
 
 async def record_message(session: AGISession, file: str, max_seconds: int) -> Recording:

@@ -18,8 +18,7 @@ from datetime import UTC, datetime, timedelta
 import structlog
 from sqlalchemy.exc import SQLAlchemyError
 
-from callcenter.db.voicemails import VoicemailRepository
-from callcenter.ivr.voicemail import stored_message
+from callcenter.db.voicemails import VoicemailRepository, stored_message
 
 log = structlog.get_logger(__name__)
 

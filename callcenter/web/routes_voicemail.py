@@ -37,8 +37,8 @@ from callcenter.db.voicemails import (
     VoicemailRepository,
     VoicemailStateError,
     VoicemailStatus,
+    stored_message,
 )
-from callcenter.ivr.voicemail import stored_message
 from callcenter.live.callback_schedule import enqueue_callback
 from callcenter.web.endpoint import EVERYONE, STAFF, Api, ApiRequest
 from callcenter.web.errors import ApiError
