@@ -507,13 +507,21 @@ class TicketRepository:
         ]
 
     async def report(
-        self, since: datetime, until: datetime, *, queues: frozenset[str] | None = None
+        self,
+        since: datetime,
+        until: datetime,
+        *,
+        queues: frozenset[str] | None = None,
+        unqueued: bool = True,
     ) -> TicketReport:
         """Tickets in [since, until): opened, resolved, reopened, promises kept per step
-        and follow-up answers; `queues` limits them to those queues (None: all)."""
+        and follow-up answers; `queues` limits them to those queues (None: all), with the
+        tickets without a queue unless `unqueued` is false."""
         in_scope: ColumnElement[bool] = Ticket.id.is_not(None)
         if queues is not None:
-            in_scope = or_(Ticket.queue.is_(None), Ticket.queue.in_(sorted(queues)))
+            in_scope = Ticket.queue.in_(sorted(queues))
+            if unqueued:
+                in_scope = or_(Ticket.queue.is_(None), in_scope)
         async with self._sessions() as session:
             changes = (
                 await session.execute(

@@ -11,8 +11,9 @@ assignment the user may not make 403, an unknown owner 422 on `owner`.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Literal
+from zoneinfo import ZoneInfo
 
 from aiohttp import web
 from pydantic import AwareDatetime, BaseModel, Field, model_validator
@@ -104,15 +105,24 @@ class FollowUpCallOut(BaseModel):
 
 
 class ReportQuery(_In):
-    """A period [since, until) (default: the last 7 days)."""
+    """A period [since, until) (default: the last 7 days), or whole days of the center's
+    time zone (`since_day` to `until_day`, both included, as the reports page picks
+    them); `queue` narrows to one queue."""
 
     since: AwareDatetime | None = None
     until: AwareDatetime | None = None
+    since_day: date | None = None
+    until_day: date | None = None
+    queue: str | None = Field(None, min_length=1, max_length=64)
 
     @model_validator(mode="after")
     def _ordered(self) -> ReportQuery:
+        if (self.since_day or self.until_day) and (self.since or self.until):
+            raise ValueError("give either since/until or since_day/until_day, not both")
         if self.since and self.until and self.since >= self.until:
             raise ValueError("since must be before until")
+        if self.since_day and self.until_day and self.since_day > self.until_day:
+            raise ValueError("since_day must not be after until_day")
         return self
 
 
@@ -520,9 +530,22 @@ async def call_followup(req: ApiRequest) -> dict[str, Any]:
 async def report(req: ApiRequest) -> dict[str, Any]:
     q = req.query(ReportQuery)
     tickets = req.ctx.tickets
-    until = q.until or tickets.clock()
-    since = q.since or until - timedelta(days=7)
-    found = await tickets.report(since, until, queues=req.user.queues)
+    now = tickets.clock()
+    if q.since_day or q.until_day:
+        zone = ZoneInfo(req.ctx.settings.ivr.timezone)
+        last = q.until_day or now.astimezone(zone).date()
+        first = q.since_day or last - timedelta(days=6)
+        since = datetime.combine(first, time(), zone).astimezone(UTC)
+        until = datetime.combine(last + timedelta(days=1), time(), zone).astimezone(UTC)
+    else:
+        until = q.until or now
+        since = q.since or until - timedelta(days=7)
+    queues = req.user.queues
+    if q.queue is not None:
+        if not req.user.sees_queue(q.queue):
+            raise ApiError(403, "forbidden", f"queue {q.queue} is not in your scope")
+        queues = frozenset({q.queue})
+    found = await tickets.report(since, until, queues=queues, unqueued=q.queue is None)
     return {
         "since": since,
         "until": until,

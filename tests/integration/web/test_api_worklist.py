@@ -212,3 +212,23 @@ async def test_a_follow_up_call_is_put_in_line_agent_first_with_the_customers_nu
     # Answered on the call: the follow-up leaves the list; no second call for it.
     await agent.json("POST", f"/api/followups/{followup['id']}/answer", json={"satisfied": True})
     await agent.json("POST", f"/api/followups/{followup['id']}/call", 404)
+
+
+async def test_the_tickets_report_takes_the_reports_pages_days_and_queue(
+    login: Login, site: Site, clock: Clock
+) -> None:
+    await _open(site, "general")
+    await _open(site, "billing")
+    await _open(site, None)
+    clock.now = T0 + timedelta(days=3)
+    supervisor = await login(*SUPERVISOR)
+    day = "since_day=2026-03-02&until_day=2026-03-02"
+    assert (await supervisor.json("GET", f"/api/reports/tickets?{day}"))["opened"] == 3
+    billing = await supervisor.json("GET", f"/api/reports/tickets?{day}&queue=billing")
+    assert billing["opened"] == 1
+    next_day = "since_day=2026-03-03&until_day=2026-03-03"
+    assert (await supervisor.json("GET", f"/api/reports/tickets?{next_day}"))["opened"] == 0
+    await supervisor.json("GET", f"/api/reports/tickets?{day}&since=2026-03-02T00:00:00Z", 422)
+    scoped = await login(*SCOPED_SUPERVISOR)
+    await scoped.json("GET", f"/api/reports/tickets?{day}&queue=general", 403)
+    assert (await scoped.json("GET", f"/api/reports/tickets?{day}"))["opened"] == 2
