@@ -13,6 +13,7 @@ import { api, query } from './api.js';
 import { center, centerDay, centerTime, duration, el, fill, num, options, percent } from './dom.js';
 import { KINDS, aggregate, groupBy, normalRow } from './report_data.js';
 import { flash, startPage } from './shell.js';
+import { showTickets } from './report_tickets.js';
 
 const form = document.getElementById('report-form');
 const csv = document.getElementById('csv');
@@ -138,6 +139,7 @@ async function show(event) {
   window.history.replaceState(null, '', `${window.location.pathname}${pageQuery}`);
   const summary = document.getElementById('report-summary');
   summary.textContent = 'Loading…';
+  showTickets(params); // the tickets of the same days and queue, alongside
   try {
     const report = await api('GET', `/api/reports/${kindName}${query(params)}`);
     const rows = (report.rows || []).map(normalRow);
