@@ -239,12 +239,12 @@ class Acd:
         detail = "open" if event.open else "closed"
         out.append(Record(self._floor.now, RecordKind.HOURS, queue=queue.name, detail=detail))
         floor = self._floor
-        callbacks = [
+        entries = [
             call
             for call in (floor.calls_by_seq[key[2]] for key in list(queue.line))
-            if call.kind is CallKind.CALLBACK
+            if call.kind is not CallKind.VOICE
         ]
-        for call in callbacks:
+        for call in entries:
             if queue.closed:
                 # Out of the lanes, in line still: no agent is offered it while closed.
                 if call.lane is not None:

@@ -94,7 +94,7 @@ class Reconfiguration:
         for call in waiting:
             queue = call.queue
             call.step = queue.plan.step_for_wait(floor.now - call.entered_at)
-            parked = queue.closed and call.kind is CallKind.CALLBACK
+            parked = queue.closed and call.kind is not CallKind.VOICE
             queue.add_waiting(call, None if parked else queue.lane_for(call.base, call.step))
         for agent in ready:
             self.router.agent_available(agent, out)

@@ -43,9 +43,10 @@ class Router:
         Returns True when an offer was made.
         """
         queue = call.queue
-        if queue.closed and call.kind is CallKind.CALLBACK:
-            # A callback waits for its queue's opening hours: its place in line is kept,
-            # but no agent is offered it before then (`Acd` places it again at opening).
+        if queue.closed and call.kind is not CallKind.VOICE:
+            # A callback or a voicemail waits for its queue's opening hours: its place in
+            # line is kept, but no agent is offered it before then (`Acd` places it again
+            # at opening).
             queue.add_waiting(call, None)
             return False
         lane = queue.lane_for(call.base, call.step)

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 import aiohttp
 
-from acd import AcdSettings, AgentSettings, QueueSettings
+from acd import AcdSettings, AgentSettings, AgentState, QueueSettings
 from callcenter.db import ConfigVersions, make_engine, make_sessions, upgrade
 from callcenter.db.config_versions import as_document
 from callcenter.sim import AgentPhone, CallerScript, PbxSimulator, Press, SimOptions
@@ -235,6 +235,23 @@ async def test_given_a_queue_closed_by_its_hours_when_a_caller_reaches_it_then_v
 
         await _change(e2e, reopened)
         await e2e.until(lambda: host.acd.queue_stats("general", host.now()).open)
+        # The message left while closed is work now: offered to agent1 first (on the desk,
+        # no phone rings), who accepts and closes it (issue 17); then the next caller.
+        entry = f"vm-{call.uniqueid}"
+        await e2e.until(
+            lambda: (v := host.acd.call_view(entry, host.now())) and v.agent_id == "agent1"
+        )
+        await e2e.add_user("agent1", "agent")
+        async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
+            csrf = await e2e.web_login(http, "agent1")
+            url = f"{e2e.web_url}/api/voicemail-work/{entry}/accept"
+            async with http.post(url, headers=csrf) as response:
+                assert response.status == 200, await response.text()
+                message = await response.json()
+            url = f"{e2e.web_url}/api/voicemails/{message['id']}/close"
+            async with http.post(url, headers=csrf, json={"disposition": "order"}) as response:
+                assert response.status == 200, await response.text()
+        await e2e.until(lambda: e2e.state("agent1") is AgentState.READY, timeout=5)
         answered = await e2e.sim.place_call(CallerScript(KNOWN, steps=(Press("0"),)))
         await e2e.until(lambda: answered.record.bridged_to is not None)
         assert "agent1" in (answered.record.bridged_to or "")

@@ -12,6 +12,7 @@ from acd import (
     OfferCall,
     OfferTimedOut,
     Overflow,
+    QueueHoursChanged,
     Record,
     RecordKind,
     StaleFact,
@@ -107,3 +108,15 @@ def test_a_voicemail_for_an_unknown_queue_or_twice_is_refused() -> None:
 
     assert "already in the ACD" in again[0].reason
     assert "unknown queue 'sales'" in nowhere[0].reason
+
+
+def test_a_voicemail_in_a_closed_queue_waits_for_the_opening_before_it_is_offered() -> None:
+    center = _center()
+    center.login("a1")
+    center.send(QueueHoursChanged(center.now, "support", open=False))
+
+    assert offers(center.send(VoicemailQueued(center.now, "vm-1", "support"))) == []
+    assert [c.call_id for c in center.acd.waiting_calls("support", center.now)] == ["vm-1"]
+
+    opened = center.send(QueueHoursChanged(center.now + 60, "support", open=True))
+    assert offers(opened) == [("vm-1", "a1")]
