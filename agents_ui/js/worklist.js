@@ -1,7 +1,8 @@
 // Strategy: tickets as work, without a call in progress (issue 17). The filters map onto
 // GET /api/worklist?view=&status=&category=&closed=; a row opens the ticket
 // (GET /api/worklist/{id}) with its next steps, owner and history; Move posts the step
-// with its note, Assign (supervisors) or Take it (agents, unassigned tickets) the owner.
+// with its note, Assign (supervisors), Take it (agents, unassigned tickets) or Give back
+// (agents, their own) the owner.
 // A refusal is shown at the field it concerns (the server names it) and focus moves there.
 // Overdue promises are flagged in the list. The follow-up calls list records the
 // customer's answer; "Not satisfied" reopens the ticket. "Call the customer" puts the call
@@ -149,6 +150,7 @@ function render(ticket) {
       Object.entries(agents).map(([id, name]) => el('option', { value: id, text: name, selected: id === ticket.owner })));
   }
   $('take').hidden = supervises || ticket.owner !== null;
+  $('give-back').hidden = supervises || ticket.owner !== user.username;
   fill($('history'), (ticket.history || []).map(historyItem));
 }
 
@@ -237,6 +239,7 @@ async function main() {
     assign(assignForm.owner.value || null, assignForm.querySelector('button[type="submit"]'));
   });
   $('take').addEventListener('click', (event) => assign(user.username, event.currentTarget));
+  $('give-back').addEventListener('click', (event) => assign(null, event.currentTarget));
   $('close-ticket').addEventListener('click', () => {
     $('ticket').hidden = true;
     // Back to where the ticket was opened from (its row), for keyboard users.

@@ -58,6 +58,11 @@ async def test_an_agent_works_a_queue_ticket_by_keyboard_and_an_overdue_one_is_f
         await page.get_by_label("Show").select_option("mine")
         await expect(rows).to_have_count(1)
         await expect(rows.first).to_have_attribute("data-ticket", str(fresh))
+        await rows.first.get_by_role("button").click()
+        await page.get_by_role("button", name="Give back").click()
+        await expect(page.locator("#ticket-facts")).to_contain_text("Unassigned")
+        await expect(page.get_by_role("button", name="Take it")).to_be_visible()
+        await expect(rows).to_have_count(0)
         await screenshot(page, "worklist-agent")
         assert_no_js_errors(page)
 
