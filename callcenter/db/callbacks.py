@@ -33,6 +33,8 @@ class CallbackStatus(StrEnum):
     PENDING = "pending"
     DONE = "done"
     FAILED = "failed"
+    CANCELLED = "cancelled"
+    """Called off by an agent or a supervisor (the customer asked, or reached otherwise)."""
 
 
 class AttemptResult(StrEnum):
@@ -77,6 +79,11 @@ class Callback:
     customer_name: str | None = None
     last_attempt_at: datetime | None = None
     history: tuple[CallbackAttempt, ...] = ()
+    name: str | None = None
+    """The name the customer gave (the web form)."""
+    channel: str = "ivr"
+    scheduled: bool = False
+    """Waiting for its window (the schedule puts it in line at its start)."""
 
 
 def _with_names() -> Select[CallbackRequest, str | None]:
@@ -106,6 +113,9 @@ def _callback(
         customer_name=customer_name,
         last_attempt_at=row.last_attempt_at,
         history=tuple(history),
+        name=row.name,
+        channel=row.channel or "ivr",
+        scheduled=bool(row.scheduled),
     )
 
 
@@ -157,11 +167,14 @@ class CallbackRepository:
         now: datetime,
         queue: str | None = None,
         customer_id: int | None = None,
+        name: str | None = None,
+        channel: str = "ivr",
     ) -> Callback:
         """Record a request to call `number` back between the two times.
 
         `number` is stored in E.164; `InvalidPhoneNumber` (a ValueError) when it is not a
-        valid phone number, its message saying why without repeating it.
+        valid phone number, its message saying why without repeating it. A window that
+        starts after `now` is scheduled: `ScheduledCallbacks` puts it in line at its start.
         """
         if window_end <= window_start:
             raise ValueError("a callback window must end after it starts")
@@ -179,6 +192,9 @@ class CallbackRepository:
                 attempts=0,
                 status=CallbackStatus.PENDING.value,
                 created_at=now,
+                name=name,
+                channel=channel,
+                scheduled=window_start > now,
             )
             session.add(row)
             await session.flush()
@@ -224,22 +240,64 @@ class CallbackRepository:
         return found[0] if found else None
 
     async def scheduled_due(self, now: datetime, *, limit: int = 100) -> list[Callback]:
-        """Requests made for a later time (their window starts after they were made) that
-        are due at `now` and never tried: what `ScheduledCallbacks` puts in line. A window
-        already over is included (the service was down at its time): better late than never."""
+        """Scheduled requests (made or moved to a later window) due at `now`: what
+        `ScheduledCallbacks` puts in line (and then marks, `mark_queued`). A window already
+        over is included (the service was down at its time): better late than never."""
         async with self._sessions() as session:
             return await _callbacks(
                 session,
                 _with_names()
                 .where(
                     CallbackRequest.status == CallbackStatus.PENDING.value,
-                    CallbackRequest.attempts == 0,
-                    CallbackRequest.window_start > CallbackRequest.created_at,
+                    CallbackRequest.scheduled.is_(True),
                     CallbackRequest.window_start <= now,
                 )
                 .order_by(CallbackRequest.window_start, CallbackRequest.id)
                 .limit(limit),
             )
+
+    async def mark_queued(self, callback_id: int) -> None:
+        """The schedule put the request in line: it is no longer waiting for its window
+        (so a restart does not put it in line a second time)."""
+        async with self._sessions() as session, session.begin():
+            row = await session.get(CallbackRequest, callback_id)
+            if row is not None:
+                row.scheduled = False
+
+    async def cancel(self, callback_id: int) -> Callback:
+        """Call a pending request off; `LookupError` when there is none, `ValueError` when
+        it is no longer pending (done, failed or cancelled already)."""
+        async with self._sessions() as session, session.begin():
+            row = await self._pending(session, callback_id)
+            row.status = CallbackStatus.CANCELLED.value
+            row.scheduled = False
+            await session.flush()
+            history = (await _histories(session, [row.id])).get(row.id, ())
+            return _callback(row, await _name_of(session, row.customer_id), history)
+
+    async def reschedule(
+        self, callback_id: int, *, window_start: datetime, window_end: datetime
+    ) -> Callback:
+        """Move a pending request to a new window: it waits for it (scheduled) and is put
+        in line at its start; errors as for `cancel`, and `ValueError` for an empty window."""
+        if window_end <= window_start:
+            raise ValueError("a callback window must end after it starts")
+        async with self._sessions() as session, session.begin():
+            row = await self._pending(session, callback_id)
+            row.window_start, row.window_end = window_start, window_end
+            row.scheduled = True
+            await session.flush()
+            history = (await _histories(session, [row.id])).get(row.id, ())
+            return _callback(row, await _name_of(session, row.customer_id), history)
+
+    @staticmethod
+    async def _pending(session: AsyncSession, callback_id: int) -> CallbackRequest:
+        row = await session.get(CallbackRequest, callback_id, with_for_update=True)
+        if row is None:
+            raise LookupError(f"no callback request {callback_id}")
+        if row.status != CallbackStatus.PENDING.value:
+            raise ValueError(f"callback request {callback_id} is {row.status}, not pending")
+        return row
 
     async def record_attempt(
         self,
@@ -260,6 +318,7 @@ class CallbackRepository:
                 raise ValueError(f"callback request {callback_id} is {row.status}, not pending")
             row.attempts += 1
             row.last_attempt_at = now
+            row.scheduled = False  # it was in line: the schedule is done with it
             if reached:
                 row.status = CallbackStatus.DONE.value
             elif row.attempts >= self._max_attempts:

@@ -27,6 +27,7 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
 )
+from sqlalchemy import false as sa_false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 # SQLite only auto-increments a column declared exactly INTEGER PRIMARY KEY.
@@ -184,6 +185,12 @@ class CallbackRequest(Base):
     status: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     last_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    name: Mapped[str | None] = mapped_column(String(120))
+    """The name the customer gave (the web form), when not a known customer's."""
+    channel: Mapped[str] = mapped_column(String(16), default="ivr", server_default="ivr")
+    """Where the request came from: ivr, web, followup, voicemail."""
+    scheduled: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
+    """Waiting for its window: the schedule puts it in line at its start, then clears this."""
     __table_args__ = (Index("ix_callbacks_status_window", "status", "window_start"),)
 
 

@@ -60,7 +60,8 @@ def enqueue_callback(
             customer_id=request.customer_id,
             customer_name=customer_name
             or request.customer_name
-            or (known.customer_name if known else None),
+            or (known.customer_name if known else None)
+            or request.name,
         )
     )
     center.host.submit(CallbackRequested(center.host.now(), call_id, queue, priority))
@@ -97,7 +98,17 @@ class ScheduledCallbacks:
                 log.warning("callback.queue_gone", callback=request.id, queue=queue)
                 queue = host.settings.queues[0].name
             self._queued.add(request.id)
-            enqueue_callback(self._center, request, queue=queue)
+            # After a restart the registry no longer knows what the web form said: the
+            # stored name and channel are what the pop shows then.
+            known = self._center.calls.get(call_id) is not None
+            answers = (
+                None
+                if known or request.name is None
+                else {"channel": request.channel, "name": request.name}
+            )
+            enqueue_callback(self._center, request, queue=queue, answers=answers)
+            # Stored, so a restart does not put it in line a second time.
+            await self._callbacks.mark_queued(request.id)
             log.info("callback.scheduled_due", callback=request.id, queue=queue)
             queued.append(request.id)
         return queued

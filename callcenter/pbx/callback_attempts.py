@@ -320,6 +320,18 @@ class CallbackAttempts:
 
     def _requeue(self, request: int, queue: str, priority: int) -> None:
         self._retries.pop(request, None)
+        self._spawn(self._requeue_if_pending(request, queue, priority))
+
+    async def _requeue_if_pending(self, request: int, queue: str, priority: int) -> None:
+        # Read again first: since the miss, the request may have been cancelled or moved
+        # to a later window (the schedule puts it in line then) on the desk or the worklist.
+        try:
+            stored = await self._callbacks.get(request)
+        except (OSError, SQLAlchemyError) as exc:
+            log.error("callback.retry_unreadable", callback=request, error=str(exc))
+            return
+        if stored is None or stored.status is not CallbackStatus.PENDING or stored.scheduled:
+            return
         host = self._center.host
         call_id = f"{PREFIX}{request}"
         if host.acd.call_view(call_id, host.now()) is not None:
@@ -343,7 +355,11 @@ class CallbackAttempts:
                         call_id, request.number, None, now, queue, customer_id=request.customer_id
                     )
                 )
-            if request.last_attempt_at is not None and host.acd.call_view(call_id, now) is None:
+            if (
+                request.last_attempt_at is not None
+                and not request.scheduled
+                and host.acd.call_view(call_id, now) is None
+            ):
                 self._resumed.append((request, queue))
         return len(pending)
 

@@ -474,6 +474,8 @@ async def request_callback(req: ApiRequest) -> web.StreamResponse | PublicCallba
         now=now,
         queue=queue,
         customer_id=customer.id if customer is not None else None,
+        name=body.name,
+        channel="web",
     )
     answers = {"channel": "web", "topic": topics[queue], "name": body.name}
     name = customer.name if customer is not None else body.name

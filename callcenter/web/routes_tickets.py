@@ -493,6 +493,7 @@ async def call_followup(req: ApiRequest) -> dict[str, Any]:
             now=now,
             queue=queue,
             customer_id=customer.id,
+            channel="followup",
         )
     except InvalidPhoneNumber as exc:
         raise ApiError(409, "no_number", str(exc)) from None

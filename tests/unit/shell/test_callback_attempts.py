@@ -70,13 +70,22 @@ class Requests:
     """Stands in for `CallbackRepository`: keeps each attempt, misses stay pending."""
 
     stored: list[tuple[int, str | None, str, datetime]] = field(default_factory=list)
+    status: dict[int, CallbackStatus] = field(default_factory=dict)
 
     async def record_attempt(
         self, request: int, *, reached: bool, now: datetime, agent: str | None, result: str
     ) -> Callback:
         self.stored.append((request, agent, result, now))
         status = CallbackStatus.DONE if reached else CallbackStatus.PENDING
+        self.status[request] = status
         return Callback(request, "+4930555", "general", None, now, now, 1, status)
+
+    async def get(self, request: int) -> Callback | None:
+        """As stored; the retry reads it again before it queues the request."""
+        status = self.status.get(request)
+        if status is None:
+            return None
+        return Callback(request, "+4930555", "general", None, T0, T0, 1, status)
 
 
 def offer(call_id: str = "cb-7") -> OfferCall:
@@ -194,6 +203,37 @@ async def test_given_a_busy_customer_then_busy_is_stored_and_the_callback_queued
 
     assert [(r, a, res) for r, a, res, _ in requests.stored] == [(7, "agent1", "busy")]
     assert host.submitted == [CallbackRequested(T0, "cb-7", "general", 0)]
+    await attempts.close()
+
+
+async def test_given_a_miss_when_the_request_is_cancelled_before_its_retry_then_no_requeue() -> (
+    None
+):
+    requests = Requests()
+    attempts, host = tracker(requests)
+    requests.status[7] = CallbackStatus.PENDING
+    original = requests.record_attempt
+
+    async def then_cancelled(request: int, **kwargs: Any) -> Callback:
+        stored = await original(request, **kwargs)
+        requests.status[request] = CallbackStatus.CANCELLED  # on the desk, meanwhile
+        return stored
+
+    requests.record_attempt = then_cancelled  # type: ignore[method-assign]
+    for event in (
+        ev.channel_event("Newchannel", AGENT),
+        None,
+        ev.channel_event("Newchannel", TRUNK),
+        ev.hangup(TRUNK, 17, 486),
+        ev.hangup(AGENT, 16),
+    ):
+        attempts.apply(originated(True) if event is None else typed(event))
+    await settled(attempts)
+    async with asyncio.timeout(5):
+        while attempts._retries or attempts._tasks:  # noqa: ASYNC110 - the retry's own task
+            await asyncio.sleep(0.01)
+    assert [(r, res) for r, _, res, _ in requests.stored] == [(7, "busy")]
+    assert host.submitted == []
     await attempts.close()
 
 
