@@ -11,6 +11,7 @@
 
 import { api, query } from './api.js';
 import { center, el, fill, label, options, percent, when } from './dom.js';
+import { startCallbacks } from './callbacks.js';
 import { busy, clearFlash, flash, startPage } from './shell.js';
 
 const $ = (id) => document.getElementById(id);
@@ -250,7 +251,12 @@ async function main() {
   document.addEventListener('keydown', (event) => {
     if (event.key === 'Escape' && !$('ticket').hidden) $('close-ticket').click();
   });
-  await Promise.all([busy(null, loadTickets), busy(null, loadFollowups), busy(null, loadReport)]);
+  await Promise.all([
+    busy(null, loadTickets),
+    busy(null, loadFollowups),
+    busy(null, loadReport),
+    startCallbacks(),
+  ]);
 }
 
 main().catch(() => {});

@@ -10,18 +10,23 @@ number) become 404 / 409 / 422 with the repository's message.
 from __future__ import annotations
 
 import contextlib
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from callcenter.db import InvalidPhoneNumber, NewCustomer, Role
+import structlog
+
+from acd import AcdError, CallerHungUp, CallState
+from callcenter.db import Callback, CallbackStatus, InvalidPhoneNumber, NewCustomer, Role
 from callcenter.db.customers import CustomerNotFound, DuplicateCustomer
 from callcenter.db.interactions import InteractionNotFound, InteractionRecord
 from callcenter.db.tickets import TicketNotFound
 from callcenter.web.endpoint import EVERYONE, Api, ApiRequest
 from callcenter.web.errors import ApiError
 from callcenter.web.schemas import (
+    CallbackCancelIn,
     CallbackOut,
     CallbackQuery,
+    CallbackRescheduleIn,
     CustomerIn,
     CustomerOut,
     CustomerPatchIn,
@@ -37,6 +42,7 @@ from callcenter.web.schemas import (
 from cti import TicketError
 from cti.types import Customer, TicketSummary, Tier
 
+log = structlog.get_logger(__name__)
 api = Api()
 
 
@@ -395,23 +401,122 @@ async def move_ticket(req: ApiRequest) -> dict[str, Any]:
 async def list_callbacks(req: ApiRequest) -> list[dict[str, Any]]:
     q = req.query(CallbackQuery)
     found = await req.ctx.callbacks.list(status=q.status, limit=q.limit)
+    now = datetime.fromtimestamp(req.ctx.center.host.now(), UTC)
     return [
-        {
-            "id": c.id,
-            "number": c.number,
-            "customer_id": c.customer_id,
-            "customer_name": getattr(c, "customer_name", None),
-            "queue": c.queue,
-            "window_start": c.window_start,
-            "window_end": c.window_end,
-            "attempts": c.attempts,
-            "status": c.status.value,
-            "last_attempt_at": c.last_attempt_at,
-            "history": [{"at": a.at, "agent": a.agent, "result": a.result} for a in c.history],
-        }
+        _callback_out(c, now)
         for c in found
-        if c.queue is None or req.user.sees_queue(c.queue)
+        if (c.queue is None or req.user.sees_queue(c.queue)) and q.queue in (None, c.queue)
     ]
+
+
+def _callback_out(c: Callback, now: datetime) -> dict[str, Any]:
+    return {
+        "id": c.id,
+        "number": c.number,
+        "customer_id": c.customer_id,
+        "customer_name": c.customer_name,
+        "queue": c.queue,
+        "window_start": c.window_start,
+        "window_end": c.window_end,
+        "attempts": c.attempts,
+        "status": c.status.value,
+        "last_attempt_at": c.last_attempt_at,
+        "history": [{"at": a.at, "agent": a.agent, "result": a.result} for a in c.history],
+        "name": c.name,
+        "channel": c.channel,
+        "scheduled": c.scheduled,
+        "overdue": c.status is CallbackStatus.PENDING and c.window_end < now,
+    }
+
+
+async def _pending_callback(req: ApiRequest) -> Callback:
+    """The pending callback the path names, the user's to change; else 404/403/409. One
+    ringing an agent or being dialled cannot be changed (409): it is happening."""
+    callback_id = _int_path(req, "callback_id")
+    found = await req.ctx.callbacks.get(callback_id)
+    if found is None:
+        raise ApiError(404, "not_found", f"no callback request {callback_id}")
+    if found.queue is not None and not req.user.sees_queue(found.queue):
+        raise ApiError(403, "forbidden", f"callback {callback_id} is for queue {found.queue!r}")
+    if found.status is not CallbackStatus.PENDING:
+        raise ApiError(409, "conflict", f"callback {callback_id} is {found.status.value}")
+    host = req.ctx.center.host
+    view = host.acd.call_view(f"cb-{callback_id}", host.now())
+    if view is not None and view.state is not CallState.WAITING:
+        raise ApiError(
+            409, "conflict", f"callback {callback_id} is being dialled now ({view.state.value})"
+        )
+    return found
+
+
+async def _out_of_line(req: ApiRequest, callback_id: int) -> None:
+    # Out of the ACD's line (a callback entry's hang-up is counted as cancelled, not as an
+    # abandoned call); a scheduled one is not in line yet.
+    host = req.ctx.center.host
+    call_id = f"cb-{callback_id}"
+    if host.acd.call_view(call_id, host.now()) is not None:
+        with contextlib.suppress(AcdError):
+            await host.request(lambda now: CallerHungUp(now, call_id))
+
+
+@api.route(
+    "POST",
+    "/api/callbacks/{callback_id}/cancel",
+    roles=EVERYONE,
+    body=CallbackCancelIn,
+    response=CallbackOut,
+    summary="Call a pending callback off (the customer asked, or was reached otherwise)",
+    tag="callbacks",
+)
+async def cancel_callback(req: ApiRequest) -> dict[str, Any]:
+    found = await _pending_callback(req)
+    reason = req.body(CallbackCancelIn).reason
+    try:
+        cancelled = await req.ctx.callbacks.cancel(found.id)
+    except (LookupError, ValueError) as exc:
+        raise ApiError(409, "conflict", str(exc)) from None
+    await _out_of_line(req, found.id)
+    log.info("web.callback_cancelled", callback=found.id, by=req.user.username, reason=reason)
+    return _callback_out(cancelled, datetime.fromtimestamp(req.ctx.center.host.now(), UTC))
+
+
+RESCHEDULE_WINDOW = timedelta(hours=2)
+"""A moved callback's window when only its start is given."""
+
+
+@api.route(
+    "POST",
+    "/api/callbacks/{callback_id}/reschedule",
+    roles=EVERYONE,
+    body=CallbackRescheduleIn,
+    response=CallbackOut,
+    summary="Move a pending callback to a later window; it joins the line at its start",
+    tag="callbacks",
+)
+async def reschedule_callback(req: ApiRequest) -> dict[str, Any]:
+    body = req.body(CallbackRescheduleIn)
+    now = datetime.fromtimestamp(req.ctx.center.host.now(), UTC)
+    start = body.window_start.astimezone(UTC)
+    end = (body.window_end or body.window_start + RESCHEDULE_WINDOW).astimezone(UTC)
+    problems = []
+    if start <= now:
+        problems.append(("window_start", "must be later than now"))
+    if end <= start:
+        problems.append(("window_end", "must be after window_start"))
+    if problems:
+        details = [{"field": f, "problem": p, "in": "body"} for f, p in problems]
+        message = "invalid body: " + "; ".join(f"{f}: {p}" for f, p in problems)
+        raise ApiError(422, "invalid_request", message, details)
+    found = await _pending_callback(req)
+    try:
+        moved = await req.ctx.callbacks.reschedule(found.id, window_start=start, window_end=end)
+    except (LookupError, ValueError) as exc:
+        raise ApiError(409, "conflict", str(exc)) from None
+    await _out_of_line(req, found.id)
+    log.info(
+        "web.callback_rescheduled", callback=found.id, by=req.user.username, at=start.isoformat()
+    )
+    return _callback_out(moved, now)
 
 
 def _int_path(req: ApiRequest, name: str) -> int:

@@ -11,7 +11,14 @@ import re
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    field_validator,
+)
 from pydantic_core import PydanticCustomError
 
 Name = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")
@@ -294,8 +301,29 @@ class TicketOut(BaseModel):
 class CallbackQuery(_In):
     """Callback list filter."""
 
-    status: Literal["pending", "done", "failed"] | None = "pending"
+    status: Literal["pending", "done", "failed", "cancelled"] | None = "pending"
+    queue: str | None = Field(None, max_length=64)
     limit: int = Field(100, ge=1, le=500)
+
+
+class CallbackCancelIn(_In):
+    """Call a callback off."""
+
+    reason: str = Field("", max_length=500)
+
+
+class CallbackRescheduleIn(_In):
+    """Move a callback to a later window (its end: two hours after its start by default)."""
+
+    window_start: datetime
+    window_end: datetime | None = None
+
+    @field_validator("window_start", "window_end")
+    @classmethod
+    def _aware(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("a time with its zone or offset (e.g. 2026-12-05T09:00:00+01:00)")
+        return value
 
 
 class CallbackAttemptOut(BaseModel):
@@ -323,6 +351,14 @@ class CallbackOut(BaseModel):
     last_attempt_at: datetime | None
     history: list[CallbackAttemptOut]
     """The attempts, oldest first."""
+    name: str | None = None
+    """The name the customer gave (the web form), when not a known customer's."""
+    channel: str = "ivr"
+    """Where the request came from: ivr, web, followup, voicemail."""
+    scheduled: bool = False
+    """Waiting for its window: put in line at its start."""
+    overdue: bool = False
+    """Pending, and its window is over: nobody reached the customer in time."""
 
 
 _DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
