@@ -20,6 +20,7 @@ from callcenter import __version__
 from callcenter.app.paths import ui_dir
 from callcenter.web import (
     routes_admin,
+    routes_cdr,
     routes_config,
     routes_flows,
     routes_live,
@@ -47,6 +48,7 @@ MODULES = (
     routes_records,
     routes_tickets,
     routes_reports,
+    routes_cdr,
     routes_admin,
     routes_config,
     routes_flows,
