@@ -23,7 +23,13 @@ from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 
-from callcenter.db.models import CallbackAttemptRow, CallbackRequest, CallEventRow, Customer
+from callcenter.db.models import (
+    CallbackAttemptRow,
+    CallbackRequest,
+    CallEventRow,
+    Customer,
+    Ticket,
+)
 from callcenter.db.models import Interaction as Row
 
 COLUMNS: tuple[str, ...] = (
@@ -53,6 +59,7 @@ COLUMNS: tuple[str, ...] = (
     "outcome",
     "disposition",
     "has_notes",
+    "ticket_ids",
     "survey_scores",
     "voicemail_file",
     "voicemail_seconds",
@@ -61,7 +68,8 @@ COLUMNS: tuple[str, ...] = (
 """The fields of a record, in the export's order. `record_type` is `call` or
 `callback_attempt`; an attempt's `call_id` is its ACD entry (`cb-<callback_id>`), its
 `caller_number` the customer's number dialled, its `arrived_at` and `answered_at` the
-moment the agent answered, its `outcome` the attempt's result (reached, busy, no-answer ...)."""
+moment the agent answered, its `outcome` the attempt's result (reached, busy, no-answer ...).
+`ticket_ids` are the tickets opened on or linked to the call, `12; 15`."""
 
 TIME_COLUMNS = frozenset({"arrived_at", "queued_at", "offered_at", "answered_at", "ended_at"})
 """The columns holding a moment (an aware UTC datetime, or None)."""
@@ -168,8 +176,26 @@ async def _calls(
         .execution_options(yield_per=chunk)
     )
     result = await session.stream(query)
-    async for row in result:
-        yield _call_record(row, row.customer_name, row.account, wrap_ups.get(row.uniqueid))
+    async for rows in result.partitions():
+        tickets = await _tickets(session, [row.id for row in rows])
+        for row in rows:
+            record = _call_record(row, row.customer_name, row.account, wrap_ups.get(row.uniqueid))
+            record["ticket_ids"] = "; ".join(str(t) for t in tickets.get(row.id, ()))
+            yield record
+
+
+async def _tickets(session: AsyncSession, interaction_ids: list[int]) -> dict[int, list[int]]:
+    """Interaction id -> the ids of the tickets linked to it, oldest first (one query)."""
+    found: dict[int, list[int]] = {}
+    linked = await session.execute(
+        select(Ticket.interaction_id, Ticket.id)
+        .where(Ticket.interaction_id.in_(interaction_ids))
+        .order_by(Ticket.id)
+    )
+    for interaction_id, ticket_id in linked:
+        if interaction_id is not None:
+            found.setdefault(interaction_id, []).append(ticket_id)
+    return found
 
 
 def _seconds(start: datetime | None, end: datetime | None) -> float | None:
@@ -278,6 +304,7 @@ async def _attempts(
             answered_at=attempt.at,
             outcome=attempt.result,
             has_notes=False,
+            ticket_ids="",
             survey_scores="",
         )
         found.append(record)

@@ -87,6 +87,8 @@ class CallRecordOut(BaseModel):
     outcome: str | None
     disposition: str | None
     has_notes: bool
+    ticket_ids: str
+    """The tickets opened on or linked to the call, `12; 15`."""
     survey_scores: str
     """`question=score; ...`"""
     voicemail_file: str | None

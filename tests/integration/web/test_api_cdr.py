@@ -100,6 +100,15 @@ async def _seed_day(site: Site) -> dict[str, str]:
     )
     for data in (answered, self_service, hung_up, voicemail, transferred):
         await repo.save(data)
+    record = await repo.record(answered.uniqueid)
+    assert record is not None
+    ticket = await site.backend.context.tickets.open(
+        customer_id=site.customer_id,
+        category="complaint",
+        subject="contract terms",
+        now=at,
+        interaction_id=record.id,
+    )
     await site.backend.context.events.append(
         [
             CallEvent(
@@ -137,6 +146,7 @@ async def _seed_day(site: Site) -> dict[str, str]:
             result=result,
         )
     return {
+        "ticket": str(ticket.id),
         "answered": answered.uniqueid,
         "self_service": self_service.uniqueid,
         "hung_up": hung_up.uniqueid,
@@ -184,6 +194,8 @@ async def test_given_a_day_of_every_kind_of_contact_when_exported_as_csv_then_ea
     assert answered["wrap_up_seconds"] == "25.0"
     assert (answered["outcome"], answered["disposition"]) == ("answered", "inquiry")
     assert (answered["has_notes"], answered["survey_scores"]) == ("yes", "satisfaction=5")
+    assert answered["ticket_ids"] == ids["ticket"]
+    assert rows[1]["ticket_ids"] == ""
     assert [r["outcome"] for r in rows[1:5]] == [
         "self_service",
         "abandoned_in_ivr",
