@@ -49,15 +49,16 @@ async def test_given_four_calls_of_a_customer_when_staff_read_the_records_then_e
         await hung_up.done
         self_service = await e2e.sim.place_call(CallerScript(KNOWN, steps=ORDER_STATUS))
         await self_service.done
-        voicemail = await e2e.sim.place_call(
-            CallerScript(KNOWN, dialled="199", steps=LEAVE_MESSAGE)
-        )
-        assert "vm-msgsaved" in (await voicemail.done).prompts
         answered = await e2e.sim.place_call(
             CallerScript(KNOWN, steps=(Press("0"),), survey_answers=("5", "5", "4", "5"))
         )
         assert (await answered.done).bridged_to is not None
         await e2e.until(lambda: e2e.state("agent1") is AgentState.READY)
+        # Last: the message left becomes work the ACD offers to the agent.
+        voicemail = await e2e.sim.place_call(
+            CallerScript(KNOWN, dialled="199", steps=LEAVE_MESSAGE)
+        )
+        assert "vm-msgsaved" in (await voicemail.done).prompts
         await e2e.flush()
 
         customer = await e2e.service.backend.context.customers.find_by_phone(KNOWN)
@@ -76,21 +77,21 @@ async def test_given_four_calls_of_a_customer_when_staff_read_the_records_then_e
             assert response.status == 200, await response.text()
             rows = list(csv.DictReader(io.StringIO(await response.text())))
 
-    calls = [hung_up.uniqueid, self_service.uniqueid, voicemail.uniqueid, answered.uniqueid]
-    endings = ["abandoned_in_ivr", "self_service", "voicemail", "answered"]
+    calls = [hung_up.uniqueid, self_service.uniqueid, answered.uniqueid, voicemail.uniqueid]
+    endings = ["abandoned_in_ivr", "self_service", "answered", "voicemail"]
     # The history: newest first, every call whatever its ending.
     assert [(c["kind"], c["call_id"], c["outcome"]) for c in reversed(history)] == [
         ("call", call, ending) for call, ending in zip(calls, endings, strict=True)
     ]
-    assert history[1]["details"]["voicemail_file"].endswith(f"{voicemail.uniqueid}.wav")
-    assert history[0]["agent"] == "agent1"
+    assert history[0]["details"]["voicemail_file"].endswith(f"{voicemail.uniqueid}.wav")
+    assert history[1]["agent"] == "agent1"
     # The records: one row per call, in the order they came, in the center's time zone.
     assert [(r["record_type"], r["call_id"], r["outcome"]) for r in rows] == [
         ("call", call, ending) for call, ending in zip(calls, endings, strict=True)
     ]
     assert all(r["customer_name"] == "Jonas Richter" for r in rows)
     assert all(r["arrived_at"][-6:] in ("+01:00", "+02:00") for r in rows)  # Berlin
-    menu, order, message, talk = rows
+    menu, order, talk, message = rows
     assert menu["ivr_path"].endswith("main_menu")
     assert (menu["queue"], menu["agent"]) == ("", "")
     assert "order.status=delivered" in order["ivr_answers"].split("; ")
