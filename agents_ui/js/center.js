@@ -17,12 +17,14 @@ import {
   readLists,
   readNumbers,
   readQueueHours,
+  readRetries,
   readSupervisors,
   showAlerts,
   showCalendars,
   showLists,
   showNumbers,
   showQueueHours,
+  showRetries,
   showSupervisors,
 } from './center_sections.js';
 import { clearFlash, flash, startPage } from './shell.js';
@@ -60,6 +62,7 @@ async function load() {
   showQueueHours(doc);
   showLists(doc);
   showSupervisors(doc, supervisors);
+  showRetries(doc);
   showAlerts(doc);
   fill(
     document.getElementById('in-force'),
@@ -130,6 +133,7 @@ async function save(event) {
     ...readQueueHours(),
     ...readLists(),
     ...readSupervisors(),
+    ...readRetries(),
     ...readAlerts(),
   };
   const base = current.version;

@@ -355,3 +355,68 @@ export function readAlerts() {
   }
   return { alerts };
 }
+
+function retryRow(label, key, policy, required) {
+  const id = `r${(rowSeq += 1)}`;
+  const byResult = policy.by_result || {};
+  const cell = (field, value, title) =>
+    el(
+      'td',
+      {},
+      el('input', {
+        id: `${id}-${field}`,
+        value: value === null || value === undefined ? '' : String(value),
+        inputmode: 'numeric',
+        size: 6,
+        dataset: { key: `${key}.${field === 'busy' || field === 'no-answer' ? `by_result.${field}` : field}`, field },
+        'aria-label': `${title}, ${label}`,
+        required,
+      }),
+    );
+  return el(
+    'tr',
+    { dataset: { key } },
+    el('th', { scope: 'row', text: label }),
+    cell('max_attempts', policy.max_attempts, 'Attempts at most'),
+    cell('busy', byResult.busy, 'After busy (s)'),
+    cell('no-answer', byResult['no-answer'], 'After no answer (s)'),
+    cell('retry_seconds', policy.retry_seconds, 'After other misses (s)'),
+  );
+}
+
+export function showRetries(document) {
+  const retries = document.callback_retries || { default: {}, queues: {} };
+  const rows = [retryRow('Every queue', 'callback_retries.default', retries.default, true)];
+  for (const queue of document.queues) {
+    rows.push(
+      retryRow(queue.name, `callback_retries.queues.${queue.name}`, retries.queues[queue.name] || {}, false),
+    );
+  }
+  fill(window.document.querySelector('#retries tbody'), rows);
+}
+
+export function readRetries() {
+  const retries = { default: {}, queues: {} };
+  for (const row of window.document.querySelectorAll('#retries tbody tr')) {
+    const policy = {};
+    const byResult = {};
+    for (const input of row.querySelectorAll('input')) {
+      const value = typed(input);
+      if (value === null) continue;
+      const { field } = input.dataset;
+      if (field === 'busy' || field === 'no-answer') byResult[field] = value;
+      else policy[field] = value;
+    }
+    if (Object.keys(byResult).length) policy.by_result = byResult;
+    if (row.dataset.key === 'callback_retries.default') retries.default = policy;
+    else if (Object.keys(policy).length) {
+      // A queue's own policy starts from every queue's: what is left empty is the same.
+      retries.queues[row.dataset.key.split('.')[2]] = {
+        ...retries.default,
+        ...policy,
+        by_result: { ...(retries.default.by_result || {}), ...(policy.by_result || {}) },
+      };
+    }
+  }
+  return { callback_retries: retries };
+}

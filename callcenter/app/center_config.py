@@ -144,6 +144,47 @@ class Alerts(_Model):
         return self.queues.get(queue, self.default)
 
 
+MISSES = ("busy", "no-answer", "rejected", "failed", "not-dialled", "not-reached")
+"""The results of an attempt that missed the customer (`callcenter.db.AttemptResult`)."""
+
+
+class RetryPolicy(_Model):
+    """How a callback request is tried again after a miss: at most `max_attempts` tries,
+    each miss followed by a wait that depends on what happened (a busy line is free again
+    sooner than a customer who did not answer is back)."""
+
+    max_attempts: int = Field(default=3, ge=1, le=20)
+    retry_seconds: float = Field(default=300.0, gt=0, le=86_400)
+    """The wait after a miss not listed in `by_result`."""
+    by_result: dict[str, float] = Field(default_factory=dict)
+    """Miss -> the wait after it (busy, no-answer, rejected, failed, not-dialled, not-reached)."""
+
+    @field_validator("by_result")
+    @classmethod
+    def _known_misses(cls, waits: dict[str, float]) -> dict[str, float]:
+        for result, seconds in waits.items():
+            if result not in MISSES:
+                raise ValueError(f"{result!r} is not a miss (one of: {', '.join(MISSES)})")
+            if not 0 < seconds <= 86_400:
+                raise ValueError(f"{result}: a wait of 1 s to a day, not {seconds!r}")
+        return waits
+
+    def wait_after(self, result: str) -> float:
+        """Seconds before the next try after a miss of kind `result`."""
+        return self.by_result.get(result, self.retry_seconds)
+
+
+class CallbackRetries(_Model):
+    """The retry policy of callbacks: for every queue, and per queue where it differs."""
+
+    default: RetryPolicy = RetryPolicy()
+    queues: dict[str, RetryPolicy] = Field(default_factory=dict)
+
+    def for_queue(self, queue: str | None) -> RetryPolicy:
+        """The policy in force for `queue`."""
+        return self.queues.get(queue or "", self.default)
+
+
 DEFAULT_DISPOSITIONS = (
     "inquiry",
     "order",
@@ -175,6 +216,8 @@ class CenterConfig(AcdSettings):
     supervisors: dict[str, tuple[str, ...]] = Field(default_factory=dict)
     """Supervisor login -> the queues they oversee; a supervisor not named sees all."""
     alerts: Alerts = Alerts()
+    callback_retries: CallbackRetries = CallbackRetries()
+    """How often and how soon a missed callback is tried again, per queue."""
 
     _keys_as_text = field_validator("dialled_numbers", mode="before")(keys_as_text)
 
@@ -227,6 +270,9 @@ class CenterConfig(AcdSettings):
         for queue in self.alerts.queues:
             if queue not in known:
                 raise ValueError(f"alerts.queues: no queue {queue!r}")
+        for queue in self.callback_retries.queues:
+            if queue not in known:
+                raise ValueError(f"callback_retries.queues: no queue {queue!r}")
         for queue, calendar in self.queue_hours.items():
             if queue not in known:
                 raise ValueError(f"queue_hours: no queue {queue!r}")
@@ -279,6 +325,12 @@ def from_settings(settings: Settings, calendars: Mapping[str, Calendar]) -> Cent
             "dispositions": settings.web.dispositions,
             "ticket_categories": settings.cti.ticket_promises_h,
             "supervisors": settings.web.supervisor_queues,
+            "callback_retries": {
+                "default": {
+                    "max_attempts": settings.telephony.callback_max_attempts,
+                    "retry_seconds": settings.telephony.callback_retry_s,
+                }
+            },
         }
     )
 

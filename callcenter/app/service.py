@@ -263,6 +263,7 @@ class Service:
         self.telephony.runner.calendars = calendars
         self.queue_hours.use({q: calendars[c] for q, c in center.queue_hours.items()})
         self.backend.context.tickets.use_promises(center.ticket_categories)
+        self.callback_attempts.use_retries(center.callback_retries)
 
     def reload_flows(self) -> None:
         """SIGHUP: store the flow files that changed as new versions, checked together

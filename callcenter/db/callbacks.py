@@ -307,9 +307,11 @@ class CallbackRepository:
         now: datetime,
         agent: str | None = None,
         result: str | None = None,
+        max_attempts: int | None = None,
     ) -> Callback:
         """Count an attempt by `agent` with its `result` (default: reached or not-reached);
-        done when reached, failed after the last unanswered one."""
+        done when reached, failed after the last unanswered one (`max_attempts`, the
+        queue's retry policy; default: the repository's)."""
         async with self._sessions() as session, session.begin():
             row = await session.get(CallbackRequest, callback_id, with_for_update=True)
             if row is None:
@@ -321,7 +323,7 @@ class CallbackRepository:
             row.scheduled = False  # it was in line: the schedule is done with it
             if reached:
                 row.status = CallbackStatus.DONE.value
-            elif row.attempts >= self._max_attempts:
+            elif row.attempts >= (max_attempts or self._max_attempts):
                 row.status = CallbackStatus.FAILED.value
             default = AttemptResult.REACHED if reached else AttemptResult.NOT_REACHED
             session.add(

@@ -36,6 +36,7 @@ from acd import CallbackRequested, CallKind, CancelOffer, Command, Event, OfferC
 from callcenter.ami import AMIClient, EventsLost, EventSubscription, OverflowPolicy
 from callcenter.ami import Event as AmiEvent
 from callcenter.ami.events import BridgeEnter, Hangup, Newchannel, OriginateResponse
+from callcenter.app.center_config import CallbackRetries, RetryPolicy
 from callcenter.app.settings import TelephonySettings
 from callcenter.app.tasks import TaskSupervisor
 from callcenter.db import AttemptResult, Callback, CallbackRepository, CallbackStatus
@@ -128,6 +129,17 @@ class CallbackAttempts:
         self._resumed: list[tuple[Callback, str]] = []
         self.recorded = 0
         """Attempts stored so far (a health figure)."""
+        self.retries = CallbackRetries(
+            default=RetryPolicy(
+                max_attempts=settings.callback_max_attempts,
+                retry_seconds=settings.callback_retry_s,
+            )
+        )
+        """The retry policy per queue (the configuration in force: `use_retries`)."""
+
+    def use_retries(self, retries: CallbackRetries) -> None:
+        """Try missed callbacks again by `retries` from now on (a new configuration)."""
+        self.retries = retries
 
     def attach(self, client: AMIClient) -> None:
         """Follow `client`'s call events; retries left by an earlier process are armed once
@@ -144,7 +156,10 @@ class CallbackAttempts:
         resumed, self._resumed = self._resumed, []
         for request, queue in resumed:
             if request.last_attempt_at is not None:
-                self._retry_later(request, queue, 0, request.last_attempt_at.timestamp())
+                # The wait after the last miss, by its result, as if nothing had stopped.
+                last = request.history[-1].result if request.history else "not-reached"
+                wait = self.retries.for_queue(queue).wait_after(last)
+                self._retry_later(request, queue, 0, request.last_attempt_at.timestamp(), wait=wait)
 
     async def _follow(self, sub: EventSubscription) -> None:
         async for item in sub:
@@ -275,6 +290,7 @@ class CallbackAttempts:
     async def _store(self, attempt: _Attempt, result: AttemptResult) -> None:
         assert attempt.answered_at is not None
         at = datetime.fromtimestamp(attempt.answered_at, UTC)
+        policy = self.retries.for_queue(attempt.queue)
         try:
             stored = await self._callbacks.record_attempt(
                 attempt.request,
@@ -282,6 +298,7 @@ class CallbackAttempts:
                 now=at,
                 agent=attempt.agent_id,
                 result=result,
+                max_attempts=policy.max_attempts,
             )
         except (LookupError, ValueError) as exc:
             log.warning("callback.attempt_ignored", callback=attempt.request, error=str(exc))
@@ -305,15 +322,23 @@ class CallbackAttempts:
             status=str(stored.status),
         )
         if stored.status is CallbackStatus.PENDING:
-            self._retry_later(stored, attempt.queue, attempt.priority, attempt.answered_at)
+            self._retry_later(
+                stored,
+                attempt.queue,
+                attempt.priority,
+                attempt.answered_at,
+                wait=policy.wait_after(str(result)),
+            )
 
-    def _retry_later(self, request: Callback, queue: str, priority: int, since: float) -> None:
-        """Put the request in line again `callback_retry_s` after `since` (epoch seconds)."""
+    def _retry_later(
+        self, request: Callback, queue: str, priority: int, since: float, *, wait: float
+    ) -> None:
+        """Put the request in line again `wait` seconds after `since` (epoch seconds)."""
         old = self._retries.pop(request.id, None)
         if old is not None:
             old.cancel()
         loop = asyncio.get_running_loop()
-        delay = max(0.0, since + self._settings.callback_retry_s - self._center.host.now())
+        delay = max(0.0, since + wait - self._center.host.now())
         self._retries[request.id] = loop.call_later(
             delay, self._requeue, request.id, queue, priority
         )

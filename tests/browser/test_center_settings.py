@@ -45,6 +45,8 @@ async def test_given_an_admin_when_numbers_hours_and_lists_change_then_a_new_ver
         billing = page.get_by_role("row", name="billing")
         await billing.get_by_label("More callers waiting than, billing").fill("3")
         await page.get_by_role("combobox", name="general").select_option("hotline")
+        await page.get_by_label("Attempts at most, general").fill("5")
+        await page.get_by_label("After busy (s), general").fill("60")
         await page.get_by_label("What changed and why").fill("Christmas Eve closed")
         await page.get_by_role("button", name="Save and put in force").click()
 
@@ -57,6 +59,9 @@ async def test_given_an_admin_when_numbers_hours_and_lists_change_then_a_new_ver
         assert document["ticket_categories"]["warranty"] == 120
         assert document["dispositions"][-1] == "warranty-claim"
         assert document["queue_hours"] == {"general": "hotline"}
+        assert document["callback_retries"]["queues"] == {
+            "general": {"max_attempts": 5, "retry_seconds": 300, "by_result": {"busy": 60}}
+        }
         assert document["alerts"]["queues"] == {
             "billing": {
                 "service_level_below": None,

@@ -18,7 +18,7 @@ from typing import Any
 import aiohttp
 
 from acd import AcdSettings, AgentSettings, AgentState, CallbackRequested, QueueSettings
-from callcenter.db import Callback
+from callcenter.db import Callback, ConfigVersions, make_engine, make_sessions
 from callcenter.live import CallInfo
 from callcenter.sim import AgentPhone, Callee, PbxSimulator, PhoneMode, SimOptions
 from tests.e2e.harness import E2E, SECRET, e2e_settings, free_port, running, start_service
@@ -155,6 +155,22 @@ async def test_given_a_missed_callback_when_the_service_restarts_then_the_retry_
         assert (str(missed.status), missed.history[0].result) == ("pending", "busy")
         await first.stop()  # long before its retry was due
 
+        # The retry policy is part of the stored configuration (seeded from the file):
+        # shortened as `callcenter config import` would, for the next start.
+        engine = make_engine(slow.database.url)
+        try:
+            versions = ConfigVersions(make_sessions(engine))
+            current = await versions.current()
+            assert current is not None
+            assert current.document["callback_retries"]["default"]["retry_seconds"] == 3600
+            document = {**current.document}
+            document["callback_retries"] = {
+                "default": {"max_attempts": 2, "retry_seconds": 0.5},
+                "queues": {},
+            }
+            await versions.save(document, "admin", "retry sooner")
+        finally:
+            await engine.dispose()
         fast = e2e_settings(tmp_path, ACD, agi_port, sim.ami_port, telephony=FAST)
         second = await start_service(fast)
         try:

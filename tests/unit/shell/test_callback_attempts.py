@@ -26,6 +26,7 @@ from acd import (
     RoutingStrategy,
 )
 from callcenter.ami import events as ami
+from callcenter.app.center_config import CallbackRetries, RetryPolicy
 from callcenter.app.settings import TelephonySettings
 from callcenter.db import AttemptResult, Callback, CallbackStatus
 from callcenter.live import CallRegistry
@@ -71,11 +72,20 @@ class Requests:
 
     stored: list[tuple[int, str | None, str, datetime]] = field(default_factory=list)
     status: dict[int, CallbackStatus] = field(default_factory=dict)
+    limits: list[int | None] = field(default_factory=list)
 
     async def record_attempt(
-        self, request: int, *, reached: bool, now: datetime, agent: str | None, result: str
+        self,
+        request: int,
+        *,
+        reached: bool,
+        now: datetime,
+        agent: str | None,
+        result: str,
+        max_attempts: int | None = None,
     ) -> Callback:
         self.stored.append((request, agent, result, now))
+        self.limits.append(max_attempts)
         status = CallbackStatus.DONE if reached else CallbackStatus.PENDING
         self.status[request] = status
         return Callback(request, "+4930555", "general", None, now, now, 1, status)
@@ -234,6 +244,34 @@ async def test_given_a_miss_when_the_request_is_cancelled_before_its_retry_then_
             await asyncio.sleep(0.01)
     assert [(r, res) for r, _, res, _ in requests.stored] == [(7, "busy")]
     assert host.submitted == []
+    await attempts.close()
+
+
+async def test_the_queues_retry_policy_sets_the_attempts_and_the_wait_after_each_miss() -> None:
+    requests = Requests()
+    attempts, host = tracker(requests)
+    # general: 5 attempts; a busy customer is tried again at once, no answer in an hour.
+    attempts.use_retries(
+        CallbackRetries(
+            queues={
+                "general": RetryPolicy(max_attempts=5, by_result={"busy": 0.01, "no-answer": 3600})
+            }
+        )
+    )
+    for event in (
+        ev.channel_event("Newchannel", AGENT),
+        None,
+        ev.channel_event("Newchannel", TRUNK),
+        ev.hangup(TRUNK, 17, 486),
+        ev.hangup(AGENT, 16),
+    ):
+        attempts.apply(originated(True) if event is None else typed(event))
+    await settled(attempts)
+    async with asyncio.timeout(5):
+        while not host.submitted:  # noqa: ASYNC110 - the retry is armed on the loop
+            await asyncio.sleep(0.01)
+    assert requests.limits == [5]
+    assert host.submitted == [CallbackRequested(T0, "cb-7", "general", 0)]
     await attempts.close()
 
 

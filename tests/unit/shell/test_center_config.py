@@ -105,6 +105,16 @@ def test_a_document_of_the_acd_keys_only_lacks_the_center_sections(
         ),
         (lambda d: d["alerts"]["queues"].update(nowhere={}), "alerts.queues", "no queue 'nowhere'"),
         (
+            lambda d: d["callback_retries"]["default"]["by_result"].update(engaged=60),
+            "callback_retries.default.by_result",
+            "'engaged' is not a miss",
+        ),
+        (
+            lambda d: d["callback_retries"]["queues"].update(nowhere={}),
+            "callback_retries.queues",
+            "no queue 'nowhere'",
+        ),
+        (
             lambda d: d.update(queue_hours={"nowhere": "hotline"}),
             "queue_hours",
             "no queue 'nowhere'",
