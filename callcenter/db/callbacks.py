@@ -84,6 +84,8 @@ class Callback:
     channel: str = "ivr"
     scheduled: bool = False
     """Waiting for its window (the schedule puts it in line at its start)."""
+    created_at: datetime | None = None
+    """When the customer asked."""
 
 
 def _with_names() -> Select[CallbackRequest, str | None]:
@@ -116,6 +118,7 @@ def _callback(
         name=row.name,
         channel=row.channel or "ivr",
         scheduled=bool(row.scheduled),
+        created_at=row.created_at,
     )
 
 
@@ -334,6 +337,18 @@ class CallbackRepository:
             await session.flush()
             history = (await _histories(session, [row.id])).get(row.id, ())
             return _callback(row, await _name_of(session, row.customer_id), history)
+
+    async def requested_between(
+        self, since: datetime, until: datetime, queues: Iterable[str] | None = None
+    ) -> list[Callback]:
+        """The requests made in [since, until) (of `queues`, when given), with attempts."""
+        query = _with_names().where(
+            CallbackRequest.created_at >= since, CallbackRequest.created_at < until
+        )
+        if queues is not None:
+            query = query.where(CallbackRequest.queue.in_(list(queues)))
+        async with self._sessions() as session:
+            return await _callbacks(session, query.order_by(CallbackRequest.id))
 
     # Kept last: inside the class body, the name `list` hides the builtin below it.
     async def list(self, *, status: str | None = None, limit: int = 100) -> list[Callback]:

@@ -16,10 +16,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import fields
 from datetime import datetime
 
+from callcenter.reports.callbacks import CallbackRow
 from callcenter.reports.types import AgentRow, QueueRow
 
-Row = QueueRow | AgentRow
-"""A row of either report."""
+Row = QueueRow | AgentRow | CallbackRow
+"""A row of a report."""
 
 
 def format_number(value: float) -> str:
@@ -41,6 +42,8 @@ def _cell(value: object) -> str:
         return format_number(value)
     if isinstance(value, tuple):
         return ";".join(f"{name}={format_number(seconds)}" for name, seconds in value)
+    if isinstance(value, dict):
+        return ";".join(f"{name}={_cell(count)}" for name, count in value.items())
     return str(value)
 
 

@@ -20,9 +20,10 @@ from zoneinfo import ZoneInfo
 from aiohttp import web
 
 from callcenter.reports import AgentRow, Bucket, to_csv
+from callcenter.reports.callbacks import callback_rows
 from callcenter.web.endpoint import STAFF, Api, ApiRequest
 from callcenter.web.errors import ApiError
-from callcenter.web.schemas import ReportOut, ReportQuery
+from callcenter.web.schemas import CallbackReportOut, ReportOut, ReportQuery
 
 api = Api()
 MAX_DAYS = 400
@@ -136,3 +137,39 @@ async def agent_report(req: ApiRequest) -> Any:
 
     report = dataclasses.replace(report, rows=named(report.rows), totals=named(report.totals))
     return _respond(req, report, "agent", q)
+
+
+@api.route(
+    "GET",
+    "/api/reports/callbacks",
+    roles=STAFF,
+    query=ReportQuery,
+    response=CallbackReportOut,
+    summary="Callbacks requested in the period per queue: by channel, attempts, reached, "
+    "failed, cancelled, pending and overdue, success rate, time to callback (format=csv too)",
+    tag="reports",
+)
+async def callback_report(req: ApiRequest) -> Any:
+    q = req.query(ReportQuery)
+    tz = ZoneInfo(req.ctx.settings.ivr.timezone)
+    since, until = _period(q, tz)
+    user = req.user
+    if q.queue is not None and not user.sees_queue(q.queue):
+        raise ApiError(403, "forbidden", f"queue {q.queue!r} is not one of yours")
+    queues = {q.queue} if q.queue else (set(user.queues) if user.queues is not None else None)
+    requests = await req.ctx.callbacks.requested_between(since, until, queues)
+    now = datetime.fromtimestamp(req.ctx.center.host.now(), tz)
+    rows = callback_rows(requests, now)
+    if q.format == "csv":
+        name = f"callback-report-{since.date()}-{(until - timedelta(microseconds=1)).date()}.csv"
+        return web.Response(
+            text=to_csv(rows),
+            content_type="text/csv",
+            headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        )
+    return {
+        "since": since,
+        "until": until,
+        "timezone": str(tz),
+        "rows": [dataclasses.asdict(row) for row in rows],
+    }

@@ -392,6 +392,34 @@ class ReportQuery(_In):
     format: Literal["json", "csv"] = "json"
 
 
+class CallbackReportRow(BaseModel):
+    """One queue's callbacks requested in the period (definitions in
+    `callcenter.reports.callbacks`)."""
+
+    queue: str
+    requests: int
+    by_channel: dict[str, int]
+    attempts: int
+    reached: int
+    failed: int
+    cancelled: int
+    pending: int
+    overdue: int
+    success_rate: float | None
+    """Reached / (reached + failed)."""
+    avg_time_to_callback_s: float | None
+    max_time_to_callback_s: float | None
+
+
+class CallbackReportOut(BaseModel):
+    """The callbacks report: a row per queue."""
+
+    since: datetime
+    until: datetime
+    timezone: str
+    rows: list[CallbackReportRow]
+
+
 class ReportOut(BaseModel):
     """Rows of a report, one per bucket and queue (or agent), then the totals."""
 
