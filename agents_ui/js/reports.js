@@ -13,6 +13,7 @@ import { api, query } from './api.js';
 import { center, centerDay, centerTime, duration, el, fill, num, options, percent } from './dom.js';
 import { KINDS, aggregate, groupBy, normalRow } from './report_data.js';
 import { flash, startPage } from './shell.js';
+import { showCallbacks } from './report_callbacks.js';
 import { showTickets } from './report_tickets.js';
 
 const form = document.getElementById('report-form');
@@ -140,6 +141,7 @@ async function show(event) {
   const summary = document.getElementById('report-summary');
   summary.textContent = 'Loading…';
   showTickets(params); // the tickets of the same days and queue, alongside
+  showCallbacks(params); // and the callbacks asked for on them
   try {
     const report = await api('GET', `/api/reports/${kindName}${query(params)}`);
     const rows = (report.rows || []).map(normalRow);
