@@ -286,6 +286,7 @@ def real_settings(
     listens on (default: the one Asterisk's dialplan calls), SQLite."""
     telephony: Mapping[str, Any] = extra.pop("telephony", {})
     ivr: Mapping[str, Any] = extra.pop("ivr", {})
+    web: Mapping[str, Any] = extra.pop("web", {})
     return Settings(
         asterisk={
             "servers": [
@@ -311,7 +312,7 @@ def real_settings(
             "dnis": {"100": "main_hotline", "199": "after_hours"},
             **ivr,
         },
-        web={"host": "127.0.0.1", "port": 0, "coalesce_ms": 10},
+        web={"host": "127.0.0.1", "port": 0, "coalesce_ms": 10, **web},
         telephony={
             "agent_endpoints": ENDPOINTS,
             "supervisor_endpoints": {"sup1": "PJSIP/supervisor9001"},
