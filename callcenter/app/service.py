@@ -56,6 +56,7 @@ from callcenter.live.callback_schedule import ScheduledCallbacks
 from callcenter.live.queue_hours import QueueHours
 from callcenter.live.recovery import recover, resume_interactions
 from callcenter.live.voicemail_retention import VoicemailRetention
+from callcenter.live.voicemail_work import restore_contexts
 from callcenter.pbx import Telephony, build_telephony
 from callcenter.pbx.callback_attempts import CallbackAttempts
 from ivr_flows import FlowSet
@@ -324,6 +325,8 @@ class Service:
                 center.host, center.recorder, self.backend.context.interactions
             )
             await self.callback_attempts.resume()
+            if self.backend.context.voicemails is not None:
+                await restore_contexts(center, self.backend.context.voicemails)
         except SQLAlchemyError as exc:
             raise ServiceStartError(f"the event log of {url} cannot be read: {exc}") from exc
         # The loops the service cannot do without are watched: one that ends is a crash,
