@@ -15,6 +15,7 @@ import { KINDS, aggregate, groupBy, normalRow } from './report_data.js';
 import { flash, startPage } from './shell.js';
 import { showCallbacks } from './report_callbacks.js';
 import { showTickets } from './report_tickets.js';
+import { showVoicemail } from './report_voicemail.js';
 
 const form = document.getElementById('report-form');
 const csv = document.getElementById('csv');
@@ -142,6 +143,7 @@ async function show(event) {
   summary.textContent = 'Loading…';
   showTickets(params); // the tickets of the same days and queue, alongside
   showCallbacks(params); // and the callbacks asked for on them
+  showVoicemail(params); // and the messages left
   try {
     const report = await api('GET', `/api/reports/${kindName}${query(params)}`);
     const rows = (report.rows || []).map(normalRow);

@@ -1,9 +1,12 @@
-"""The reports page shows the callbacks asked for on the chosen days: per queue where they
-came from, reached, failed, the success rate and the time to callback (issue 17)."""
+"""The reports page shows the callbacks asked for on the chosen days (per queue where they
+came from, reached, failed, the success rate and the time to callback) and the voicemail
+left on them (closed, open, time to take and to handle) (issue 17)."""
 
 import datetime as dt
 
+from callcenter.db import RecordVoicemail
 from tests.browser.helpers import assert_no_js_errors, chromium, expect, login
+from tests.web_site import CALLER
 
 DAY = dt.datetime(2026, 1, 14, 10, 0, tzinfo=dt.UTC)
 
@@ -51,4 +54,23 @@ async def test_the_reports_page_shows_the_callbacks_of_the_days_per_queue(site):
         await page.get_by_role("button", name="Show").click()
         await expect(summary).to_have_text("1 callback asked for, 0 reached.")
         await expect(page.locator("#callbacks-report-rows tbody tr")).to_have_count(1)
+        assert_no_js_errors(page)
+
+
+async def test_the_reports_page_shows_the_voicemail_left_on_the_days_per_queue(site):
+    at = DAY + dt.timedelta(hours=1)
+    for call_id, queue in (("1768388400.1", "general"), ("1768388400.2", "general")):
+        site.writer.submit(RecordVoicemail(call_id, queue, CALLER, site.customer_id, 4.0, at))
+    await site.flush()
+    inbox = site.backend.context.voicemails
+    first = await inbox.by_call("1768388400.1")
+    await inbox.take(first.id, "agent1", at + dt.timedelta(minutes=10))
+    await inbox.close(first.id, "agent1", "order", "", at + dt.timedelta(minutes=30))
+    async with chromium() as browser:
+        page = await login(browser, site.base_url, site.supervisor)
+        await page.goto("/reports?since=2026-01-14&until=2026-01-14&bucket=hour")
+        summary = page.locator("#voicemail-report-summary")
+        await expect(summary).to_have_text("2 messages left, 1 still open.")
+        general = page.locator('#voicemail-report-rows tr[data-queue="general"] td')
+        await expect(general).to_have_text(["2", "1", "1", "0", "0", "10:00", "30:00", "30:00"])
         assert_no_js_errors(page)
