@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from acd.commands import Command, DecisionTrigger, Record, RecordKind, StaleFact
+from acd.config import QueueSettings
 from acd.events import CallbackRequested, CallQueued, Event, VoicemailQueued
 from acd.floor import Floor
 from acd.model import Call, QueueRuntime
@@ -36,34 +37,18 @@ class Admission:
         queue = self._admit(event, event.call_id, event.queue, event.skills, out)
         if queue is None:
             return
-        floor = self.floor
-        call = Call(
-            floor.next_seq(),
+        queue.counters.note_offered(queue.settings.service_level_formula)
+        self._line_up(
             event.call_id,
             CallKind.VOICE,
             queue,
-            event.priority,
-            dict(event.skills),
-            merge_requirements(queue.settings.skills, event.skills),
-            floor.now,
-            queue.settings,
+            out,
+            priority=event.priority,
+            skills=event.skills,
+            entered_at=self.floor.now,
+            detail=f"priority {event.priority}",
+            rules=queue.settings,
         )
-        floor.index_call(call)
-        queue.counters.note_offered(queue.settings.service_level_formula)
-        queue.counters.note_arrival(floor.now, floor.settings.arrival_window_seconds)
-        out.append(
-            Record(
-                floor.now,
-                RecordKind.ENQUEUE,
-                queue=queue.name,
-                call_id=call.id,
-                detail=f"priority {call.priority}",
-                call_kind=CallKind.VOICE,
-                priority=call.priority,
-                skills=_own(call.own_skills),
-            )
-        )
-        self.queueing.enter(call, DecisionTrigger.CALL_QUEUED, out)
 
     def callback_requested(self, event: CallbackRequested, out: list[Command]) -> None:
         """A callback entry joins a queue, taking the place of the call it replaces."""
@@ -95,32 +80,17 @@ class Admission:
                 ),
                 out,
             )
-        call = Call(
-            floor.next_seq(),
+        queue.counters.callbacks_queued += 1
+        self._line_up(
             event.callback_id,
             CallKind.CALLBACK,
             queue,
-            event.priority,
-            dict(event.skills),
-            merge_requirements(queue.settings.skills, event.skills),
-            entered_at,
+            out,
+            priority=event.priority,
+            skills=event.skills,
+            entered_at=entered_at,
+            detail=detail,
         )
-        floor.index_call(call)
-        queue.counters.callbacks_queued += 1
-        queue.counters.note_arrival(now, floor.settings.arrival_window_seconds)
-        out.append(
-            Record(
-                now,
-                RecordKind.ENQUEUE,
-                queue=queue.name,
-                call_id=call.id,
-                detail=detail,
-                call_kind=CallKind.CALLBACK,
-                priority=call.priority,
-                skills=_own(call.own_skills),
-            )
-        )
-        self.queueing.enter(call, DecisionTrigger.CALL_QUEUED, out)
 
     def voicemail_queued(self, event: VoicemailQueued, out: list[Command]) -> None:
         """A message becomes work in its queue: at the back of the line, with its priority,
@@ -128,16 +98,45 @@ class Admission:
         queue = self._admit(event, event.call_id, event.queue, event.skills, out)
         if queue is None:
             return
-        floor = self.floor
-        call = Call(
-            floor.next_seq(),
+        self._line_up(
             event.call_id,
             CallKind.VOICEMAIL,
             queue,
-            event.priority,
-            dict(event.skills),
-            merge_requirements(queue.settings.skills, event.skills),
-            floor.now,
+            out,
+            priority=event.priority,
+            skills=event.skills,
+            entered_at=self.floor.now,
+            detail="voicemail",
+        )
+
+    def _line_up(
+        self,
+        call_id: str,
+        kind: CallKind,
+        queue: QueueRuntime,
+        out: list[Command],
+        *,
+        priority: int,
+        skills: Mapping[str, int],
+        entered_at: float,
+        detail: str,
+        rules: QueueSettings | None = None,
+    ) -> None:
+        """A new call, callback or voicemail of `kind` joins `queue`: known to the floor,
+        counted as an arrival, logged (its kind, priority and own skills, so a replay can
+        admit it again) and put in line or offered. `rules`: a voice call's queue rules at
+        entry, which it is judged by (service level, short abandons)."""
+        floor = self.floor
+        call = Call(
+            floor.next_seq(),
+            call_id,
+            kind,
+            queue,
+            priority,
+            dict(skills),
+            merge_requirements(queue.settings.skills, skills),
+            entered_at,
+            rules,
         )
         floor.index_call(call)
         queue.counters.note_arrival(floor.now, floor.settings.arrival_window_seconds)
@@ -147,8 +146,8 @@ class Admission:
                 RecordKind.ENQUEUE,
                 queue=queue.name,
                 call_id=call.id,
-                detail="voicemail",
-                call_kind=CallKind.VOICEMAIL,
+                detail=detail,
+                call_kind=kind,
                 priority=call.priority,
                 skills=_own(call.own_skills),
             )
