@@ -142,6 +142,18 @@ def tracker(requests: Requests) -> tuple[CallbackAttempts, Host]:
     return found, center.host
 
 
+def busy_customer(attempts: CallbackAttempts) -> None:
+    """The agent answers, the customer's line is busy (486, cause 17), the agent hangs up."""
+    for event in (
+        ev.channel_event("Newchannel", AGENT),
+        None,
+        ev.channel_event("Newchannel", TRUNK),
+        ev.hangup(TRUNK, 17, 486),
+        ev.hangup(AGENT, 16),
+    ):
+        attempts.apply(originated(True) if event is None else typed(event))
+
+
 async def settled(attempts: CallbackAttempts) -> None:
     while attempts._tasks:  # noqa: ASYNC110 - the attempt is stored in a task of its own
         await asyncio.sleep(0)
@@ -198,14 +210,7 @@ async def test_given_a_withdrawn_offer_then_its_leg_is_no_attempt() -> None:
 async def test_given_a_busy_customer_then_busy_is_stored_and_the_callback_queued_again() -> None:
     requests = Requests()
     attempts, host = tracker(requests)
-    for event in (
-        ev.channel_event("Newchannel", AGENT),
-        None,
-        ev.channel_event("Newchannel", TRUNK),
-        ev.hangup(TRUNK, 17, 486),
-        ev.hangup(AGENT, 16),
-    ):
-        attempts.apply(originated(True) if event is None else typed(event))
+    busy_customer(attempts)
     await settled(attempts)
     async with asyncio.timeout(5):
         while not host.submitted:  # noqa: ASYNC110 - the retry is armed on the loop
@@ -230,14 +235,7 @@ async def test_given_a_miss_when_the_request_is_cancelled_before_its_retry_then_
         return stored
 
     requests.record_attempt = then_cancelled  # type: ignore[method-assign]
-    for event in (
-        ev.channel_event("Newchannel", AGENT),
-        None,
-        ev.channel_event("Newchannel", TRUNK),
-        ev.hangup(TRUNK, 17, 486),
-        ev.hangup(AGENT, 16),
-    ):
-        attempts.apply(originated(True) if event is None else typed(event))
+    busy_customer(attempts)
     await settled(attempts)
     async with asyncio.timeout(5):
         while attempts._retries or attempts._tasks:  # noqa: ASYNC110 - the retry's own task
@@ -258,14 +256,7 @@ async def test_the_queues_retry_policy_sets_the_attempts_and_the_wait_after_each
             }
         )
     )
-    for event in (
-        ev.channel_event("Newchannel", AGENT),
-        None,
-        ev.channel_event("Newchannel", TRUNK),
-        ev.hangup(TRUNK, 17, 486),
-        ev.hangup(AGENT, 16),
-    ):
-        attempts.apply(originated(True) if event is None else typed(event))
+    busy_customer(attempts)
     await settled(attempts)
     async with asyncio.timeout(5):
         while not host.submitted:  # noqa: ASYNC110 - the retry is armed on the loop
