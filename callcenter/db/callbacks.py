@@ -17,12 +17,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from callcenter.db.lifecycle import LifecycleKind, log_change
 from callcenter.db.models import CallbackAttemptRow, CallbackRequest, Customer
 from callcenter.db.phones import InvalidPhoneNumber, to_e164
 
@@ -145,6 +146,31 @@ async def _callbacks(
     return [_callback(row, name, histories.get(row.id, ())) for row, name in rows]
 
 
+_SETTLED = {
+    CallbackStatus.DONE.value: LifecycleKind.CALLBACK_DONE,
+    CallbackStatus.FAILED.value: LifecycleKind.CALLBACK_FAILED,
+}
+
+
+def _log_attempt(
+    session: AsyncSession, row: CallbackRequest, at: datetime, agent: str | None, result: str
+) -> None:
+    """The attempt in the event log, and the request's end when it settled it."""
+    log_change(
+        session,
+        LifecycleKind.CALLBACK_ATTEMPT,
+        at,
+        row.queue,
+        callback=row.id,
+        attempt=row.attempts,
+        agent=agent,
+        result=result,
+    )
+    settled = _SETTLED.get(row.status)
+    if settled is not None:
+        log_change(session, settled, at, row.queue, callback=row.id, attempts=row.attempts)
+
+
 class CallbackRepository:
     """Stores callback requests and the outcome of each attempt."""
 
@@ -201,6 +227,17 @@ class CallbackRepository:
             )
             session.add(row)
             await session.flush()
+            log_change(
+                session,
+                LifecycleKind.CALLBACK_REQUESTED,
+                now,
+                queue,
+                callback=row.id,
+                channel=channel,
+                window_start=window_start,
+                window_end=window_end,
+                scheduled=row.scheduled,
+            )
             return _callback(row, await _name_of(session, customer_id))
 
     async def get(self, callback_id: int) -> Callback | None:
@@ -267,28 +304,46 @@ class CallbackRepository:
             if row is not None:
                 row.scheduled = False
 
-    async def cancel(self, callback_id: int) -> Callback:
-        """Call a pending request off; `LookupError` when there is none, `ValueError` when
-        it is no longer pending (done, failed or cancelled already)."""
+    async def cancel(self, callback_id: int, *, now: datetime | None = None) -> Callback:
+        """Call a pending request off (at `now`, default the present); `LookupError` when
+        there is none, `ValueError` when it is no longer pending (done, failed or cancelled
+        already)."""
         async with self._sessions() as session, session.begin():
             row = await self._pending(session, callback_id)
             row.status = CallbackStatus.CANCELLED.value
             row.scheduled = False
+            at = now or datetime.now(UTC)
+            log_change(session, LifecycleKind.CALLBACK_CANCELLED, at, row.queue, callback=row.id)
             await session.flush()
             history = (await _histories(session, [row.id])).get(row.id, ())
             return _callback(row, await _name_of(session, row.customer_id), history)
 
     async def reschedule(
-        self, callback_id: int, *, window_start: datetime, window_end: datetime
+        self,
+        callback_id: int,
+        *,
+        window_start: datetime,
+        window_end: datetime,
+        now: datetime | None = None,
     ) -> Callback:
-        """Move a pending request to a new window: it waits for it (scheduled) and is put
-        in line at its start; errors as for `cancel`, and `ValueError` for an empty window."""
+        """Move a pending request to a new window (at `now`, default the present): it
+        waits for it (scheduled) and is put in line at its start; errors as for `cancel`,
+        and `ValueError` for an empty window."""
         if window_end <= window_start:
             raise ValueError("a callback window must end after it starts")
         async with self._sessions() as session, session.begin():
             row = await self._pending(session, callback_id)
             row.window_start, row.window_end = window_start, window_end
             row.scheduled = True
+            log_change(
+                session,
+                LifecycleKind.CALLBACK_MOVED,
+                now or datetime.now(UTC),
+                row.queue,
+                callback=row.id,
+                window_start=window_start,
+                window_end=window_end,
+            )
             await session.flush()
             history = (await _histories(session, [row.id])).get(row.id, ())
             return _callback(row, await _name_of(session, row.customer_id), history)
@@ -334,6 +389,7 @@ class CallbackRepository:
                     callback_id=row.id, at=now, agent=agent, result=str(result or default)
                 )
             )
+            _log_attempt(session, row, now, agent, str(result or default))
             await session.flush()
             history = (await _histories(session, [row.id])).get(row.id, ())
             return _callback(row, await _name_of(session, row.customer_id), history)
