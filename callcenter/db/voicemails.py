@@ -12,7 +12,7 @@ the web serves the file from them (never from a path a user or the row's text gi
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 
@@ -20,6 +20,7 @@ from sqlalchemy import Float, ForeignKey, Index, String, Text, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Mapped, mapped_column
 
+from callcenter.db.lifecycle import LifecycleKind, log_change
 from callcenter.db.models import Base, BigId, Customer, Interaction, UTCDateTime
 
 AUDIO_FORMAT = "wav"
@@ -162,17 +163,26 @@ class RecordVoicemail:
             if known is not None:
                 customer_id = customer_id if customer_id is not None else known[0]
                 number = number if number is not None else known[1]
-        session.add(
-            VoicemailRow(
-                call_id=self.call_id,
-                queue=self.queue,
-                caller_number=number,
-                customer_id=customer_id,
-                recorded_at=self.at,
-                seconds=self.seconds,
-                status=VoicemailStatus.NEW.value,
-                note="",
-            )
+        row = VoicemailRow(
+            call_id=self.call_id,
+            queue=self.queue,
+            caller_number=number,
+            customer_id=customer_id,
+            recorded_at=self.at,
+            seconds=self.seconds,
+            status=VoicemailStatus.NEW.value,
+            note="",
+        )
+        session.add(row)
+        await session.flush()
+        log_change(
+            session,
+            LifecycleKind.VOICEMAIL_LEFT,
+            self.at,
+            self.queue,
+            voicemail=row.id,
+            call=self.call_id,
+            seconds=self.seconds,
         )
 
 
@@ -302,13 +312,32 @@ class VoicemailRepository:
                 row.status = VoicemailStatus.IN_PROGRESS.value
                 row.agent = agent
                 row.taken_at = now
+                log_change(
+                    session,
+                    LifecycleKind.VOICEMAIL_TAKEN,
+                    now,
+                    row.queue,
+                    voicemail=row.id,
+                    agent=agent,
+                )
         return await self.get(voicemail_id)
 
-    async def called_back(self, voicemail_id: int, callback_id: int) -> None:
-        """The callback request made for this message (the latest one counts)."""
+    async def called_back(
+        self, voicemail_id: int, callback_id: int, *, now: datetime | None = None
+    ) -> None:
+        """The callback request made for this message at `now` (default the present; the
+        latest one counts)."""
         async with self._sessions() as session, session.begin():
             row = await self._row(session, voicemail_id)
             row.callback_id = callback_id
+            log_change(
+                session,
+                LifecycleKind.VOICEMAIL_CALLED_BACK,
+                now or datetime.now(UTC),
+                row.queue,
+                voicemail=row.id,
+                callback=callback_id,
+            )
 
     async def close(
         self, voicemail_id: int, agent: str | None, disposition: str, note: str, now: datetime
@@ -328,11 +357,22 @@ class VoicemailRepository:
             row.closed_at = now
             row.disposition = disposition
             row.note = note
+            log_change(
+                session,
+                LifecycleKind.VOICEMAIL_CLOSED,
+                now,
+                row.queue,
+                voicemail=row.id,
+                agent=row.agent,
+                disposition=disposition,
+            )
         return await self.get(voicemail_id)
 
-    async def expire_before(self, cutoff: datetime) -> list[Voicemail]:
-        """Mark every message recorded before `cutoff` expired; returns those it marked
-        (their files are the caller's to delete)."""
+    async def expire_before(
+        self, cutoff: datetime, *, now: datetime | None = None
+    ) -> list[Voicemail]:
+        """Mark every message recorded before `cutoff` expired (at `now`, default the
+        present); returns those it marked (their files are the caller's to delete)."""
         async with self._sessions() as session, session.begin():
             rows = list(
                 await session.scalars(
@@ -348,6 +388,11 @@ class VoicemailRepository:
                     .where(VoicemailRow.id.in_([r.id for r in rows]))
                     .values(status=VoicemailStatus.EXPIRED.value)
                 )
+                at = now or datetime.now(UTC)
+                for row in rows:
+                    log_change(
+                        session, LifecycleKind.VOICEMAIL_EXPIRED, at, row.queue, voicemail=row.id
+                    )
             return [_voicemail(r, None) for r in rows]
 
     @staticmethod

@@ -48,8 +48,8 @@ class VoicemailRetention:
 
     async def sweep(self) -> int:
         """Expire the messages older than the retention and delete their files; how many."""
-        cutoff = self._clock() - timedelta(days=self._days)
-        expired = await self._inbox.expire_before(cutoff)
+        now = self._clock()
+        expired = await self._inbox.expire_before(now - timedelta(days=self._days), now=now)
         deleted = 0
         for message in expired:
             path = stored_message(self._dir, message.queue, message.call_id)

@@ -413,7 +413,7 @@ async def call_back(req: ApiRequest) -> dict[str, Any]:
     except SQLAlchemyError as exc:
         log.error("voicemail.callback_not_stored", voicemail_id=message.id, error=str(exc))
         raise ApiError(503, "unavailable", "the callback could not be stored") from None
-    await inbox.called_back(message.id, stored.id)
+    await inbox.called_back(message.id, stored.id, now=now)
     _settle_work(req, message, done=False)
     enqueue_callback(
         req.ctx.center,
