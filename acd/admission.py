@@ -20,7 +20,7 @@ from acd.model import Call, QueueRuntime
 from acd.queueing import Queueing
 from acd.relaxation import merge_requirements
 from acd.states import CallKind, CallOutcome, CallState
-from acd.types import Requirement
+from acd.types import Home, Requirement
 
 
 class Admission:
@@ -48,6 +48,7 @@ class Admission:
             entered_at=self.floor.now,
             detail=f"priority {event.priority}",
             rules=queue.settings,
+            home=None if event.server is None else (event.server, event.default_server),
         )
 
     def callback_requested(self, event: CallbackRequested, out: list[Command]) -> None:
@@ -121,11 +122,13 @@ class Admission:
         entered_at: float,
         detail: str,
         rules: QueueSettings | None = None,
+        home: Home = None,
     ) -> None:
         """A new call, callback or voicemail of `kind` joins `queue`: known to the floor,
         counted as an arrival, logged (its kind, priority and own skills, so a replay can
         admit it again) and put in line or offered. `rules`: a voice call's queue rules at
-        entry, which it is judged by (service level, short abandons)."""
+        entry, which it is judged by (service level, short abandons); `home`: the server
+        its caller is on, whose agents alone may be offered it."""
         floor = self.floor
         call = Call(
             floor.next_seq(),
@@ -137,6 +140,7 @@ class Admission:
             merge_requirements(queue.settings.skills, skills),
             entered_at,
             rules,
+            home=home,
         )
         floor.index_call(call)
         queue.counters.note_arrival(floor.now, floor.settings.arrival_window_seconds)
@@ -150,6 +154,8 @@ class Admission:
                 call_kind=kind,
                 priority=call.priority,
                 skills=_own(call.own_skills),
+                server=None if home is None else home[0],
+                default_server=None if home is None else home[1],
             )
         )
         self.queueing.enter(call, DecisionTrigger.CALL_QUEUED, out)

@@ -215,6 +215,10 @@ class Record(Command):
     """On the enqueue of an admission: the caller's priority."""
     skills: Requirement | None = None
     """On the enqueue of an admission: the call's own skills, on top of the queue's."""
+    server: str | None = None
+    """On the enqueue of a voice call's admission: the Asterisk server its caller is on."""
+    default_server: bool | None = None
+    """With ``server``: whether that is the default server (agents with none set are there)."""
     settings: AcdSettings | None = None
     """On a config record: the whole configuration that took effect (replay reads it)."""
     settings_before: AcdSettings | None = None

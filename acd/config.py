@@ -182,10 +182,11 @@ SERVER_PATTERN = r"^[A-Za-z0-9_-]{1,32}$"
 class AgentSettings(_Model):
     """One agent: identity, skills with proficiency, the queues they serve, and their phone.
 
-    ``endpoint`` and ``server`` are data for the shell (the core ignores them): the channel
-    an offer rings (default: the settings file's ``telephony.agent_endpoints``, then
-    ``PJSIP/<id>``) and the Asterisk server that phone is registered at (default: the
-    first configured)."""
+    ``endpoint`` is data for the shell (the core ignores it): the channel an offer rings
+    (default: the settings file's ``telephony.agent_endpoints``, then ``PJSIP/<id>``).
+    ``server`` is the Asterisk server that phone is registered at (None: the default
+    server, the first configured): the core offers the agent only calls whose caller is
+    on that server (`acd.types.serves`), since a caller can be bridged only there."""
 
     id: str = Field(min_length=1, max_length=64)
     name: str = ""

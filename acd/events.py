@@ -77,12 +77,18 @@ class CallQueued(Event):
 
     ``priority`` grows with importance (the VIP tier maps to a higher number); ``skills``
     adds call-specific requirements (e.g. a language from the IVR) to the queue's own.
+    ``server``: the Asterisk server the caller is on (None: any, e.g. one server only);
+    only agents whose phones are there are offered the call. ``default_server``: that
+    server is the default one (the first configured), so agents with no server set are
+    there too.
     """
 
     call_id: str
     queue: str
     priority: int = 0
     skills: Mapping[str, int] = field(default_factory=dict)
+    server: str | None = None
+    default_server: bool = False
 
 
 @dataclass(frozen=True, slots=True)

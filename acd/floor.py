@@ -85,6 +85,7 @@ class Floor:
                 agent = Agent(index, configured.id, {}, since=now, accounted_at=now)
             agent.index = index
             agent.skills = dict(configured.skills)
+            agent.server = configured.server
             agent.memberships = memberships
             agent.listed = False
             agent.lanes = []

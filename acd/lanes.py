@@ -1,6 +1,7 @@
 """Lanes: where waiting calls and ready agents of one requirement meet.
 
-Strategy: a lane is (queue, requirement in force). It holds its waiting
+Strategy: a lane is (queue, requirement in force, the callers' Asterisk server: an agent
+can be bridged only to a caller on the server their phone is on). It holds its waiting
 calls sorted by `CallKey` and its ready, eligible agents sorted by the queue's strategy key.
 The core keeps one invariant: after every input, no lane has both a waiting call and a ready
 agent. So a new call only looks at its own lane's first agent, and a newly ready agent only

@@ -8,7 +8,8 @@ it waits in, a queue knows its members. Because they hold one another they live 
 module; the lanes (`acd.lanes`) hold only sort keys, so they need none of them.
 
 `QueueRuntime` keeps the indexes that make routing and wallboards cheap. Lanes are created
-the first time a call needs one, and then every member who qualifies is linked to it once
+the first time a call needs one (per requirement and callers' server), and then every
+member who qualifies (skills, and a phone on that server) is linked to it once
 (cost: one pass over the members, paid per distinct requirement, not per call). The line
 holds every waiting call of the queue in order, so a caller's position is a bisection.
 Agent counts by state are maintained on each change, not counted on demand.
@@ -24,7 +25,7 @@ from acd.lanes import Lane
 from acd.metrics import AgentCounters, QueueCounters
 from acd.relaxation import RelaxationPlan, merge_requirements, qualifies
 from acd.states import AgentState, CallKind, CallState
-from acd.types import CallKey, Requirement, Seconds
+from acd.types import CallKey, Home, Requirement, Seconds, serves
 
 
 @dataclass(slots=True, eq=False)
@@ -36,6 +37,9 @@ class Agent:
     id: str
     skills: dict[str, int]
     memberships: tuple[QueueRuntime, ...] = ()
+    server: str | None = None
+    """The Asterisk server the agent's phone is on (None: the default server); offered only
+    calls whose caller is there."""
     state: AgentState = AgentState.LOGGED_OUT
     reason: str | None = None
     since: Seconds = 0.0
@@ -89,6 +93,9 @@ class Call:
     announced: bool = False
     overflow_chain: set[str] = field(default_factory=set)
     """Queues visited by overflow at this same instant, to stop an overflow loop."""
+    home: Home = None
+    """The server the caller is on: only agents there are offered the call (kept through
+    requeues, moves and overflows, since the caller's channel stays where it is)."""
 
     @property
     def key(self) -> CallKey:
@@ -120,7 +127,7 @@ class QueueRuntime:
         self.settings = settings
         self.name = settings.name
         self.plan = RelaxationPlan(settings.relaxation)
-        self.lanes: dict[Requirement, Lane] = {}
+        self.lanes: dict[tuple[Requirement, Home], Lane] = {}
         self.own_requirement = merge_requirements(settings.skills)
         self.members: list[Agent] = []
         self.line: list[CallKey] = []
@@ -150,10 +157,12 @@ class QueueRuntime:
         """Calls and callback entries in line (not counting those ringing an agent)."""
         return len(self.line)
 
-    def lane_for(self, base: Requirement, step: int) -> Lane:
-        """The lane of calls with full requirement ``base`` at relaxation ``step``."""
+    def lane_for(self, base: Requirement, step: int, home: Home = None) -> Lane:
+        """The lane of calls with full requirement ``base`` at relaxation ``step`` whose
+        callers are at ``home``: only the members who meet the requirement and whose phones
+        are on that server are linked to it."""
         requirement = self.plan.requirement(base, step)
-        lane = self.lanes.get(requirement)
+        lane = self.lanes.get((requirement, home))
         if lane is None:
             # Best proficiency ranks agents on the skills in force; once any member may
             # answer, on the queue's own skills, so the best of them still comes first.
@@ -161,9 +170,9 @@ class QueueRuntime:
             lane = Lane(
                 self.name, requirement, ranked_on, self.settings.strategy, self.settings.weight
             )
-            self.lanes[requirement] = lane
+            self.lanes[(requirement, home)] = lane
             for agent in self.members:
-                if qualifies(agent.skills, requirement):
+                if qualifies(agent.skills, requirement) and serves(agent.server, home):
                     agent.lanes.append(lane)
                     agent.lanes_by_queue[self.name][1].append(lane)
                     if agent.listed:

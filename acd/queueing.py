@@ -101,7 +101,7 @@ class Queueing:
         # The timer firing is the authority: float rounding of the wait must not hold it back.
         step = max(call.step + 1, plan.step_for_wait(self.floor.now - call.entered_at))
         step = min(step, plan.last_step)
-        lane = queue.lane_for(call.base, step)
+        lane = queue.lane_for(call.base, step, call.home)
         out.append(
             Record(
                 self.floor.now,

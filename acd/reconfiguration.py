@@ -95,7 +95,9 @@ class Reconfiguration:
             queue = call.queue
             call.step = queue.plan.step_for_wait(floor.now - call.entered_at)
             parked = queue.closed and call.kind is not CallKind.VOICE
-            queue.add_waiting(call, None if parked else queue.lane_for(call.base, call.step))
+            queue.add_waiting(
+                call, None if parked else queue.lane_for(call.base, call.step, call.home)
+            )
         for agent in ready:
             self.router.agent_available(agent, out)
         for call in waiting:

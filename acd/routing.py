@@ -49,7 +49,7 @@ class Router:
             # at opening).
             queue.add_waiting(call, None)
             return False
-        lane = queue.lane_for(call.base, call.step)
+        lane = queue.lane_for(call.base, call.step, call.home)
         if lane.agents:
             agent = self.floor.agents_by_index[lane.chosen_agent_index(queue.last_offered)]
             self.floor.leave_lanes(agent)

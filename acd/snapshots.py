@@ -96,6 +96,8 @@ class CallView:
     requirement: Requirement
     """The skills in force at the call's relaxation step."""
     agent_id: str | None
+    server: str | None = None
+    """The Asterisk server the caller is on (None: bound to none, e.g. a callback)."""
 
 
 def queue_stats(floor: Floor, queue: QueueRuntime, now: Seconds) -> QueueStats:
@@ -195,6 +197,7 @@ def call_view(floor: Floor, call: Call, now: Seconds) -> CallView:
         step=call.step,
         requirement=queue.plan.requirement(call.base, call.step),
         agent_id=call.agent.id if call.agent else None,
+        server=call.home[0] if call.home is not None else None,
     )
 
 

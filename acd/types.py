@@ -21,6 +21,22 @@ Requirement: TypeAlias = tuple[tuple[str, int], ...]
 CallKey: TypeAlias = tuple[int, float, int]
 """Order of a waiting call in its queue: (-priority, time it entered the queue, sequence)."""
 
+Home: TypeAlias = tuple[str, bool] | None
+"""The Asterisk server a call's caller is on, which only agents whose phones are there can
+be bridged to: (server name, whether it is the default server, the first configured, whose
+agents include those with no server of their own). None: the call is bound to no server
+(a callback or a voicemail: nothing to bridge, or a site with no servers named), so any
+agent may take it."""
+
+
+def serves(server: str | None, home: Home) -> bool:
+    """Whether an agent whose phone is on ``server`` (None: not set, so the default server)
+    may be offered a call whose caller is at ``home``."""
+    if home is None:
+        return True
+    name, default = home
+    return server == name if server is not None else default
+
 
 class TimerKind(StrEnum):
     """What a timer is for; the subject of the key says for whom."""

@@ -49,6 +49,10 @@ class DayCall:
     priority: int = 0
     skills: Requirement = ()
     """The call's own skills, on top of the queue's, as sorted (skill, level) pairs."""
+    server: str | None = None
+    """The Asterisk server the caller was on (None: any); only agents there take it."""
+    default_server: bool = False
+    """That server is the default one, where agents with no server set are."""
 
 
 class StaffingAction(StrEnum):

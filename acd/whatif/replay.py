@@ -160,7 +160,17 @@ class _Replay:
         elif isinstance(item, _Arrival):
             call = item.call
             self.waiting.add(call.call_id)
-            self.feed(CallQueued(at, call.call_id, call.queue, call.priority, dict(call.skills)))
+            self.feed(
+                CallQueued(
+                    at,
+                    call.call_id,
+                    call.queue,
+                    call.priority,
+                    dict(call.skills),
+                    server=call.server,
+                    default_server=call.default_server,
+                )
+            )
             if call.patience != float("inf"):
                 leave = call.arrival + call.patience
                 self.push(leave, _OTHER, CallerHungUp(leave, call.call_id))

@@ -10,7 +10,8 @@ the inputs are read back from them, and only from the records a person or the PB
 * ring-no-answer: `OfferTimedOut`, unless the core's ring timer decided it (detail
   `RING_TIMER`): the replayed timer does that again; offer-failed: `OfferFailed` (the PBX
   could not place the offer), the ready after it (reason `PBX_FAILED`) is its consequence;
-* enqueue of an admission (the record carries ``call_kind``, ``priority``, ``skills``):
+* enqueue of an admission (the record carries ``call_kind``, ``priority``, ``skills``, and
+  for a voice call the caller's ``server``, so the replay offers it to the same agents):
   `CallQueued`, `CallbackRequested` (replacing the call of a callback record just before)
   or `VoicemailQueued`;
   a move record and the enqueue after it: `CallMoveRequested` to that enqueue's queue;
@@ -120,7 +121,16 @@ def _admission(now: float, event: CallEvent, replaced: str | None) -> acd.Event:
         return acd.CallbackRequested(now, call, queue, priority, skills, replaced)
     if admitted == "voicemail":
         return acd.VoicemailQueued(now, call, queue, priority, skills)
-    return acd.CallQueued(now, call, queue, priority, skills)
+    server = data.get("server")
+    return acd.CallQueued(
+        now,
+        call,
+        queue,
+        priority,
+        skills,
+        server=None if server is None else str(server),
+        default_server=bool(data.get("default_server")),
+    )
 
 
 def _simple_input(now: float, event: CallEvent, before: list[CallEvent]) -> acd.Event | None:

@@ -7,8 +7,9 @@ for the replay to decide again:
 
 * **Calls**: each admission of a voice call (an enqueue carrying ``call_kind`` voice, or a
   legacy ``priority n`` detail) that entered in [since, until): arrival, queue, priority,
-  own skills. Overflows and moves into other queues are not copied (the replayed
-  configuration overflows on its own); callback entries are left out (they hold no line).
+  own skills, the caller's Asterisk server. Overflows and moves into other queues are not
+  copied (the replayed configuration overflows on its own); callback entries are left out
+  (they hold no line).
 * **Talk**: the ``talk`` of the call's complete record. A call never answered that day, or
   still talking past the read window, gets the mean talk of the answered calls of its
   queue that day (else ``default_talk``): it is what the call would cost if answered.
@@ -62,6 +63,8 @@ class _Call:
     queue: str
     priority: int
     skills: tuple[tuple[str, int], ...]
+    server: str | None = None
+    default_server: bool = False
     answered: bool = False
     talk: Seconds | None = None
     patience: Seconds = math.inf
@@ -153,7 +156,16 @@ class DayBuilder:
                     sorted((str(k), int(v)) for k, v in dict(data.get("skills") or {}).items())
                 )
                 priority = int(data.get("priority", _legacy_priority(data)))
-                self._calls[call_id] = _Call(call_id, at, event.queue or "", priority, skills)
+                server = data.get("server")
+                self._calls[call_id] = _Call(
+                    call_id,
+                    at,
+                    event.queue or "",
+                    priority,
+                    skills,
+                    None if server is None else str(server),
+                    bool(data.get("default_server")),
+                )
             return
         call = self._calls.get(call_id)
         if call is None:
@@ -192,6 +204,8 @@ class DayBuilder:
                 patience=call.patience,
                 priority=call.priority,
                 skills=call.skills,
+                server=call.server,
+                default_server=call.default_server,
             )
             for call in self._calls.values()
         ]

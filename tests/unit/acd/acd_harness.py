@@ -6,8 +6,12 @@ core's internals - that:
 
 * the agent holds no other call, was ready, and is a member of the call's queue;
 * the agent has the skills of the relaxation step in force for the call;
+* the agent's phone is on the Asterisk server the caller is on (an agent with no server
+  set is on the default server; a call bound to no server may go to anyone): no offer
+  ever crosses servers;
 * no call of the same queue and priority that arrived earlier was waiting with a
-  requirement this agent also meets (calls are offered in arrival order);
+  requirement this agent also meets, on a server this agent is on (calls are offered in
+  arrival order);
 * a call only ever moves to the relaxation step its wait calls for;
 * every agent state change is one of `AGENT_TRANSITIONS`;
 * every call gets exactly one outcome, and a call without one is still in the core.
@@ -76,6 +80,9 @@ class TrackedCall:
     step: int = 0
     state: str = "waiting"
     agent: str | None = None
+    server: str | None = None
+    """The server the caller is on (None: bound to none)."""
+    default_server: bool = False
 
 
 class InvariantChecker:
@@ -133,6 +140,7 @@ class InvariantChecker:
         self.queues = {q.name: q for q in config.queues}
         self.skills = {a.id: dict(a.skills) for a in config.agents}
         self.members = {a.id: set(a.queues) for a in config.agents}
+        self.servers = {a.id: a.server for a in config.agents}
         for configured in config.agents:
             self.agent_state.setdefault(configured.id, AgentState.LOGGED_OUT)
         for tracked in self.calls.values():
@@ -197,6 +205,9 @@ class InvariantChecker:
         if replaced is not None and replaced.queue == queue and replaced.state == "waiting":
             entered_at = replaced.entered_at
         tracked = TrackedCall(queue, event.priority, dict(event.skills), entered_at, self._order)
+        if isinstance(event, CallQueued):
+            tracked.server = event.server
+            tracked.default_server = event.default_server
         tracked.step = self._step_by_wait(tracked)
         self.calls[call_id] = tracked
 
@@ -210,12 +221,17 @@ class InvariantChecker:
         assert call.queue in self.members[agent_id]
         assert offer.explanation.step == call.step
         assert self._meets(agent_id, self._required(call)), (offer, self._required(call))
+        assert self._on_server(agent_id, call), (
+            f"{offer.call_id} on server {call.server} offered to {agent_id} "
+            f"on {self.servers[agent_id]}"
+        )
         for other_id, other in self.calls.items():
             if (
                 other.state == "waiting"
                 and other.queue == call.queue
                 and other.priority == call.priority
                 and (other.entered_at, other.order) < (call.entered_at, call.order)
+                and self._on_server(agent_id, other)
             ):
                 assert not self._meets(agent_id, self._required(other)), (
                     f"{offer.call_id} offered to {agent_id} before earlier {other_id}"
@@ -236,6 +252,13 @@ class InvariantChecker:
         step, required = requirement_in_force(queue, call.skills, start)
         assert step == call.step
         return required
+
+    def _on_server(self, agent_id: str, call: TrackedCall) -> bool:
+        """The agent's phone is where the caller is (no server set: the default one)."""
+        if call.server is None:
+            return True
+        server = self.servers[agent_id]
+        return call.default_server if server is None else server == call.server
 
     def _meets(self, agent_id: str, required: Mapping[str, int]) -> bool:
         skills = self.skills[agent_id]

@@ -1,9 +1,10 @@
-"""Property tests: random days of arrivals, answers, hang-ups, pauses, log-offs, timers and
-configuration changes (queue settings, memberships, skill levels, agents and queues added
-and removed).
+"""Property tests: random days of arrivals (on two Asterisk servers, or bound to none),
+answers, hang-ups, pauses, log-offs, timers and configuration changes (queue settings,
+memberships, skill levels, agents' servers, agents and queues added and removed).
 
 The checking shell (`acd_harness.CheckingCenter`) asserts on every offer that an agent never
-holds two calls, that the agent has the skills of the step in force, and that within a queue
+holds two calls, that the agent has the skills of the step in force, that the agent's
+phone is on the caller's server (no offer crosses servers), and that within a queue
 and priority calls are offered in arrival order; after every step, that no call is lost;
 and at the end, once every caller has hung up, that every call had exactly one outcome.
 """
@@ -84,16 +85,28 @@ def _config(strategy: RoutingStrategy) -> AcdSettings:
                     "strategy": strategy,
                 },
             ],
+            # Two servers: "east" is the default (the first configured), so a1 and a3, who
+            # name none, are there too.
             "agents": [
-                {"id": "a0", "skills": {"billing": 5}, "queues": ["billing", "general"]},
+                {
+                    "id": "a0",
+                    "skills": {"billing": 5},
+                    "queues": ["billing", "general"],
+                    "server": "east",
+                },
                 {"id": "a1", "skills": {"billing": 2, "sales": 3}, "queues": ["billing", "sales"]},
-                {"id": "a2", "skills": {}, "queues": ["general", "sales"]},
+                {"id": "a2", "skills": {}, "queues": ["general", "sales"], "server": "west"},
                 {
                     "id": "a3",
                     "skills": {"billing": 4, "sales": 1, "lang-fr": 3},
                     "queues": list(QUEUES),
                 },
-                {"id": "a4", "skills": {"sales": 5, "lang-fr": 2}, "queues": ["sales"]},
+                {
+                    "id": "a4",
+                    "skills": {"sales": 5, "lang-fr": 2},
+                    "queues": ["sales"],
+                    "server": "west",
+                },
             ],
             "offer_grace_seconds": 2,
         }
@@ -147,6 +160,8 @@ def _variant(current: AcdSettings, seed: int) -> AcdSettings:
         if rng.random() < 0.3:
             skill = rng.choice(("billing", "sales", "lang-fr"))
             configured["skills"][skill] = rng.randint(1, 5)
+        if rng.random() < 0.2:
+            configured["server"] = rng.choice((None, "east", "west"))
     if rng.random() < 0.15:
         agents.pop(rng.randrange(len(agents)))
     if rng.random() < 0.2 and all(a["id"] != "a5" for a in agents):
@@ -157,8 +172,14 @@ def _variant(current: AcdSettings, seed: int) -> AcdSettings:
 
 _pick = st.integers(min_value=0, max_value=50)
 _agent = st.sampled_from((*AGENTS, "a5"))
+SERVERS = (None, "east", "west", "west")
+"""Where a caller is: bound to no server, on the default server, on the other one."""
 _arrive = st.tuples(
-    st.just("arrive"), st.sampled_from(QUEUES), st.sampled_from((0, 0, 5)), st.booleans()
+    st.just("arrive"),
+    st.sampled_from(QUEUES),
+    st.sampled_from((0, 0, 5)),
+    st.booleans(),
+    st.sampled_from(SERVERS),
 )
 # Weighted by repetition: mostly arrivals and the answers, ends and readiness that drain them.
 _operation = st.one_of(
@@ -195,8 +216,18 @@ def _event(center: CheckingCenter, operation: tuple[Any, ...], serial: int) -> E
     offered = sorted(c for c, t in center.calls.items() if t.state == "offered")
     connected = sorted(c for c, t in center.calls.items() if t.state == "connected")
     if kind == "arrive":
-        _, queue, priority, french = operation
-        return CallQueued(now, f"c{serial}", queue, priority, {"lang-fr": 2} if french else {})
+        _, queue, priority, french, *where = operation
+        server = where[0] if where else None
+        skills = {"lang-fr": 2} if french else {}
+        return CallQueued(
+            now,
+            f"c{serial}",
+            queue,
+            priority,
+            skills,
+            server=server,
+            default_server=server == "east",
+        )
     if kind in ("answer", "reject", "no-answer"):
         call_id = _choose(offered, operation[1])
         if call_id is None:  # nothing rings: a stray answer the core must drop
@@ -297,7 +328,13 @@ _FIFO_CONFIG = AcdSettings.model_validate(
 )
 _fifo_agent = st.sampled_from(("f0", "f1", "f2"))
 _fifo_operation = st.one_of(
-    st.tuples(st.just("arrive"), st.just("line"), st.sampled_from((0, 0, 0, 5)), st.just(False)),
+    st.tuples(
+        st.just("arrive"),
+        st.just("line"),
+        st.sampled_from((0, 0, 0, 5)),
+        st.just(False),
+        st.just(None),
+    ),
     st.tuples(st.just("ready"), _fifo_agent),
     st.tuples(st.just("pause"), _fifo_agent, st.just("break")),
     st.tuples(st.just("answer"), _pick),
