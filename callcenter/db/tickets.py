@@ -26,6 +26,7 @@ from sqlalchemy import ColumnElement, Row, bindparam, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from callcenter.db.interactions import InteractionNotFound
+from callcenter.db.lifecycle import LifecycleKind, log_change
 from callcenter.db.models import Interaction, Ticket, TicketChange, TicketFollowUp
 from callcenter.db.reads import Reads, SessionReads
 from cti.complaint import (
@@ -151,6 +152,13 @@ def _work(row: Ticket) -> WorkTicket:
     )
 
 
+_STEP_KINDS = {
+    Step.REOPENED: LifecycleKind.TICKET_REOPENED,
+    Step.CONFIRMED: LifecycleKind.TICKET_CLOSED,
+}
+"""The steps whose entry has a kind of its own in the event log (`ticket-step` otherwise)."""
+
+
 def _to_step(
     session: AsyncSession,
     row: Ticket,
@@ -176,10 +184,25 @@ def _to_step(
             promise_due_at=kept_promise,
         )
     )
+    from_status = row.status
     row.status = status.value
     row.step = to.value
     row.step_due_at = step_due_at(to, now)
     row.updated_at = now
+    log_change(
+        session,
+        _STEP_KINDS.get(to, LifecycleKind.TICKET_STEP),
+        now,
+        row.queue,
+        ticket=row.id,
+        step=to.value,
+        from_step=previous.value,
+        from_status=from_status,
+        promise=row.step_due_at,
+        promised=kept_promise,
+        kept=None if kept_promise is None else now <= kept_promise,
+        actor=actor,
+    )
     if to is Step.PROPOSED and row.step_due_at is not None:
         session.add(
             TicketFollowUp(ticket_id=row.id, created_at=now, due_at=row.step_due_at, note="")
@@ -287,6 +310,17 @@ class TicketRepository:
                     step=Step.RECEIVED.value,
                 )
             )
+            log_change(
+                session,
+                LifecycleKind.TICKET_OPENED,
+                now,
+                queue,
+                ticket=row.id,
+                category=category,
+                step=Step.RECEIVED.value,
+                promise=row.step_due_at,
+                actor=actor,
+            )
             return _summary(row)
 
     async def move(
@@ -365,6 +399,15 @@ class TicketRepository:
             followup.satisfied = satisfied
             followup.agent = actor
             followup.note = note
+            log_change(
+                session,
+                LifecycleKind.TICKET_FOLLOWUP,
+                now,
+                row.queue,
+                ticket=row.id,
+                followup=followup.id,
+                satisfied=satisfied,
+            )
             said = "follow-up call: " + ("satisfied" if satisfied else "not satisfied")
             said = f"{said}: {note}" if note else said
             if not satisfied:
