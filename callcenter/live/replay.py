@@ -28,8 +28,10 @@ the inputs are read back from them, and only from the records a person or the PB
   settings no longer validate (the models changed since) is skipped;
 * hours (a queue opened or closed by its opening hours): `QueueHoursChanged`;
 * offer, requeue, relax, overflow, exit, offer-withdrawn, handled and the other enqueues are
-  the core's own consequences and are derived again. Timers are not inputs: every timer
-  the replayed core arms fires at its time, before any input at or after that time.
+  the core's own consequences and are derived again; entries of kinds the core does not
+  write (the lifecycle of callbacks, voicemails and tickets) are skipped. Timers are not
+  inputs: every timer the replayed core arms fires at its time, before any input at or
+  after that time.
 
 Limits: a timer is replayed at its due time, while the live host fired it a few
 milliseconds later; and an input the live host took before a timer due at the same instant
@@ -59,6 +61,9 @@ from callcenter.live.recorder import SETTINGS, SETTINGS_BEFORE
 
 log = structlog.get_logger(__name__)
 
+_RECORD_KINDS = frozenset(kind.value for kind in RecordKind)
+"""The entries the core wrote; the log holds others (`callcenter.db.lifecycle`)."""
+
 Dropped = Callable[[acd.Event, str], None]
 """Told about each replayed input the core refused or found stale, with the reason."""
 
@@ -74,6 +79,11 @@ def inputs_from_log(events: Iterable[CallEvent]) -> list[acd.Event]:
     replaced: str | None = None
     moving: str | None = None
     for event in events:
+        if event.kind not in _RECORD_KINDS:
+            # Not the core's: another writer's entry (a callback, voicemail or ticket
+            # change). Skipped whole, so it does not stand between the records it falls
+            # among (a move and its enqueue, a handled and its ready).
+            continue
         now = epoch_seconds(event.at)
         kind, call, data = event.kind, event.call_id or "", event.data
         if kind == RecordKind.ENQUEUE:
