@@ -3,7 +3,8 @@
 // (every ending: answered, self-service, hung up in the IVR, voicemail ...), gathered on the
 // call path; a known customer's callback requests and each attempt at them are added from
 // GET /api/customers/{id}/history once the pop shows (off the call path, remembered for a
-// little while), so the history lists every contact.
+// little while), so the history lists every contact; each attempt with the notes and
+// disposition its agent wrote.
 
 import { api, query, seg } from './api.js';
 import { center, el, fill, label, when } from './dom.js';
@@ -62,7 +63,12 @@ export function renderPop(pop) {
 }
 
 function renderHistory(pop, callbacks) {
-  const calls = (pop.history || []).map((item) => ({ ...item, at: item.arrived_at }));
+  // Each callback attempt is an interaction of its own (cb-<request>-<n>): listed once, as
+  // the attempt with its number, when the customer's callbacks are known.
+  const attempts = new Set(callbacks.map((item) => item.call_id));
+  const calls = (pop.history || [])
+    .filter((item) => !attempts.has(item.uniqueid))
+    .map((item) => ({ ...item, at: item.arrived_at }));
   const items = [...calls, ...callbacks].sort((a, b) => new Date(b.at) - new Date(a.at));
   rows(
     'history',

@@ -8,7 +8,9 @@ answered call comes from the event log, where a `handled` record (which carries 
 belongs to the call its agent completed last. The rows are plain dicts keyed by `COLUMNS`,
 times in UTC: the web formats them (`callcenter.web.cdr_export`). A supervisor's rows are
 narrowed by `queues`; a call that never reached a queue (self-service, hung up in a menu,
-transferred) has none and is kept, as the records API keeps it.
+transferred) has none and is kept, as the records API keeps it. Each callback attempt is
+an interaction of its own (`cb-<request>-<n>`): it is the attempt's row (not a call's),
+with the agent's disposition, whether notes were written and when it ended.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 
+from callcenter.db.callbacks import ATTEMPT_PREFIX, attempt_uniqueid
 from callcenter.db.models import (
     CallbackAttemptRow,
     CallbackRequest,
@@ -68,7 +71,9 @@ COLUMNS: tuple[str, ...] = (
 """The fields of a record, in the export's order. `record_type` is `call` or
 `callback_attempt`; an attempt's `call_id` is its ACD entry (`cb-<callback_id>`), its
 `caller_number` the customer's number dialled, its `arrived_at` and `answered_at` the
-moment the agent answered, its `outcome` the attempt's result (reached, busy, no-answer ...).
+moment the agent answered, its `ended_at` the end of the agent's leg, its `outcome` the
+attempt's result (reached, busy, no-answer ...), its `disposition` and `has_notes` what
+the agent wrote on it.
 `ticket_ids` are the tickets opened on or linked to the call, `12; 15`."""
 
 TIME_COLUMNS = frozenset({"arrived_at", "queued_at", "offered_at", "answered_at", "ended_at"})
@@ -171,7 +176,13 @@ async def _calls(
         # ORM's per-object bookkeeping was most of an export's time.
         select(*_CALL_COLUMNS, Customer.name.label("customer_name"), Customer.account)
         .outerjoin(Customer, Customer.id == Row.customer_id)
-        .where(Row.arrived_at >= start, Row.arrived_at < end, *where.on(Row.queue))
+        .where(
+            Row.arrived_at >= start,
+            Row.arrived_at < end,
+            # A callback attempt's interaction is its attempt's record (`_attempts`).
+            Row.uniqueid.not_like(f"{ATTEMPT_PREFIX}%"),
+            *where.on(Row.queue),
+        )
         .order_by(Row.arrived_at, Row.id)
         .execution_options(yield_per=chunk)
     )
@@ -285,7 +296,18 @@ async def _attempts(
         .order_by(CallbackAttemptRow.at, CallbackAttemptRow.id)
     )
     found = []
-    for attempt, request, name, account, n in (await session.execute(query)).all():
+    rows = (await session.execute(query)).all()
+    wanted = [attempt_uniqueid(request.id, int(n)) for _, request, _, _, n in rows]
+    contacts = {
+        row.uniqueid: row
+        for row in await session.execute(
+            select(Row.uniqueid, Row.ended_at, Row.disposition, Row.notes).where(
+                Row.uniqueid.in_(wanted)
+            )
+        )
+    }
+    for attempt, request, name, account, n in rows:
+        contact = contacts.get(attempt_uniqueid(request.id, int(n)))
         record: dict[str, Any] = dict.fromkeys(COLUMNS)
         record.update(
             record_type="callback_attempt",
@@ -302,8 +324,11 @@ async def _attempts(
             queue=request.queue,
             agent=attempt.agent,
             answered_at=attempt.at,
+            ended_at=contact.ended_at if contact is not None else None,
+            talk_seconds=_seconds(attempt.at, contact.ended_at) if contact is not None else None,
             outcome=attempt.result,
-            has_notes=False,
+            disposition=contact.disposition if contact is not None else None,
+            has_notes=bool(contact.notes) if contact is not None else False,
             ticket_ids="",
             survey_scores="",
         )

@@ -7,6 +7,15 @@ miss counts against `max_attempts`, after which the request fails and shows up i
 supervisor's reports rather than being retried forever. Every read carries the
 customer's name (an outer join) and the attempts, for the supervisor's list.
 
+Each attempt is also an interaction of its own (`attempt_uniqueid`: `cb-<request>-<n>`,
+the n-th attempt), so the agent's notes and disposition belong to that attempt and the
+customer's history and the call records list it as a contact: `start_attempt` opens it
+as the agent answers (the desk may save notes while the call goes on), `record_attempt`
+closes it with the attempt's result as its outcome, in the same transaction as the count.
+
+The window's end is kept: a request still pending when its window is over is not dialled
+after it (`expire_missed`: failed, `FailReason.WINDOW_MISSED`).
+
 The number is dialled (an Originate into the callback context): every request, from the IVR,
 a queue's overflow or anywhere else, is stored in E.164 or refused here, whatever its
 caller checked before, so a caller ID like `123,U(x)` or `123&PJSIP/999` never becomes a
@@ -15,16 +24,16 @@ dial string.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from callcenter.db.lifecycle import LifecycleKind, log_change
-from callcenter.db.models import CallbackAttemptRow, CallbackRequest, Customer
+from callcenter.db.models import CallbackAttemptRow, CallbackRequest, Customer, Interaction
 from callcenter.db.phones import InvalidPhoneNumber, to_e164
 
 
@@ -53,6 +62,33 @@ class AttemptResult(StrEnum):
     """The agent answered but the customer's number was never dialled."""
     NOT_REACHED = "not-reached"
     """Not reached, nothing more known."""
+
+
+class FailReason(StrEnum):
+    """Why a request failed without reaching the customer."""
+
+    ATTEMPTS_USED_UP = "attempts used up"
+    """Its queue's retry policy allows no more attempts."""
+    WINDOW_MISSED = "window missed"
+    """Its window ended before anyone reached the customer."""
+
+
+ATTEMPT_PREFIX = "cb-"
+
+
+def attempt_uniqueid(callback_id: int, attempt: int) -> str:
+    """The interaction of a request's `attempt`-th attempt (1 for the first): `cb-12-2`."""
+    return f"{ATTEMPT_PREFIX}{callback_id}-{attempt}"
+
+
+def parse_attempt_uniqueid(uniqueid: str) -> tuple[int, int] | None:
+    """(request id, attempt number) of an attempt's interaction, None for any other."""
+    request, _, attempt = uniqueid.removeprefix(ATTEMPT_PREFIX).partition("-")
+    if not uniqueid.startswith(ATTEMPT_PREFIX) or not (
+        request.isascii() and request.isdigit() and attempt.isascii() and attempt.isdigit()
+    ):
+        return None
+    return int(request), int(attempt)
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +123,8 @@ class Callback:
     """Waiting for its window (the schedule puts it in line at its start)."""
     created_at: datetime | None = None
     """When the customer asked."""
+    reason: str | None = None
+    """Why a failed request failed (`FailReason`)."""
 
 
 def _with_names() -> Select[CallbackRequest, str | None]:
@@ -120,6 +158,7 @@ def _callback(
         channel=row.channel or "ivr",
         scheduled=bool(row.scheduled),
         created_at=row.created_at,
+        reason=row.reason,
     )
 
 
@@ -136,6 +175,41 @@ async def _histories(session: AsyncSession, ids: list[int]) -> dict[int, list[Ca
     for row in rows:
         found.setdefault(row.callback_id, []).append(CallbackAttempt(row.at, row.agent, row.result))
     return found
+
+
+async def _attempt_interaction(
+    session: AsyncSession,
+    request: CallbackRequest,
+    attempt: int,
+    *,
+    agent: str | None,
+    at: datetime,
+) -> Interaction:
+    """The interaction of `request`'s `attempt`-th attempt, made when missing (in progress:
+    no outcome yet), inside the session's transaction."""
+    uniqueid = attempt_uniqueid(request.id, attempt)
+    row = await session.scalar(
+        select(Interaction).where(Interaction.uniqueid == uniqueid).with_for_update()
+    )
+    if row is None:
+        row = Interaction(
+            uniqueid=uniqueid,
+            arrived_at=at,
+            caller_number=request.number,
+            customer_id=request.customer_id,
+            queue=request.queue,
+            agent=agent,
+            offered_at=at,
+            ivr_path=[],
+            ivr_data={"callback.id": str(request.id), "callback.attempt": str(attempt)},
+            notes="",
+            survey_scores={},
+        )
+        session.add(row)
+        await session.flush()
+    elif agent is not None:
+        row.agent = agent
+    return row
 
 
 async def _callbacks(
@@ -168,7 +242,10 @@ def _log_attempt(
     )
     settled = _SETTLED.get(row.status)
     if settled is not None:
-        log_change(session, settled, at, row.queue, callback=row.id, attempts=row.attempts)
+        reason = {"reason": row.reason} if row.reason else {}
+        log_change(
+            session, settled, at, row.queue, callback=row.id, attempts=row.attempts, **reason
+        )
 
 
 class CallbackRepository:
@@ -282,7 +359,7 @@ class CallbackRepository:
     async def scheduled_due(self, now: datetime, *, limit: int = 100) -> list[Callback]:
         """Scheduled requests (made or moved to a later window) due at `now`: what
         `ScheduledCallbacks` puts in line (and then marks, `mark_queued`). A window already
-        over is included (the service was down at its time): better late than never."""
+        over is not (`expire_missed` fails it)."""
         async with self._sessions() as session:
             return await _callbacks(
                 session,
@@ -291,6 +368,7 @@ class CallbackRepository:
                     CallbackRequest.status == CallbackStatus.PENDING.value,
                     CallbackRequest.scheduled.is_(True),
                     CallbackRequest.window_start <= now,
+                    CallbackRequest.window_end > now,
                 )
                 .order_by(CallbackRequest.window_start, CallbackRequest.id)
                 .limit(limit),
@@ -366,45 +444,112 @@ class CallbackRepository:
         agent: str | None = None,
         result: str | None = None,
         max_attempts: int | None = None,
+        ended_at: datetime | None = None,
+        reached_at: datetime | None = None,
     ) -> Callback:
         """Count an attempt by `agent` with its `result` (default: reached or not-reached);
         done when reached, failed after the last unanswered one (`max_attempts`, the
-        queue's retry policy; default: the repository's)."""
+        queue's retry policy; default: the repository's).
+
+        `now` is when the agent answered (the attempt began). The attempt's interaction
+        (`attempt_uniqueid`, opened by `start_attempt` or made here) gets the result as its
+        outcome, `ended_at` (default `now`) and `reached_at`, when the customer answered;
+        the notes and disposition the agent saved on it are kept."""
         async with self._sessions() as session, session.begin():
             row = await session.get(CallbackRequest, callback_id, with_for_update=True)
             if row is None:
                 raise LookupError(f"no callback request {callback_id}")
-            if row.status != CallbackStatus.PENDING.value:
+            # An attempt under way as the window ended still counts (it was dialled in time).
+            missed = row.reason == FailReason.WINDOW_MISSED.value
+            if row.status != CallbackStatus.PENDING.value and not missed:
                 raise ValueError(f"callback request {callback_id} is {row.status}, not pending")
             row.attempts += 1
             row.last_attempt_at = now
             row.scheduled = False  # it was in line: the schedule is done with it
             if reached:
                 row.status = CallbackStatus.DONE.value
+                row.reason = None
+            elif missed:
+                pass  # failed already, for its window
             elif row.attempts >= (max_attempts or self._max_attempts):
                 row.status = CallbackStatus.FAILED.value
+                row.reason = FailReason.ATTEMPTS_USED_UP.value
             default = AttemptResult.REACHED if reached else AttemptResult.NOT_REACHED
-            session.add(
-                CallbackAttemptRow(
-                    callback_id=row.id, at=now, agent=agent, result=str(result or default)
-                )
-            )
-            _log_attempt(session, row, now, agent, str(result or default))
+            outcome = str(result or default)
+            session.add(CallbackAttemptRow(callback_id=row.id, at=now, agent=agent, result=outcome))
+            _log_attempt(session, row, now, agent, outcome)
+            contact = await _attempt_interaction(session, row, row.attempts, agent=agent, at=now)
+            contact.outcome = outcome
+            contact.ended_at = ended_at or now
+            contact.answered_at = reached_at if reached else None
             await session.flush()
             history = (await _histories(session, [row.id])).get(row.id, ())
             return _callback(row, await _name_of(session, row.customer_id), history)
 
-    async def requested_between(
-        self, since: datetime, until: datetime, queues: Iterable[str] | None = None
+    async def start_attempt(self, callback_id: int, *, agent: str | None, at: datetime) -> str:
+        """The agent answered a callback at `at`: open the interaction of the attempt that
+        begins (the next one), in progress until `record_attempt` closes it; its uniqueid.
+        `LookupError` when there is no such request, `ValueError` when it is not pending."""
+        async with self._sessions() as session, session.begin():
+            row = await self._pending(session, callback_id)
+            contact = await _attempt_interaction(session, row, row.attempts + 1, agent=agent, at=at)
+            return contact.uniqueid
+
+    async def expire_missed(
+        self, now: datetime, *, keep: Callable[[int], bool] = lambda _: False, limit: int = 500
     ) -> list[Callback]:
-        """The requests made in [since, until) (of `queues`, when given), with attempts."""
-        query = _with_names().where(
-            CallbackRequest.created_at >= since, CallbackRequest.created_at < until
+        """Fail every pending request whose window is over at `now` (`WINDOW_MISSED`),
+        except those `keep` says (by id) to leave (being dialled now: their attempt
+        decides); the failed ones.
+
+        Why failed rather than moved on: the window is the customer's ("today 14:00-16:00",
+        or the hours the center promised on the phone); a call after it reaches someone who
+        no longer expects it, at a time they did not choose. A failed request is in the
+        supervisor's list and the callbacks report with its reason, and an agent can call
+        the customer from there; a request the customer left open-ended would carry a
+        window to match (none of the channels stores one today)."""
+        query = select(CallbackRequest).where(
+            CallbackRequest.status == CallbackStatus.PENDING.value,
+            CallbackRequest.window_end <= now,
         )
-        if queues is not None:
-            query = query.where(CallbackRequest.queue.in_(list(queues)))
+        async with self._sessions() as session, session.begin():
+            over = await session.scalars(
+                query.order_by(CallbackRequest.window_end).limit(limit).with_for_update()
+            )
+            rows = [row for row in over if not keep(row.id)]
+            for row in rows:
+                row.status = CallbackStatus.FAILED.value
+                row.reason = FailReason.WINDOW_MISSED.value
+                row.scheduled = False
+                log_change(
+                    session,
+                    LifecycleKind.CALLBACK_FAILED,
+                    now,
+                    row.queue,
+                    callback=row.id,
+                    attempts=row.attempts,
+                    reason=row.reason,
+                )
+            await session.flush()
+            histories = await _histories(session, [row.id for row in rows])
+            return [
+                _callback(row, await _name_of(session, row.customer_id), histories.get(row.id, ()))
+                for row in rows
+            ]
+
+    async def next_window_end(self) -> datetime | None:
+        """The earliest window end of a pending request, None when none is pending."""
         async with self._sessions() as session:
-            return await _callbacks(session, query.order_by(CallbackRequest.id))
+            end = await session.scalar(
+                select(func.min(CallbackRequest.window_end)).where(
+                    CallbackRequest.status == CallbackStatus.PENDING.value
+                )
+            )
+        if isinstance(end, str):  # `min` loses the column type on SQLite
+            end = datetime.fromisoformat(end)
+        if isinstance(end, datetime) and end.tzinfo is None:
+            end = end.replace(tzinfo=UTC)
+        return end if isinstance(end, datetime) else None
 
     # Kept last: inside the class body, the name `list` hides the builtin below it.
     async def list(self, *, status: str | None = None, limit: int = 100) -> list[Callback]:

@@ -6,6 +6,9 @@ out of the IVR, a callback request, a call an agent took; each row says how it e
 callback requests and every attempt at calling them back. A call or a request belongs to
 the customer when it is linked to them, or, when it is linked to nobody, when its number
 is one of theirs (a call before their record existed, a request stored without the link).
+Each attempt is an interaction of its own (`cb-<request>-<n>`): it is listed once, as the
+attempt, with the agent's notes and disposition and its end; an attempt under way has no
+outcome yet; an attempt stored before attempts had interactions is listed from its row.
 Each entry carries what the desktop and a supervisor need to read it, nothing more.
 """
 
@@ -18,6 +21,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from callcenter.db.callbacks import parse_attempt_uniqueid
 from callcenter.db.models import CallbackAttemptRow, CallbackRequest, Interaction, Phone
 
 KINDS = ("call", "callback", "callback_attempt")
@@ -33,7 +37,8 @@ class Contact:
     at: datetime
     """When it happened: a call's arrival, a request's creation, an attempt's answer."""
     call_id: str | None
-    """The call's Uniqueid; `cb-<id>` for a callback request or attempt."""
+    """The call's Uniqueid; `cb-<id>` for a callback request, `cb-<id>-<n>` for its n-th
+    attempt (`cb-<id>` for an attempt stored before attempts had interactions)."""
     outcome: str | None
     queue: str | None = None
     agent: str | None = None
@@ -63,8 +68,8 @@ class ContactHistory:
             numbers = list(
                 await session.scalars(select(Phone.number).where(Phone.customer_id == customer_id))
             )
-            calls = await _calls(session, customer_id, numbers, limit)
-            callbacks = await _callbacks(session, customer_id, numbers, limit)
+            calls, tries = await _calls(session, customer_id, numbers, limit)
+            callbacks = await _callbacks(session, customer_id, numbers, limit, tries)
         found = sorted([*calls, *callbacks], key=lambda c: (c.at, _ORDER[c.kind]), reverse=True)
         return found[: max(limit, 0)]
 
@@ -82,7 +87,9 @@ def _theirs(customer: Any, number: Any, customer_id: int, numbers: list[str]) ->
 
 async def _calls(
     session: AsyncSession, customer_id: int, numbers: list[str], limit: int
-) -> list[Contact]:
+) -> tuple[list[Contact], dict[tuple[int, int], Interaction]]:
+    """The customer's calls, and apart the interactions of callback attempts by (request,
+    attempt number)."""
     rows = await session.scalars(
         select(Interaction)
         .where(_theirs(Interaction.customer_id, Interaction.caller_number, customer_id, numbers))
@@ -90,7 +97,12 @@ async def _calls(
         .limit(limit)
     )
     found = []
+    tries: dict[tuple[int, int], Interaction] = {}
     for row in rows:
+        attempt = parse_attempt_uniqueid(row.uniqueid)
+        if attempt is not None:
+            tries[attempt] = row
+            continue
         data = row.ivr_data or {}
         details = {
             key: data[name]
@@ -120,11 +132,39 @@ async def _calls(
                 details=details,
             )
         )
-    return found
+    return found, tries
+
+
+def _tried(
+    request: CallbackRequest, n: int, row: Interaction | None, attempt: CallbackAttemptRow | None
+) -> Contact:
+    """One attempt: its interaction (notes, disposition, end) and, once stored, its row."""
+    return Contact(
+        kind="callback_attempt",
+        at=attempt.at
+        if attempt is not None
+        else row.arrived_at
+        if row is not None
+        else request.created_at,
+        call_id=row.uniqueid if row is not None else f"cb-{request.id}",
+        outcome=attempt.result if attempt is not None else row.outcome if row is not None else None,
+        queue=request.queue,
+        agent=attempt.agent if attempt is not None else row.agent if row is not None else None,
+        number=request.number,
+        ended_at=row.ended_at if row is not None else None,
+        disposition=row.disposition if row is not None else None,
+        notes=row.notes if row is not None else "",
+        callback_id=request.id,
+        attempt=n,
+    )
 
 
 async def _callbacks(
-    session: AsyncSession, customer_id: int, numbers: list[str], limit: int
+    session: AsyncSession,
+    customer_id: int,
+    numbers: list[str],
+    limit: int,
+    tries: dict[tuple[int, int], Interaction],
 ) -> list[Contact]:
     requests = list(
         await session.scalars(
@@ -164,18 +204,13 @@ async def _callbacks(
     counted: dict[int, int] = {}
     for attempt in attempts:
         n = counted[attempt.callback_id] = counted.get(attempt.callback_id, 0) + 1
-        request = by_id[attempt.callback_id]
         found.append(
-            Contact(
-                kind="callback_attempt",
-                at=attempt.at,
-                call_id=f"cb-{request.id}",
-                outcome=attempt.result,
-                queue=request.queue,
-                agent=attempt.agent,
-                number=request.number,
-                callback_id=request.id,
-                attempt=n,
+            _tried(
+                by_id[attempt.callback_id], n, tries.pop((attempt.callback_id, n), None), attempt
             )
         )
+    # Attempts under way (opened, not stored yet) of the requests listed.
+    for (request_id, n), row in tries.items():
+        if request_id in by_id:
+            found.append(_tried(by_id[request_id], n, row, None))
     return found

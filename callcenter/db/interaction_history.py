@@ -73,6 +73,24 @@ class InteractionRepository:
             found = await _records(session, _with_names().where(Interaction.uniqueid == uniqueid))
         return found[0] if found else None
 
+    async def latest_attempt(self, callback_id: int, *, agent: str | None = None) -> str | None:
+        """The uniqueid of the latest attempt's interaction of callback request
+        `callback_id` (`cb-<id>-<n>`), of `agent`'s attempts when given; None if none."""
+        prefix = f"cb-{callback_id}-"
+        query = select(Interaction.uniqueid, Interaction.arrived_at).where(
+            Interaction.uniqueid.startswith(prefix, autoescape=True)
+        )
+        if agent is not None:
+            query = query.where(Interaction.agent == agent)
+        async with self._sessions() as session:
+            rows = (await session.execute(query)).all()
+        numbered = [
+            (int(uniqueid[len(prefix) :]), uniqueid)
+            for uniqueid, _ in rows
+            if uniqueid[len(prefix) :].isdigit()
+        ]
+        return max(numbered)[1] if numbered else None
+
     async def search(
         self,
         *,

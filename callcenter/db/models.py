@@ -191,6 +191,8 @@ class CallbackRequest(Base):
     """Where the request came from: ivr, web, followup, voicemail."""
     scheduled: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
     """Waiting for its window: the schedule puts it in line at its start, then clears this."""
+    reason: Mapped[str | None] = mapped_column(String(32))
+    """Why a failed request ended without reaching the customer (`FailReason`)."""
     __table_args__ = (Index("ix_callbacks_status_window", "status", "window_start"),)
 
 

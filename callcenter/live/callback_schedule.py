@@ -11,18 +11,26 @@ agent-first dialling (`callcenter.pbx.callback_attempts`) takes it from there. W
 requests it has put in line is kept in memory, so an entry answered and being dialled is
 not put in line twice; after a restart, a due request that is not in the ACD's line (the
 replay restores the line) is put in line again.
+
+The same task keeps each window's end: a pending request whose window is over is failed
+with "window missed" (`CallbackRepository.expire_missed`, which says why it is not moved
+on) and taken out of the ACD's line, so nobody is rung for it after its window; one being
+offered or dialled at that moment is left to its attempt, which still counts. The task
+wakes at the earliest window end of a pending request when that comes before its next
+look.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Mapping
 from datetime import UTC, datetime
 
 import structlog
 from sqlalchemy.exc import SQLAlchemyError
 
-from acd import AcdError, CallbackRequested
+from acd import AcdError, CallbackRequested, CallerHungUp, CallState
 from callcenter.db import Callback, CallbackRepository
 from callcenter.live.calls import CallInfo
 from callcenter.live.center import LiveCenter
@@ -68,6 +76,10 @@ def enqueue_callback(
     return call_id
 
 
+def _hang_up(call_id: str, now: float) -> CallerHungUp:
+    return CallerHungUp(now, call_id)
+
+
 class ScheduledCallbacks:
     """Puts callbacks made for later in line when their time comes; `run` is the task."""
 
@@ -80,8 +92,40 @@ class ScheduledCallbacks:
         self._interval = interval_s
         self._queued: set[int] = set()
 
+    async def expire(self) -> list[int]:
+        """Fail the pending requests whose window is over and take them out of line; their
+        ids. One ringing an agent or being dialled is left to its attempt."""
+        host = self._center.host
+        now = host.now()
+
+        def dialling(request: int) -> bool:
+            view = host.acd.call_view(f"{PREFIX}{request}", now)
+            return view is not None and view.state is not CallState.WAITING
+
+        missed = await self._callbacks.expire_missed(
+            datetime.fromtimestamp(now, UTC), keep=dialling
+        )
+        for request in missed:
+            call_id = f"{PREFIX}{request.id}"
+            if host.acd.call_view(call_id, host.now()) is not None:
+                # Out of line: a callback entry's hang-up is counted as cancelled.
+                try:
+                    await host.request(functools.partial(_hang_up, call_id))
+                except AcdError as exc:
+                    log.warning("callback.unqueue_failed", callback=request.id, error=str(exc))
+            log.info(
+                "callback.window_missed",
+                callback=request.id,
+                queue=request.queue,
+                window_end=request.window_end.isoformat(),
+                attempts=request.attempts,
+            )
+        return [request.id for request in missed]
+
     async def check(self) -> list[int]:
-        """Put every due request in line; their ids."""
+        """Fail the requests whose window is over (`expire`), then put every due request in
+        line; the ids put in line."""
+        await self.expire()
         host = self._center.host
         now = host.now()
         due = await self._callbacks.scheduled_due(datetime.fromtimestamp(now, UTC))
@@ -114,10 +158,15 @@ class ScheduledCallbacks:
         return queued
 
     async def run(self) -> None:
-        """Look now and every `interval_s`; never returns."""
+        """Look now and every `interval_s`, or at a window's end when that comes first;
+        never returns."""
         while True:
+            wait = self._interval
             try:
                 await self.check()
+                end = await self._callbacks.next_window_end()
+                if end is not None:
+                    wait = min(wait, max(end.timestamp() - self._center.host.now(), 0.0) + 0.01)
             except (OSError, SQLAlchemyError) as exc:
                 log.error("callback.schedule_unreadable", error=str(exc))
-            await asyncio.sleep(self._interval)
+            await asyncio.sleep(wait)

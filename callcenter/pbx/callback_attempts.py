@@ -10,11 +10,15 @@ the ACD offers the callback again); a `Newchannel` whose `Linkedid` is the agent
 Uniqueid is the leg to the customer; `BridgeEnter` of both legs into one bridge is the
 customer answering (reached); the customer leg's `Hangup` cause tells busy (17), no answer
 (18, 19, or a plain clearing without an answer) and refusal (21) from a network failure.
-The attempt ends with the agent's leg. It is stored on the request
-(`CallbackRepository.record_attempt`): reached makes it done; a miss leaves it pending and
-puts it in line again `callback_retry_s` after the attempt, until `callback_max_attempts`
-misses make it failed. At start, requests left pending by an earlier process get their
-retry armed again and their number back in the call registry (for the executor's dial).
+The attempt ends with the agent's leg. Each attempt is an interaction of its own
+(`cb-<request>-<n>`): opened as the agent answers (`CallbackRepository.start_attempt`, so
+the desk can save notes during the call) and closed with the attempt's result when it is
+stored on the request (`CallbackRepository.record_attempt`): reached makes it done; a miss
+leaves it pending and puts it in line again `callback_retry_s` after the attempt, until
+`callback_max_attempts` misses make it failed. A request whose window is over is not put
+in line again (the schedule fails it: `ScheduledCallbacks`). At start, requests left
+pending by an earlier process get their retry armed again and their number back in the
+call registry (for the executor's dial).
 Nothing here touches the ACD's own view of the callback (answered when the agent answers).
 An event that cannot be applied is logged and dropped (`fact_errors`), and each client's
 events are followed by a task the service's `TaskSupervisor` restarts should it die.
@@ -91,6 +95,10 @@ class _Attempt:
     bridges: tuple[str, str] = ("", "")
     """The bridge each leg (agent, customer) entered last."""
     reached: bool = False
+    reached_at: float | None = None
+    """When agent and customer were bridged."""
+    opened: asyncio.Task[None] | None = None
+    """Opens the attempt's interaction (`start_attempt`); the store waits for it."""
 
     def result(self) -> AttemptResult:
         if self.reached:
@@ -248,6 +256,7 @@ class CallbackAttempts:
         # before the OriginateResponse does.
         if attempt.answered_at is None:
             attempt.answered_at = self._center.host.now()
+            attempt.opened = self._spawn(self._open(attempt))
         if self._ringing.get(attempt.endpoint) is attempt:
             del self._ringing[attempt.endpoint]
 
@@ -263,6 +272,8 @@ class CallbackAttempts:
             attempt.bridges = (attempt.bridges[0], bridge)
         if attempt.bridges[0] and attempt.bridges[0] == attempt.bridges[1]:
             attempt.reached = True
+            if attempt.reached_at is None:
+                attempt.reached_at = self._center.host.now()
 
     def _hung_up(self, event: Hangup) -> None:
         uniqueid = event.uniqueid
@@ -282,15 +293,35 @@ class CallbackAttempts:
             self._outbound.pop(attempt.outbound, None)
         self._spawn(self._store(attempt, attempt.result()))
 
-    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
         task = asyncio.create_task(work)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+        return task
+
+    async def _open(self, attempt: _Attempt) -> None:
+        assert attempt.answered_at is not None
+        at = datetime.fromtimestamp(attempt.answered_at, UTC)
+        try:
+            uniqueid = await self._callbacks.start_attempt(
+                attempt.request, agent=attempt.agent_id, at=at
+            )
+        except (LookupError, ValueError) as exc:
+            log.warning("callback.attempt_not_opened", callback=attempt.request, error=str(exc))
+            return
+        except (OSError, SQLAlchemyError) as exc:
+            # `record_attempt` makes the interaction when this could not.
+            log.error("callback.attempt_not_opened", callback=attempt.request, error=str(exc))
+            return
+        log.info("callback.attempt_started", callback=attempt.request, interaction=uniqueid)
 
     async def _store(self, attempt: _Attempt, result: AttemptResult) -> None:
         assert attempt.answered_at is not None
+        if attempt.opened is not None:
+            await attempt.opened  # the interaction opened counts as this attempt, not the next
         at = datetime.fromtimestamp(attempt.answered_at, UTC)
         policy = self.retries.for_queue(attempt.queue)
+        reached_at = attempt.reached_at
         try:
             stored = await self._callbacks.record_attempt(
                 attempt.request,
@@ -299,6 +330,8 @@ class CallbackAttempts:
                 agent=attempt.agent_id,
                 result=result,
                 max_attempts=policy.max_attempts,
+                ended_at=datetime.fromtimestamp(self._center.host.now(), UTC),
+                reached_at=None if reached_at is None else datetime.fromtimestamp(reached_at, UTC),
             )
         except (LookupError, ValueError) as exc:
             log.warning("callback.attempt_ignored", callback=attempt.request, error=str(exc))
@@ -358,6 +391,8 @@ class CallbackAttempts:
         if stored is None or stored.status is not CallbackStatus.PENDING or stored.scheduled:
             return
         host = self._center.host
+        if stored.window_end.timestamp() <= host.now():
+            return  # its window is over: the schedule fails it (window missed)
         call_id = f"{PREFIX}{request}"
         if host.acd.call_view(call_id, host.now()) is not None:
             return  # in line already

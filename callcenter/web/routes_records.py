@@ -1,7 +1,9 @@
 """Stored records: interactions (notes, disposition, ticket link), customers, tickets, callbacks.
 
 Strategy: thin handlers over the repositories. The rules the desktop relies on live here:
-an agent reads and annotates only their own calls; a disposition must be one of the
+an agent reads and annotates only their own calls; a callback entry's call id (`cb-12`,
+what the desk shows) names the attempt under way or last made by the user, each attempt
+being an interaction of its own (`cb-12-2`); a disposition must be one of the
 configured ones; a ticket is opened for a known customer and, when made during a call,
 linked to that call's interaction. Repository errors (not found, duplicate, invalid
 number) become 404 / 409 / 422 with the repository's message.
@@ -17,6 +19,7 @@ import structlog
 
 from acd import AcdError, CallerHungUp, CallState
 from callcenter.db import Callback, CallbackStatus, InvalidPhoneNumber, NewCustomer, Role
+from callcenter.db.callbacks import ATTEMPT_PREFIX
 from callcenter.db.customers import CustomerNotFound, DuplicateCustomer
 from callcenter.db.interactions import InteractionNotFound, InteractionRecord
 from callcenter.db.tickets import TicketNotFound
@@ -66,6 +69,23 @@ def _interaction_out(rec: InteractionRecord) -> dict[str, Any]:
         "survey_scores": dict(rec.survey_scores),
         "ticket_ids": list(rec.ticket_ids),
     }
+
+
+OVERDUE_SOON = timedelta(minutes=30)
+"""A pending callback whose window ends within this is flagged overdue: act before it is
+missed (at its end it fails, "window missed")."""
+
+
+async def _attempt_of(req: ApiRequest, uniqueid: str) -> str:
+    """The interaction a callback entry's call id stands for on the desk: the latest
+    attempt of that request taken by the user (an agent) or by anyone; else `uniqueid`."""
+    request = uniqueid.removeprefix(ATTEMPT_PREFIX)
+    if not (uniqueid.startswith(ATTEMPT_PREFIX) and request.isascii() and request.isdigit()):
+        return uniqueid
+    user = req.user
+    agent = user.agent_id if user.role is Role.AGENT else None
+    latest = await req.ctx.interactions.latest_attempt(int(request), agent=agent)
+    return latest or uniqueid
 
 
 async def _own_interaction(req: ApiRequest, uniqueid: str) -> InteractionRecord:
@@ -119,7 +139,8 @@ async def search_interactions(req: ApiRequest) -> list[dict[str, Any]]:
     tag="interactions",
 )
 async def get_interaction(req: ApiRequest) -> dict[str, Any]:
-    return _interaction_out(await _own_interaction(req, req.path("uniqueid")))
+    uniqueid = await _attempt_of(req, req.path("uniqueid"))
+    return _interaction_out(await _own_interaction(req, uniqueid))
 
 
 @api.route(
@@ -132,7 +153,7 @@ async def get_interaction(req: ApiRequest) -> dict[str, Any]:
     tag="interactions",
 )
 async def patch_interaction(req: ApiRequest) -> dict[str, Any]:
-    uniqueid = req.path("uniqueid")
+    uniqueid = await _attempt_of(req, req.path("uniqueid"))
     rec = await _own_interaction(req, uniqueid)
     body = req.body(InteractionPatchIn)
     known = req.ctx.settings.web.dispositions
@@ -425,7 +446,8 @@ def _callback_out(c: Callback, now: datetime) -> dict[str, Any]:
         "name": c.name,
         "channel": c.channel,
         "scheduled": c.scheduled,
-        "overdue": c.status is CallbackStatus.PENDING and c.window_end < now,
+        "overdue": c.status is CallbackStatus.PENDING and c.window_end - OVERDUE_SOON < now,
+        "reason": c.reason,
     }
 
 

@@ -358,7 +358,10 @@ class CallbackOut(BaseModel):
     scheduled: bool = False
     """Waiting for its window: put in line at its start."""
     overdue: bool = False
-    """Pending, and its window is over: nobody reached the customer in time."""
+    """Pending, and its window ends within 30 minutes: at its end the request fails
+    ("window missed"), nobody is rung for it after."""
+    reason: str | None = None
+    """Why a failed request failed: "attempts used up" or "window missed"."""
 
 
 _DAY = re.compile(r"\d{4}-\d{2}-\d{2}")

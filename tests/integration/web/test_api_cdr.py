@@ -377,8 +377,9 @@ async def test_given_every_kind_of_contact_when_reading_the_customers_history_th
 
     seen = [(c["kind"], c["call_id"], c["outcome"]) for c in history]
     assert seen == [
-        ("callback_attempt", ids["callback"], "reached"),
-        ("callback_attempt", ids["callback"], "no-answer"),
+        # Each attempt is a contact of its own: its interaction, cb-<request>-<n>.
+        ("callback_attempt", f"{ids['callback']}-2", "reached"),
+        ("callback_attempt", f"{ids['callback']}-1", "no-answer"),
         ("callback", ids["callback"], "done"),
         ("call", ids["voicemail"], "voicemail"),
         ("call", ids["hung_up"], "abandoned_in_ivr"),

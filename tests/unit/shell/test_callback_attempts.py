@@ -73,6 +73,15 @@ class Requests:
     stored: list[tuple[int, str | None, str, datetime]] = field(default_factory=list)
     status: dict[int, CallbackStatus] = field(default_factory=dict)
     limits: list[int | None] = field(default_factory=list)
+    opened: list[tuple[int, str | None, datetime]] = field(default_factory=list)
+    """The attempts' interactions opened (request, agent, when the agent answered)."""
+    closed: list[tuple[datetime | None, datetime | None]] = field(default_factory=list)
+    """(ended, reached) of each attempt stored."""
+    window_end: float = T0 + 3600
+
+    async def start_attempt(self, request: int, *, agent: str | None, at: datetime) -> str:
+        self.opened.append((request, agent, at))
+        return f"cb-{request}-{len(self.opened)}"
 
     async def record_attempt(
         self,
@@ -83,8 +92,12 @@ class Requests:
         agent: str | None,
         result: str,
         max_attempts: int | None = None,
+        ended_at: datetime | None = None,
+        reached_at: datetime | None = None,
     ) -> Callback:
+        assert len(self.opened) == len(self.stored) + 1, "the attempt was opened first"
         self.stored.append((request, agent, result, now))
+        self.closed.append((ended_at, reached_at))
         self.limits.append(max_attempts)
         status = CallbackStatus.DONE if reached else CallbackStatus.PENDING
         self.status[request] = status
@@ -95,7 +108,8 @@ class Requests:
         status = self.status.get(request)
         if status is None:
             return None
-        return Callback(request, "+4930555", "general", None, T0, T0, 1, status)
+        end = datetime.fromtimestamp(self.window_end, UTC)
+        return Callback(request, "+4930555", "general", None, T0, end, 1, status)
 
 
 def offer(call_id: str = "cb-7") -> OfferCall:
@@ -178,8 +192,13 @@ async def test_given_the_customer_leg_before_the_originate_response_then_reached
         attempts.apply(originated(True) if event is None else typed(event))
     await settled(attempts)
 
-    assert requests.stored == [(7, "agent1", "reached", datetime.fromtimestamp(T0, UTC))]
+    at = datetime.fromtimestamp(T0, UTC)
+    assert requests.stored == [(7, "agent1", "reached", at)]
     assert host.submitted == []  # done: no retry
+    # The attempt's own interaction was opened as the agent answered, then closed with the
+    # moment the customer answered.
+    assert requests.opened == [(7, "agent1", at)]
+    assert requests.closed == [(at, at)]
 
 
 async def test_given_the_agent_does_not_answer_then_no_attempt_is_counted() -> None:
@@ -218,6 +237,24 @@ async def test_given_a_busy_customer_then_busy_is_stored_and_the_callback_queued
 
     assert [(r, a, res) for r, a, res, _ in requests.stored] == [(7, "agent1", "busy")]
     assert host.submitted == [CallbackRequested(T0, "cb-7", "general", 0)]
+    await attempts.close()
+
+
+async def test_given_a_miss_when_the_window_is_over_by_the_retry_then_nobody_is_rung_again() -> (
+    None
+):
+    requests = Requests(window_end=T0)  # "today until 16:00", and it is 16:00
+    attempts, host = tracker(requests)
+    requests.status[7] = CallbackStatus.PENDING
+    busy_customer(attempts)
+    await settled(attempts)
+    async with asyncio.timeout(5):
+        while attempts._retries or attempts._tasks:  # noqa: ASYNC110 - the retry's own task
+            await asyncio.sleep(0.01)
+
+    assert [(r, res) for r, _, res, _ in requests.stored] == [(7, "busy")]
+    assert requests.closed == [(datetime.fromtimestamp(T0, UTC), None)]  # never reached
+    assert host.submitted == []
     await attempts.close()
 
 
