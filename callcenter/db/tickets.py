@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, bindparam, or_, select
+from sqlalchemy import Row, bindparam, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from callcenter.db.interactions import InteractionNotFound
@@ -103,36 +103,6 @@ class FollowUp:
     subject: str
     customer_id: int
     queue: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class StepPromises:
-    """How the promises of one step were kept in a period."""
-
-    step: str
-    due: int
-    """Moves to this step that had a promise."""
-    kept: int
-    """Of which were made no later than promised."""
-
-
-@dataclass(frozen=True, slots=True)
-class TicketReport:
-    """Tickets in a period: promises kept per step, reopen rate, follow-up answers."""
-
-    opened: int
-    resolved: int
-    """Tickets that reached `proposed` (a solution) in the period."""
-    reopened: int
-    """Tickets reopened in the period."""
-    steps: list[StepPromises]
-    followups_answered: int
-    followups_satisfied: int
-
-    @property
-    def reopen_rate(self) -> float | None:
-        """Reopened per resolved (None when nothing was resolved)."""
-        return None if self.resolved == 0 else self.reopened / self.resolved
 
 
 def _work(row: Ticket) -> WorkTicket:
@@ -548,78 +518,6 @@ class TicketRepository:
             )
             for f, t in rows
         ]
-
-    async def report(
-        self,
-        since: datetime,
-        until: datetime,
-        *,
-        queues: frozenset[str] | None = None,
-        unqueued: bool = True,
-    ) -> TicketReport:
-        """Tickets in [since, until): opened, resolved, reopened, promises kept per step
-        and follow-up answers; `queues` limits them to those queues (None: all), with the
-        tickets without a queue unless `unqueued` is false."""
-        in_scope: ColumnElement[bool] = Ticket.id.is_not(None)
-        if queues is not None:
-            in_scope = Ticket.queue.in_(sorted(queues))
-            if unqueued:
-                in_scope = or_(Ticket.queue.is_(None), in_scope)
-        async with self._sessions() as session:
-            changes = (
-                await session.execute(
-                    select(
-                        TicketChange.step,
-                        TicketChange.from_status,
-                        TicketChange.at,
-                        TicketChange.promise_due_at,
-                    )
-                    .join(Ticket, Ticket.id == TicketChange.ticket_id)
-                    .where(in_scope, TicketChange.at >= since, TicketChange.at < until)
-                )
-            ).all()
-            answers = (
-                await session.execute(
-                    select(TicketFollowUp.satisfied)
-                    .join(Ticket, Ticket.id == TicketFollowUp.ticket_id)
-                    .where(
-                        in_scope,
-                        TicketFollowUp.answered_at >= since,
-                        TicketFollowUp.answered_at < until,
-                    )
-                )
-            ).all()
-        due: dict[str, int] = {}
-        kept: dict[str, int] = {}
-        opened = resolved = reopened = 0
-        for step, from_status, at, promise in changes:
-            if from_status is None:
-                opened += 1
-            elif step == Step.PROPOSED and from_status != TicketStatus.RESOLVED:
-                resolved += 1
-            elif step == Step.REOPENED:
-                reopened += 1
-            if promise is not None and step is not None:
-                due[step] = due.get(step, 0) + 1
-                kept[step] = kept.get(step, 0) + (at <= promise)
-        steps = [
-            StepPromises(step=s.value, due=due.get(s.value, 0), kept=kept.get(s.value, 0))
-            for s in (
-                Step.ACKNOWLEDGED,
-                Step.INVESTIGATED,
-                Step.PROPOSED,
-                Step.CHECKED,
-                Step.CONFIRMED,
-            )
-        ]
-        return TicketReport(
-            opened=opened,
-            resolved=resolved,
-            reopened=reopened,
-            steps=steps,
-            followups_answered=len(answers),
-            followups_satisfied=sum(1 for (s,) in answers if s),
-        )
 
     async def link(
         self,

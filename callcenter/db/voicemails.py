@@ -100,27 +100,6 @@ class Voicemail:
     callback_id: int | None
 
 
-@dataclass(frozen=True, slots=True)
-class VoicemailHandling:
-    """How one queue's messages of a period were handled (the voicemail report's row).
-
-    `time_to_take_s` is from the message to the agent starting on it, `time_to_handle_s`
-    from the message to its close (averages over the messages that got that far; None when
-    none did); `longest_open_s` the age at `until` of the oldest message still open.
-    """
-
-    queue: str
-    left: int
-    closed: int
-    open: int
-    expired: int
-    called_back: int
-    time_to_take_s: float | None
-    time_to_handle_s: float | None
-    longest_handle_s: float | None
-    longest_open_s: float | None
-
-
 class VoicemailNotFound(LookupError):
     """No message with that id."""
 
@@ -206,30 +185,6 @@ def _voicemail(row: VoicemailRow, name: str | None) -> Voicemail:
     )
 
 
-def _mean(values: list[float]) -> float | None:
-    return sum(values) / len(values) if values else None
-
-
-def _handling(queue: str, rows: list[VoicemailRow], until: datetime) -> VoicemailHandling:
-    closed = [r for r in rows if r.status == VoicemailStatus.CLOSED and r.closed_at]
-    still_open = [r for r in rows if r.status in (VoicemailStatus.NEW, VoicemailStatus.IN_PROGRESS)]
-    handle = [(r.closed_at - r.recorded_at).total_seconds() for r in closed if r.closed_at]
-    take = [(r.taken_at - r.recorded_at).total_seconds() for r in rows if r.taken_at]
-    ages = [(until - r.recorded_at).total_seconds() for r in still_open]
-    return VoicemailHandling(
-        queue=queue,
-        left=len(rows),
-        closed=len(closed),
-        open=len(still_open),
-        expired=sum(r.status == VoicemailStatus.EXPIRED for r in rows),
-        called_back=sum(r.callback_id is not None for r in rows),
-        time_to_take_s=_mean(take),
-        time_to_handle_s=_mean(handle),
-        longest_handle_s=max(handle, default=None),
-        longest_open_s=max((a for a in ages if a >= 0), default=None),
-    )
-
-
 class VoicemailRepository:
     """Lists, takes, closes and expires the messages in the inbox."""
 
@@ -257,23 +212,6 @@ class VoicemailRepository:
             query = query.where(VoicemailRow.status == status.value)
         async with self._sessions() as session:
             return [_voicemail(row, name) for row, name in (await session.execute(query)).all()]
-
-    async def handling(
-        self, since: datetime, until: datetime, queues: list[str] | None = None
-    ) -> list[VoicemailHandling]:
-        """Per queue (`queues`, all when None), the messages left in [since, until): how
-        many, how many closed, open or expired, and how long they took to take and handle."""
-        query = select(VoicemailRow).where(
-            VoicemailRow.recorded_at >= since, VoicemailRow.recorded_at < until
-        )
-        if queues is not None:
-            query = query.where(VoicemailRow.queue.in_(queues))
-        async with self._sessions() as session:
-            rows = list(await session.scalars(query))
-        by_queue: dict[str, list[VoicemailRow]] = {}
-        for row in rows:
-            by_queue.setdefault(row.queue, []).append(row)
-        return [_handling(queue, found, until) for queue, found in sorted(by_queue.items())]
 
     async def get(self, voicemail_id: int) -> Voicemail:
         """One message; `VoicemailNotFound` when there is none with that id."""

@@ -1,26 +1,39 @@
 """The callbacks report: per queue, how many customers asked to be called back, how many
-were reached and how soon.
+were reached and how soon; a fold over the event log's callback entries.
 
-Strategy: a callback request and its attempts are stored whole (`callbacks`,
-`callback_attempts`); the report folds the requests made in the period, so it counts each
-request once whatever came of it later (its attempts, reached or not, are counted with it).
+Strategy: every change of a request is an entry of the call event log
+(`callcenter.db.lifecycle`: requested, moved, each attempt, done, failed, cancelled); the
+report folds them in log order (`CallbackFold`, pure, time an input). It counts the
+requests made in the period, each once whatever came of it up to `now` (its attempts,
+reached or not, are counted with it): the same fold gives today so far (live) and any past
+period (historical), and a restart changes nothing, the log being all it reads.
 Definitions:
 
 - success rate: reached / (reached + failed): of the requests that are settled, the share
   that reached the customer (cancelled ones and those still pending are left out);
 - time to callback: from the request to the attempt that reached the customer;
-- overdue: still pending with its window over (nobody reached the customer in time).
+- overdue: still pending at `now` with its window over (nobody reached the customer in
+  time); a moved request's window is the one it was moved to.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from callcenter.db.callbacks import Callback, CallbackStatus
+from callcenter.db.events import CallEvent
+from callcenter.db.lifecycle import LifecycleKind
+from callcenter.reports.lifecycle_log import data_time, entity
 
 CHANNELS = ("ivr", "web", "followup", "voicemail")
+
+_K = LifecycleKind
+_SETTLED = {
+    _K.CALLBACK_DONE.value: "done",
+    _K.CALLBACK_FAILED.value: "failed",
+    _K.CALLBACK_CANCELLED.value: "cancelled",
+}
 
 
 @dataclass(slots=True)
@@ -41,36 +54,107 @@ class CallbackRow:
     max_time_to_callback_s: float | None = None
 
 
-def callback_rows(requests: Iterable[Callback], now: datetime) -> list[CallbackRow]:
-    """The rows, one per queue (queue name order; requests with no queue under "")."""
-    rows: dict[str, CallbackRow] = {}
-    waits: dict[str, list[float]] = {}
-    for request in requests:
-        queue = request.queue or ""
-        row = rows.setdefault(queue, CallbackRow(queue))
-        row.requests += 1
-        row.by_channel[request.channel] = row.by_channel.get(request.channel, 0) + 1
-        row.attempts += request.attempts
-        if request.status is CallbackStatus.DONE:
-            row.reached += 1
-            reached = [a.at for a in request.history if a.result == "reached"]
-            if reached and request.created_at is not None:
-                waits.setdefault(queue, []).append(
-                    (reached[-1] - request.created_at).total_seconds()
-                )
-        elif request.status is CallbackStatus.FAILED:
-            row.failed += 1
-        elif request.status is CallbackStatus.CANCELLED:
-            row.cancelled += 1
-        else:
-            row.pending += 1
-            if request.window_end < now:
-                row.overdue += 1
-    for queue, row in rows.items():
-        settled = row.reached + row.failed
-        row.success_rate = row.reached / settled if settled else None
-        times = waits.get(queue)
-        if times:
-            row.avg_time_to_callback_s = sum(times) / len(times)
-            row.max_time_to_callback_s = max(times)
-    return [rows[name] for name in sorted(rows)]
+@dataclass(slots=True)
+class _Request:
+    queue: str
+    channel: str
+    at: datetime
+    window_end: datetime | None
+    attempts: int = 0
+    status: str = "pending"
+    reached_at: datetime | None = None
+
+
+class CallbackFold:
+    """Folds callback entries (in log order) into the rows of the requests made in
+    [since, until), as they stand once the entries up to `now` are in."""
+
+    def __init__(
+        self,
+        since: datetime,
+        until: datetime,
+        now: datetime,
+        queues: Collection[str] | None = None,
+    ) -> None:
+        """The period, the present (entries after it are left out) and the queues to count
+        (all when None)."""
+        self.since, self.until, self.now = since, until, now
+        self._queues = None if queues is None else frozenset(queues)
+        self._requests: dict[int, _Request] = {}
+
+    def feed(self, event: CallEvent) -> None:
+        """Take the next entry of the log (others than callbacks' are ignored)."""
+        if event.at > self.now:
+            return
+        callback = entity(event, "callback")
+        if callback is None:
+            return
+        if event.kind == _K.CALLBACK_REQUESTED:
+            queue = event.queue or ""
+            if not self.since <= event.at < self.until:
+                return
+            if self._queues is not None and queue not in self._queues:
+                return
+            self._requests[callback] = _Request(
+                queue,
+                str(event.data.get("channel") or "ivr"),
+                event.at,
+                data_time(event, "window_end"),
+            )
+            return
+        request = self._requests.get(callback)
+        if request is None:
+            return  # asked for outside the period (or another queue's)
+        if event.kind == _K.CALLBACK_MOVED:
+            request.window_end = data_time(event, "window_end") or request.window_end
+        elif event.kind == _K.CALLBACK_ATTEMPT:
+            request.attempts += 1
+            if event.data.get("result") == "reached":
+                request.reached_at = event.at
+        elif event.kind in _SETTLED:
+            request.status = _SETTLED[event.kind]
+
+    def rows(self) -> list[CallbackRow]:
+        """The rows, one per queue (queue name order; requests with no queue under "")."""
+        rows: dict[str, CallbackRow] = {}
+        waits: dict[str, list[float]] = {}
+        for request in self._requests.values():
+            row = rows.setdefault(request.queue, CallbackRow(request.queue))
+            row.requests += 1
+            row.by_channel[request.channel] = row.by_channel.get(request.channel, 0) + 1
+            row.attempts += request.attempts
+            if request.status == "done":
+                row.reached += 1
+                if request.reached_at is not None:
+                    wait = (request.reached_at - request.at).total_seconds()
+                    waits.setdefault(request.queue, []).append(wait)
+            elif request.status == "failed":
+                row.failed += 1
+            elif request.status == "cancelled":
+                row.cancelled += 1
+            else:
+                row.pending += 1
+                if request.window_end is not None and request.window_end < self.now:
+                    row.overdue += 1
+        for queue, row in rows.items():
+            settled = row.reached + row.failed
+            row.success_rate = row.reached / settled if settled else None
+            times = waits.get(queue)
+            if times:
+                row.avg_time_to_callback_s = sum(times) / len(times)
+                row.max_time_to_callback_s = max(times)
+        return [rows[name] for name in sorted(rows)]
+
+
+def callback_rows(
+    events: Iterable[CallEvent],
+    since: datetime,
+    until: datetime,
+    now: datetime,
+    queues: Collection[str] | None = None,
+) -> list[CallbackRow]:
+    """The callbacks report of [since, until) at `now` from log entries in log order."""
+    fold = CallbackFold(since, until, now, queues)
+    for event in events:
+        fold.feed(event)
+    return fold.rows()

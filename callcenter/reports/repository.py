@@ -8,6 +8,9 @@ period's events. Around [since, until) the read reaches a little further: forwar
 ``until``), and back by ``lookback`` for agent reports (the login and state of an agent at
 ``since``). Survey scores come from the interactions table, each interaction's answers
 averaged and counted once for its queue and agent, placed by the time it was queued.
+The callbacks, voicemail and tickets reports read only their own entries of the log
+(`callcenter.reports.lifecycle_log`), up to the present for the first two (what came of
+the period's requests and messages since).
 
 The queues' rules (thresholds, formula, target) come from the log too (issue 16): the rules
 in force at ``since`` are those of the last ``config`` record before it (or, failing that,
@@ -30,9 +33,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from acd import AcdSettings
 from acd.commands import RecordKind
 from callcenter.db.events import CallEvent, EventLog
+from callcenter.db.lifecycle import CALLBACK_KINDS, TICKET_KINDS, VOICEMAIL_KINDS
 from callcenter.db.models import CallEventRow, Interaction
 from callcenter.reports.agent_rows import AgentAggregator
+from callcenter.reports.callbacks import CallbackFold, CallbackRow
+from callcenter.reports.lifecycle_log import lifecycle_events
 from callcenter.reports.queue_rows import QueueAggregator
+from callcenter.reports.tickets import TicketFold, TicketReport
 from callcenter.reports.types import (
     AgentReport,
     Bucket,
@@ -42,6 +49,7 @@ from callcenter.reports.types import (
     rules_from_document,
     rules_from_settings,
 )
+from callcenter.reports.voicemail import VoicemailFold, VoicemailHandling
 
 
 def survey_average(scores: Mapping[str, object]) -> float | None:
@@ -150,6 +158,61 @@ class ReportRepository:
         async for score in self._surveys(since, until):
             aggregator.feed_survey(score)
         return aggregator.report(close_at=datetime.now(UTC))
+
+    async def callback_report(
+        self,
+        since: datetime,
+        until: datetime,
+        now: datetime,
+        queues: Collection[str] | None = None,
+    ) -> list[CallbackRow]:
+        """Per queue, the callbacks asked for in [since, until) as they stand at `now`
+        (`callcenter.reports.callbacks`), from the log's callback entries."""
+        _check_period(since, until)
+        fold = CallbackFold(since, until, now, queues)
+        async for event in self._lifecycle(CALLBACK_KINDS, since, now):
+            fold.feed(event)
+        return fold.rows()
+
+    async def voicemail_report(
+        self,
+        since: datetime,
+        until: datetime,
+        now: datetime,
+        queues: Collection[str] | None = None,
+    ) -> list[VoicemailHandling]:
+        """Per queue, the messages left in [since, until) as they stand at `now`
+        (`callcenter.reports.voicemail`), from the log's voicemail entries."""
+        _check_period(since, until)
+        fold = VoicemailFold(since, until, now, queues)
+        async for event in self._lifecycle(VOICEMAIL_KINDS, since, now):
+            fold.feed(event)
+        return fold.rows()
+
+    async def ticket_report(
+        self,
+        since: datetime,
+        until: datetime,
+        queues: Collection[str] | None = None,
+        *,
+        unqueued: bool = True,
+    ) -> TicketReport:
+        """The tickets of [since, until) (`callcenter.reports.tickets`), from the log's
+        ticket entries; `queues` and `unqueued` as `TicketFold` takes them."""
+        _check_period(since, until)
+        fold = TicketFold(since, until, queues, unqueued=unqueued)
+        async for event in lifecycle_events(
+            self._sessions, TICKET_KINDS, since, until, page_size=self._page_size
+        ):
+            fold.feed(event)
+        return fold.report()
+
+    def _lifecycle(
+        self, kinds: Collection[str], since: datetime, now: datetime
+    ) -> AsyncIterator[CallEvent]:
+        """The entries of `kinds` from `since` up to `now` included."""
+        end = max(now + timedelta(microseconds=1), since)
+        return lifecycle_events(self._sessions, kinds, since, end, page_size=self._page_size)
 
     async def _events(self, since: datetime, until: datetime) -> AsyncIterator[CallEvent]:
         after_id = 0

@@ -7,7 +7,8 @@ name gives the first and the last day covered. Rows come from the event log thro
 `callcenter.reports`, the same log the live state is rebuilt from, with the same
 thresholds, so history agrees with the wallboard; agent rows carry the agent's name as
 the wallboard shows it. A supervisor's report covers only their queues (and the agents of
-those queues).
+those queues). The callbacks report folds the log's callback entries the same way
+(`callcenter.reports.callbacks`): a period that includes today is today's live figures.
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ from zoneinfo import ZoneInfo
 from aiohttp import web
 
 from callcenter.reports import AgentRow, Bucket, to_csv
-from callcenter.reports.callbacks import callback_rows
 from callcenter.web.endpoint import STAFF, Api, ApiRequest
 from callcenter.web.errors import ApiError
 from callcenter.web.schemas import CallbackReportOut, ReportOut, ReportQuery
@@ -157,9 +157,8 @@ async def callback_report(req: ApiRequest) -> Any:
     if q.queue is not None and not user.sees_queue(q.queue):
         raise ApiError(403, "forbidden", f"queue {q.queue!r} is not one of yours")
     queues = {q.queue} if q.queue else (set(user.queues) if user.queues is not None else None)
-    requests = await req.ctx.callbacks.requested_between(since, until, queues)
     now = datetime.fromtimestamp(req.ctx.center.host.now(), tz)
-    rows = callback_rows(requests, now)
+    rows = await req.ctx.reports.callback_report(since, until, now, queues)
     if q.format == "csv":
         name = f"callback-report-{since.date()}-{(until - timedelta(microseconds=1)).date()}.csv"
         return web.Response(

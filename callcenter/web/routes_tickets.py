@@ -546,7 +546,7 @@ async def report(req: ApiRequest) -> dict[str, Any]:
         if not req.user.sees_queue(q.queue):
             raise ApiError(403, "forbidden", f"queue {q.queue} is not in your scope")
         queues = frozenset({q.queue})
-    found = await tickets.report(since, until, queues=queues, unqueued=q.queue is None)
+    found = await req.ctx.reports.ticket_report(since, until, queues, unqueued=q.queue is None)
     return {
         "since": since,
         "until": until,

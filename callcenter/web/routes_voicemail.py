@@ -331,7 +331,8 @@ async def voicemail_report(req: ApiRequest) -> dict[str, Any]:
         if queues is not None and q.queue not in queues:
             raise ApiError(403, "forbidden", f"queue {q.queue!r} is not one of yours")
         queues = frozenset({q.queue})
-    rows = await _inbox(req).handling(since, until, sorted(queues) if queues is not None else None)
+    now = datetime.fromtimestamp(req.ctx.center.host.now(), tz)
+    rows = await req.ctx.reports.voicemail_report(since, until, now, queues)
     return {
         "since": since,
         "until": until,

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from callcenter.db import CustomerRepository, NewCustomer, TicketRepository
 from callcenter.db.tickets import FollowUpNotFound
+from callcenter.reports import ReportRepository
 from cti import IllegalTransition
 from cti.complaint import SIX_STEPS, STEP_PROMISES_H, Actor, NotAllowed, Step
 
@@ -29,6 +30,12 @@ def tickets(sessions: async_sessionmaker[AsyncSession]) -> TicketRepository:
     return TicketRepository(sessions, {"complaint": 48, "request": 72})
 
 
+@pytest.fixture
+def reports(sessions: async_sessionmaker[AsyncSession]) -> ReportRepository:
+    """The report, from the event log entries the ticket changes appended."""
+    return ReportRepository(sessions)
+
+
 async def _open(tickets: TicketRepository, customer_id: int, queue: str | None = "general") -> int:
     ticket = await tickets.open(
         customer_id=customer_id, category="complaint", subject="late parcel", now=T0, queue=queue
@@ -37,7 +44,7 @@ async def _open(tickets: TicketRepository, customer_id: int, queue: str | None =
 
 
 async def test_a_ticket_goes_through_all_six_steps_with_actor_time_and_kept_promises(
-    tickets: TicketRepository, customer_id: int
+    tickets: TicketRepository, reports: ReportRepository, customer_id: int
 ) -> None:
     ticket_id = await _open(tickets, customer_id)
     at = T0
@@ -59,7 +66,7 @@ async def test_a_ticket_goes_through_all_six_steps_with_actor_time_and_kept_prom
     assert {h.actor for h in history[1:]} == {"anna"}
     assert history[1].at == T0 + timedelta(hours=1)
     assert history[1].promise_due_at == T0 + timedelta(hours=STEP_PROMISES_H[Step.ACKNOWLEDGED])
-    report = await tickets.report(T0, T0 + timedelta(days=1))
+    report = await reports.ticket_report(T0, T0 + timedelta(days=1))
     assert [(s.step, s.due, s.kept) for s in report.steps] == [
         ("acknowledged", 1, 1),
         ("investigated", 1, 1),
@@ -98,7 +105,7 @@ async def test_an_agent_takes_an_unassigned_ticket_and_another_agent_cannot_move
 
 
 async def test_an_overdue_promise_is_listed_once_its_time_passes_and_counts_as_not_kept(
-    tickets: TicketRepository, customer_id: int
+    tickets: TicketRepository, reports: ReportRepository, customer_id: int
 ) -> None:
     ticket_id = await _open(tickets, customer_id)
     due = T0 + timedelta(hours=STEP_PROMISES_H[Step.ACKNOWLEDGED])
@@ -107,12 +114,12 @@ async def test_an_overdue_promise_is_listed_once_its_time_passes_and_counts_as_n
     assert [t.id for t in await tickets.overdue(late)] == [ticket_id]
     await tickets.advance(ticket_id, "acknowledged", now=late, actor=ANNA)
     assert await tickets.overdue(late) == []
-    report = await tickets.report(T0, late + timedelta(seconds=1))
+    report = await reports.ticket_report(T0, late + timedelta(seconds=1))
     assert (report.steps[0].due, report.steps[0].kept) == (1, 0)
 
 
 async def test_a_resolved_ticket_gets_a_follow_up_and_not_satisfied_reopens_it(
-    tickets: TicketRepository, customer_id: int
+    tickets: TicketRepository, reports: ReportRepository, customer_id: int
 ) -> None:
     ticket_id = await _open(tickets, customer_id)
     for step in ("acknowledged", "investigated", "proposed"):
@@ -133,7 +140,7 @@ async def test_a_resolved_ticket_gets_a_follow_up_and_not_satisfied_reopens_it(
     assert (await tickets.history(ticket_id))[-1].note == (
         "follow-up call: not satisfied: still broken"
     )
-    report = await tickets.report(T0, later + timedelta(seconds=1))
+    report = await reports.ticket_report(T0, later + timedelta(seconds=1))
     assert (report.resolved, report.reopened, report.reopen_rate) == (1, 1, 1.0)
     assert (report.followups_answered, report.followups_satisfied) == (1, 0)
 
