@@ -69,6 +69,17 @@ async def stored_attempts(e2e: E2E, request: int, count: int) -> Callback:
             await asyncio.sleep(0.05)
 
 
+async def stored_status(e2e: E2E, request: int, status: str) -> Callback:
+    """The request once it is in `status`."""
+    repo = e2e.service.backend.context.callbacks
+    async with asyncio.timeout(15):
+        while True:
+            found = await repo.get(request)
+            if found is not None and str(found.status) == status:
+                return found
+            await asyncio.sleep(0.05)
+
+
 async def test_given_a_customer_who_answers_when_called_back_then_the_request_is_done(
     tmp_path: Path,
 ) -> None:
@@ -185,3 +196,84 @@ async def test_given_a_missed_callback_when_the_service_restarts_then_the_retry_
             await second.stop()
     finally:
         await sim.close()
+
+
+async def test_given_a_busy_then_answered_callback_then_each_attempt_is_a_contact_with_its_notes(
+    tmp_path: Path,
+) -> None:
+    phone = AgentPhone("agent1", answer_after_s=0.2)
+    async with running(tmp_path, ACD, [phone], telephony=FAST) as e2e:
+        answers = Callee(CUSTOMER, answer_after_s=0.2, talk_s=0.3)
+        e2e.sim.add_callee(Callee(CUSTOMER, PhoneMode.BUSY, then=answers))
+        await e2e.add_user("agent1", "agent")
+        request = await ask_for_callback(e2e, CUSTOMER)
+        done = await stored_attempts(e2e, request, 2)
+        assert [a.result for a in done.history] == ["busy", "reached"]
+
+        async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
+            csrf = await e2e.web_login(http, "agent1")
+            # On the desk after the call: the notes go to the attempt the agent was on.
+            on_desk = {"notes": "explained the refund", "disposition": "billing"}
+            async with http.patch(
+                f"{e2e.web_url}/api/interactions/cb-{request}", json=on_desk, headers=csrf
+            ) as response:
+                assert response.status == 200, await response.text()
+                answered = await response.json()
+            # The missed one is a contact too: the agent notes what happened.
+            missed = {"notes": "line busy, left no message"}
+            async with http.patch(
+                f"{e2e.web_url}/api/interactions/cb-{request}-1", json=missed, headers=csrf
+            ) as response:
+                assert response.status == 200, await response.text()
+                busy = await response.json()
+
+        assert (answered["uniqueid"], answered["outcome"], answered["agent"]) == (
+            f"cb-{request}-2",
+            "reached",
+            "agent1",
+        )
+        assert answered["answered_at"] is not None
+        assert answered["ended_at"] >= answered["answered_at"]
+        assert (busy["outcome"], busy["answered_at"], busy["disposition"]) == ("busy", None, None)
+        contacts = e2e.service.backend.context.interactions
+        first = await contacts.record(f"cb-{request}-1")
+        second = await contacts.record(f"cb-{request}-2")
+        assert first is not None
+        assert second is not None
+        assert (first.notes, second.notes, second.disposition) == (
+            "line busy, left no message",
+            "explained the refund",
+            "billing",
+        )
+
+
+async def test_given_a_callback_nobody_takes_when_its_window_ends_then_nobody_is_rung_after_it(
+    tmp_path: Path,
+) -> None:
+    phone = AgentPhone("agent1", answer_after_s=0.2)
+    telephony = {**FAST, "callback_schedule_s": 0.2}
+    async with running(tmp_path, ACD, [phone], ready=(), telephony=telephony) as e2e:
+        e2e.sim.add_callee(Callee(CUSTOMER, answer_after_s=0.2, talk_s=0.3))
+        await e2e.add_user("sup1", "supervisor")
+        # "Call me back within the next second and a half", and nobody is ready meanwhile.
+        now = datetime.now(UTC)
+        stored = await e2e.service.backend.context.callbacks.request(
+            number=CUSTOMER, window_start=now, window_end=now + timedelta(seconds=1.5),
+            now=now, queue="general",
+        )  # fmt: skip
+        center = e2e.service.backend.center
+        call_id = f"cb-{stored.id}"
+        center.calls.add(CallInfo(call_id, CUSTOMER, None, e2e.now, "general"))
+        center.host.submit(CallbackRequested(e2e.now, call_id, "general"))
+        [listed] = await callback_list(e2e, "pending")
+        assert listed["overdue"]  # its window ends within the half hour: flagged
+
+        found = await stored_status(e2e, stored.id, "failed")
+        await e2e.until(lambda: e2e.acd.call_view(call_id, e2e.now) is None)
+        await e2e.log_in("agent1", ready=True)  # an agent is free now: nothing to offer
+
+        assert (str(found.status), found.reason, found.attempts) == ("failed", "window missed", 0)
+        [listed] = await callback_list(e2e, "failed")
+        assert (listed["id"], listed["reason"]) == (stored.id, "window missed")
+        assert e2e.state("agent1") is AgentState.READY
+        assert e2e.sim.dialled == []
