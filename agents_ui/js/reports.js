@@ -8,6 +8,10 @@
 // figures the CSV ends with. "Download call records (CSV)" is GET /api/cdr for the chosen
 // days and queue (one row per call and per callback attempt), kept in step with the form
 // as it changes, so it downloads the period shown in the form even before "Show".
+// The tickets, voicemail and callbacks sections follow the day live: while the period
+// shown reaches today (the center's), they are read again every LIVE_EVERY_MS (not while
+// the page is hidden, and at once when it shows again); the server folds them from the
+// same event log for today as for any past day.
 
 import { api, query } from './api.js';
 import { center, centerDay, centerTime, duration, el, fill, num, options, percent } from './dom.js';
@@ -30,6 +34,8 @@ const FORMATS = {
 };
 
 const BUCKETS = ['15min', 'hour', 'day'];
+const LIVE_EVERY_MS = 30000;
+let shown = null; // the params of the sections shown last
 const OLD_BUCKETS = { '15m': '15min' }; // links saved before the API's name was used
 
 function toDate(value) {
@@ -124,6 +130,20 @@ function callRecordsLink() {
   cdrCsv.setAttribute('download', ''); // the server names the file after the days it covers
 }
 
+/** The tickets of the form's days and queue, the callbacks asked for and the messages left. */
+function showSections(params) {
+  showTickets(params);
+  showCallbacks(params);
+  showVoicemail(params);
+}
+
+/** Read the sections again when the period shown reaches today: they are live. */
+function followToday() {
+  if (!shown || document.hidden) return;
+  if (shown.until && shown.until < centerDay(new Date())) return; // a past period stays
+  showSections(shown);
+}
+
 async function show(event) {
   if (event) event.preventDefault();
   const kindName = form.kind.value;
@@ -141,9 +161,8 @@ async function show(event) {
   window.history.replaceState(null, '', `${window.location.pathname}${pageQuery}`);
   const summary = document.getElementById('report-summary');
   summary.textContent = 'Loading…';
-  showTickets(params); // the tickets of the same days and queue, alongside
-  showCallbacks(params); // and the callbacks asked for on them
-  showVoicemail(params); // and the messages left
+  shown = params;
+  showSections(params);
   try {
     const report = await api('GET', `/api/reports/${kindName}${query(params)}`);
     const rows = (report.rows || []).map(normalRow);
@@ -182,6 +201,8 @@ async function main() {
   if (BUCKETS.includes(bucket)) form.bucket.value = bucket;
   form.addEventListener('submit', show);
   form.addEventListener('change', callRecordsLink);
+  window.setInterval(followToday, LIVE_EVERY_MS);
+  document.addEventListener('visibilitychange', followToday);
   await show();
 }
 
