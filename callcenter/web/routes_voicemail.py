@@ -406,6 +406,7 @@ async def call_back(req: ApiRequest) -> dict[str, Any]:
             now=now,
             queue=message.queue,
             customer_id=message.customer_id,
+            channel="voicemail",
         )
     except VoicemailStateError as exc:
         raise ApiError(409, "conflict", str(exc)) from None

@@ -166,7 +166,7 @@ async def test_given_a_day_of_callbacks_voicemail_and_tickets_when_the_service_r
     assert (callbacks["queue"], callbacks["requests"], callbacks["by_channel"]) == (
         "general",
         2,
-        {"ivr": 1, "web": 1},
+        {"voicemail": 1, "web": 1},
     )
     assert (callbacks["attempts"], callbacks["reached"], callbacks["cancelled"]) == (1, 1, 1)
     assert callbacks["success_rate"] == 1.0
