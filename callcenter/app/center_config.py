@@ -17,7 +17,9 @@ sections replace, live, what used to be read from the settings file at start:
 - `dispositions`, `ticket_categories` (hours within which a ticket is due): what the
   desktop offers (`web.dispositions`, `cti.ticket_promises_h`);
 - `supervisors`: the queues each supervisor oversees (`web.supervisor_queues`);
-- `alerts`: when the wallboard raises an alert, per queue or for all.
+- `alerts`: when the wallboard raises an alert, per queue or for all;
+- `followups`: per ticket category, whether a resolved ticket's follow-up call is made by
+  an agent or is the automated IVR call, its delay, attempts and spacing.
 
 Service settings that need a restart (ports, database, AMI servers, FastAGI scripts) stay in
 the file. Everything here is validated where it enters, with the key named; a name or number
@@ -47,6 +49,7 @@ from callcenter.app.settings import (
     flow_routes,
     keys_as_text,
 )
+from cti.followups import FollowUpMode, FollowUpRule
 from ivr_flows import Flow
 from ivr_flows.calendar import WEEKDAYS, Calendar, Weekday, format_range, zone
 
@@ -185,6 +188,34 @@ class CallbackRetries(_Model):
         return self.queues.get(queue or "", self.default)
 
 
+class FollowUpPolicy(_Model):
+    """How the follow-up call of a resolved ticket is made (`cti.followups`): by an agent
+    (agent-first, as a callback) or `automated` (the service dials the customer, the IVR
+    asks "are you satisfied?" and records the key); for an automated call its delay after
+    the resolution, the calls that may miss the customer and the wait after each miss."""
+
+    mode: FollowUpMode = FollowUpMode.AGENT
+    delay_hours: float = Field(default=24.0, ge=0, le=720)
+    max_attempts: int = Field(default=3, ge=1, le=10)
+    retry_minutes: float = Field(default=120.0, ge=1, le=10_080)
+
+    def rule(self) -> FollowUpRule:
+        """The pure core's rule."""
+        return FollowUpRule(self.mode, self.delay_hours, self.max_attempts, self.retry_minutes)
+
+
+class FollowUps(_Model):
+    """The follow-up calls: one policy for every ticket category, and per category where
+    it differs."""
+
+    default: FollowUpPolicy = FollowUpPolicy()
+    categories: dict[str, FollowUpPolicy] = Field(default_factory=dict)
+
+    def for_category(self, category: str) -> FollowUpRule:
+        """The rule in force for tickets of `category`."""
+        return self.categories.get(category, self.default).rule()
+
+
 DEFAULT_DISPOSITIONS = (
     "inquiry",
     "order",
@@ -218,6 +249,8 @@ class CenterConfig(AcdSettings):
     alerts: Alerts = Alerts()
     callback_retries: CallbackRetries = CallbackRetries()
     """How often and how soon a missed callback is tried again, per queue."""
+    followups: FollowUps = FollowUps()
+    """Who makes the follow-up call of a resolved ticket, per category."""
 
     _keys_as_text = field_validator("dialled_numbers", mode="before")(keys_as_text)
 
@@ -270,6 +303,12 @@ class CenterConfig(AcdSettings):
         for queue in self.alerts.queues:
             if queue not in known:
                 raise ValueError(f"alerts.queues: no queue {queue!r}")
+        for category in self.followups.categories:
+            if category not in self.ticket_categories:
+                names = ", ".join(self.ticket_categories)
+                raise ValueError(
+                    f"followups.categories: no ticket category {category!r} (categories: {names})"
+                )
         for queue in self.callback_retries.queues:
             if queue not in known:
                 raise ValueError(f"callback_retries.queues: no queue {queue!r}")

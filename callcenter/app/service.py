@@ -59,6 +59,8 @@ from callcenter.live.voicemail_retention import VoicemailRetention
 from callcenter.live.voicemail_work import restore_contexts
 from callcenter.pbx import Telephony, build_telephony
 from callcenter.pbx.callback_attempts import CallbackAttempts
+from callcenter.pbx.followup_calls import SCRIPT as FOLLOWUP_SCRIPT
+from callcenter.pbx.followup_calls import FollowUpCalls
 from ivr_flows import FlowSet
 
 log = structlog.get_logger(__name__)
@@ -153,6 +155,8 @@ class Service:
     lag: LoopLag = field(default_factory=LoopLag)
     supervisor: TaskSupervisor = field(default_factory=TaskSupervisor)
     """Runs the long-lived tasks that follow Asterisk (restarted when they crash)."""
+    followup_calls: FollowUpCalls | None = None
+    """The automated follow-up calls of resolved tickets (dialled, answers recorded)."""
     _imports: set[asyncio.Task[list[str]]] = field(default_factory=set)
     """Flow imports SIGHUP started (kept referenced until they end)."""
 
@@ -221,6 +225,16 @@ class Service:
         backend.center.host.add_listener(attempts)
         for client in clients:
             attempts.attach(client)
+        followups = FollowUpCalls(
+            backend.context.tickets,
+            telephony.runner,
+            settings.telephony,
+            lambda: clients[0] if clients else None,
+            supervisor=supervisor,
+        )
+        for client in clients:
+            followups.attach(client)
+        agi.route(FOLLOWUP_SCRIPT, followups.answer)
         service = cls(
             settings,
             agi,
@@ -236,6 +250,7 @@ class Service:
             QueueHours(backend.center.host, ZoneInfo(settings.ivr.timezone)),
             clients,
             supervisor=supervisor,
+            followup_calls=followups,
         )
         backend.context.flows = service.catalog
         backend.context.center_checks.append(lambda center: route_problems(center, flows.flows))
@@ -265,6 +280,7 @@ class Service:
         self.queue_hours.use({q: calendars[c] for q, c in center.queue_hours.items()})
         self.backend.context.tickets.use_promises(center.ticket_categories)
         self.callback_attempts.use_retries(center.callback_retries)
+        self.backend.context.tickets.use_followups(center.followups.for_category)
 
     def reload_flows(self) -> None:
         """SIGHUP: store the flow files that changed as new versions, checked together
@@ -346,6 +362,10 @@ class Service:
             interval_s=self.settings.telephony.callback_schedule_s,
         )
         self.supervisor.start("callback-schedule", scheduled.run)
+        if self.followup_calls is not None:
+            # Automated follow-up calls of resolved tickets, each claimed in the database
+            # before it is dialled (a restart does not dial one twice).
+            self.supervisor.start("followup-calls", self.followup_calls.run)
         inbox = self.backend.context.voicemails
         if inbox is not None:
             telephony = self.settings.telephony
@@ -466,6 +486,11 @@ class Service:
             ("fastagi", lambda: self.agi.close(grace=grace)),
             ("telephony", self.telephony.close),
             ("callback_attempts", self.callback_attempts.close),
+            *(
+                [("followup_calls", self.followup_calls.close)]
+                if self.followup_calls is not None
+                else []
+            ),
             ("supervised_tasks", self.supervisor.stop),
             *((f"ami:{c.server.name}", c.close) for c in self.ami),
             ("backend", self.backend.stop),

@@ -449,6 +449,23 @@ class TelephonySettings(_Section):
     callback_schedule_s: float = Field(15.0, gt=0, le=600)
     """How often the service looks for callbacks made for later (a chosen window, or outside
     the queue's hours) that are due, to put them in line."""
+    followup_context: str = Field("followup", pattern=r"^[A-Za-z0-9_-]+$", max_length=80)
+    """Automated follow-up calls: the customer, dialled through the trunk, is sent on answer
+    to <context>,s,1, which runs FastAGI `followup` (config/asterisk/extensions.conf) with
+    the follow-up's id in the channel variable CC_FOLLOWUP."""
+    followup_flow: str = Field("followup_call", pattern=r"^[a-z][a-z0-9_]{0,63}$")
+    """The IVR flow of an automated follow-up call: asks "are you satisfied?" and keeps the
+    key pressed (1 yes, 2 no) as `followup.answer`."""
+    trunk_endpoint: str = Field("trunk", pattern=r"^[A-Za-z0-9_.-]+$", max_length=80)
+    """The PJSIP endpoint of the phone company: an automated follow-up dials
+    PJSIP/<number in E.164>@<trunk_endpoint>."""
+    followup_ring_s: float = Field(30.0, ge=5, le=120)
+    """How long an automated follow-up call rings before it is a no-answer."""
+    followup_schedule_s: float = Field(30.0, gt=0, le=600)
+    """How often the service looks for automated follow-up calls that are due."""
+    followup_stale_s: float = Field(900.0, ge=60, le=86_400)
+    """A follow-up call claimed this long ago and never heard of again (the service
+    restarted mid-call) counts as missed and is tried again by its rule."""
     moh_class: str = Field("default", pattern=r"^[A-Za-z0-9_-]+$", max_length=80)
     hold_segment_s: int = Field(10, ge=2, le=300)
     """Music on hold plays in segments this long; announcements go between them."""

@@ -168,6 +168,16 @@ class TicketFollowUp(Base):
     satisfied: Mapped[bool | None] = mapped_column(Boolean)
     agent: Mapped[str | None] = mapped_column(String(64))
     note: Mapped[str] = mapped_column(Text, default="")
+    mode: Mapped[str] = mapped_column(String(16), default="agent", server_default="agent")
+    """Who calls: `agent`, or `automated` (the IVR call; `cti.followups`)."""
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    """Automated calls placed so far."""
+    dialling_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    """Set while an automated call is out: a restart does not dial it again."""
+    last_result: Mapped[str | None] = mapped_column(String(32))
+    """What the last automated call came to (answered, busy, no-answer, no-key ...)."""
+    unreached_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    """When the automated calls were used up without an answer (left to an agent)."""
     __table_args__ = (Index("ix_ticket_followups_ticket", "ticket_id"),)
 
 

@@ -13,6 +13,13 @@ do, `overdue` what has broken its promise, and resolving a ticket (the step `pro
 schedules a follow-up call whose answer (`answer_followup`) confirms or reopens it. A
 coarse `move` of the in-call form lands on the step its status stands for. Every change is
 a history row with actor, time, the step after it and the promise it met or missed.
+
+A follow-up is made by an agent or is the automated IVR call, by the ticket category's
+rule (`use_followups`, `cti.followups`). Automated ones are claimed for dialling
+(`claim_due`: marked in the database, one transaction per follow-up, so neither a second
+service nor a restart dials it twice); a call that misses is stored (`followup_missed`)
+and tried again by the rule until it is unreached; a claim never heard of again is a
+miss after a while (`release_stale`).
 """
 
 from __future__ import annotations
@@ -22,12 +29,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Row, bindparam, or_, select
+from sqlalchemy import Row, bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from callcenter.db.interactions import InteractionNotFound
 from callcenter.db.lifecycle import LifecycleKind, log_change
-from callcenter.db.models import Interaction, Ticket, TicketChange, TicketFollowUp
+from callcenter.db.models import Interaction, Phone, Ticket, TicketChange, TicketFollowUp
 from callcenter.db.reads import Reads, SessionReads
 from cti.complaint import (
     STATUS_OF_STEP,
@@ -41,6 +48,7 @@ from cti.complaint import (
     promised_step,
     step_due_at,
 )
+from cti.followups import FollowUpMode, FollowUpRule, after_miss, first_due
 from cti.tickets import SETTLED, TicketError, TicketStatus, check_transition, due_at
 from cti.types import TicketSummary
 
@@ -103,6 +111,29 @@ class FollowUp:
     subject: str
     customer_id: int
     queue: str | None
+    mode: str = FollowUpMode.AGENT.value
+    """Who calls: agent, or automated (the IVR call)."""
+    attempts: int = 0
+    """Automated calls placed so far."""
+    last_result: str | None = None
+    """What the last automated call came to."""
+    unreached_at: datetime | None = None
+    """When the automated calls were used up without an answer (an agent's work now)."""
+    dialling: bool = False
+    """An automated call is out right now."""
+
+
+@dataclass(frozen=True, slots=True)
+class DueFollowUp:
+    """An automated follow-up claimed for a call: whom to dial, about which ticket."""
+
+    id: int
+    ticket_id: int
+    customer_id: int
+    number: str | None
+    """The customer's first stored number (E.164), None when they have none."""
+    attempt: int
+    """Which call this is (1 for the first)."""
 
 
 def _work(row: Ticket) -> WorkTicket:
@@ -137,8 +168,10 @@ def _to_step(
     now: datetime,
     actor: str | None,
     note: str,
+    followup_rule: FollowUpRule | None = None,
 ) -> None:
-    """Put `row` at step `to` with its promise and history; a follow-up when resolved."""
+    """Put `row` at step `to` with its promise and history; a follow-up when resolved, made
+    as `followup_rule` says (default: by an agent)."""
     previous = Step(row.step)
     kept_promise = row.step_due_at if promised_step(previous) is to else None
     status = STATUS_OF_STEP[to]
@@ -174,8 +207,16 @@ def _to_step(
         actor=actor,
     )
     if to is Step.PROPOSED and row.step_due_at is not None:
+        rule = followup_rule or FollowUpRule()
         session.add(
-            TicketFollowUp(ticket_id=row.id, created_at=now, due_at=row.step_due_at, note="")
+            TicketFollowUp(
+                ticket_id=row.id,
+                created_at=now,
+                due_at=first_due(rule, now, row.step_due_at),
+                note="",
+                mode=rule.mode.value,
+                attempts=0,
+            )
         )
 
 
@@ -226,6 +267,12 @@ class TicketRepository:
         self._promises = dict(promises_h)
         self.clock: Callable[[], datetime] = lambda: datetime.now(UTC)
         """What time it is for the routes (tests move it)."""
+        self._followup_rule: Callable[[str], FollowUpRule] = lambda category: FollowUpRule()
+
+    def use_followups(self, rule_for: Callable[[str], FollowUpRule]) -> None:
+        """Make the follow-ups of tickets resolved from now on, and retry automated calls,
+        by `rule_for(category)` (the configuration in force: `CenterConfig.followups`)."""
+        self._followup_rule = rule_for
 
     def use_promises(self, promises_h: Mapping[str, float]) -> None:
         """Open tickets with these categories and promises from now on (a new version of
@@ -309,7 +356,15 @@ class TicketRepository:
         async with self._sessions() as session, session.begin():
             row = await self._locked(session, ticket_id)
             target = check_transition(row.status, str(to))
-            _to_step(session, row, STEP_OF_STATUS[target], now=now, actor=actor, note=note)
+            _to_step(
+                session,
+                row,
+                STEP_OF_STATUS[target],
+                now=now,
+                actor=actor,
+                note=note,
+                followup_rule=self._followup_rule(row.category),
+            )
             if owner is not None:
                 row.owner = owner
             return _summary(row)
@@ -324,7 +379,15 @@ class TicketRepository:
             row = await self._locked(session, ticket_id)
             check_may_work(actor, row.owner)
             target = check_step(row.step, str(to))
-            _to_step(session, row, target, now=now, actor=actor.username, note=note)
+            _to_step(
+                session,
+                row,
+                target,
+                now=now,
+                actor=actor.username,
+                note=note,
+                followup_rule=self._followup_rule(row.category),
+            )
             if row.owner is None and not actor.supervises:
                 row.owner = actor.username
             return _work(row)
@@ -369,6 +432,9 @@ class TicketRepository:
             followup.satisfied = satisfied
             followup.agent = actor
             followup.note = note
+            if followup.dialling_since is not None:
+                followup.dialling_since = None
+                followup.last_result = "answered"
             log_change(
                 session,
                 LifecycleKind.TICKET_FOLLOWUP,
@@ -515,9 +581,144 @@ class TicketRepository:
                 subject=t.subject,
                 customer_id=t.customer_id,
                 queue=t.queue,
+                mode=f.mode,
+                attempts=f.attempts,
+                last_result=f.last_result,
+                unreached_at=f.unreached_at,
+                dialling=f.dialling_since is not None,
             )
             for f, t in rows
         ]
+
+    async def claim_due(self, now: datetime, *, limit: int = 20) -> list[DueFollowUp]:
+        """Automated follow-ups due at `now` (of tickets still at `proposed`, the newest of
+        each ticket), each marked as being dialled and its call counted, one transaction
+        each: one another process claimed meanwhile is left to it."""
+        query = (
+            select(TicketFollowUp.id, TicketFollowUp.ticket_id, Ticket.customer_id)
+            .join(Ticket, Ticket.id == TicketFollowUp.ticket_id)
+            .where(
+                TicketFollowUp.mode == FollowUpMode.AUTOMATED.value,
+                TicketFollowUp.answered_at.is_(None),
+                TicketFollowUp.unreached_at.is_(None),
+                TicketFollowUp.dialling_since.is_(None),
+                TicketFollowUp.due_at <= now,
+                Ticket.step == Step.PROPOSED.value,
+            )
+            .order_by(TicketFollowUp.due_at, TicketFollowUp.id)
+            .limit(max(limit, 0))
+        )
+        claimed: list[DueFollowUp] = []
+        async with self._sessions() as session:
+            rows = (await session.execute(query)).all()
+        for followup_id, ticket_id, customer_id in rows:
+            async with self._sessions() as session, session.begin():
+                newer = await session.scalar(
+                    select(TicketFollowUp.id).where(
+                        TicketFollowUp.ticket_id == ticket_id, TicketFollowUp.id > followup_id
+                    )
+                )
+                if newer is not None:
+                    continue  # the ticket was resolved again: its newest follow-up calls
+                done = await session.execute(
+                    update(TicketFollowUp)
+                    .where(
+                        TicketFollowUp.id == followup_id,
+                        TicketFollowUp.dialling_since.is_(None),
+                        TicketFollowUp.answered_at.is_(None),
+                    )
+                    .values(dialling_since=now, attempts=TicketFollowUp.attempts + 1)
+                    .returning(TicketFollowUp.attempts)
+                )
+                attempt = done.scalar()
+                if attempt is None:
+                    continue
+                number = await session.scalar(
+                    select(Phone.number)
+                    .where(Phone.customer_id == customer_id)
+                    .order_by(Phone.id)
+                    .limit(1)
+                )
+            claimed.append(DueFollowUp(followup_id, ticket_id, customer_id, number, attempt))
+        return claimed
+
+    async def followup_missed(self, followup_id: int, result: str, *, now: datetime) -> FollowUp:
+        """An automated call missed the customer (`result`: busy, no-answer, no-key ...):
+        tried again by the category's rule, or unreached once its calls are used up (an
+        agent's work then). `FollowUpNotFound` if it is answered or unknown."""
+        async with self._sessions() as session, session.begin():
+            followup = await session.get(TicketFollowUp, followup_id, with_for_update=True)
+            if followup is None or followup.answered_at is not None:
+                raise FollowUpNotFound(f"no follow-up call {followup_id} waiting for an answer")
+            ticket = await self._locked(session, followup.ticket_id)
+            plan = after_miss(self._followup_rule(ticket.category), followup.attempts, now)
+            followup.dialling_since = None
+            followup.last_result = result
+            if plan.retry_at is None:
+                followup.unreached_at = now
+            else:
+                followup.due_at = plan.retry_at
+            said = f"automated follow-up call {followup.attempts}: {result}"
+            if plan.retry_at is None:
+                said += "; not reached, left to an agent"
+            session.add(
+                TicketChange(
+                    ticket_id=ticket.id,
+                    at=now,
+                    from_status=ticket.status,
+                    to_status=ticket.status,
+                    actor="ivr",
+                    note=said,
+                    step=ticket.step,
+                )
+            )
+            return FollowUp(
+                id=followup.id,
+                ticket_id=followup.ticket_id,
+                created_at=followup.created_at,
+                due_at=followup.due_at,
+                answered_at=None,
+                satisfied=None,
+                agent=followup.agent,
+                note=followup.note,
+                subject=ticket.subject,
+                customer_id=ticket.customer_id,
+                queue=ticket.queue,
+                mode=followup.mode,
+                attempts=followup.attempts,
+                last_result=followup.last_result,
+                unreached_at=followup.unreached_at,
+            )
+
+    async def release_stale(self, claimed_before: datetime, *, now: datetime) -> list[int]:
+        """Calls claimed before `claimed_before` and never heard of again (the service
+        restarted mid-call, Asterisk lost it) count as missed (`lost`); their ids."""
+        async with self._sessions() as session:
+            ids = list(
+                await session.scalars(
+                    select(TicketFollowUp.id).where(
+                        TicketFollowUp.dialling_since.is_not(None),
+                        TicketFollowUp.dialling_since < claimed_before,
+                        TicketFollowUp.answered_at.is_(None),
+                    )
+                )
+            )
+        released = []
+        for followup_id in ids:
+            try:
+                await self.followup_missed(followup_id, "lost", now=now)
+            except FollowUpNotFound:
+                continue
+            released.append(followup_id)
+        return released
+
+    async def followup_waiting(self, followup_id: int) -> bool:
+        """Whether follow-up `followup_id` exists and waits for an answer."""
+        async with self._sessions() as session:
+            answered = await session.scalar(
+                select(TicketFollowUp.answered_at.is_(None)).where(TicketFollowUp.id == followup_id)
+            )
+        return bool(answered)
 
     async def link(
         self,

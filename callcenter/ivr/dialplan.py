@@ -9,7 +9,9 @@ marked with `CC_QUEUED=1` so the dialplan keeps them on hold in `queue-hold` if 
 session ends without a hang-up; offers originate the agent into
 `Bridge(<caller>,F(<survey>^s^1))`, whose context runs FastAGI `survey`; callbacks
 originate the agent into the callback context with the customer's number; IVR transfers
-dial `Local/<number>@outbound`.
+dial `Local/<number>@outbound`; an automated follow-up call originates the customer through
+the trunk into the follow-up context, which runs FastAGI `followup` (the follow-up's id in
+`CC_FOLLOWUP`, read back by the backend, never used by the dialplan).
 """
 
 from __future__ import annotations
@@ -30,6 +32,12 @@ TRANSFER_CONTEXT = "outbound"
 
 QUEUED_VARIABLE = "CC_QUEUED"
 """Set to 1 by the IVR on the caller's channel when the call is queued."""
+
+FOLLOWUP_SCRIPT = "followup"
+"""The FastAGI script of an answered automated follow-up call."""
+
+FOLLOWUP_VARIABLE = "CC_FOLLOWUP"
+"""Set on an automated follow-up call's channel: the follow-up's id (digits)."""
 
 OFFER_VARIABLES = ("CC_CALL_ID", "CC_AGENT")
 """Set on every agent leg the backend originates (offers and callbacks)."""
@@ -69,6 +77,11 @@ def required_contexts(settings: Settings) -> list[RequiredContext]:
             "agent-first callbacks dial the customer from here (telephony.callback_context)",
         ),
         RequiredContext(TRANSFER_CONTEXT, "IVR transfers dial Local/<number>@outbound"),
+        RequiredContext(
+            telephony.followup_context,
+            "automated follow-up calls ask the customer here (telephony.followup_context)",
+            frozenset({FOLLOWUP_SCRIPT}),
+        ),
     ]
     if telephony.survey_context:
         needed.append(

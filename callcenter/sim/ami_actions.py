@@ -19,6 +19,7 @@ from callcenter.sim.channel import UNKNOWN, duration
 from callcenter.sim.dialplan import dialplan_items, endpoint_items
 from callcenter.sim.originate import AgentLeg, OriginateRequest, parse_caller_id
 from callcenter.sim.pbx import Pbx
+from callcenter.sim.trunk_originate import TrunkOriginate, trunk_number
 from callcenter.sim.wire import Pairs, get, get_all
 
 
@@ -179,6 +180,17 @@ async def originate(pbx: Pbx, session: Session, action: Pairs, aid: str | None) 
     tech, _, endpoint = dial.partition("/")
     phone = pbx.phones.get(endpoint) if tech.upper() == "PJSIP" else None
     is_async = (get(action, "Async") or "").lower() in ("true", "yes", "1")
+    number = trunk_number(dial, pbx.options.trunk)
+    if number is not None and request.application is None:
+        # A customer dialled through the trunk into a context (the automated follow-up).
+        call = TrunkOriginate(pbx, request, number)
+        if is_async:
+            session.send(resp(aid, "Success", ("Message", "Originate successfully queued")))
+            pbx.spawn(call.run(), f"originate:{dial}")
+            return
+        await call.run()
+        session.send(resp(aid, "Success", ("Message", "Originate successfully queued")))
+        return
     if phone is None or not phone.registered:
         # No such endpoint, or no contact registered: chan_pjsip refuses the request, so no
         # channel and no event but the OriginateResponse (as on Asterisk 22.10.1).

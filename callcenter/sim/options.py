@@ -36,9 +36,14 @@ class SimOptions:
     Originate's channel is hung up before it rings (cause 0, Reason 0);
     `callback_context`, `trunk`, `dial_timeout_s`: an Originate into that context runs the
     product's callback dialplan, a Dial of `PJSIP/<number>@<trunk>` with that timeout
-    (`sim.outbound`);
+    (`sim.outbound`); `followup_context` / `followup_script`: an Originate of
+    `PJSIP/<number>@<trunk>` into that context runs that FastAGI script once the customer
+    answers (`sim.trunk_originate`);
     `dialplan`: what ShowDialPlan lists, as (context, extension, ((application, data), ...))
-    rows (None: the lab's dialplan, see `sim.dialplan`).
+    rows (None: the lab's dialplan, see `sim.dialplan`);
+    `system_name`: asterisk.conf's `systemname`: Asterisk then makes each Uniqueid
+    `<systemname>-<epoch>.<seq>` (channel_internal_api.c), which keeps the Uniqueids of
+    several servers apart ("": `<epoch>.<seq>`).
     """
 
     agi_host: str = "127.0.0.1"
@@ -57,7 +62,10 @@ class SimOptions:
     callback_context: str = "callbacks"
     trunk: str = "trunk"
     dial_timeout_s: float = 60.0
+    followup_context: str = "followup"
+    followup_script: str = "followup"
     dialplan: tuple[tuple[str, str, tuple[tuple[str, str], ...]], ...] | None = None
+    system_name: str = ""
 
     def sound_exists(self, name: str) -> bool:
         """Whether STREAM FILE, GET DATA or Playback finds the sound `name`."""
@@ -79,6 +87,10 @@ class SimOptions:
 
     def script_for(self, context: str) -> str | None:
         """The FastAGI script a dialplan context runs, if it runs one."""
-        table = {"inbound": self.ivr_script, "survey": self.survey_script}
+        table = {
+            "inbound": self.ivr_script,
+            "survey": self.survey_script,
+            self.followup_context: self.followup_script,
+        }
         table.update(self.agi_contexts)
         return table.get(context)

@@ -98,7 +98,8 @@ class Callee:
     Answers after `answer_after_s` (ANSWER), rings until the Dial gives up (NO_ANSWER), or
     answers 486 Busy Here (BUSY); once answered hangs up after `talk_s`, or never (None:
     the agent ends the call). `then`: how the number behaves from the next call on (busy
-    now, answers the retry).
+    now, answers the retry). `steps`: the keys pressed, one entry per prompt that takes
+    digits, when the call is the automated follow-up's IVR (`sim.trunk_originate`).
     """
 
     number: str
@@ -106,6 +107,7 @@ class Callee:
     answer_after_s: float = 1.0
     talk_s: float | None = None
     then: Callee | None = None
+    steps: tuple[Step, ...] = ()
 
 
 @dataclass

@@ -154,6 +154,16 @@ class FollowUpOut(BaseModel):
     satisfied: bool | None
     agent: str | None
     note: str
+    mode: str
+    """Who calls: `agent`, or `automated` (the service's IVR call)."""
+    attempts: int
+    """Automated calls placed so far."""
+    last_result: str | None
+    """What the last automated call came to (answered, busy, no-answer, no-key ...)."""
+    unreached: bool
+    """The automated calls were used up without an answer: an agent's to call now."""
+    dialling: bool
+    """An automated call is out right now."""
 
 
 class WorkTicketOut(BaseModel):
@@ -260,6 +270,11 @@ async def _followup_out(f: FollowUp, now: datetime, names: _Names) -> dict[str, 
         "satisfied": f.satisfied,
         "agent": f.agent,
         "note": f.note,
+        "mode": f.mode,
+        "attempts": f.attempts,
+        "last_result": f.last_result,
+        "unreached": f.unreached_at is not None,
+        "dialling": f.dialling,
     }
 
 

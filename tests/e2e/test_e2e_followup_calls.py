@@ -1,0 +1,164 @@
+"""The automated follow-up call end to end (issue 17), with the simulator: the admin makes
+complaints' follow-ups automated on the configuration; a resolved complaint is then called
+by the service through the trunk, the IVR asks "are you satisfied?", and the customer's key
+confirms the ticket (1) or reopens it (2); a call that misses is tried again by the rule,
+and once the calls are used up the follow-up is unreached, on the worklist for an agent.
+
+No timed assertions: the tickets' clock (`TicketRepository.clock`), which the follow-up
+calls read too, is moved by the test.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+from callcenter.sim import Callee, PhoneMode, Press, Silence
+from tests.e2e.harness import E2E, KNOWN, running
+from tests.e2e.test_e2e_ticket_work import ACD, Api
+
+AUTOMATED = {"mode": "automated", "delay_hours": 0, "max_attempts": 2, "retry_minutes": 30}
+ANSWER_2 = (Silence(), Press("2"))
+"""The customer lets the greeting play, then presses 2 at the question."""
+
+
+@asynccontextmanager
+async def _center(tmp_path: Path) -> AsyncIterator[tuple[E2E, Api, list[datetime]]]:
+    async with (
+        running(
+            tmp_path, ACD, [], telephony={"followup_schedule_s": 0.1, "followup_ring_s": 5}
+        ) as e2e,
+        aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http,
+    ):
+        await e2e.add_user("admin", "admin")
+        admin = Api(e2e, http, await e2e.web_login(http, "admin"))
+        current = await admin("GET", "/api/config/acd")
+        document = current["document"]
+        document["followups"] = {"categories": {"complaint": AUTOMATED}}
+        await admin(
+            "PUT",
+            "/api/config/acd",
+            {"document": document, "base_version": current["version"]},
+        )
+        now = [datetime.now(UTC)]
+        e2e.service.backend.context.tickets.clock = lambda: now[0]
+        yield e2e, admin, now
+
+
+async def _resolved_complaint(admin: Api, e2e: E2E) -> int:
+    customer = await e2e.service.backend.context.customers.find_by_phone(KNOWN)
+    assert customer is not None
+    opened = await admin(
+        "POST",
+        "/api/tickets",
+        {"customer_id": customer.id, "category": "complaint", "subject": "parcel lost"},
+        201,
+    )
+    for step in ("acknowledged", "investigated", "proposed"):
+        await admin("POST", f"/api/worklist/{opened['id']}/step", {"step": step})
+    return int(opened["id"])
+
+
+async def _ticket(admin: Api, ticket: int) -> dict[str, Any]:
+    found: dict[str, Any] = await admin("GET", f"/api/worklist/{ticket}")
+    return found
+
+
+def _wake(e2e: E2E) -> None:
+    calls = e2e.service.followup_calls
+    assert calls is not None
+    calls.wake.set()
+
+
+async def test_given_an_automated_followup_when_the_customer_presses_2_then_the_ticket_reopens(
+    tmp_path: Path,
+) -> None:
+    async with _center(tmp_path) as (e2e, admin, _):
+        e2e.sim.add_callee(Callee(KNOWN, answer_after_s=0.2, steps=ANSWER_2))
+        ticket = await _resolved_complaint(admin, e2e)
+        _wake(e2e)
+        await e2e.until(lambda: e2e.sim.dialled == [KNOWN])
+
+        async def reopened() -> dict[str, Any] | None:
+            found = await _ticket(admin, ticket)
+            return found if found["step"] == "reopened" else None
+
+        found = await _until_async(reopened)
+        assert found["status"] == "reopened"
+        assert found["history"][-1]["actor"] == "ivr"
+        assert "not satisfied" in found["history"][-1]["note"]
+        [followup] = found["followups"]
+        assert (followup["mode"], followup["satisfied"], followup["attempts"]) == (
+            "automated",
+            False,
+            1,
+        )
+        # The ticket is worked again: nothing is dialled for the answered follow-up.
+        assert await admin("GET", "/api/followups") == []
+
+
+async def test_given_an_automated_followup_when_the_customer_presses_1_then_the_ticket_is_confirmed(
+    tmp_path: Path,
+) -> None:
+    async with _center(tmp_path) as (e2e, admin, _):
+        e2e.sim.add_callee(Callee(KNOWN, answer_after_s=0.2, steps=(Silence(), Press("1"))))
+        ticket = await _resolved_complaint(admin, e2e)
+        _wake(e2e)
+
+        async def confirmed() -> dict[str, Any] | None:
+            found = await _ticket(admin, ticket)
+            return found if found["step"] == "confirmed" else None
+
+        found = await _until_async(confirmed)
+        assert [h["step"] for h in found["history"]][-2:] == ["checked", "confirmed"]
+        assert e2e.sim.dialled == [KNOWN]
+
+
+async def test_given_no_answer_then_the_call_is_tried_again_after_the_wait_and_then_unreached(
+    tmp_path: Path,
+) -> None:
+    async with _center(tmp_path) as (e2e, admin, now):
+        # Busy first, then rings out: two calls, the rule's maximum.
+        ringing = Callee(KNOWN, mode=PhoneMode.NO_ANSWER)
+        e2e.sim.add_callee(Callee(KNOWN, mode=PhoneMode.BUSY, then=ringing))
+        ticket = await _resolved_complaint(admin, e2e)
+        _wake(e2e)
+
+        async def result_of_call(n: int) -> dict[str, Any] | None:
+            [followup] = await admin("GET", "/api/followups")
+            done = followup["attempts"] == n and not followup["dialling"]
+            return followup if done else None
+
+        first = await _until_async(lambda: result_of_call(1))
+        assert (first["last_result"], first["unreached"]) == ("failed", False)
+        # Not dialled again before the rule's wait has passed.
+        _wake(e2e)
+        await e2e.service.followup_calls.dial_due()  # type: ignore[union-attr]
+        assert e2e.sim.dialled == [KNOWN]
+
+        now[0] += timedelta(minutes=31)
+        _wake(e2e)
+        second = await _until_async(lambda: result_of_call(2), timeout=60)
+        assert e2e.sim.dialled == [KNOWN, KNOWN]
+        assert (second["last_result"], second["unreached"]) == ("no-answer", True)
+        found = await _ticket(admin, ticket)
+        assert found["step"] == "proposed"  # still waiting for the customer's word
+        assert "not reached" in found["history"][-1]["note"]
+        now[0] += timedelta(hours=5)
+        await e2e.service.followup_calls.dial_due()  # type: ignore[union-attr]
+        assert e2e.sim.dialled == [KNOWN, KNOWN]
+
+
+async def _until_async(check: Any, timeout: float = 20.0) -> Any:
+    async with asyncio.timeout(timeout):
+        while True:
+            value = await check()
+            if value:
+                return value
+            await asyncio.sleep(0.05)
