@@ -77,6 +77,8 @@ class AgentView:
     handled: int
     aht: Seconds | None
     occupancy: float | None
+    server: str | None = None
+    """The Asterisk server the agent's phone is on (None: the default server)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,6 +175,7 @@ def agent_view(floor: Floor, agent: Agent, now: Seconds) -> AgentView:
         if agent.counters.handled
         else None,
         occupancy=agent.counters.occupancy(agent.state, now - agent.accounted_at),
+        server=agent.server,
     )
 
 

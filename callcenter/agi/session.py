@@ -86,6 +86,11 @@ class AGISession:
         self._busy = False
         self._broken: str | None = None
 
+    @property
+    def peer(self) -> str:
+        """The IP address the session's connection comes from ("" when unknown)."""
+        return self._stream.peer
+
     async def command(self, command: cmd.AGICommand, *, after_hangup: bool = False) -> AGIResponse:
         """Send one command and return Asterisk's 200 reply, whatever its result.
 

@@ -76,6 +76,8 @@ class AgentFeed:
         self._tasks: set[asyncio.Task[None]] = set()
         self.on_pop_sent: Callable[[str, str, float], None] | None = None
         """Called with (agent, call id, offered-at) when a pop reaches the desktops."""
+        self.default_server: str | None = None
+        """The Asterisk server of agents whose entry names none (the first configured)."""
 
     def name(self, agent_id: str) -> str:
         """The agent's display name from the configuration."""
@@ -84,7 +86,9 @@ class AgentFeed:
     def agent(self, agent_id: str) -> JSON:
         """The agent's live view; raises `UnknownAgent`."""
         view = self._host.acd.agent_view(agent_id, self._host.now())
-        return agent_json(view, self.name(agent_id), self._wrap_up_ends.get(agent_id))
+        return agent_json(
+            view, self.name(agent_id), self._wrap_up_ends.get(agent_id), self.default_server
+        )
 
     def snapshot(self, agent_id: str) -> JSON:
         """Everything a desktop needs when it (re)connects."""

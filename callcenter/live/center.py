@@ -83,13 +83,31 @@ class LiveCenter:
         await self.host.stop()
 
     def queue_call(
-        self, info: CallInfo, *, priority: int = 0, skills: Mapping[str, int] | None = None
+        self,
+        info: CallInfo,
+        *,
+        priority: int = 0,
+        skills: Mapping[str, int] | None = None,
+        server: str | None = None,
+        default_server: bool = False,
     ) -> None:
-        """The IVR hands a call to the ACD: remember its context, record it, queue it."""
+        """The IVR hands a call to the ACD: remember its context, record it, queue it.
+        `server`: the Asterisk server the caller is on (only agents there are offered it),
+        `default_server`: it is the first configured one (agents naming none are there)."""
         self.calls.add(info)
         now = self.host.now()
         self.recorder.call_arrived(info, now)
-        self.host.submit(CallQueued(now, info.call_id, info.queue, priority, dict(skills or {})))
+        self.host.submit(
+            CallQueued(
+                now,
+                info.call_id,
+                info.queue,
+                priority,
+                dict(skills or {}),
+                server=server,
+                default_server=default_server,
+            )
+        )
         # Gather the pop while the caller waits, so it is on the desktop as the phone rings
         # instead of a few database round trips later (they grow under load).
         task = asyncio.create_task(self._prefetch(info.call_id))

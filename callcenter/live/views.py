@@ -67,8 +67,11 @@ def queue_json(stats: QueueStats, settings: QueueSettings) -> JSON:
     }
 
 
-def agent_json(view: AgentView, name: str, wrap_up_ends: float | None) -> JSON:
-    """One agent's state and figures; `wrap_up_ends` is set while they wrap up."""
+def agent_json(
+    view: AgentView, name: str, wrap_up_ends: float | None, default_server: str | None = None
+) -> JSON:
+    """One agent's state and figures; `wrap_up_ends` is set while they wrap up; `server`
+    the Asterisk server of their phone (`default_server` when their entry names none)."""
     return {
         "agent_id": view.agent_id,
         "name": name,
@@ -84,6 +87,7 @@ def agent_json(view: AgentView, name: str, wrap_up_ends: float | None) -> JSON:
         "occupancy": view.occupancy,
         "wrap_up_ends": wrap_up_ends,
         "moves": moves(view.state),
+        "server": view.server or default_server,
     }
 
 
@@ -100,6 +104,7 @@ def call_json(view: CallView, calls: CallRegistry) -> JSON:
         "waited": round(view.waited, 1),
         "estimated_wait": _round(view.estimated_wait),
         "agent_id": view.agent_id,
+        "server": view.server,
         "caller": mask_number(info.caller_number) if info and info.caller_number else None,
         "customer_name": info.customer_name if info else None,
         "tier": info.tier if info else None,

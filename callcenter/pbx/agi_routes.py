@@ -59,6 +59,7 @@ from callcenter.ivr.voicemail import FORMAT, message_file, record_message
 from callcenter.live import CallInfo, LiveCenter
 from callcenter.pbx.calls import PbxCall, PbxCalls
 from callcenter.pbx.lost_sessions import LostSessions
+from callcenter.pbx.servers import AsteriskServers
 from ivr_flows import EnqueueCall, RequestCallback, StoreSurvey, Transfer
 
 log = structlog.get_logger(__name__)
@@ -84,9 +85,11 @@ class CallRoutes:
         callbacks: CallbackRepository,
         customers: CustomerRepository,
         lost: LostSessions | None = None,
+        servers: AsteriskServers | None = None,
     ) -> None:
         """Hand calls to `center`, hold them per `telephony`, store through `writer`;
-        `lost` checks the callers whose holding session ended without a hang-up."""
+        `lost` checks the callers whose holding session ended without a hang-up;
+        `servers` tells which Asterisk server each call is on (None: no servers named)."""
         self._center = center
         self._calls = calls
         self._runner = runner
@@ -95,6 +98,7 @@ class CallRoutes:
         self._callbacks = callbacks
         self._customers = customers
         self._lost = lost
+        self._servers = servers
 
     async def ivr(self, session: AGISession) -> None:
         """A call arrives: run its flow, then queue and hold it, or do what it asked."""
@@ -148,6 +152,10 @@ class CallRoutes:
             customer_name=data.get("customer.name"),
             tier=data.get("customer.tier"),
         )
+        # The caller can be bridged only on their own Asterisk: the ACD offers the call to
+        # agents there, and the executor originates there (`pbx.servers`).
+        servers = self._servers
+        server = None if servers is None else await servers.server_of(request, session.peer)
         call = PbxCall(
             info.call_id,
             request.channel,
@@ -155,6 +163,7 @@ class CallRoutes:
             enqueue.queue,
             enqueue.priority,
             dict(enqueue.skills),
+            server=server,
         )
         self._calls.add(call)
         # The dialplan keeps a queued caller on hold if this service goes away
@@ -164,7 +173,13 @@ class CallRoutes:
         except AGIHangup:
             self._calls.forget(call)
             return False
-        self._center.queue_call(info, priority=enqueue.priority, skills=enqueue.skills)
+        self._center.queue_call(
+            info,
+            priority=enqueue.priority,
+            skills=enqueue.skills,
+            server=server,
+            default_server=servers is not None and server == servers.default,
+        )
         try:
             await self._hold(prompts, call)
         except asyncio.CancelledError:

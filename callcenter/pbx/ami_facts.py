@@ -20,6 +20,11 @@ An event that cannot be applied (a field missing or malformed, or a bug of ours)
 and dropped (`fact_errors`); the next one is applied as usual. Each client's events are
 followed by a task the service's `TaskSupervisor` restarts should it die all the same, and
 events dropped because this consumer fell behind (`EventsLost`) are followed by a resync.
+
+Several Asterisk servers (`pbx.servers`): a client's events apply only to the calls and
+legs on its own server, and its resync compares its channels with those calls and legs
+alone (another server's calls are not "gone" from this one); a call taken over after a
+restart is on the server whose channels hold it, as the event log says.
 """
 
 from __future__ import annotations
@@ -67,13 +72,15 @@ class AmiFacts:
         restore: Callable[[str], Awaitable[CallInfo | None]] | None = None,
         cancel_leg: Callable[[AgentLeg], None] | None = None,
         supervisor: TaskSupervisor | None = None,
+        default_server: str | None = None,
     ) -> None:
         """Feed `center`'s ACD; channels are matched through `calls`.
 
         `endpoint(agent)` names an agent's phone; `outcomes` judges the offers that fail;
         `restore(call_id)` finds the context of a call taken over after a restart (for its
         screen pop); `cancel_leg(leg)` hangs up a withdrawn agent leg (the executor's);
-        `supervisor` runs the following tasks (the service's, so /readyz sees them).
+        `supervisor` runs the following tasks (the service's, so /readyz sees them);
+        `default_server` is the server of calls and legs that name none.
         """
         self._center = center
         self._calls = calls
@@ -82,6 +89,7 @@ class AmiFacts:
         self._restore = restore
         self._cancel_leg = cancel_leg
         self._supervisor = supervisor or TaskSupervisor()
+        self._default = default_server
         self._tasks: list[str] = []
         self.dropped = DroppedFacts("ami-facts")
         """The events that could not be applied (logged and counted)."""
@@ -105,11 +113,19 @@ class AmiFacts:
     def _submit(self, fact: Event) -> None:
         self._center.host.submit(fact)
 
+    def _here(self, owner: str | None, server: str | None) -> bool:
+        """Whether a call or leg on `owner` is one that `server`'s events speak of (None:
+        events of no server in particular, e.g. a test's)."""
+        if server is None:
+            return True
+        return (owner or self._default) == server
+
     async def _follow(self, client: AMIClient, sub: EventSubscription) -> None:
+        server = client.server.name
         async for item in sub:
             if isinstance(item, AmiEvent):
                 try:
-                    self.apply(item)
+                    self.apply(item, server)
                 except Exception as exc:  # noqa: BLE001  (one bad fact is dropped, never fatal)
                     self.dropped.drop(item, exc)
             elif isinstance(item, EventsLost):
@@ -119,19 +135,23 @@ class AmiFacts:
                 with contextlib.suppress(AMIError):  # logged; the next login resyncs anyway
                     await self.resync(client)
 
-    def apply(self, event: AmiEvent) -> None:
-        """Apply one AMI event."""
+    def apply(self, event: AmiEvent, server: str | None = None) -> None:
+        """Apply one AMI event (of the Asterisk server named `server`)."""
         if isinstance(event, Newchannel):
-            self._new_channel(event)
+            self._new_channel(event, server)
         elif isinstance(event, OriginateResponse):
-            self._originated(event)
+            self._originated(event, server)
         elif isinstance(event, BridgeEnter):
-            self._bridged(event)
+            self._bridged(event, server)
         elif isinstance(event, Hangup):
-            self._hung_up(event)
+            self._hung_up(event, server)
 
-    def _new_channel(self, event: Newchannel) -> None:
-        leg = self._calls.leg(event.uniqueid)
+    def _leg(self, uniqueid: str, server: str | None) -> AgentLeg | None:
+        leg = self._calls.leg(uniqueid)
+        return leg if leg is not None and self._here(leg.server, server) else None
+
+    def _new_channel(self, event: Newchannel, server: str | None) -> None:
+        leg = self._leg(event.uniqueid, server)
         if leg is None:
             return
         leg.channel = event.channel.channel
@@ -142,8 +162,8 @@ class AmiFacts:
         if self._cancel_leg is not None:
             self._cancel_leg(leg)
 
-    def _originated(self, event: OriginateResponse) -> None:
-        leg = self._calls.leg(event.uniqueid or "")
+    def _originated(self, event: OriginateResponse, server: str | None) -> None:
+        leg = self._leg(event.uniqueid or "", server)
         if leg is None:
             return  # a spy, or a leg already gone
         call = self._calls.by_leg(leg.uniqueid)
@@ -165,25 +185,31 @@ class AmiFacts:
             call.connected = True
             self._submit(OfferAnswered(now, call.call_id, leg.agent_id))
 
-    def _bridged(self, event: BridgeEnter) -> None:
+    def _bridged(self, event: BridgeEnter, server: str | None) -> None:
         call = self._calls.get(event.uniqueid)
         if call is None or call.leg is None or call.connected:
+            return
+        if not self._here(call.server, server):
             return
         call.connected = True
         call.holding = False
         self._submit(OfferAnswered(self._center.host.now(), call.call_id, call.leg.agent_id))
 
-    def _hung_up(self, event: Hangup) -> None:
+    def _hung_up(self, event: Hangup, server: str | None) -> None:
         uniqueid = event.uniqueid
         now = self._center.host.now()
         caller = self._calls.get(uniqueid)
+        if caller is not None and not self._here(caller.server, server):
+            caller = None  # the same Uniqueid on another server: not our caller
         if caller is not None:
             # An abandon while waiting or ringing, or the end of the talk: the core knows which.
             self._calls.forget(caller)
             self._submit(CallerHungUp(now, caller.call_id))
             return
         call = self._calls.by_leg(uniqueid)
-        leg = self._calls.leg(uniqueid)
+        if call is not None and not self._here(call.server, server):
+            call = None
+        leg = self._leg(uniqueid, server)
         if leg is not None:
             ringing = call is not None and call.leg is leg and not leg.answered
             failed = ringing and not leg.withdrawn
@@ -207,19 +233,24 @@ class AmiFacts:
             log.error("pbx.resync_failed", error=str(exc))
             raise
         channels = {item.headers.get("Uniqueid", ""): item.headers for item in result.events}
+        # Only this server's calls and legs: the others' channels are not in this list.
+        server = client.server.name
         for call in self._calls.all():
-            self._reconcile(call, channels)
+            if self._here(call.server, server):
+                self._reconcile(call, channels)
         for leg in self._calls.legs():
+            if not self._here(leg.server, server):
+                continue
             if leg.uniqueid not in channels:
                 self._calls.end_leg(leg)  # gone while nobody watched
             elif leg.withdrawn:
                 leg.hung_up = False  # its Hangup may have been lost with the link
                 leg.channel = channels[leg.uniqueid].get("Channel") or leg.channel
                 self._cancel(leg)
-        adopted = await self._adopt(channels)
+        adopted = await self._adopt(channels, server)
         log.info("pbx.resynced", channels=len(channels), calls=len(self._calls), adopted=adopted)
 
-    async def _adopt(self, channels: dict[str, dict[str, str]]) -> int:
+    async def _adopt(self, channels: dict[str, dict[str, str]], server: str) -> int:
         """Calls the ACD knows and this process does not (after a restart) are taken over."""
         host = self._center.host
         core, now = host.acd, host.now()
@@ -232,12 +263,14 @@ class AmiFacts:
         for view in views:
             if self._calls.get(view.call_id) is not None or view.kind is not CallKind.VOICE:
                 continue
+            if not self._here(view.server, server):
+                continue  # another server's caller: its own resync takes it over
             adopted += 1
-            await self._take_over(view, channels, now)
+            await self._take_over(view, channels, now, server)
         return adopted
 
     async def _take_over(
-        self, view: CallView, channels: dict[str, dict[str, str]], now: float
+        self, view: CallView, channels: dict[str, dict[str, str]], now: float, server: str
     ) -> None:
         caller = channels.get(view.call_id)
         if caller is None:
@@ -248,6 +281,7 @@ class AmiFacts:
             caller.get("Channel", ""),
             caller.get("CallerIDNum"),
             view.queue,
+            server=server,
             holding=False,
         )
         self._calls.add(call)
@@ -258,7 +292,7 @@ class AmiFacts:
         if view.agent_id is None:
             return  # waiting: it keeps its place; the next offer bridges the held caller
         endpoint = self._endpoint(view.agent_id)
-        call.leg = AgentLeg(view.agent_id, endpoint)
+        call.leg = AgentLeg(view.agent_id, endpoint, server=server)
         bridge = caller.get("BridgeId", "")
         agent = next(
             (

@@ -52,6 +52,8 @@ class AgentLeg:
     """The offer was withdrawn: the leg must be hung up, and what it does means nothing."""
     hung_up: bool = False
     """Asterisk accepted a Hangup action for the leg."""
+    server: str | None = None
+    """The Asterisk server the leg was originated on (None: the default server)."""
 
 
 @dataclass(slots=True)
@@ -65,6 +67,9 @@ class PbxCall:
     priority: int = 0
     skills: dict[str, int] = field(default_factory=dict)
     """How the call was ranked and matched, for a callback that replaces it."""
+    server: str | None = None
+    """The Asterisk server the caller's channel is on (None: the default server, or a
+    callback bound to none): offers to the caller are originated there."""
     hold: asyncio.Queue[Instruction] = field(default_factory=asyncio.Queue)
     holding: bool = True
     """The caller's AGI is still in its hold loop."""

@@ -19,6 +19,12 @@ after the Originate gets "No such channel"), the leg's `Newchannel` brings it ba
 be hung up then. Never a regular expression on the endpoint: that would also cut the
 agent's other calls. Announcements and a caller's way out (voicemail, callback, time-out)
 go to the caller's hold loop, which runs on the caller's own FastAGI session.
+
+Several Asterisk servers (`pbx.servers`): an offer is originated on the server the caller
+is on (the ACD offers a call only to agents whose phones are there), an agent-first
+callback on the agent's server, a leg is hung up where it was originated. An offer for a
+server whose AMI link is down is not sent: it fails as the PBX's failure, so its call waits
+in line while the calls of the other servers go on.
 """
 
 from __future__ import annotations
@@ -64,17 +70,21 @@ class PbxExecutor:
         center: LiveCenter,
         calls: PbxCalls,
         settings: TelephonySettings,
-        ami_client: Callable[[], AMIClient | None],
+        ami_client: Callable[[str | None], AMIClient | None],
         *,
         outcomes: OfferOutcomes,
+        agent_server: Callable[[str], str | None] = lambda agent_id: None,
     ) -> None:
-        """Act on `center`'s commands through the client `ami_client()` returns; offers
-        that cannot be sent are reported to `outcomes`."""
+        """Act on `center`'s commands through the client `ami_client(server)` returns for
+        an Asterisk server's name (None: the default server); `agent_server(agent)` names
+        the server of an agent's phone; offers that cannot be sent are reported to
+        `outcomes`."""
         self._center = center
         self._calls = calls
         self._settings = settings
         self._ami = ami_client
         self._outcomes = outcomes
+        self._agent_server = agent_server
         self._tasks: set[asyncio.Task[None]] = set()
         self.originated = 0
         self.on_originate: Callable[[str, str], None] | None = None
@@ -114,6 +124,9 @@ class PbxExecutor:
         endpoint = self._settings.endpoint(offer.agent_id, self._center.host.settings)
         leg_id = new_leg_id()
         if offer.kind is CallKind.CALLBACK:
+            # No caller to bridge: the agent's phone is rung where it is registered, and the
+            # customer is dialled through that server's trunk.
+            server = self._agent_server(offer.agent_id)
             info = self._center.calls.get(offer.call_id)
             number = info.caller_number if info else None
             if number is None or not is_e164(number):
@@ -131,7 +144,10 @@ class PbxExecutor:
             if call is None:
                 call = PbxCall(offer.call_id, "", number, offer.queue, holding=False)
                 self._calls.add(call)
-            leg = AgentLeg(offer.agent_id, endpoint, kind="callback", uniqueid=leg_id)
+            call.server = server
+            leg = AgentLeg(
+                offer.agent_id, endpoint, kind="callback", uniqueid=leg_id, server=server
+            )
             action = ami.originate(
                 endpoint,
                 context=self._settings.callback_context,
@@ -152,7 +168,9 @@ class PbxExecutor:
                     OfferFailed(self._center.host.now(), offer.call_id, offer.agent_id, why)
                 )
                 return
-            leg = AgentLeg(offer.agent_id, endpoint, uniqueid=leg_id)
+            # The caller can only be bridged on the server their channel is on.
+            server = call.server
+            leg = AgentLeg(offer.agent_id, endpoint, uniqueid=leg_id, server=server)
             survey = self._settings.survey_context
             data = call.caller_channel + (f",F({survey}^s^1)" if survey else "")
             action = ami.originate(
@@ -165,12 +183,16 @@ class PbxExecutor:
                 channel_id=leg_id,
             )
         self._calls.start_leg(call, leg)
-        client = self._ami()
+        client = self._ami(server)
         if self.on_originate is not None:
             self.on_originate(offer.call_id, offer.agent_id)
         if client is None:
+            # A server without an AMI client (no secret). A link that is down refuses the
+            # action below (`AMINotConnected`): either way the call goes back in line (the
+            # PBX's failure, nobody's fault) and waits for the link.
             self._calls.end_leg(leg)
-            self._outcomes.not_sent(offer.call_id, offer.agent_id, "no connection to Asterisk")
+            where = "Asterisk" if server is None else f"Asterisk server {server}"
+            self._outcomes.not_sent(offer.call_id, offer.agent_id, f"no connection to {where}")
             return
         try:
             await client.send_action(action)
@@ -219,7 +241,7 @@ class PbxExecutor:
         self._spawn(self._hang_up(leg))
 
     async def _hang_up(self, leg: AgentLeg) -> None:
-        client = self._ami()
+        client = self._ami(leg.server)
         if client is None:
             return  # the resync after the reconnect hangs up withdrawn legs still there
         target = leg.channel or leg.uniqueid
@@ -241,9 +263,12 @@ class PbxExecutor:
         if endpoint is None:
             raise LookupError(f"no phone is configured for supervisor {supervisor!r}")
         options = self._settings.spy_options[mode]
-        client = self._ami()
+        # ChanSpy sees the channels of its own Asterisk: the agent's server (the
+        # supervisor's phone must be registered there too).
+        server = self._agent_server(agent_id)
+        client = self._ami(server)
         if client is None:
-            raise AMIError("no Asterisk connection")
+            raise AMIError(f"no connection to Asterisk server {server}")
         await client.send_action(
             ami.originate(
                 endpoint,

@@ -42,12 +42,13 @@ ENDED_BY = "ended.reason"
 """The interaction's data key that says why a call ended the service's way."""
 
 
-def ami_channel_exists(ami_client: Callable[[], AMIClient | None]) -> ChannelExists:
-    """A `ChannelExists` asking over AMI: `Status Channel=<name>` answers the channel's
-    `Status` item (its Uniqueid must be the call's), or `Error: No such channel`."""
+def ami_channel_exists(ami_client: Callable[[str], AMIClient | None]) -> ChannelExists:
+    """A `ChannelExists` asking over AMI, of the client `ami_client(uniqueid)` names (the
+    server the caller is on): `Status Channel=<name>` answers the channel's `Status` item
+    (its Uniqueid must be the call's), or `Error: No such channel`."""
 
     async def exists(channel: str, uniqueid: str) -> bool | None:
-        client = ami_client()
+        client = ami_client(uniqueid)
         if client is None or not client.connected:
             return None
         try:

@@ -54,12 +54,13 @@ DeviceState = Callable[[str], Awaitable[str | None]]
 """Reads `DEVICE_STATE(<endpoint>)` from Asterisk (None when it cannot; never raises)."""
 
 
-def ami_device_state(ami_client: Callable[[], AMIClient | None]) -> DeviceState:
-    """A `DeviceState` asking over AMI (`Getvar DEVICE_STATE(PJSIP/agent1001)`: NOT_INUSE,
-    INUSE, RINGING, UNAVAILABLE for an endpoint without contact, INVALID for none)."""
+def ami_device_state(ami_client: Callable[[str], AMIClient | None]) -> DeviceState:
+    """A `DeviceState` asking over AMI, of the client `ami_client(endpoint)` names (the
+    server the phone is on): `Getvar DEVICE_STATE(PJSIP/agent1001)`: NOT_INUSE, INUSE,
+    RINGING, UNAVAILABLE for an endpoint without contact, INVALID for none."""
 
     async def device_state(endpoint: str) -> str | None:
-        client = ami_client()
+        client = ami_client(endpoint)
         if client is None:
             return None
         try:

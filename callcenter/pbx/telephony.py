@@ -4,6 +4,9 @@ Strategy: `build_telephony` is called by the service once the live center exists
 creates the IVR runner (customer lookups from the database, order status from the order
 book, estimated waits from the live ACD), routes the FastAGI scripts `ivr` and `survey`,
 adds the executor as a listener of the ACD host and follows every AMI client's events.
+Several Asterisk servers (`pbx.servers`): each call is on the server its FastAGI request
+came from, and everything done for it goes out on that server's AMI client; a server
+whose link is down while callers there wait raises a wallboard alert.
 The web's supervisor actions reach Asterisk through the executor (`spy`). `PbxHealth`
 (the alert when Asterisk cannot ring the agents) is shown on the wallboards and in
 /metrics.
@@ -36,6 +39,7 @@ from callcenter.pbx.health import PbxHealth
 from callcenter.pbx.lost_sessions import LostSessions, ami_channel_exists
 from callcenter.pbx.orders import OrderBook
 from callcenter.pbx.outcomes import OfferOutcomes, ami_device_state
+from callcenter.pbx.servers import AsteriskServers, ServerAlerts
 
 ALERT_AFTER = 3
 """PBX failures in a row (whichever agents they were for) that raise the wallboard's alert:
@@ -71,6 +75,8 @@ class Telephony:
     """Waiting callers whose holding FastAGI session ended without a hang-up."""
     runner: IvrRunner
     """Runs the IVR flows (its calendars follow the center's configuration)."""
+    servers: AsteriskServers
+    """The Asterisk servers, which one each call is on, and their AMI clients."""
 
     @property
     def health(self) -> PbxHealth:
@@ -109,9 +115,26 @@ def build_telephony(
         voicemail_dir=settings.telephony.voicemail_dir,
         region=settings.cti.default_region,
     )
-    # Is a caller whose holding session was lost still there? Asked of the offering server.
-    first = ami_channel_exists(lambda: clients[0] if clients else None)
-    lost = LostSessions(center.host, calls, first, writer=writer)
+    servers = AsteriskServers(settings.asterisk.servers, clients)
+    center.agents.default_server = servers.default
+
+    def caller_client(call_id: str) -> AMIClient | None:
+        call = calls.get(call_id)
+        return servers.client(call.server if call is not None else None)
+
+    def agent_server(agent_id: str) -> str | None:
+        return servers.agent_server(agent_id, center.host.settings)
+
+    def phone_client(endpoint: str) -> AMIClient | None:
+        # The server of the agent whose phone this is, in the configuration in force.
+        acd = center.host.settings
+        for agent in acd.agents:
+            if settings.telephony.endpoint(agent.id, acd) == endpoint:
+                return servers.client(agent.server)
+        return servers.client(None)
+
+    # Is a caller whose holding session was lost still there? Asked of the caller's server.
+    lost = LostSessions(center.host, calls, ami_channel_exists(caller_client), writer=writer)
     routes = CallRoutes(
         center,
         calls,
@@ -121,24 +144,29 @@ def build_telephony(
         callbacks=callbacks,
         customers=customers,
         lost=lost,
+        servers=servers,
     )
     agi.route("ivr", routes.ivr)
     for script in settings.ivr.scripts:
         agi.route(script, routes.survey)
 
-    # One site: offers go out on the first server (see docs/ARCHITECTURE.md, "Scale beyond
-    # one machine").
-    def offering_client() -> AMIClient | None:
-        return clients[0] if clients else None
-
     health = PbxHealth(center.host.now, alert_after=ALERT_AFTER)
     agi.route(DOCTOR_SCRIPT, answer_doctor)  # `callcenter doctor` checks who answers
     outcomes = OfferOutcomes(
-        center.host, calls, health, device_state=ami_device_state(offering_client)
+        center.host, calls, health, device_state=ami_device_state(phone_client)
     )
-    executor = PbxExecutor(center, calls, settings.telephony, offering_client, outcomes=outcomes)
+    # Offers go out on the caller's server, callbacks on the agent's (`pbx.servers`).
+    executor = PbxExecutor(
+        center,
+        calls,
+        settings.telephony,
+        servers.client,
+        outcomes=outcomes,
+        agent_server=agent_server,
+    )
     center.host.add_listener(executor)
     center.wallboard.add_alert_source(health.alerts)
+    center.wallboard.add_alert_source(ServerAlerts(servers, center.host).alerts)
 
     async def restore(call_id: str) -> CallInfo | None:
         record = await interactions.record(call_id)
@@ -165,7 +193,8 @@ def build_telephony(
         restore=restore,
         cancel_leg=executor.cancel_leg,
         supervisor=supervisor,
+        default_server=servers.default,
     )
     for client in clients:
         facts.attach(client)
-    return Telephony(calls, routes, executor, facts, outcomes, lost, runner)
+    return Telephony(calls, routes, executor, facts, outcomes, lost, runner, servers)

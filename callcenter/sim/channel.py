@@ -93,9 +93,11 @@ class Channel:
 class ChannelFactory:
     """Allocates channel names and Uniqueids the way Asterisk numbers them."""
 
-    def __init__(self, clock: Clock, first: int = 0x40) -> None:
+    def __init__(self, clock: Clock, first: int = 0x40, system_name: str = "") -> None:
+        """Number from `first`; `system_name` (asterisk.conf) prefixes every Uniqueid."""
         self._clock = clock
         self._seq = itertools.count(first)
+        self._prefix = f"{system_name}-" if system_name else ""
 
     def new(
         self, endpoint: str, *, linkedid: str | None = None, uniqueid: str | None = None
@@ -104,7 +106,7 @@ class ChannelFactory:
         one the requester assigned (Originate's `ChannelId`), else the counter's."""
         seq = next(self._seq)
         now = self._clock.now()
-        uniqueid = uniqueid or f"{int(now)}.{seq}"
+        uniqueid = uniqueid or f"{self._prefix}{int(now)}.{seq}"
         return Channel(
             name=f"PJSIP/{endpoint}-{seq:08x}",
             uniqueid=uniqueid,

@@ -61,7 +61,7 @@ class Pbx:
     started: float = 0.0
 
     def __post_init__(self) -> None:
-        self.factory = ChannelFactory(self.clock)
+        self.factory = ChannelFactory(self.clock, system_name=self.options.system_name)
         self.started = self.clock.now()
 
     def spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]:

@@ -5,15 +5,16 @@ side), then the real service (`Service.build` + `start`: database, live center, 
 FastAGI, AMI client, executor, facts) pointed at it, seeds customers and users, logs the
 configured agents in and ready, and yields handles to drive and observe both. The shipped
 flows are used, copied with the hotline's calendar opened around the clock so that a test
-does not depend on the hour it runs at.
+does not depend on the hour it runs at. `running_servers` does the same with one simulator
+per Asterisk server, each with its own AMI port, phones and Uniqueids (`systemname`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +60,8 @@ class E2E:
     sim: PbxSimulator
     service: Service
     settings: Settings
+    sims: dict[str, PbxSimulator] = field(default_factory=dict)
+    """With several servers (`running_servers`): each server's simulator by name."""
 
     @property
     def acd(self) -> Any:
@@ -125,21 +128,30 @@ class E2E:
 
 
 def e2e_settings(
-    tmp_path: Path, acd: AcdSettings, agi_port: int, ami_port: int, **extra: Any
+    tmp_path: Path,
+    acd: AcdSettings,
+    agi_port: int,
+    ami_port: int,
+    *,
+    servers: Mapping[str, int] | None = None,
+    **extra: Any,
 ) -> Settings:
-    """Settings for one test: the simulator's AMI, a FastAGI port, a SQLite file."""
+    """Settings for one test: the simulator's AMI, a FastAGI port, a SQLite file;
+    `servers`: several Asterisk servers instead, name -> AMI port (the first is the
+    default)."""
     endpoints = {agent.id: f"PJSIP/{agent.id}" for agent in acd.agents}
     return Settings(
         asterisk={
             "servers": [
                 {
-                    "name": "sim",
+                    "name": name,
                     "host": "127.0.0.1",
-                    "port": ami_port,
+                    "port": port,
                     "username": "callcenter",
                     "secret": SECRET,
                     "auth": "md5",
                 }
+                for name, port in (servers or {"sim": ami_port}).items()
             ],
             "reconnect_initial_s": 0.05,
             "reconnect_max_s": 0.3,
@@ -200,6 +212,57 @@ async def running(
     finally:
         await service.stop()
         await sim.close()
+
+
+@contextlib.asynccontextmanager
+async def running_servers(
+    tmp_path: Path,
+    acd: AcdSettings,
+    phones: Mapping[str, list[AgentPhone]],
+    *,
+    ready: tuple[str, ...] | None = None,
+    name_in_url: tuple[str, ...] | None = None,
+    **extra: Any,
+) -> AsyncIterator[E2E]:
+    """One simulator per Asterisk server (`phones`: server name -> the phones registered
+    there; the first server is the default) and the service driving them all, agents
+    `ready` (default: all) logged in and ready. The servers of `name_in_url` (default:
+    all) name themselves in the FastAGI URL (`ivr?server=<name>`); the others are told
+    apart by their address only, which on loopback is everyone's."""
+    agi_port = await free_port()
+    spool = frozenset({str(tmp_path / "voicemail")})
+    sims: dict[str, PbxSimulator] = {}
+    for name, server_phones in phones.items():
+        named = name_in_url is None or name in name_in_url
+        options = SimOptions(
+            prompt_s=0.05,
+            agi_close_timeout_s=5.0,
+            spool_dirs=spool,
+            system_name=name,
+            ivr_script=f"ivr?server={name}" if named else "ivr",
+        )
+        sim = PbxSimulator(agi_port=agi_port, secret=SECRET, options=options)
+        await sim.start()
+        for phone in server_phones:
+            sim.add_phone(phone)
+        sims[name] = sim
+    ports = {name: sim.ami_port for name, sim in sims.items()}
+    first = next(iter(sims.values()))
+    settings = e2e_settings(tmp_path, acd, agi_port, first.ami_port, servers=ports, **extra)
+    service = Service.build(settings)
+    await service.start()
+    try:
+        for client in service.ami:
+            await client.wait_connected(timeout=10)
+        await _seed(service)
+        host = service.backend.center.host
+        for agent in ready if ready is not None else tuple(a.id for a in acd.agents):
+            await host.request(lambda now, a=agent: AgentLoggedIn(now, a, ready=True))
+        yield E2E(first, service, settings, sims)
+    finally:
+        await service.stop()
+        for sim in sims.values():
+            await sim.close()
 
 
 async def start_service(settings: Settings) -> Service:
