@@ -121,8 +121,10 @@ class Site:
         queue: str = "general",
         ivr_answers: Mapping[str, str] | None = None,
         priority: int = 0,
+        server: str | None = None,
     ) -> str:
-        """A call leaves the IVR for `queue`; returns its id (an Asterisk-like Uniqueid)."""
+        """A call leaves the IVR for `queue`; returns its id (an Asterisk-like Uniqueid).
+        `server`: the Asterisk server the caller is on (None: bound to none)."""
         call_id = f"1732280000.{next(self._ids)}"
         known = caller_number == CALLER
         info = CallInfo(
@@ -137,7 +139,7 @@ class Site:
             customer_name=CUSTOMER if known else None,
             tier="gold" if known else None,
         )
-        self.center.queue_call(info, priority=priority)
+        self.center.queue_call(info, priority=priority, server=server)
         await self.center.host.drain()
         return call_id
 

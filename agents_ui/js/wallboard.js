@@ -44,7 +44,7 @@ function renderAlerts() {
   syncChildren(
     document.getElementById('alerts'),
     board.alerts,
-    (alert) => `${alert.queue ?? '*'}:${alert.kind}`,
+    (alert) => `${alert.queue ?? '*'}:${alert.kind}:${alert.server ?? ''}`,
     () => el('div', { class: 'alert', role: 'alert' }),
     // An alert without a queue concerns the whole floor (Asterisk cannot ring the agents).
     (node, alert) => setText(node, `⚠ ${alert.queue ? `${alert.queue}: ` : ''}${alert.message}`),
@@ -115,6 +115,17 @@ function renderQueues() {
   syncChildren(document.getElementById('queues'), queues, (q) => q.queue, createQueue, updateQueue);
 }
 
+// --- servers ----------------------------------------------------------------------------
+
+// With several Asterisk servers a caller is answered only by an agent on the caller's server:
+// then each waiting call and each agent shows its server; with one, nothing changes.
+function servers() {
+  const names = new Set();
+  for (const agent of board.agents.values()) if (agent.server) names.add(agent.server);
+  for (const call of board.calls) if (call.server) names.add(call.server);
+  return names;
+}
+
 // --- calls ------------------------------------------------------------------------------
 
 function createCall(call) {
@@ -130,7 +141,9 @@ function updateCall(row, call) {
   row.dataset.state = call.state;
   cells[0].className = 'num';
   setText(cells[0], call.position ?? '–');
-  setText(cells[1], call.queue);
+  const where = call.server && servers().size > 1 ? ` · ${call.server}` : '';
+  row.dataset.server = call.server || '';
+  setText(cells[1], `${call.queue}${where}`);
   setText(cells[2], call.caller || 'withheld');
   setText(cells[3], call.customer_name || '–');
   setText(cells[4], callWord(call.state) || label(call.state));
@@ -173,7 +186,9 @@ function updateAgent(card, agent) {
   const time = card.querySelector('.time');
   time.dataset.since = String(agent.since);
   setText(time, duration(clock.now() - agent.since));
-  setText(card.querySelector('.detail'), `${(agent.queues || []).join(', ')} · ${agent.handled ?? 0} handled`);
+  const where = agent.server && servers().size > 1 ? ` · on ${agent.server}` : '';
+  card.dataset.server = agent.server || '';
+  setText(card.querySelector('.detail'), `${(agent.queues || []).join(', ')} · ${agent.handled ?? 0} handled${where}`);
   card.querySelector('button').setAttribute('aria-label', `Manage ${agent.name || agent.agent_id}`);
 }
 
