@@ -40,19 +40,27 @@ async def test_a_callback_request_its_attempts_and_its_end_are_logged_in_order(
     sessions: async_sessionmaker[AsyncSession],
 ) -> None:
     callbacks = CallbackRepository(sessions, max_attempts=3)
-    window = {"window_start": T0, "window_end": T0 + timedelta(hours=2)}
-    first = await callbacks.request(number="+4930555123", now=T0, queue="general", **window)
+    start, end = T0, T0 + timedelta(hours=2)
+    first = await callbacks.request(
+        number="+4930555123", now=T0, queue="general", window_start=start, window_end=end
+    )
     await callbacks.record_attempt(
         first.id, reached=False, now=T0 + timedelta(minutes=5), agent="anna", result="busy"
     )
     await callbacks.record_attempt(first.id, reached=True, now=T0 + timedelta(minutes=9))
     with pytest.raises(ValueError, match="not pending"):
         await callbacks.record_attempt(first.id, reached=True, now=T0 + timedelta(minutes=10))
-    later = {"window_start": T0 + timedelta(days=1), "window_end": T0 + timedelta(days=1, hours=1)}
     second = await callbacks.request(
-        number="+4930555124", now=T0, queue="billing", channel="web", **later
+        number="+4930555124",
+        now=T0,
+        queue="billing",
+        channel="web",
+        window_start=T0 + timedelta(days=1),
+        window_end=T0 + timedelta(days=1, hours=1),
     )
-    await callbacks.reschedule(second.id, now=T0 + timedelta(hours=1), **window)
+    await callbacks.reschedule(
+        second.id, now=T0 + timedelta(hours=1), window_start=start, window_end=end
+    )
     await callbacks.cancel(second.id, now=T0 + timedelta(hours=2))
 
     log = await EventLog(sessions).read()
