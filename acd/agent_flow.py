@@ -111,7 +111,7 @@ class AgentFlow:
         if withdrawn is not None:
             self.queueing.requeue(withdrawn, out)
         for queue in agent.memberships:
-            if queue.settings.overflow_when_no_agents and queue.logged_in == 0:
+            if queue.settings.overflow_when_no_agents:
                 self.queueing.overflow_everyone(queue, OverflowReason.NO_AGENTS, out)
 
     def wrap_up_ended(self, event: WrapUpEnded, out: list[Command]) -> None:

@@ -152,6 +152,18 @@ class QueueRuntime:
         """Members working the queue: logged in and not paused."""
         return self.logged_in - self.state_counts[AgentState.NOT_READY]
 
+    def nobody_for(self, home: Home) -> bool:
+        """No member who could take a call of callers at ``home`` is logged in (with
+        several servers, agents on other servers do not count)."""
+        if self.logged_in == 0:
+            return True
+        if home is None:
+            return False
+        return not any(
+            agent.state is not AgentState.LOGGED_OUT and serves(agent.server, home)
+            for agent in self.members
+        )
+
     @property
     def waiting(self) -> int:
         """Calls and callback entries in line (not counting those ringing an agent)."""

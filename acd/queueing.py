@@ -51,7 +51,7 @@ class Queueing:
             if queue.closed:
                 self.overflow(call, OverflowReason.CLOSED, out)
                 return
-            if settings.overflow_when_no_agents and queue.logged_in == 0:
+            if settings.overflow_when_no_agents and queue.nobody_for(call.home):
                 self.overflow(call, OverflowReason.NO_AGENTS, out)
                 return
             max_wait = settings.max_wait_seconds
@@ -179,11 +179,12 @@ class Queueing:
     def overflow_everyone(
         self, queue: QueueRuntime, reason: OverflowReason, out: list[Command]
     ) -> None:
-        """Overflow every voice call waiting in ``queue`` (its last agent logged out)."""
+        """Overflow every voice call waiting in ``queue`` that no logged-in member could
+        take (its last agent, or the last on the caller's server, logged out)."""
         calls_by_seq = self.floor.calls_by_seq
         for key in list(queue.line):
             call = calls_by_seq[key[2]]
-            if call.kind is CallKind.VOICE:
+            if call.kind is CallKind.VOICE and queue.nobody_for(call.home):
                 self.leave_line(call, out)
                 self.overflow(call, reason, out)
 

@@ -111,7 +111,7 @@ class Reconfiguration:
         if call.kind is CallKind.VOICE:
             reason: OverflowReason | None = None
             max_wait = settings.max_wait_seconds
-            if settings.overflow_when_no_agents and queue.logged_in == 0:
+            if settings.overflow_when_no_agents and queue.nobody_for(call.home):
                 reason = OverflowReason.NO_AGENTS
             elif max_wait is not None and self.floor.now - call.entered_at >= max_wait:
                 reason = OverflowReason.MAX_WAIT

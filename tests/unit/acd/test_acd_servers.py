@@ -5,14 +5,17 @@ callback, a voicemail) goes to anyone."""
 
 from __future__ import annotations
 
-from acd_testkit import Center, agent, offers, queue, settings
+from acd_testkit import Center, agent, offers, only, queue, settings
 
 from acd import (
+    AgentLoggedOut,
     AgentSettings,
     CallbackRequested,
     CallQueued,
     Command,
     ConfigurationChanged,
+    Overflow,
+    OverflowReason,
     Record,
 )
 
@@ -124,3 +127,41 @@ def test_given_a_west_call_waiting_when_an_east_agent_moves_to_west_then_they_ar
     commands = center.send(ConfigurationChanged(center.now, moved, 2))
 
     assert offers(commands) == [("c1", "e1")]
+
+
+def _overflowing_floor() -> Center:
+    config = settings(
+        [queue("support", overflow="voicemail:1", overflow_when_no_agents=True)],
+        [
+            AgentSettings(id="e1", queues=("support",), server="east"),
+            AgentSettings(id="w1", queues=("support",), server="west"),
+        ],
+    )
+    return Center(config)
+
+
+def test_given_only_east_agents_logged_in_when_a_west_call_arrives_then_it_overflows() -> None:
+    center = _overflowing_floor()
+    center.login("e1", ready=False)
+
+    west = only(_call(center, "w", WEST), Overflow)
+    east = only(_call(center, "e", EAST), Overflow)
+
+    assert [(o.call_id, o.reason) for o in west] == [("w", OverflowReason.NO_AGENTS)]
+    assert east == []
+
+
+def test_given_calls_on_both_servers_when_the_last_west_agent_leaves_then_only_west_overflows() -> (
+    None
+):
+    center = _overflowing_floor()
+    center.login("e1", "w1", ready=False)
+    _call(center, "w", WEST)
+    _call(center, "e", EAST)
+
+    commands = center.send(AgentLoggedOut(center.now, "w1"))
+
+    assert [(o.call_id, o.reason) for o in only(commands, Overflow)] == [
+        ("w", OverflowReason.NO_AGENTS)
+    ]
+    assert [c.call_id for c in center.acd.waiting_calls("support", center.now)] == ["e"]
