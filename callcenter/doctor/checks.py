@@ -4,7 +4,9 @@ Strategy: each check returns `Finding`s (ok or not, a message, a fix) instead of
 raising, so one broken part never hides the next. Per configured Asterisk server: the AMI
 port answers and the login is accepted (a separate, short-lived connection with events
 off); ShowDialPlan lists the contexts the code sends calls to (`callcenter.ivr.dialplan`)
-and their FastAGI URLs name this service's port; PJSIPShowEndpoints shows a registered
+and their FastAGI URLs name this service's port (through the FastAGI fail-over,
+`Gosub(fastagi,s,1(<script>))`, the backend nodes the globals BACKEND1 and BACKEND2 name,
+read with Getvar); PJSIPShowEndpoints shows a registered
 phone for every agent (of the ACD configuration in force: the database's newest version,
 else the settings file's) and supervisor. Then the FastAGI port is connected to, at the
 address the dialplan names (so run inside the backend's container, or on its host, this
@@ -26,9 +28,18 @@ from callcenter.ami import (
     AMIError,
     AMIServer,
 )
+from callcenter.ami import actions as ami
 from callcenter.app.settings import AMIServerSettings, Settings
 from callcenter.doctor.local import Finding, check_database, check_fastagi, reason, stored_acd
-from callcenter.ivr.dialplan import IVR_SCRIPT, AgiTarget, agi_target, required_contexts
+from callcenter.ivr.dialplan import (
+    BACKEND_GLOBALS,
+    IVR_SCRIPT,
+    AgiTarget,
+    agi_target,
+    backend_targets,
+    failover_script,
+    required_contexts,
+)
 
 
 def report(findings: list[Finding]) -> str:
@@ -47,6 +58,7 @@ async def diagnose(settings: Settings, *, timeout: float = 5.0) -> list[Finding]
     """Run every check against the installation `settings` describe."""
     findings: list[Finding] = []
     targets: set[AgiTarget] = set()
+    standby: set[AgiTarget] = set()
     # The phones that matter are those of the agents in force: the stored configuration's.
     acd = await stored_acd(settings, timeout)
     if acd is not None:
@@ -60,11 +72,13 @@ async def diagnose(settings: Settings, *, timeout: float = 5.0) -> list[Finding]
         if client is None:
             continue
         try:
-            targets |= await _dialplan(client, settings, timeout, findings)
+            named, second = await _dialplan(client, settings, timeout, findings)
+            targets |= named
+            standby |= second
             await _endpoints(client, settings, timeout, findings)
         finally:
             await client.close()
-    findings += await check_fastagi(settings, targets, timeout)
+    findings += await check_fastagi(settings, targets, timeout, standby=standby)
     findings.append(await check_database(settings, timeout))
     return findings
 
@@ -123,7 +137,8 @@ async def _login(
 
 async def _dialplan(
     client: AMIClient, settings: Settings, timeout: float, findings: list[Finding]
-) -> set[AgiTarget]:
+) -> tuple[set[AgiTarget], set[AgiTarget]]:
+    """The FastAGI targets the dialplan names, and those only reached on fail-over."""
     name = client.server.name
     try:
         result = await client.send_action(Action("ShowDialPlan"), timeout=timeout)
@@ -136,14 +151,30 @@ async def _dialplan(
                 f"give [{client.server.username}] in manager.conf write = ...,reporting",
             )
         )
-        return set()
+        return set(), set()
+    rows = [
+        (item.get("Context") or "", item.get("Application") or "", item.get("AppData") or "")
+        for item in result.events
+    ]
+    nodes: list[str] = []
+    if any(failover_script(app, data) is not None for _, app, data in rows):
+        nodes = await _backend_nodes(client, timeout, findings)
     contexts: dict[str, set[AgiTarget]] = {}
-    for item in result.events:
-        targets = contexts.setdefault(item.get("Context") or "", set())
-        if (item.get("Application") or "").lower() == "agi":
-            target = agi_target(item.get("AppData") or "")
+    primary: set[AgiTarget] = set()
+    standby: set[AgiTarget] = set()
+    for context, app, data in rows:
+        targets = contexts.setdefault(context, set())
+        script = failover_script(app, data)
+        if script is not None:
+            found = backend_targets(script, nodes)
+            targets.update(found)
+            primary.update(found[:1])
+            standby.update(found[1:])
+        elif app.lower() == "agi" and "${" not in data:  # the fail-over's own AGI(${...})
+            target = agi_target(data)
             if target is not None:
                 targets.add(target)
+                primary.add(target)
     every = set().union(*contexts.values()) if contexts else set()
     fix = "add it from config/asterisk/extensions.conf, then: asterisk -rx 'dialplan reload'"
     for need in required_contexts(settings):
@@ -170,7 +201,8 @@ async def _dialplan(
             )
         )
     port = settings.fastagi.port
-    for target in sorted(every, key=lambda t: (t.host, t.port, t.script)):
+    standby -= primary  # a second node is another process: its port may differ
+    for target in sorted(every - standby, key=lambda t: (t.host, t.port, t.script)):
         if target.port != port:
             findings.append(
                 Finding(
@@ -181,7 +213,39 @@ async def _dialplan(
                     "make the dialplan's agi:// port and fastagi.port the same",
                 )
             )
-    return every
+    return every, standby
+
+
+async def _backend_nodes(client: AMIClient, timeout: float, findings: list[Finding]) -> list[str]:
+    """The backend nodes (`host:port`) the fail-over tries, from the dialplan's globals."""
+    name = client.server.name
+    nodes = []
+    for variable in BACKEND_GLOBALS:
+        try:
+            result = await client.send_action(ami.getvar(variable), timeout=timeout)
+        except AMIError as exc:
+            findings.append(
+                Finding(
+                    "dialplan",
+                    False,
+                    f"{name}: Getvar {variable} failed ({exc})",
+                    f"give [{client.server.username}] in manager.conf read = ...,call",
+                )
+            )
+            return []
+        nodes.append((result.response.headers.get("Value") or "").strip())
+    if not any(nodes):
+        findings.append(
+            Finding(
+                "dialplan",
+                False,
+                f"{name}: the FastAGI fail-over names no backend node "
+                f"({' and '.join(BACKEND_GLOBALS)} are empty)",
+                "set BACKEND1 = <backend host>:<fastagi.port> in extensions.conf [globals], "
+                "then: asterisk -rx 'dialplan reload'",
+            )
+        )
+    return nodes
 
 
 async def _endpoints(

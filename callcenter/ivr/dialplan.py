@@ -33,6 +33,11 @@ TRANSFER_CONTEXT = "outbound"
 QUEUED_VARIABLE = "CC_QUEUED"
 """Set to 1 by the IVR on the caller's channel when the call is queued."""
 
+DONE_VARIABLE = "CC_DONE"
+"""Set to 1 by the backend when it is done with a call it leaves up (the end of a flow, a
+transfer dialled): the dialplan's FastAGI fail-over ([fastagi]) takes any other end of a
+session, the caller still there, for a node that went away and tries the next."""
+
 FOLLOWUP_SCRIPT = "followup"
 """The FastAGI script of an answered automated follow-up call."""
 
@@ -41,6 +46,15 @@ FOLLOWUP_VARIABLE = "CC_FOLLOWUP"
 
 OFFER_VARIABLES = ("CC_CALL_ID", "CC_AGENT")
 """Set on every agent leg the backend originates (offers and callbacks)."""
+
+FAILOVER_CONTEXT = "fastagi"
+"""The dialplan's FastAGI fail-over: `Gosub(fastagi,s,1(<script>))` runs `<script>` on the
+backend nodes named by the globals `BACKEND_GLOBALS`, the first that takes the call."""
+
+BACKEND_GLOBALS = ("BACKEND1", "BACKEND2")
+"""The dialplan's globals naming the backend nodes (`host:port`), in the order tried."""
+
+_FAILOVER_GOSUB = re.compile(rf"^\s*{FAILOVER_CONTEXT},s,1\((?P<script>[^),]*)\)\s*$")
 
 _AGI_URL = re.compile(r"agi://(?P<host>[^/:,\s]+)(?::(?P<port>\d+))?/(?P<script>[^,?\s]*)")
 
@@ -115,6 +129,22 @@ def contract_dialplan(settings: Settings, agi_host: str, agi_port: int) -> Dialp
         else:
             rows.append((need.name, "_X.", (("NoOp", need.why), ("Hangup", ""))))
     return tuple(rows)
+
+
+def failover_script(application: str, app_data: str) -> str | None:
+    """The FastAGI script a `Gosub(fastagi,s,1(<script>))` runs through the fail-over;
+    None for any other application."""
+    if application.lower() != "gosub":
+        return None
+    match = _FAILOVER_GOSUB.match(app_data)
+    return match["script"] if match else None
+
+
+def backend_targets(script: str, nodes: list[str], default_port: int = 4573) -> list[AgiTarget]:
+    """Where the fail-over runs `script`: a target per node address (`host[:port]`) in
+    `nodes` (the values of `BACKEND_GLOBALS`), in order; an empty one is skipped."""
+    targets = (agi_target(f"agi://{node}/{script}", default_port) for node in nodes if node)
+    return [target for target in targets if target is not None]
 
 
 def agi_target(app_data: str, default_port: int = 4573) -> AgiTarget | None:

@@ -25,6 +25,7 @@ import structlog
 
 from callcenter.agi import AGIHangup, AGISession
 from callcenter.db.phones import try_e164
+from callcenter.ivr.dialplan import DONE_VARIABLE
 from callcenter.ivr.loader import FlowLibrary
 from callcenter.ivr.lookups import CustomerDirectory, SelfServiceData, WaitEstimates
 from callcenter.ivr.prompts import CallPrompts
@@ -255,6 +256,9 @@ class IvrRunner:
                 await session.set_variable("CHANNEL(language)", action.language)
             case Transfer():
                 target = f"Local/{action.number}@{self._transfer_context}"
+                # The IVR's work ends with the transfer: should this node go away while
+                # the caller talks, the dialplan must not start the flow again elsewhere.
+                await session.set_variable(DONE_VARIABLE, "1")
                 await session.exec("Dial", target, str(self._transfer_ring_s))
             case Hangup():
                 await session.hangup()

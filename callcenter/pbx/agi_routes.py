@@ -15,6 +15,14 @@ voicemail, a callback, or a polite goodbye) is told so here. A callback request 
 stored request and an entry in the ACD's line; a survey's answers are stored on the call's
 interaction.
 
+FastAGI fail-over (config/asterisk/extensions.conf, [fastagi]): Asterisk cannot tell a
+session that ended from one whose node went away, so a call the service is done with and
+has not hung up is marked `CC_DONE=1`; any other end sends the call to the next node. An
+`ivr` request for a call the ACD already has in line or ringing an agent (its node died or
+its connection broke while it waited: same Uniqueid, the ACD's state rebuilt from the
+event log or still live) is held in its place again, with music and announcements from
+this session, instead of running the IVR and queueing it a second time.
+
 Every contact is recorded. A queued call's interaction is the live center's (its recorder
 follows the ACD); a call that ends in the IVR gets its row here, with an outcome that says
 how (`ivr_ending`): `self_service`, `voicemail`, `voicemail_failed`, `callback`, `closed`,
@@ -30,14 +38,15 @@ the call had), which the ACD routes to an agent's desktop.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime, timedelta
 
 import structlog
 from sqlalchemy.exc import SQLAlchemyError
 
-from acd import CallbackRequested, VoicemailQueued
+from acd import CallbackRequested, CallKind, CallState, VoicemailQueued
 from callcenter.agi import AGIError, AGIHangup, AGISession
 from callcenter.app.settings import TelephonySettings
 from callcenter.db import (
@@ -53,6 +62,7 @@ from callcenter.db.interactions import (
     SaveInteraction,
     SetOutcome,
 )
+from callcenter.ivr.dialplan import DONE_VARIABLE
 from callcenter.ivr.prompts import CallPrompts
 from callcenter.ivr.runner import IvrResult, IvrRunner, VoicemailFailed, VoicemailRecorded
 from callcenter.ivr.voicemail import FORMAT, message_file, record_message
@@ -85,10 +95,12 @@ class CallRoutes:
         callbacks: CallbackRepository,
         customers: CustomerRepository,
         lost: LostSessions | None = None,
+        restore: Callable[[str], Awaitable[CallInfo | None]] | None = None,
         servers: AsteriskServers | None = None,
     ) -> None:
         """Hand calls to `center`, hold them per `telephony`, store through `writer`;
         `lost` checks the callers whose holding session ended without a hang-up;
+        `restore(call_id)` finds the context (pop) of a call held again after a restart;
         `servers` tells which Asterisk server each call is on (None: no servers named)."""
         self._center = center
         self._calls = calls
@@ -98,11 +110,17 @@ class CallRoutes:
         self._callbacks = callbacks
         self._customers = customers
         self._lost = lost
+        self._restore = restore
         self._servers = servers
 
     async def ivr(self, session: AGISession) -> None:
-        """A call arrives: run its flow, then queue and hold it, or do what it asked."""
+        """A call arrives: run its flow, then queue and hold it, or do what it asked.
+        A call the ACD already has is held in its place again (the module's docstring)."""
         prompts = CallPrompts(session)
+        call = await self._rejoining(session)
+        if call is not None:
+            await self._hold_session(prompts, call)
+            return
         result = await self._runner.run(session, prompts=prompts)
         callback_id: int | None = None
         for handoff in result.handoffs:
@@ -118,6 +136,7 @@ class CallRoutes:
         )
         if held:
             return
+        await self._done(session)
         outcome, queue, extra = ivr_ending(result)
         if callback_id is not None and outcome == "callback":
             extra = {**extra, "callback.id": str(callback_id)}
@@ -129,6 +148,45 @@ class CallRoutes:
         for handoff in result.handoffs:
             if isinstance(handoff, StoreSurvey):
                 self._survey(session.request.uniqueid, handoff)
+        await self._done(session)
+
+    async def _done(self, session: AGISession) -> None:
+        """Tell the dialplan the service is done with this call (it is still up): the
+        fail-over must not take the end of this session for a node that went away."""
+        if session.hung_up:
+            return
+        with contextlib.suppress(AGIError):  # gone meanwhile: so is the dialplan
+            await session.set_variable(DONE_VARIABLE, "1")
+
+    async def _rejoining(self, session: AGISession) -> PbxCall | None:
+        """The call, when the ACD already has it in line or ringing an agent (its
+        earlier session ended with the caller still there); None for a new call."""
+        request = session.request
+        host = self._center.host
+        view = host.acd.call_view(request.uniqueid, host.now())
+        if view is None or view.kind is not CallKind.VOICE or view.state is CallState.CONNECTED:
+            return None
+        call = self._calls.get(request.uniqueid)
+        if call is None:
+            # Not adopted yet (the AMI resync after a restart may come later): the
+            # request names the caller's channel, the ACD the rest.
+            call = PbxCall(
+                request.uniqueid,
+                request.channel,
+                request.caller_number,
+                view.queue,
+                view.priority,
+                dict(view.requirement),
+                server=view.server,
+                holding=False,
+            )
+            self._calls.add(call)
+        if self._restore is not None and self._center.calls.get(call.call_id) is None:
+            info = await self._restore(call.call_id)
+            if info is not None:
+                self._center.calls.add(info)
+        log.info("pbx.call_rejoined", call_id=call.call_id, queue=call.queue)
+        return call
 
     async def _queue_and_hold(
         self, prompts: CallPrompts, enqueue: EnqueueCall, result: IvrResult
@@ -180,21 +238,31 @@ class CallRoutes:
             server=server,
             default_server=servers is not None and server == servers.default,
         )
-        try:
-            await self._hold(prompts, call)
-        except asyncio.CancelledError:
-            raise  # the service stops: the dialplan holds the caller for the next process
-        except AGIError as exc:
-            self._session_lost(session, call, f"the session failed: {type(exc).__name__}")
-            raise
-        self._session_lost(session, call, "its connection closed")
+        await self._hold_session(prompts, call)
         return True
 
-    def _session_lost(self, session: AGISession, call: PbxCall, why: str) -> None:
+    async def _hold_session(self, prompts: CallPrompts, call: PbxCall) -> None:
+        """Hold the queued `call` on this session until Asterisk ends it."""
+        session = prompts.session
+        call.hold_turn += 1
+        turn = call.hold_turn
+        try:
+            await self._hold(prompts, call, turn)
+        except asyncio.CancelledError:
+            raise  # the service stops: the dialplan takes the caller to the next node
+        except AGIError as exc:
+            self._session_lost(session, call, turn, f"the session failed: {type(exc).__name__}")
+            raise
+        self._session_lost(session, call, turn, "its connection closed")
+
+    def _session_lost(self, session: AGISession, call: PbxCall, turn: int, why: str) -> None:
         """The holding session is over. Unless Asterisk said so (a hang-up, the bridge to
-        an agent) or the call is settled, Asterisk is asked whether the caller is there."""
+        an agent), the call is settled or a newer session holds it, Asterisk is asked
+        whether the caller is there."""
         if session.hangup_seen or call.connected or call.ended or self._lost is None:
             return
+        if call.hold_turn != turn:
+            return  # the dialplan brought the caller back on a newer session
         log.warning("pbx.holding_session_lost", call_id=call.call_id, why=why)
         self._lost.session_lost(call, why)
 
@@ -217,12 +285,13 @@ class CallRoutes:
             return None
         return found.id if found is not None else None
 
-    async def _hold(self, prompts: CallPrompts, call: PbxCall) -> None:
+    async def _hold(self, prompts: CallPrompts, call: PbxCall, turn: int) -> None:
         segment = self._telephony.hold_segment_s
         application = "MusicOnHold"
         args: tuple[str, ...] = (self._telephony.moh_class, str(segment))
+        call.holding = True
         try:
-            while call.holding:
+            while call.holding and call.hold_turn == turn:
                 while not call.hold.empty():
                     instruction = call.hold.get_nowait()
                     if instruction[0] == "announce":
@@ -247,7 +316,8 @@ class CallRoutes:
         except AGIHangup:
             pass  # bridged to an agent, or the caller left: the AMI facts say which
         finally:
-            call.holding = False
+            if call.hold_turn == turn:  # not a newer session's hold
+                call.holding = False
 
     async def _announce(
         self, prompts: CallPrompts, position: int | None, estimated_wait: float | None

@@ -73,6 +73,9 @@ class PbxCall:
     hold: asyncio.Queue[Instruction] = field(default_factory=asyncio.Queue)
     holding: bool = True
     """The caller's AGI is still in its hold loop."""
+    hold_turn: int = 0
+    """Counts the AGI sessions that held the caller: after a node fail-over a newer
+    session holds the call, and only its loop may end the hold."""
     leg: AgentLeg | None = None
     connected: bool = False
     ended: bool = False

@@ -135,6 +135,25 @@ def build_telephony(
 
     # Is a caller whose holding session was lost still there? Asked of the caller's server.
     lost = LostSessions(center.host, calls, ami_channel_exists(caller_client), writer=writer)
+
+    # The context (pop) of a call taken over after a restart: by the AMI resync, or by a
+    # FastAGI session that brings the waiting caller back (CallRoutes).
+    async def restore(call_id: str) -> CallInfo | None:
+        record = await interactions.record(call_id)
+        if record is None:
+            return None
+        return CallInfo(
+            call_id=call_id,
+            caller_number=record.caller_number,
+            dialled_number=record.dialled_number,
+            arrived_at=record.arrived_at.timestamp(),
+            queue=record.queue or "",
+            ivr_path=tuple(record.ivr_path),
+            ivr_answers=dict(record.ivr_data),
+            customer_id=record.customer_id,
+            customer_name=record.customer_name,
+        )
+
     routes = CallRoutes(
         center,
         calls,
@@ -144,6 +163,7 @@ def build_telephony(
         callbacks=callbacks,
         customers=customers,
         lost=lost,
+        restore=restore,
         servers=servers,
     )
     agi.route("ivr", routes.ivr)
@@ -167,22 +187,6 @@ def build_telephony(
     center.host.add_listener(executor)
     center.wallboard.add_alert_source(health.alerts)
     center.wallboard.add_alert_source(ServerAlerts(servers, center.host).alerts)
-
-    async def restore(call_id: str) -> CallInfo | None:
-        record = await interactions.record(call_id)
-        if record is None:
-            return None
-        return CallInfo(
-            call_id=call_id,
-            caller_number=record.caller_number,
-            dialled_number=record.dialled_number,
-            arrived_at=record.arrived_at.timestamp(),
-            queue=record.queue or "",
-            ivr_path=tuple(record.ivr_path),
-            ivr_answers=dict(record.ivr_data),
-            customer_id=record.customer_id,
-            customer_name=record.customer_name,
-        )
 
     facts = AmiFacts(
         center,

@@ -10,6 +10,14 @@ Originate bridges the caller -> the AGI is left with an empty shell and the brid
 takes over (s5), possibly sending the caller on to the survey context with a new FastAGI
 session on the same channel and Uniqueid (s7). A caller who finds no RTP port (`rtp_ports`)
 is refused with no channel at all. `done` resolves with the `CallRecord`.
+
+The product's dialplan (config/asterisk/extensions.conf, [fastagi]) adds FastAGI fail-over,
+modelled here on the one address the simulator knows: a session that ends on a live
+channel without the backend's `CC_DONE=1` is taken for a node that went away and the
+FastAGI is entered again at once; a refused connection waits `FAILOVER_RETRY_S` (music)
+first, `FAILOVER_ROUNDS` times at most; then a queued caller waits in `[queue-hold]` and
+anyone else is hung up. The real dialplan's behaviour is tested on the real Asterisk
+(tests/real_asterisk/test_real_fastagi_failover.py).
 """
 
 from __future__ import annotations
@@ -29,6 +37,13 @@ from callcenter.sim.wire import Pairs
 QUEUED_VARIABLE = "CC_QUEUED"
 """Set to 1 by the product's IVR once a caller is queued; the dialplan holds them after an
 AGI that ends without a hang-up (see `CallerCall._hold_in_dialplan`)."""
+
+DONE_VARIABLE = "CC_DONE"
+"""Set to 1 by the backend when it is done with a call it leaves up: no fail-over then."""
+
+FAILOVER_ROUNDS = 8
+FAILOVER_RETRY_S = 2.0
+"""The dialplan's BACKEND_ROUNDS and BACKEND_RETRY_S ([globals])."""
 
 
 class CallRegistry(Registry, Protocol):
@@ -56,6 +71,7 @@ class CallerCall:
         self.redirect_to: tuple[str, str, int] | None = None
         self.moh = False
         self.in_survey = False
+        self._failed_rounds = 0
         self._steps: deque[Step] = deque(script.steps)
         self._hangup_cause = 0
 
@@ -205,6 +221,15 @@ class CallerCall:
             return False
         status = "SUCCESS" if outcome is Outcome.CLOSED else "FAILURE"
         self.emit(ev.varset(self.channel, "AGISTATUS", status))
+        chan = self.channel
+        if chan.variables.get(DONE_VARIABLE) != "1" and self._failed_rounds < FAILOVER_ROUNDS:
+            if outcome is not Outcome.CLOSED:
+                self._failed_rounds += 1
+                after_wait = await self._between_rounds(FAILOVER_RETRY_S)
+                if after_wait is not None:
+                    return after_wait
+            self.begin_agi(chan.context, chan.exten, chan.priority)
+            return True
         if self.channel.variables.get(QUEUED_VARIABLE) == "1" and not self.in_survey:
             return await self._hold_in_dialplan()
         self.dialplan_hangup()
@@ -226,6 +251,25 @@ class CallerCall:
             return False
         await self.bridge_over
         return self.channel.alive and self.leg is not before
+
+    async def _between_rounds(self, seconds: float) -> bool | None:
+        """[fastagi]'s `MusicOnHold(default,<s>)` while no node takes the call: None once
+        the wait is over, else what `_step` returns (the caller left or was bridged)."""
+        chan, before = self.channel, self.leg
+        context, exten, priority = chan.context, chan.exten, chan.priority
+        chan.application, chan.app_data = "MusicOnHold", f"default,{seconds:g}"
+        self.emit(ev.newexten(chan, "MusicOnHold", chan.app_data))
+        waited = 0.0
+        while chan.alive and self.bridge_over is None and waited < seconds:
+            await self.clock.sleep(0.05)
+            waited += 0.05
+        if not chan.alive:
+            return False
+        if self.bridge_over is not None:
+            await self.bridge_over
+            return self.channel.alive and self.leg is not before
+        chan.context, chan.exten, chan.priority = context, exten, priority
+        return None
 
     def dialplan_hangup(self, *, advance: bool = True) -> None:
         """The dialplan's `Hangup()` after the AGI (inbound prio 3), or where the call is."""

@@ -76,6 +76,9 @@ class RealCenter:
     """The relay in front of AMI (`center(cutter=True)`)."""
     agi_cutter: TcpCutter | None = None
     """The relay between Asterisk and the service's FastAGI port (`center(agi_cutter=True)`)."""
+    standby_port: int | None = None
+    """The dialplan's second backend node (BACKEND2) when the service is not there: nothing
+    listens on it until `start_standby` starts a service on it."""
 
     @property
     def acd(self) -> Any:
@@ -185,6 +188,28 @@ class RealCenter:
         await self.service.stop()
         self.service = Service.build(self.settings)
         await self.service.start()
+        for client in self.service.ami:
+            await client.wait_connected(timeout=10)
+
+    async def kill_service(self) -> None:
+        """The service's node dies: every FastAGI connection of the service is cut (a
+        reset, as when its machine goes), its address refuses from then on, and the
+        service is stopped. Needs `center(agi_cutter=True)`; `start_standby` next."""
+        if self.agi_cutter is None:
+            raise RuntimeError("kill_service needs center(agi_cutter=True)")
+        await self.agi_cutter.close()
+        await self.service.stop()
+
+    async def start_standby(self) -> None:
+        """A second node takes over: a new service on the same database (SQLite file),
+        listening on the dialplan's second node address (BACKEND2)."""
+        if self.standby_port is None:
+            raise RuntimeError("the second node's address is taken (or the first is down)")
+        fastagi = self.settings.fastagi.model_copy(update={"port": self.standby_port})
+        self.settings = self.settings.model_copy(update={"fastagi": fastagi})
+        self.service = Service.build(self.settings)
+        await self.service.start()
+        self.standby_port = None
         for client in self.service.ami:
             await client.wait_connected(timeout=10)
 
@@ -336,18 +361,29 @@ async def center(
     trunk: bool = True,
     cutter: bool = False,
     agi_cutter: bool = False,
+    first_backend_down: bool = False,
     rtp_ports: int = 400,
     **extra: Any,
 ) -> AsyncIterator[RealCenter]:
     """Asterisk, phones (`phones`: agent -> behaviour; default every agent answers), the
-    trunk and the service, with the agents in `ready` (default: all) logged in and ready."""
+    trunk and the service, with the agents in `ready` (default: all) logged in and ready.
+
+    The dialplan's first backend node (BACKEND1) is the service, its second (BACKEND2) an
+    address nothing listens on (`RealCenter.standby_port`); `first_backend_down` swaps
+    them: calls find nobody at the first node and reach the service at the second."""
     unpacked = require_build()
     agi_port = free_tcp_port()
+    spare = free_tcp_port()
+    while spare == agi_port:
+        spare = free_tcp_port()
     # With `agi_cutter` Asterisk's dialplan calls a relay, which passes on to the service.
     agi_relay = TcpCutter(agi_port) if agi_cutter else None
+    served = agi_relay.port if agi_relay is not None else agi_port
+    first, second = (spare, served) if first_backend_down else (served, spare)
     asterisk = RealAsterisk(
         unpacked,
-        agi_port=agi_relay.port if agi_relay is not None else agi_port,
+        agi_port=first,
+        agi_port2=second,
         sounds=sounds[0],
         moh=sounds[1],
         trunk=trunk,
@@ -371,6 +407,7 @@ async def center(
             Service.build(settings),
             cutter=relay,
             agi_cutter=agi_relay,
+            standby_port=None if first_backend_down else spare,
         )
         service = real.service
         wanted = phones if phones is not None else {a.id: Answer() for a in acd.agents}

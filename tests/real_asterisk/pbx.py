@@ -191,12 +191,20 @@ class Secrets:
 
 
 def operator_edits(
-    text: str, name: str, *, sip: int, ami: int, agi: int, rtp: tuple[int, int]
+    text: str,
+    name: str,
+    *,
+    sip: int,
+    ami: int,
+    agi: int,
+    rtp: tuple[int, int],
+    agi2: int | None = None,
 ) -> str:
     """What an operator running Asterisk outside compose changes in `config/asterisk/<name>`.
 
-    Loopback and free ports for SIP, AMI and RTP, and the FastAGI address of the backend
-    (the compose service name `backend` and its port).
+    Loopback and free ports for SIP, AMI and RTP, and the FastAGI addresses of the backend
+    nodes (the compose service names `backend` and `backend2` and their port): `agi` the
+    first, `agi2` the second (None: no second node, BACKEND2 left empty).
     """
     if name == "pjsip.conf":
         text = re.sub(r"(?m)^bind = 0\.0\.0\.0:5060$", f"bind = 127.0.0.1:{sip}", text)
@@ -207,7 +215,12 @@ def operator_edits(
         text = re.sub(r"(?m)^rtpstart = \d+$", f"rtpstart = {rtp[0]}", text)
         text = re.sub(r"(?m)^rtpend = \d+$", f"rtpend = {rtp[1]}", text)
     if name == "extensions.conf":
-        text = text.replace("agi://backend:4573/", f"agi://127.0.0.1:{agi}/")
+        text = text.replace("agi://backend:4573/", f"agi://127.0.0.1:{agi}/")  # literal URLs
+        text = re.sub(r"(?m)^BACKEND1 = backend:4573$", f"BACKEND1 = 127.0.0.1:{agi}", text)
+        second = f"127.0.0.1:{agi2}" if agi2 is not None else ""
+        text = re.sub(r"(?m)^BACKEND2 = backend2:4573$", f"BACKEND2 = {second}", text)
+        if f"BACKEND1 = 127.0.0.1:{agi}" not in text:
+            raise RuntimeError("extensions.conf: no `BACKEND1 = backend:4573` in [globals]")
     return text
 
 
@@ -223,14 +236,17 @@ class RealAsterisk:
         moh: Path,
         trunk: bool = True,
         rtp_ports: int = 400,
+        agi_port2: int | None = None,
     ) -> None:
         """Render into a fresh directory; `trunk` renders the trunk (TRUNK_HOST set);
-        `rtp_ports` wide RTP range (2 ports a channel)."""
+        `rtp_ports` wide RTP range (2 ports a channel); the dialplan's backend nodes are
+        127.0.0.1:`agi_port` and :`agi_port2` (None: no second node)."""
         self.build = build
         # The control socket's path must stay short (108 bytes), so not under tmp_path.
         self.dir = Path(tempfile.mkdtemp(prefix="cc-ast-"))
         self.secrets = Secrets()
         self.agi_port = agi_port
+        self.agi_port2 = agi_port2
         self.sip_port = free_udp_port()
         self.ami_port = free_tcp_port()
         self.rtp = rtp_range(rtp_ports)
@@ -256,6 +272,7 @@ class RealAsterisk:
                 ami=self.ami_port,
                 agi=self.agi_port,
                 rtp=self.rtp,
+                agi2=self.agi_port2,
             )
             (self.dir / "tpl" / template.name).write_text(edited)
         data = self.dir / "data"

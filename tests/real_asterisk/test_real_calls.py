@@ -227,8 +227,9 @@ async def test_given_a_waiting_caller_when_the_fastagi_link_is_cut_then_they_kee
     tmp_path: Path, sounds: tuple[Path, Path]
 ) -> None:
     # The caller's holding session (FastAGI) breaks without a hang-up: Asterisk's AGI()
-    # returns, the dialplan keeps the caller in [queue-hold], and the service, asking AMI,
-    # finds the channel alive: no abandon, the call is offered and bridged from there.
+    # returns, the dialplan's fail-over ([fastagi]) opens FastAGI again, and the service
+    # recognises the waiting call and holds it in its place: no abandon, no second place
+    # in line, the call is offered and bridged from there.
     phones = {"agent1": Answer(0.5, 1.0)}
     async with center(
         tmp_path, agents("agent1"), sounds=sounds, phones=phones, ready=(), agi_cutter=True
@@ -238,11 +239,9 @@ async def test_given_a_waiting_caller_when_the_fastagi_link_is_cut_then_they_kee
         await pbx.until(lambda: pbx.acd._floor.calls, timeout=30)
         await asyncio.sleep(1)  # in the hold loop
         assert pbx.agi_cutter.cut() == 1
-
-        async def in_queue_hold() -> bool:
-            return any("!queue-hold!" in line for line in await pbx.active_channels())
-
-        await pbx.until(in_queue_hold, timeout=10)
+        with capture_logs() as logs:
+            await pbx.until(lambda: any(e["event"] == "pbx.call_rejoined" for e in logs), 20)
+        assert pbx.agi_cutter.connections == 2
         assert not caller.did("remote_bye"), "the caller is still there"
         await pbx.log_in("agent1")
         await pbx.phones["agent1"].wait_for("answer", timeout=30)
@@ -252,6 +251,7 @@ async def test_given_a_waiting_caller_when_the_fastagi_link_is_cut_then_they_kee
         kinds = [event.kind for event in await pbx.events(row.uniqueid)]
         assert "abandon" not in kinds
         assert kinds.count("connect") == 1
+        assert kinds.count("enqueue") == 1
 
 
 async def test_given_no_hold_music_when_a_caller_waits_then_they_wait_without_a_command_storm(

@@ -37,8 +37,10 @@ APP_MODULES = {
     "ChanSpy": "app_chanspy.so",
     "MusicOnHold": "res_musiconhold.so",
     "Playback": "app_playback.so",
+    "Gosub": "app_stack.so",
+    "Return": "app_stack.so",
 }
-FUNCTION_MODULES = {"FILTER": "func_strings.so", "LEN": "func_strings.so"}
+FUNCTION_MODULES = {"FILTER": "func_strings.so", "LEN": "func_strings.so", "LOCAL": "app_stack.so"}
 # What [callbacks] and [outbound] test before they dial: the digits FILTER keeps of the
 # number (after its leading `+`, with EXTEN:1) are as many as its characters.
 DIGITS_ONLY = re.compile(
@@ -105,10 +107,8 @@ def test_given_each_hotline_dnis_when_called_from_inbound_then_the_ivr_runs(
     assert endpoints["trunk"].get("context") == inbound
     for dnis in settings.ivr.dnis:
         context, steps = _run_from(plan, inbound, dnis)
-        assert [s.app for s in steps[:2]] == ["Answer", "AGI"], context
-        target = contract.agi_target(steps[1].data)
-        assert target is not None
-        assert (target.script, target.port) == (contract.IVR_SCRIPT, settings.fastagi.port)
+        assert [s.app for s in steps[:2]] == ["Answer", "Gosub"], context
+        assert contract.failover_script(steps[1].app, steps[1].data) == contract.IVR_SCRIPT
         hold = steps[2]
         assert hold.app == "GotoIf"
         assert f'"${{{contract.QUEUED_VARIABLE}}}" = "1"' in hold.data
@@ -120,11 +120,8 @@ def test_every_context_the_code_sends_calls_to_exists(settings: Settings, plan) 
     for need in contract.required_contexts(settings):
         assert need.name in contexts, need
     survey = contexts[settings.telephony.survey_context]["s"]
-    target = contract.agi_target(survey[0].data)  # F(<survey>^s^1): priority 1 itself
-    assert survey[0].app == "AGI"
-    assert target is not None
-    assert target.script in settings.ivr.scripts
-    assert target.port == settings.fastagi.port
+    # F(<survey>^s^1): priority 1 itself runs the survey through the fail-over.
+    assert contract.failover_script(survey[0].app, survey[0].data) in settings.ivr.scripts
     hold = contexts[contract.HOLD_CONTEXT]["s"]
     assert Step("MusicOnHold", settings.telephony.moh_class) in hold
     # Transfers dial what the flow says; callbacks only E.164 (the backend stores no other).
@@ -152,7 +149,27 @@ def test_every_variable_the_dialplan_reads_is_set_by_the_code(plan) -> None:
         for steps in extens.values():
             for step in steps:
                 read |= set(re.findall(r"\$\{(CC_[A-Z_]+)\}", step.data))
-    assert read == {contract.QUEUED_VARIABLE, *contract.OFFER_VARIABLES}
+    assert read == {contract.QUEUED_VARIABLE, contract.DONE_VARIABLE, *contract.OFFER_VARIABLES}
+
+
+def test_the_fastagi_failover_tries_the_compose_backends_in_order_on_the_service_port(
+    settings: Settings, plan
+) -> None:
+    contexts, _ = plan
+    [globals_] = [s for s in parse(CONF / "extensions.conf") if s.name == "globals"]
+    nodes = [globals_.get(name) or "" for name in contract.BACKEND_GLOBALS]
+    targets = contract.backend_targets(contract.IVR_SCRIPT, nodes)
+    port = settings.fastagi.port
+    assert [(t.host, t.port) for t in targets] == [("backend", port), ("backend2", port)]
+    steps = contexts[contract.FAILOVER_CONTEXT]["s"]
+    urls = [s.data for s in steps if s.app == "AGI"]
+    assert urls == [f"agi://${{{name}}}/${{ARG1}}" for name in contract.BACKEND_GLOBALS]
+    # After each node: done (the backend's CC_DONE) or on to the next; bounded rounds.
+    done = f'$["${{{contract.DONE_VARIABLE}}}" = "1"]?done'
+    assert [s.data for s in steps if s.app == "GotoIf"].count(done) == 2
+    assert Step("MusicOnHold", f"{settings.telephony.moh_class},${{BACKEND_RETRY_S}}") in steps
+    assert int(globals_.get("BACKEND_ROUNDS") or 0) > 1
+    assert steps[-1] == Step("Return", "")
 
 
 def test_given_a_context_in_the_dialplan_then_the_code_or_a_phone_uses_it(
@@ -164,7 +181,8 @@ def test_given_a_context_in_the_dialplan_then_the_code_or_a_phone_uses_it(
     reached = set()
     for extens in contexts.values():
         for steps in extens.values():
-            reached |= {s.data.split(",")[0] for s in steps if s.app in ("Goto", "GotoIf")}
+            jumps = ("Goto", "GotoIf", "Gosub")
+            reached |= {s.data.split(",")[0] for s in steps if s.app in jumps}
     reached = {r.rpartition("?")[2] for r in reached}
     unexplained = set(contexts) - used - phones - reached
     assert not unexplained, f"contexts neither used by the code nor a phone's: {unexplained}"
@@ -214,6 +232,7 @@ def test_every_application_has_its_module_loaded(plan) -> None:
         assert APP_MODULES[app] in loaded, app
     steps = [s for extens in contexts.values() for ss in extens.values() for s in ss]
     functions = {f for s in steps for f in re.findall(r"\$\{([A-Z_]+)\(", s.data)}
+    functions |= {f for s in steps if s.app == "Set" for f in re.findall(r"^([A-Z_]+)\(", s.data)}
     assert {"FILTER", "LEN"} <= functions
     for function in functions:
         assert FUNCTION_MODULES[function] in loaded, function

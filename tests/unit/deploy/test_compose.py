@@ -122,7 +122,8 @@ def test_the_backend_gets_its_settings_and_secrets_from_the_environment(
     assert settings.fastagi.host == "0.0.0.0"
     assert settings.database.url.startswith("postgresql+asyncpg://callcenter:pw@db/")
     dialplan = (ROOT / "config" / "asterisk" / "extensions.conf").read_text()
-    assert f"agi://backend:{settings.fastagi.port}/" in dialplan
+    # The dialplan's first FastAGI node is the compose backend on its port ([globals]).
+    assert f"\nBACKEND1 = backend:{settings.fastagi.port}\n" in dialplan
     assert "backend" in compose["services"]
 
 
