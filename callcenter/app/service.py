@@ -13,11 +13,13 @@ the database writer always flushed.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import gc
 import signal
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import structlog
@@ -46,6 +48,8 @@ from callcenter.app.ops import LoopLag, ServiceProbe
 from callcenter.app.settings import AsteriskSettings, Settings
 from callcenter.app.tasks import TaskSupervisor, log_safely
 from callcenter.app.wiring import Backend, build_backend
+from callcenter.cluster.fence import Fence
+from callcenter.cluster.leadership import Leadership
 from callcenter.db import BatchedWriter, ConfigInvalid, make_engine, make_sessions, upgrade
 from callcenter.db.config_versions import SEED_AUTHOR, ConfigProblem, as_document
 from callcenter.db.flow_versions import FlowConflict, FlowVersions
@@ -98,6 +102,15 @@ def ami_clients(settings: AsteriskSettings) -> list[AMIClient]:
 
 YOUNG_COLLECTION_THRESHOLD = 5_000
 """Allocations between young-generation collections (Python's default is 700)."""
+
+
+async def _written(writer: BatchedWriter, timeout: float) -> None:
+    # An offer waits for its record (a cluster's write-ahead, `PbxExecutor.before_offer`);
+    # a database that does not take it in time leaves the decision to the fence.
+    try:
+        await writer.flush(timeout=timeout)
+    except TimeoutError:
+        log.warning("cluster.offer_not_logged_in_time", pending=writer.pending)
 
 
 def route_problems(center: CenterConfig, flows: FlowSet) -> list[ConfigProblem]:
@@ -159,6 +172,10 @@ class Service:
     """The automated follow-up calls of resolved tickets (dialled, answers recorded)."""
     _imports: set[asyncio.Task[list[str]]] = field(default_factory=set)
     """Flow imports SIGHUP started (kept referenced until they end)."""
+    fence: Fence = field(default_factory=Fence)
+    """What lets this process act and write (always, for a single node)."""
+    leadership: Leadership | None = None
+    """Several nodes (`cluster.enabled`): the lock campaign; None for a single node."""
 
     @classmethod
     def build(cls, settings: Settings) -> Service:
@@ -190,11 +207,12 @@ class Service:
             idle_timeout=fa.idle_timeout_s,
         )
         db = settings.database
+        fence = Fence()
         engine = make_engine(db.url, echo=db.echo, pool_size=db.pool_size)
-        sessions = make_sessions(engine)
+        sessions = make_sessions(engine, fence=fence)
         writer_engine = make_engine(db.url, echo=db.echo, pool_size=1)
         writer = BatchedWriter(
-            make_sessions(writer_engine),
+            make_sessions(writer_engine, fence=fence),
             batch_size=db.batch_size,
             interval_s=db.batch_interval_s,
             max_pending=db.max_pending,
@@ -252,6 +270,18 @@ class Service:
             supervisor=supervisor,
             followup_calls=followups,
         )
+        service.fence = fence
+        if settings.cluster.enabled:
+            service.leadership = Leadership(db.url, settings.cluster, fence)
+            backend.context.cluster = service.leadership.status
+        # A write the database refuses for an old term means another node leads now.
+        writer.fenced = lambda why: fence.lose(f"the database refused a write: {why}")
+        backend.center.host.gate = service.why_not_acting
+        telephony.executor.may_act = fence.may_act
+        if settings.cluster.enabled:
+            telephony.executor.before_offer = functools.partial(
+                _written, writer, settings.service.shutdown_grace_s
+            )
         backend.context.flows = service.catalog
         backend.context.center_checks.append(lambda center: route_problems(center, flows.flows))
         backend.context.center_hooks.append(service.follow_center)
@@ -267,6 +297,12 @@ class Service:
             dropped_facts=[telephony.facts.dropped, attempts.dropped],
         )
         return service
+
+    def why_not_acting(self) -> str | None:
+        """Why this node may not act now (None while it may): the ACD host's gate."""
+        if self.fence.may_act():
+            return None
+        return self.fence.lost or "this node does not lead (the lease is not held)"
 
     def follow_center(self, center: CenterConfig) -> None:
         """Put in force the parts of a new configuration the web does not hold: which flow
@@ -318,14 +354,78 @@ class Service:
             raise ServiceStartError(f"the IVR flows in {url} cannot be read: {exc}") from exc
 
     async def start(self) -> None:
-        """Bring the database to the current schema (creating a SQLite file on first start),
-        open the FastAGI port and start connecting to every Asterisk server."""
+        """Bring the database to the current schema (creating a SQLite file on first start);
+        a single node then `lead`s at once: opens the FastAGI port and starts connecting to
+        every Asterisk server. A cluster node opens its web port only (it answers as a
+        standby) and leads once elected (`serve_cluster`)."""
         url = self.settings.database.model_dump()["url"]  # the password shows as ***
         try:
             await upgrade(self.engine)
         except (OSError, SQLAlchemyError) as exc:
             raise ServiceStartError(f"database {url} cannot be used: {exc}") from exc
         log.info("db.ready", backend=self.engine.dialect.name, url=url)
+        watch = self.supervisor.watch
+        watch("db-writer", self.writer.start(), self.writer.start)
+        watch("loop-lag", self.lag.start(), self.lag.start)
+        if self.leadership is None:
+            await self.lead()
+            return
+        await self.backend.start_web()
+        self._log_web()
+        log.info(
+            "cluster.standby",
+            node=self.settings.cluster.node,
+            hint="this node leads when it gets the lock (the leader stopped or went silent)",
+        )
+
+    async def serve_cluster(self) -> str:
+        """A cluster node: wait for the lock, lead, and hold the lead; why it ended.
+
+        The heartbeats run from the moment of the election, while the node takes over
+        (replays the log, connects to Asterisk): a take-over slower than the lease must
+        not cost the lease. A take-over that fails raises (the node stops).
+        """
+        if self.leadership is None:
+            raise RuntimeError("serve_cluster needs cluster.enabled")
+        term = await self.leadership.campaign()
+        loop = asyncio.get_running_loop()
+        elected = loop.time()
+        holding = asyncio.create_task(self.leadership.hold(), name="cluster-hold")
+        leading = asyncio.create_task(self.lead(), name="cluster-lead")
+        try:
+            await asyncio.wait({holding, leading}, return_when=asyncio.FIRST_COMPLETED)
+            if holding.done():
+                return holding.result()
+            leading.result()  # a take-over that failed raises here
+            log.info(
+                "cluster.took_over",
+                node=self.settings.cluster.node,
+                term=term,
+                took_s=round(loop.time() - elected, 3),
+            )
+            return await holding
+        finally:
+            for task in (holding, leading):
+                if not task.done():
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
+
+    def _log_web(self) -> None:
+        web_url = f"http://{self.settings.web.host}:{self.backend.server.port}"
+        log.info(
+            "web.listening",
+            agent_desktop=f"{web_url}/agent",
+            wallboard=f"{web_url}/wallboard",
+            reports=f"{web_url}/reports",
+            api=f"{web_url}/api/openapi.json",
+        )
+
+    async def lead(self) -> None:
+        """Run the center: the stored flows and configuration, the live state replayed
+        from the event log, the ACD and its tasks, FastAGI, and the AMI links (each
+        resyncs with its Asterisk once connected)."""
+        url = self.settings.database.model_dump()["url"]
         await self._flows_from_database(url)
         version = await self._acd_from_database(url)
         center = self.backend.center
@@ -348,9 +448,10 @@ class Service:
         # The loops the service cannot do without are watched: one that ends is a crash,
         # logged with its cause, shown by /readyz, and started again.
         watch = self.supervisor.watch
-        watch("db-writer", self.writer.start(), self.writer.start)
-        watch("loop-lag", self.lag.start(), self.lag.start)
-        await self.backend.start()
+        if self.leadership is None:
+            await self.backend.start()
+        else:
+            center.start()  # the web has been up since `start`
         watch("acd-host", center.host.start(), center.host.start)
         watch("wallboard", center.wallboard.start(), center.wallboard.start)
         self.supervisor.start("queue-hours", self.queue_hours.run)
@@ -373,14 +474,8 @@ class Service:
                 inbox, telephony.voicemail_dir, telephony.voicemail_retention_days
             )
             self.supervisor.start("voicemail-retention", retention.run)
-        web_url = f"http://{self.settings.web.host}:{self.backend.server.port}"
-        log.info(
-            "web.listening",
-            agent_desktop=f"{web_url}/agent",
-            wallboard=f"{web_url}/wallboard",
-            reports=f"{web_url}/reports",
-            api=f"{web_url}/api/openapi.json",
-        )
+        if self.leadership is None:
+            self._log_web()
         await self.agi.start()
         log.info(
             "fastagi.listening",
@@ -473,15 +568,17 @@ class Service:
             if isinstance(item, ConnectionChanged):
                 log.info("ami.connection", server=item.server, state=item.state, reason=item.reason)
 
-    async def stop(self) -> None:
-        """Stop accepting calls, let running sessions finish (grace period), disconnect,
-        flush the database writer and close the database.
+    async def stop(self, *, grace: float | None = None) -> None:
+        """Stop accepting calls, let running sessions finish (`grace`, by default the
+        settings' period), disconnect, flush the database writer, give up the lead (a
+        cluster's standby takes over) and close the database.
 
         Every step runs whatever the earlier ones did: a step that raises is logged with
         its cause and the next one runs, so the AMI clients are always closed and the
         writer always flushed. Never raises (but a cancellation of the caller goes on).
         """
-        grace = self.settings.service.shutdown_grace_s
+        if grace is None:
+            grace = self.settings.service.shutdown_grace_s
         steps: list[tuple[str, Callable[[], Awaitable[None]]]] = [
             ("fastagi", lambda: self.agi.close(grace=grace)),
             ("telephony", self.telephony.close),
@@ -495,6 +592,8 @@ class Service:
             *((f"ami:{c.server.name}", c.close) for c in self.ami),
             ("backend", self.backend.stop),
             ("writer", self._flush_writer),
+            # After the last write of this term: a standby may lead only once it is in.
+            *((("cluster", self.leadership.close),) if self.leadership is not None else ()),
             ("writer_engine", self.writer_engine.dispose),
             ("reads", self.reads.close),
             ("engine", self.engine.dispose),
@@ -533,51 +632,84 @@ async def run(settings: Settings, *, on_started: Callable[[Service], None] | Non
     """Run until SIGINT/SIGTERM (SIGHUP stores changed flow files as new versions); the
     CLI's exit status.
 
-    `on_started` is called once every part is up (the demo prints its banner then).
+    `on_started` is called once every part is up (the demo prints its banner then). A
+    cluster node that loses the lead (fenced) stops every part at once, with no grace for
+    the calls on its FastAGI (the dialplan takes them to the leader), and starts over as
+    a standby in the same process.
     """
-    try:
-        service = Service.build(settings)
-    except FlowLoadError as exc:
-        log.error("service.broken_flows", problems=list(exc.messages))
-        return 2
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    loop.add_signal_handler(signal.SIGHUP, service.reload_flows)
-    try:
-        await service.start()
-    except FlowLoadError as exc:
-        log.error("service.broken_flows", problems=list(exc.messages))
+    first = True
+    while True:
+        try:
+            service = Service.build(settings)
+        except FlowLoadError as exc:
+            log.error("service.broken_flows", problems=list(exc.messages))
+            return 2
+        loop.add_signal_handler(signal.SIGHUP, service.reload_flows)
+        try:
+            await service.start()
+        except FlowLoadError as exc:
+            log.error("service.broken_flows", problems=list(exc.messages))
+            await service.stop()
+            return 2
+        except (OSError, ServiceStartError) as exc:
+            log.error("service.start_failed", error=str(exc))
+            await service.stop()
+            return 1
+        if first:
+            settle_heap()
+            if on_started is not None:
+                on_started(service)
+            first = False
+        failed = asyncio.create_task(_first_auth_failure(service))
+        stopped = asyncio.create_task(stop.wait())
+        waits: set[asyncio.Task[Any]] = {failed, stopped}
+        lead: asyncio.Task[str] | None = None
+        if service.leadership is not None:
+            lead = asyncio.create_task(service.serve_cluster(), name="cluster")
+            waits.add(lead)
+        done, _ = await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+        for task in waits:
+            task.cancel()
+        if lead is not None and lead in done and not stop.is_set():
+            error = lead.exception()
+            if error is not None:
+                log.error("cluster.take_over_failed", error=f"{type(error).__name__}: {error}")
+                await service.stop()
+                return 1
+            log.warning(
+                "cluster.stepped_down",
+                node=settings.cluster.node,
+                reason=lead.result(),
+                hint="starting over as a standby",
+            )
+            await service.stop(grace=0)
+            continue
+        if lead is not None:
+            await asyncio.gather(lead, return_exceptions=True)  # ended, whatever it raised
+        log.info("service.stopping")
         await service.stop()
-        return 2
-    except (OSError, ServiceStartError) as exc:
-        log.error("service.start_failed", error=str(exc))
-        await service.stop()
-        return 1
-    settle_heap()
-    if on_started is not None:
-        on_started(service)
-    failed = asyncio.create_task(_first_auth_failure(service))
-    stopped = asyncio.create_task(stop.wait())
-    done, _ = await asyncio.wait({failed, stopped}, return_when=asyncio.FIRST_COMPLETED)
-    for task in (failed, stopped):
-        task.cancel()
-    log.info("service.stopping")
-    await service.stop()
-    return 2 if failed in done and failed.result() else 0
+        return 2 if failed in done and failed.result() else 0
 
 
 async def _first_auth_failure(service: Service) -> bool:
     # A refused AMI login will not fix itself: stop with an error instead of idling.
     waits = [asyncio.create_task(c.wait_connected()) for c in service.ami]
-    for next_done in asyncio.as_completed(waits):
-        try:
-            await next_done
-        except AMIAuthenticationError as exc:
-            log.error("service.ami_login_refused", error=str(exc))
-            for w in waits:
-                w.cancel()
-            return True
-    await asyncio.Event().wait()
-    return False
+    try:
+        for next_done in asyncio.as_completed(waits):
+            try:
+                await next_done
+            except AMIAuthenticationError as exc:
+                log.error("service.ami_login_refused", error=str(exc))
+                return True
+        await asyncio.Event().wait()
+        return False
+    finally:
+        # Cancelled (the service stops, or steps down): the waits end with it, and what
+        # they raised as their clients closed is collected here, not left unretrieved.
+        for wait in waits:
+            wait.cancel()
+        await asyncio.gather(*waits, return_exceptions=True)

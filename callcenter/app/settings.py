@@ -29,6 +29,7 @@ from pydantic import (
     ValidationError,
     field_serializer,
     field_validator,
+    model_validator,
 )
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 from pydantic_settings import SettingsError as EnvParsingError
@@ -500,6 +501,33 @@ def _default_acd() -> AcdSettings:
     return AcdSettings(queues=(QueueSettings(name="general"),))
 
 
+class ClusterSettings(_Section):
+    """Several backend nodes on one PostgreSQL (docs: README "Several nodes"): one leads
+    (holds a PostgreSQL advisory lock) and owns the ACD, the others wait to take over."""
+
+    enabled: bool = False
+    """Off: this process is the only node (SQLite or PostgreSQL). On: PostgreSQL only."""
+    node: str = Field("node1", pattern=r"^[A-Za-z0-9_.-]{1,64}$")
+    """This node's name, as /readyz, the metrics and the other nodes show it."""
+    lease_s: float = Field(3.0, ge=1.0, le=60.0)
+    """How long a leader that stops answering keeps the lock: PostgreSQL ends its lock
+    session after this much silence (`idle_session_timeout`), and the leader itself stops
+    acting a little sooner. A paused or cut-off leader is replaced after about this long."""
+    heartbeat_s: float = Field(0.5, gt=0, le=20.0)
+    """How often the leader renews its lease (a few times per `lease_s`)."""
+    poll_s: float = Field(0.25, gt=0, le=10.0)
+    """How often a standby tries the lock: a leader that died is replaced within this."""
+
+    @model_validator(mode="after")
+    def _renewed_in_time(self) -> ClusterSettings:
+        if self.heartbeat_s * 2 > self.lease_s:
+            raise ValueError(
+                f"heartbeat_s ({self.heartbeat_s}) must be at most half of lease_s "
+                f"({self.lease_s}): a leader would lose its lease between two renewals"
+            )
+        return self
+
+
 class Settings(BaseSettings):
     """Everything the service reads at start."""
 
@@ -519,6 +547,17 @@ class Settings(BaseSettings):
     acd: AcdSettings = Field(default_factory=_default_acd)
     web: WebSettings = WebSettings()
     telephony: TelephonySettings = TelephonySettings()
+    cluster: ClusterSettings = ClusterSettings()
+
+    @model_validator(mode="after")
+    def _cluster_on_postgresql(self) -> Settings:
+        if self.cluster.enabled and not self.database.url.startswith("postgresql"):
+            raise ValueError(
+                "cluster.enabled needs database.url on PostgreSQL (the nodes share it and "
+                "elect their leader with its advisory locks), not "
+                f"{mask_url(self.database.url)}"
+            )
+        return self
 
     @classmethod
     def settings_customise_sources(

@@ -54,6 +54,10 @@ class Backend:
         self.center.start()
         await self.server.start()
 
+    async def start_web(self) -> None:
+        """Open the web port alone (a cluster's standby: the center starts when it leads)."""
+        await self.server.start()
+
     async def stop(self) -> None:
         """Close the web (websockets included), then stop the live center."""
         await self.server.stop()

@@ -77,6 +77,8 @@ def _pool(size: int | None) -> dict[str, int]:
     return {} if size is None else {"pool_size": size, "max_overflow": size}
 
 
-def make_sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    """The session factory every repository takes."""
-    return async_sessionmaker(engine, expire_on_commit=False)
+def make_sessions(engine: AsyncEngine, *, fence: object = None) -> async_sessionmaker[AsyncSession]:
+    """The session factory every repository takes; with a `fence` (several nodes), the
+    event-log entries its sessions write carry the fence's term (`events.AppendEvents`)."""
+    info = {} if fence is None else {"fence": fence}
+    return async_sessionmaker(engine, expire_on_commit=False, info=info)

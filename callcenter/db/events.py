@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, cast
+from typing import Any, Protocol, cast
 
 from sqlalchemy import Table, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -68,8 +68,17 @@ def event_from_record(record: Record, at: datetime) -> CallEvent:
 _EVENTS = cast(Table, CallEventRow.__table__)
 
 
-def _values(event: CallEvent) -> dict[str, Any]:
+class TermHolder(Protocol):
+    """Whatever says which leader's term this process writes in (callcenter.cluster.fence)."""
+
+    @property
+    def term(self) -> int | None:
+        """The term; None for a single node (no cluster)."""
+
+
+def _values(event: CallEvent, term: int | None) -> dict[str, Any]:
     return {
+        "term": term,
         "at": event.at,
         "kind": event.kind,
         "call_id": event.call_id,
@@ -99,7 +108,11 @@ class AppendEvents:
             # A Core insert on the table: one executemany. The ORM's bulk insert of the same
             # rows runs a statement per row on SQLite, each a round trip to the driver's
             # thread: 100 events took seconds while the event loop was busy.
-            await session.execute(insert(_EVENTS), [_values(e) for e in self.events])
+            # Several nodes: every entry carries the writer's term, and PostgreSQL refuses
+            # those of a term that is over (migration 0012). `make_sessions(fence=...)`.
+            fence: TermHolder | None = session.info.get("fence")
+            term = None if fence is None else fence.term
+            await session.execute(insert(_EVENTS), [_values(e, term) for e in self.events])
 
 
 class EventLog:

@@ -17,6 +17,7 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    CheckConstraint,
     DateTime,
     Dialect,
     ForeignKey,
@@ -242,11 +243,35 @@ class CallEventRow(Base):
     queue: Mapped[str | None] = mapped_column(String(64))
     agent: Mapped[str | None] = mapped_column(String(64))
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    term: Mapped[int | None] = mapped_column(BigInteger)
+    """The leader's term when written (several nodes); NULL from a single node."""
     __table_args__ = (
         Index("ix_call_events_at", "at"),
         Index("ix_call_events_call", "call_id"),
         Index("ix_call_events_kind_at", "kind", "at"),
     )
+
+
+class ClusterState(Base):
+    """The one row several nodes share: the term in force and who leads in it
+    (callcenter.cluster); the event log's PostgreSQL trigger holds writes to the term."""
+
+    __tablename__ = "cluster_state"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    term: Mapped[int] = mapped_column(BigInteger)
+    leader: Mapped[str | None] = mapped_column(String(64))
+    since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    __table_args__ = (CheckConstraint("id = 1", name="cluster_state_one_row"),)
+
+
+class ClusterNode(Base):
+    """A node of the cluster as last heard from: its role, the term it saw, when."""
+
+    __tablename__ = "cluster_nodes"
+    node: Mapped[str] = mapped_column(String(64), primary_key=True)
+    role: Mapped[str] = mapped_column(String(16))
+    term: Mapped[int] = mapped_column(BigInteger)
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class ConfigVersion(Base):

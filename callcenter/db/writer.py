@@ -88,6 +88,22 @@ def is_transient(exc: BaseException) -> bool:
     return isinstance(exc, DBAPIError) and exc.connection_invalidated
 
 
+FENCED_SQLSTATE = "CC001"
+"""What PostgreSQL answers an event-log entry of a leader's term that is over (0012)."""
+
+
+def fenced_error(exc: BaseException) -> str | None:
+    """The database's message when `exc` is the fence refusing a write, else None."""
+    seen: BaseException | None = exc
+    for _ in range(5):  # SQLAlchemy wraps the driver's error, which wraps asyncpg's
+        if seen is None:
+            return None
+        if getattr(seen, "sqlstate", None) == FENCED_SQLSTATE:
+            return str(seen).splitlines()[0]
+        seen = getattr(seen, "orig", None) or seen.__cause__
+    return None
+
+
 class BatchedWriter:
     """Applies queued `WriteOp`s in batches from one background task."""
 
@@ -121,6 +137,9 @@ class BatchedWriter:
         self.rejected = 0
         self.dead_letters: deque[tuple[str, str]] = deque(maxlen=1000)
         """The last failure's message; None once a batch commits again."""
+        self.fenced: Callable[[str], None] | None = None
+        """Told when the database refuses a write because this node's term is over (the
+        service then steps down); the write is not retried."""
 
     @property
     def pending(self) -> int:
@@ -224,6 +243,11 @@ class BatchedWriter:
             except Exception as exc:  # noqa: BLE001  (every failure is classified and surfaced)
                 self.failures += 1
                 self.last_error = f"{type(exc).__name__}: {exc}"
+                fenced = fenced_error(exc)
+                if fenced is not None:
+                    if self.fenced is not None:
+                        self.fenced(fenced)
+                    return fenced
                 transient = is_transient(exc)
                 log.error(
                     "db_write_failed",

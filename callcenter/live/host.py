@@ -28,6 +28,11 @@ from callcenter.app.tasks import stop_task
 log = structlog.get_logger(__name__)
 
 
+class NotLeading(RuntimeError):
+    """This node may not act (a cluster node that lost the lead, or a standby): the
+    request was not applied; the message says why."""
+
+
 class CommandListener(Protocol):
     """Something that acts on the core's commands (must return quickly, never raise)."""
 
@@ -54,6 +59,12 @@ class AcdHost:
         self._task: asyncio.Task[None] | None = None
         self.applied = 0
         """How many inputs the core has taken (a health figure)."""
+        self.gate: Callable[[], str | None] | None = None
+        """Several nodes: why this node may not act now (None while it may). Checked
+        before every input, so a leader whose lease ran out (it was paused, cut off)
+        applies nothing more, by its own clock, even before it hears it lost the lock."""
+        self.refused = 0
+        """Inputs refused by the gate."""
 
     @property
     def settings(self) -> AcdSettings:
@@ -117,6 +128,14 @@ class AcdHost:
             if item is None:
                 if reply is not None and not reply.done():
                     reply.set_result([])
+                continue
+            closed = None if self.gate is None else self.gate()
+            if closed is not None:
+                self.refused += 1
+                if self.refused == 1:
+                    log.error("acd.not_leading", reason=closed, hint="inputs are refused")
+                if reply is not None and not reply.done():
+                    reply.set_exception(NotLeading(closed))
                 continue
             event: Event | None = None
             try:

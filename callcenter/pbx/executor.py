@@ -30,7 +30,7 @@ in line while the calls of the other servers go on.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from typing import Any
 
 import structlog
@@ -89,6 +89,14 @@ class PbxExecutor:
         self.originated = 0
         self.on_originate: Callable[[str, str], None] | None = None
         """Called with (call id, agent) as each Originate is sent (a latency probe)."""
+        self.may_act: Callable[[], bool] = lambda: True
+        """Several nodes: whether this node still leads (`Fence.may_act`); an offer is
+        not sent once it does not (the new leader offers the call again)."""
+        self.before_offer: Callable[[], Awaitable[None]] | None = None
+        """Several nodes: waits until the offer's record is in the event log before the
+        phone rings, so a node that takes over knows of every offer made (and rings no
+        second agent for a call already ringing one); the write of an old term is refused,
+        and then `may_act` says no."""
 
     def on_commands(self, commands: Sequence[Command], event: Event) -> None:
         """Turn one batch of the core's commands into PBX work."""
@@ -116,7 +124,17 @@ class PbxExecutor:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
+    async def _still_leading(self, offer: OfferCall) -> bool:
+        if self.before_offer is not None:
+            await self.before_offer()
+        if self.may_act():
+            return True
+        log.error("pbx.offer_not_sent", call_id=offer.call_id, reason="this node does not lead")
+        return False
+
     async def _offer(self, offer: OfferCall) -> None:
+        if not await self._still_leading(offer):
+            return
         # The configuration in force names the phone: a phone changed live rings at once.
         if offer.kind is CallKind.VOICEMAIL:
             # A message is offered on the agent's desktop, which accepts it: no phone rings.

@@ -15,9 +15,11 @@ from typing import Any
 
 import structlog
 from aiohttp import web
+from aiohttp.typedefs import Handler
 
 from callcenter import __version__
 from callcenter.app.paths import ui_dir
+from callcenter.cluster.leadership import Role, standby_message
 from callcenter.web import (
     routes_admin,
     routes_cdr,
@@ -36,7 +38,7 @@ from callcenter.web import (
 )
 from callcenter.web.context import CONTEXT, WebContext
 from callcenter.web.endpoint import Endpoint
-from callcenter.web.errors import error_middleware
+from callcenter.web.errors import error_middleware, error_response
 from callcenter.web.openapi import build_openapi
 from callcenter.web.pages import install_pages, security_headers
 
@@ -58,6 +60,27 @@ MODULES = (
 )
 
 
+OPS_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
+"""What a cluster's standby still answers: an operator and a load balancer read them."""
+
+
+@web.middleware
+async def standby_gate(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Several nodes: only the leader serves; a standby answers 503 naming the leader, so
+    a load balancer that follows /readyz, and a desktop that reconnects, find the leader
+    (web sessions are in the database: nobody logs in again)."""
+    status_of = request.app[CONTEXT].cluster
+    if status_of is None or request.path in OPS_PATHS:
+        return await handler(request)
+    status = status_of()
+    if status.role is Role.LEADER:
+        return await handler(request)
+    message = standby_message(status)
+    if request.path.startswith(("/api/", "/ws/")):
+        return error_response(503, "not_leading", message, headers={"Retry-After": "1"})
+    return web.Response(status=503, text=message + "\n", headers={"Retry-After": "1"})
+
+
 def endpoints() -> list[Endpoint]:
     """Every declared API route."""
     return [ep for module in MODULES for ep in module.api.endpoints]
@@ -66,7 +89,8 @@ def endpoints() -> list[Endpoint]:
 def build_app(ctx: WebContext, *, ui: Path | None = None) -> web.Application:
     """The application serving the API, the websockets and the pages of `ui`."""
     app = web.Application(
-        middlewares=[security_headers, error_middleware], client_max_size=1024 * 1024
+        middlewares=[security_headers, standby_gate, error_middleware],
+        client_max_size=1024 * 1024,
     )
     app[CONTEXT] = ctx
     for module in MODULES:

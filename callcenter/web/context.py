@@ -19,6 +19,7 @@ from acd import AcdSettings
 from callcenter.app.center_config import CenterConfig, seed_from_files, settings_with
 from callcenter.app.settings import Settings
 from callcenter.app.tasks import TaskState
+from callcenter.cluster.leadership import ClusterStatus
 from callcenter.db import (
     CallbackRepository,
     ConfigProblem,
@@ -111,6 +112,9 @@ class WebContext:
     """The IVR's stored flows and the library running them; None where no IVR runs."""
     ops: OpsProbe | None = None
     """The service's health figures; None where only the web and the ACD run (tests)."""
+    cluster: Callable[[], ClusterStatus] | None = None
+    """Several nodes: this node's role, term and leader (None: a single node). Only the
+    leader serves the pages and the API; a standby answers 503 naming the leader."""
     center_hooks: list[Callable[[CenterConfig], None]] = field(default_factory=list)
     """Called with each configuration put in force, after the web adopted it: the parts
     of the service outside the web that read it (the IVR's routes and calendars, tickets'

@@ -18,6 +18,7 @@ from aiohttp.typedefs import Handler
 from pydantic import ValidationError
 
 from acd import AcdError, CallNotWaiting, IllegalTransition, UnknownAgent, UnknownQueue
+from callcenter.live.host import NotLeading
 
 log = structlog.get_logger(__name__)
 
@@ -94,6 +95,8 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     except AcdError as exc:
         err = acd_error(exc)
         return error_response(err.status, err.code, err.message)
+    except NotLeading as exc:
+        return error_response(503, "not_leading", str(exc), headers={"Retry-After": "1"})
     except web.HTTPException as exc:
         if not request.path.startswith("/api/") or exc.status < 400:
             raise

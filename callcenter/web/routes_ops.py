@@ -23,6 +23,7 @@ from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 from prometheus_client.registry import Collector
 
 from acd import AgentState
+from callcenter.cluster.leadership import Role, standby_message
 from callcenter.web.context import CONTEXT, OpsProbe, WebContext
 
 _REGISTRY = web.AppKey("ops_registry", CollectorRegistry)
@@ -35,8 +36,38 @@ class CallCenterCollector(Collector):
         """Collect from `ctx` (its live center and, when set, its `ops` probe)."""
         self._ctx = ctx
 
+    def _cluster(self) -> Iterator[Metric]:
+        if self._ctx.cluster is None:
+            return
+        status = self._ctx.cluster()
+        yield GaugeMetricFamily(
+            "callcenter_cluster_leader",
+            "1 while this node leads the cluster (owns the ACD), 0 on a standby",
+            1.0 if status.role is Role.LEADER else 0.0,
+        )
+        yield GaugeMetricFamily(
+            "callcenter_cluster_term",
+            "The leader's term as this node last saw it (raised at each take-over)",
+            float(status.term),
+        )
+        info = GaugeMetricFamily(
+            "callcenter_cluster_node",
+            "This node: its name, role (leader, standby, fenced) and the leader it sees",
+            labels=["node", "role", "leader"],
+        )
+        info.add_metric([status.node, str(status.role), status.leader or ""], 1.0)
+        yield info
+        if status.leader_heartbeat_age_s is not None:
+            yield GaugeMetricFamily(
+                "callcenter_cluster_leader_heartbeat_age_seconds",
+                "Seconds since the leader was last heard from, as this node last read it "
+                "(a standby's lag behind the leader; 0 on the leader)",
+                status.leader_heartbeat_age_s,
+            )
+
     def collect(self) -> Iterator[Metric]:
         """The metric families, freshly read."""
+        yield from self._cluster()
         yield from self._queues()
         ops = self._ctx.ops
         if ops is None:
@@ -178,8 +209,13 @@ async def healthz(request: web.Request) -> web.Response:
 
 async def readyz(request: web.Request) -> web.Response:
     """GET /readyz: 200 when calls can be taken, else 503 naming what is missing."""
-    ops = request.app[CONTEXT].ops
-    if ops is None:
+    ctx = request.app[CONTEXT]
+    ops = ctx.ops
+    cluster = None if ctx.cluster is None else ctx.cluster()
+    if cluster is not None and cluster.role is not Role.LEADER:
+        # A standby is alive but takes no calls: a load balancer must send them elsewhere.
+        checks = {"cluster": standby_message(cluster)}
+    elif ops is None:
         checks = {"service": "no telephony service runs in this process"}
     else:
         checks = {}
@@ -197,7 +233,16 @@ async def readyz(request: web.Request) -> web.Response:
         if stopped:
             checks["tasks"] = f"not running: {', '.join(stopped)}"
     status = 503 if checks else 200
-    return web.json_response({"ready": not checks, "problems": checks}, status=status)
+    body: dict[str, object] = {"ready": not checks, "problems": checks}
+    if cluster is not None:
+        body["cluster"] = {
+            "node": cluster.node,
+            "role": str(cluster.role),
+            "term": cluster.term,
+            "leader": cluster.leader,
+            "leader_heartbeat_age_s": cluster.leader_heartbeat_age_s,
+        }
+    return web.json_response(body, status=status)
 
 
 def install(app: web.Application, ctx: WebContext) -> None:

@@ -275,7 +275,11 @@ async def start_service(settings: Settings) -> Service:
 
 
 async def _seed(service: Service) -> None:
-    customers: CustomerRepository = service.backend.context.customers
+    await seed_repository(service.backend.context.customers)
+
+
+async def seed_repository(customers: CustomerRepository) -> None:
+    """The known callers of these tests (KNOWN, VIP, STANDARD) in `customers`."""
     await customers.add_many(
         [
             NewCustomer(

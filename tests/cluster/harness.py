@@ -1,0 +1,367 @@
+"""Several `callcenter serve` processes on one throwaway PostgreSQL, driven by the simulator.
+
+`cluster(tmp_path, postgres, acd, phones, nodes=2)` makes a fresh database (migrated, with
+an admin login), starts the PBX simulator and a FastAGI front (`AgiFront`: what the
+dialplan's list of backend addresses does on a real Asterisk - each new FastAGI
+connection goes to the first node that accepts it, retrying while none does), then starts
+each node as a real child process with `cluster.enabled` (so a test can kill -9 it,
+SIGSTOP it, SIGCONT it), and yields a `Cluster` to drive and observe them: which node
+leads (its /readyz), the web of the leader, the event log.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import signal
+import sys
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import yaml
+from sqlalchemy import text
+
+from acd import AcdSettings
+from callcenter.db import (
+    CallEvent,
+    CustomerRepository,
+    EventLog,
+    UserRepository,
+    make_engine,
+    make_sessions,
+    upgrade,
+)
+from callcenter.sim import AgentPhone, PbxSimulator, SimOptions
+from tests.e2e.harness import CHEAP, SECRET, free_port, open_flows, seed_repository
+from tests.pg import PostgresServer
+
+ADMIN = "admin"
+ADMIN_PASSWORD = "admin-pass"
+
+
+class AgiFront:
+    """One FastAGI address in front of several nodes: each connection is relayed to the
+    first node that accepts it (in order), retrying every `retry_s` for `patience_s`."""
+
+    def __init__(self, ports: list[int], *, retry_s: float = 0.1, patience_s: float = 15.0) -> None:
+        self.ports = ports
+        self.retry_s = retry_s
+        self.patience_s = patience_s
+        self.port = 0
+        self.relayed: dict[int, int] = {}
+        """Backend port -> connections relayed to it."""
+        self._server: asyncio.Server | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    async def start(self) -> None:
+        self._server = await asyncio.start_server(self._accept, "127.0.0.1", 0)
+        self.port = self._server.sockets[0].getsockname()[1]
+
+    async def close(self) -> None:
+        if self._server is not None:
+            self._server.close()
+        for task in list(self._tasks):
+            task.cancel()
+
+    async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        if task is not None:
+            self._tasks.add(task)
+        try:
+            backend = await self._connect()
+            if backend is None:
+                return
+            up_reader, up_writer = backend
+            await asyncio.gather(
+                _pipe(reader, up_writer), _pipe(up_reader, writer), return_exceptions=True
+            )
+        finally:
+            writer.close()
+            if task is not None:
+                self._tasks.discard(task)
+
+    async def _connect(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter] | None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.patience_s
+        while loop.time() < deadline:
+            for port in self.ports:
+                try:
+                    pair = await asyncio.open_connection("127.0.0.1", port)
+                except OSError:
+                    continue
+                self.relayed[port] = self.relayed.get(port, 0) + 1
+                return pair
+            await asyncio.sleep(self.retry_s)
+        return None
+
+
+async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    try:
+        while data := await reader.read(65536):
+            writer.write(data)
+            await writer.drain()
+    finally:
+        writer.close()
+
+
+@dataclass
+class Node:
+    """One `callcenter serve` process of the cluster."""
+
+    name: str
+    web_port: int
+    agi_port: int
+    config: Path
+    log: Path
+    proc: asyncio.subprocess.Process | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.web_port}"
+
+    async def start(self) -> None:
+        env = {**os.environ, "CALLCENTER_AMI_SECRET_SIM": SECRET}
+        out = self.log.open("ab")
+        self.proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "callcenter", "--config", str(self.config), "serve",
+            stdout=out, stderr=out, env=env,
+        )  # fmt: skip
+        out.close()
+
+    @property
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.returncode is None
+
+    def kill(self) -> None:
+        """kill -9: no goodbye to anyone."""
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGKILL)
+
+    def pause(self) -> None:
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGCONT)
+
+    async def stop(self) -> None:
+        if self.proc is None or self.proc.returncode is not None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            self.proc.send_signal(signal.SIGCONT)
+            self.proc.send_signal(signal.SIGTERM)
+        try:
+            await asyncio.wait_for(self.proc.wait(), 15)
+        except TimeoutError:
+            self.proc.kill()
+            await self.proc.wait()
+
+    async def readyz(self, http: aiohttp.ClientSession) -> dict[str, Any] | None:
+        """The node's /readyz body (None while it does not answer)."""
+        try:
+            async with http.get(f"{self.url}/readyz", timeout=aiohttp.ClientTimeout(2)) as r:
+                body: dict[str, Any] = await r.json()
+                return body
+        except (aiohttp.ClientError, TimeoutError):
+            return None
+
+    def lines(self) -> list[dict[str, Any]]:
+        """The node's JSON log lines so far (every run of the process)."""
+        out = []
+        for line in self.log.read_text(errors="replace").splitlines():
+            with contextlib.suppress(ValueError):
+                out.append(json.loads(line))
+        return out
+
+
+@dataclass
+class Cluster:
+    """The running simulator, FastAGI front and nodes over one database."""
+
+    sim: PbxSimulator
+    front: AgiFront
+    nodes: list[Node]
+    url: str
+    http: aiohttp.ClientSession
+    events: EventLog
+    _engine: Any = field(repr=False, default=None)
+
+    async def until(self, check: Callable[[], Any], timeout: float = 20.0) -> Any:
+        async with asyncio.timeout(timeout):
+            while True:
+                value = check()
+                if asyncio.iscoroutine(value):
+                    value = await value
+                if value:
+                    return value
+                await asyncio.sleep(0.05)
+
+    async def leader(self, timeout: float = 30.0) -> Node:
+        """The node whose /readyz says it leads and is ready (waits for one)."""
+
+        async def find() -> Node | None:
+            for node in self.nodes:
+                if not node.alive:
+                    continue
+                body = await node.readyz(self.http)
+                if body is not None and body.get("ready") and body["cluster"]["role"] == "leader":
+                    return node
+            return None
+
+        found: Node = await self.until(find, timeout)
+        return found
+
+    async def roles(self) -> dict[str, str | None]:
+        """Each live node's role as its /readyz says (None: not answering)."""
+        out: dict[str, str | None] = {}
+        for node in self.nodes:
+            body = await node.readyz(self.http) if node.alive else None
+            out[node.name] = None if body is None else body["cluster"]["role"]
+        return out
+
+    async def admin(self, node: Node) -> dict[str, str]:
+        """Log the admin in on `node`; the CSRF header for changes."""
+        login = {"username": ADMIN, "password": ADMIN_PASSWORD}
+        async with self.http.post(f"{node.url}/api/login", json=login) as response:
+            response.raise_for_status()
+            return {"X-CSRF-Token": (await response.json())["csrf_token"]}
+
+    async def set_state(self, node: Node, csrf: dict[str, str], agent: str, state: str) -> int:
+        async with self.http.post(
+            f"{node.url}/api/agents/{agent}/state", json={"state": state}, headers=csrf
+        ) as response:
+            return response.status
+
+    async def log(self) -> list[CallEvent]:
+        """The whole event log, in order."""
+        out: list[CallEvent] = []
+        after = 0
+        while page := await self.events.read(after_id=after, limit=5000):
+            out += page
+            after = page[-1].id or after
+        return out
+
+    async def terms(self) -> list[int | None]:
+        """The term of every event-log entry, in log order."""
+        async with self._engine.connect() as conn:
+            rows = await conn.execute(text("SELECT term FROM call_events ORDER BY id"))
+            return [row[0] for row in rows]
+
+
+def node_config(
+    tmp_path: Path,
+    name: str,
+    url: str,
+    acd: AcdSettings,
+    ami_port: int,
+    web_port: int,
+    agi_port: int,
+    flows: Path,
+) -> Path:
+    """The settings file of one node."""
+    document = {
+        "service": {"log_format": "json", "shutdown_grace_s": 0.5},
+        "asterisk": {
+            "servers": [
+                {
+                    "name": "sim",
+                    "host": "127.0.0.1",
+                    "port": ami_port,
+                    "username": "callcenter",
+                    "auth": "md5",
+                }
+            ],
+            "reconnect_initial_s": 0.05,
+            "reconnect_max_s": 0.3,
+            "ping_interval_s": 5,
+        },
+        "fastagi": {"host": "127.0.0.1", "port": agi_port},
+        "database": {"url": url, "batch_interval_s": 0.05},
+        "ivr": {
+            "flows_dir": str(flows),
+            "timezone": "Europe/Berlin",
+            "dnis": {"100": "main_hotline", "199": "after_hours"},
+        },
+        "web": {"host": "127.0.0.1", "port": web_port, "coalesce_ms": 10},
+        "telephony": {
+            "agent_endpoints": {a.id: f"PJSIP/{a.id}" for a in acd.agents},
+            "hold_segment_s": 2,
+            "voicemail_dir": str(tmp_path / "voicemail"),
+        },
+        "acd": acd.model_dump(mode="json"),
+        "cluster": {
+            "enabled": True,
+            "node": name,
+            "lease_s": 2.0,
+            "heartbeat_s": 0.25,
+            "poll_s": 0.1,
+        },
+    }
+    path = tmp_path / f"{name}.yaml"
+    path.write_text(yaml.safe_dump(document, sort_keys=False))
+    return path
+
+
+@contextlib.asynccontextmanager
+async def cluster(
+    tmp_path: Path,
+    postgres: PostgresServer,
+    acd: AcdSettings,
+    phones: list[AgentPhone],
+    *,
+    nodes: int = 2,
+) -> AsyncIterator[Cluster]:
+    """A fresh database, the simulator, the FastAGI front and `nodes` nodes (node1 is
+    started first and left to lead before the others start)."""
+    url = postgres.new_database()
+    engine = make_engine(url)
+    await upgrade(engine)
+    await UserRepository(make_sessions(engine), CHEAP).add(ADMIN, ADMIN_PASSWORD, "admin")
+    await seed_repository(CustomerRepository(make_sessions(engine)))
+    ports = [await free_port() for _ in range(nodes * 2)]
+    web_ports, agi_ports = ports[:nodes], ports[nodes:]
+    front = AgiFront(agi_ports)
+    await front.start()
+    spool = frozenset({str(tmp_path / "voicemail")})
+    sim = PbxSimulator(
+        agi_port=front.port,
+        secret=SECRET,
+        options=SimOptions(prompt_s=0.05, agi_close_timeout_s=5.0, spool_dirs=spool),
+    )
+    await sim.start()
+    for phone in phones:
+        sim.add_phone(phone)
+    flows = open_flows(tmp_path / "flows")
+    members = [
+        Node(
+            f"node{n + 1}",
+            web_ports[n],
+            agi_ports[n],
+            node_config(
+                tmp_path, f"node{n + 1}", url, acd, sim.ami_port, web_ports[n], agi_ports[n], flows
+            ),
+            tmp_path / f"node{n + 1}.log",
+        )
+        for n in range(nodes)
+    ]
+    http = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
+    running = Cluster(sim, front, members, url, http, EventLog(make_sessions(engine)), engine)
+    try:
+        await members[0].start()
+        await running.leader()
+        for member in members[1:]:
+            await member.start()
+        yield running
+    finally:
+        for member in members:
+            await member.stop()
+        await http.close()
+        await sim.close()
+        await front.close()
+        await engine.dispose()

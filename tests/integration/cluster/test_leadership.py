@@ -1,0 +1,113 @@
+"""Leader election on a real PostgreSQL: one node leads, a standby takes over when the
+leader's session ends, and a leader that lost the lock can neither renew nor write."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy.exc import DBAPIError
+
+from callcenter.app.settings import ClusterSettings
+from callcenter.cluster.fence import Fence
+from callcenter.cluster.leadership import Leadership, Role
+from callcenter.db import CallEvent, EventLog, make_engine, make_sessions, upgrade
+from callcenter.db.writer import fenced_error
+from tests.pg import PostgresServer
+
+FAST = {"lease_s": 1.0, "heartbeat_s": 0.2, "poll_s": 0.05}
+
+
+@pytest.fixture
+async def url(postgres: PostgresServer) -> AsyncIterator[str]:
+    url = postgres.new_database()
+    engine = make_engine(url)
+    await upgrade(engine)
+    await engine.dispose()
+    return url
+
+
+def node(url: str, name: str) -> Leadership:
+    return Leadership(url, ClusterSettings(enabled=True, node=name, **FAST), Fence())
+
+
+async def write_event(url: str, fence: Fence, kind: str = "login") -> None:
+    engine = make_engine(url)
+    try:
+        log = EventLog(make_sessions(engine, fence=fence))
+        await log.append([CallEvent(at=datetime.now(UTC), kind=kind, agent="agent1")])
+    finally:
+        await engine.dispose()
+
+
+async def test_given_two_nodes_then_one_leads_and_the_other_waits_seeing_it(url: str) -> None:
+    a, b = node(url, "a"), node(url, "b")
+    assert await asyncio.wait_for(a.campaign(), 5) == 1
+    waiting = asyncio.create_task(b.campaign())
+    await asyncio.sleep(0.3)
+    assert not waiting.done()
+    status = b.status()
+    assert (status.role, status.leader, status.term) == (Role.STANDBY, "a", 1)
+    assert a.fence.may_act()
+    assert not b.fence.may_act()
+    waiting.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await waiting
+    await a.close()
+    await b.close()
+
+
+async def test_given_the_leader_session_dies_then_a_standby_leads_in_the_next_term(
+    url: str,
+) -> None:
+    a, b = node(url, "a"), node(url, "b")
+    await a.campaign()
+    holding = asyncio.create_task(a.hold())
+    taking = asyncio.create_task(b.campaign())
+    assert a._conn is not None
+    a._conn.terminate()  # what the kernel does to a killed process's socket
+    assert await asyncio.wait_for(taking, 5) == 2
+    reason = await asyncio.wait_for(holding, 5)
+    assert "lock connection" in reason
+    assert a.status().role is Role.FENCED
+    assert not a.fence.may_act()
+    assert b.fence.may_act()
+    assert b.status().role is Role.LEADER
+    await b.close()
+
+
+async def test_given_a_stalled_leader_then_it_is_replaced_after_the_lease_and_is_fenced(
+    url: str,
+) -> None:
+    a, b = node(url, "a"), node(url, "b")
+    await a.campaign()
+    await write_event(url, a.fence)  # the leader writes with its term
+    # The leader stalls: no heartbeat at all (its process paused), its socket still open.
+    taking = asyncio.create_task(b.campaign())
+    term = await asyncio.wait_for(taking, 10)  # PostgreSQL ended a's silent session
+    assert term == 2
+    # a wakes up: its lease ran out by its own clock before b could lead ...
+    assert a.fence.expired()
+    assert not a.fence.may_act()
+    reason = await asyncio.wait_for(a.hold(), 5)
+    assert "lease ran out" in reason
+    # ... and what it still had to write is refused by the database: fenced.
+    with pytest.raises(DBAPIError) as refused:
+        await write_event(url, a.fence)
+    assert fenced_error(refused.value) is not None
+    assert "term 1" in str(refused.value)
+    await write_event(url, b.fence)  # the new leader writes
+    await b.close()
+
+
+async def test_given_a_single_node_then_its_writes_carry_no_term_and_are_not_fenced(
+    url: str,
+) -> None:
+    await write_event(url, Fence())
+    a = node(url, "a")
+    await a.campaign()
+    await write_event(url, Fence())  # a single node beside a cluster is not held to a term
+    await a.close()
