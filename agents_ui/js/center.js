@@ -14,6 +14,7 @@ import {
   addNumber,
   readAlerts,
   readCalendars,
+  readFollowups,
   readLists,
   readNumbers,
   readQueueHours,
@@ -21,6 +22,7 @@ import {
   readSupervisors,
   showAlerts,
   showCalendars,
+  showFollowups,
   showLists,
   showNumbers,
   showQueueHours,
@@ -63,6 +65,7 @@ async function load() {
   showLists(doc);
   showSupervisors(doc, supervisors);
   showRetries(doc);
+  showFollowups(doc);
   showAlerts(doc);
   fill(
     document.getElementById('in-force'),
@@ -134,6 +137,7 @@ async function save(event) {
     ...readLists(),
     ...readSupervisors(),
     ...readRetries(),
+    ...readFollowups(),
     ...readAlerts(),
   };
   const base = current.version;

@@ -420,3 +420,76 @@ export function readRetries() {
   }
   return { callback_retries: retries };
 }
+
+const FOLLOWUP_MODES = [
+  ['agent', 'An agent calls'],
+  ['automated', 'Automated call (keypad)'],
+];
+
+function followupRow(label, key, policy, required) {
+  const id = `f${(rowSeq += 1)}`;
+  const mode = el(
+    'select',
+    { id: `${id}-mode`, dataset: { key: `${key}.mode`, field: 'mode' }, 'aria-label': `Who calls, ${label}` },
+    ...(required ? [] : [el('option', { value: '', text: 'As every category' })]),
+    ...FOLLOWUP_MODES.map(([value, text]) => el('option', { value, text, selected: policy.mode === value })),
+  );
+  if (!required && !policy.mode) mode.value = '';
+  const cell = (field, title) =>
+    el(
+      'td',
+      {},
+      el('input', {
+        id: `${id}-${field}`,
+        value: policy[field] === null || policy[field] === undefined ? '' : String(policy[field]),
+        inputmode: 'decimal',
+        size: 6,
+        dataset: { key: `${key}.${field}`, field },
+        'aria-label': `${title}, ${label}`,
+        required,
+      }),
+    );
+  return el(
+    'tr',
+    { dataset: { key } },
+    el('th', { scope: 'row', text: label }),
+    el('td', {}, mode),
+    cell('delay_hours', 'Automated call after (h)'),
+    cell('max_attempts', 'Calls at most'),
+    cell('retry_minutes', 'Wait after a miss (min)'),
+  );
+}
+
+export function showFollowups(document) {
+  const followups = document.followups || { default: {}, categories: {} };
+  const policy = { mode: 'agent', delay_hours: 24, max_attempts: 3, retry_minutes: 120, ...followups.default };
+  const rows = [followupRow('Every category', 'followups.default', policy, true)];
+  for (const category of Object.keys(document.ticket_categories || {})) {
+    rows.push(
+      followupRow(category, `followups.categories.${category}`, followups.categories[category] || {}, false),
+    );
+  }
+  fill(window.document.querySelector('#followups tbody'), rows);
+}
+
+export function readFollowups() {
+  const followups = { default: {}, categories: {} };
+  for (const row of window.document.querySelectorAll('#followups tbody tr')) {
+    const policy = {};
+    const mode = row.querySelector('select').value;
+    if (mode) policy.mode = mode;
+    for (const input of row.querySelectorAll('input')) {
+      const value = typed(input);
+      if (value !== null) policy[input.dataset.field] = value;
+    }
+    if (row.dataset.key === 'followups.default') followups.default = policy;
+    else if (Object.keys(policy).length) {
+      // A category's own policy starts from every category's: what is left empty is the same.
+      followups.categories[row.dataset.key.slice('followups.categories.'.length)] = {
+        ...followups.default,
+        ...policy,
+      };
+    }
+  }
+  return { followups };
+}
