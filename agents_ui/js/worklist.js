@@ -82,6 +82,24 @@ async function loadTickets() {
   $('ticket-count').textContent = `(${tickets.length})`;
 }
 
+// Who calls: an agent, or the automated keypad call (dialling now, its calls so far and
+// the last one's result); automated calls used up without an answer are an agent's again.
+function followupState(f) {
+  if (f.mode !== 'automated') return 'agent';
+  if (f.unreached) return 'unreached';
+  return f.dialling ? 'dialling' : 'automated';
+}
+
+function followupHow(f) {
+  const state = followupState(f);
+  if (state === 'agent') return 'Agent';
+  const calls = `${f.attempts} call${f.attempts === 1 ? '' : 's'}`;
+  const last = f.last_result ? `, last: ${f.last_result}` : '';
+  if (state === 'unreached') return `Not reached by the automated call (${calls}${last}): call the customer`;
+  if (state === 'dialling') return `Automated call: dialling now (call ${f.attempts})`;
+  return f.attempts ? `Automated call: ${calls}${last}; next at the due time` : 'Automated call at the due time';
+}
+
 function followupRow(f) {
   const note = el('input', { type: 'text', maxlength: '10000', 'aria-label': `Note for ticket #${f.ticket_id}` });
   const answer = (satisfied, button) => busy(button, async () => {
@@ -101,6 +119,7 @@ function followupRow(f) {
     el('td', {}, el('button', { type: 'button', class: 'link', text: `#${f.ticket_id} ${f.subject}`, onclick: () => show(f.ticket_id) })),
     el('td', { text: f.customer_name || `#${f.customer_id}` }),
     el('td', { class: f.overdue ? 'overdue' : null, text: `${when(f.due_at)}${f.overdue ? ' Overdue' : ''}` }),
+    el('td', { dataset: { flag: followupState(f) }, class: f.unreached ? 'overdue' : null, text: followupHow(f) }),
     el('td', {}, note),
     el(
       'td',
