@@ -15,8 +15,9 @@ test compares what the phones and callers did with what the product recorded.
   (`play_dtmf`) or SIP INFO, and hangs up when its patience ends unless Asterisk hung
   up first. Every wait is a `recv BYE` with a timeout, so a hang-up from Asterisk at
   any moment ends the script cleanly.
-- The trunk answers the calls Asterisk places through it (callbacks) and logs the
-  number dialled.
+- The trunk answers the calls Asterisk places through it (callbacks, automated follow-up
+  calls) and logs the number dialled; as the customer of a follow-up call it may wait and
+  press keys (RFC 4733) once it has answered, as a caller does.
 """
 
 from __future__ import annotations
@@ -179,8 +180,69 @@ def _talk(talk_ms: int, media: Path | None) -> str:
     )
 
 
-def phone_scenario(behaviour: Behaviour, media: Path | None = None) -> str:
-    """A phone's UAS: qualify OPTIONS answered, each INVITE as `behaviour` says."""
+def _info_as_uas(digit: str, cseq: int) -> str:
+    """SIP INFO with a key (application/dtmf-relay) from the side that answered the call."""
+    return "\n".join(
+        [
+            "INFO [$their_contact] SIP/2.0",
+            "Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]",
+            "From:[$our_to];tag=[pid]t[call_number]",
+            "To:[$their_from]",
+            "[last_Call-ID:]",
+            f"CSeq: {cseq} INFO",
+            "Max-Forwards: 70",
+            "Content-Type: application/dtmf-relay",
+            "Content-Length: [len]",
+            "",
+            f"Signal={digit}",
+            "Duration=160",
+        ]
+    )
+
+
+def _answered_steps(steps: Sequence[Step], media: Path | None) -> tuple[str, str]:
+    """The keys an answered party presses (RFC 4733, while sending `media`), and the
+    `pbye` block a hang-up from Asterisk during them jumps to."""
+    stream = f'<exec rtp_stream="{media},-1,0"/>' if media else ""
+    parts = [f"<nop><action>{stream}{_log('talk [call_id] [$peer]')}</action></nop>"]
+    for n, step in enumerate(steps):
+        if isinstance(step, Wait):
+            parts.append(
+                f'<recv request="BYE" timeout="{int(step.seconds * 1000)}" ontimeout="p{n}" '
+                f'next="pbye"/>'
+            )
+            parts.append(f'<label id="p{n}"/>')
+        elif step.info:
+            for k, digit in enumerate(step.digits):
+                parts += [
+                    _send(
+                        _info_as_uas(digit, 5 + n * 10 + k),
+                        retrans=True,
+                        action=_log(f"press [call_id] {digit}"),
+                    ),
+                    '<recv response="200"/>',
+                ]
+        else:
+            parts.append(
+                f'<nop><action><exec play_dtmf="{step.digits},160"/>'
+                f"{_log(f'press [call_id] {step.digits}')}</action></nop>"
+            )
+    bye = "\n".join(
+        [
+            '<label id="pbye"/>',
+            f"<nop><action>{_log('remote_bye [call_id] [$peer]')}</action></nop>",
+            _send(_reply("200 OK", to_tag=False)),
+            '<nop next="end"/>',
+        ]
+    )
+    return "\n".join(parts), bye
+
+
+def phone_scenario(
+    behaviour: Behaviour, media: Path | None = None, steps: Sequence[Step] = ()
+) -> str:
+    """A phone's UAS: qualify OPTIONS answered, each INVITE as `behaviour` says; once
+    answered, `steps` (waits and keys) before it talks on."""
     parts = [
         '<recv request="OPTIONS" optional="true" next="options"/>',
         f'<recv request="INVITE"><action>{_REMEMBER_DIALOG}'
@@ -213,8 +275,12 @@ def phone_scenario(behaviour: Behaviour, media: Path | None = None) -> str:
                 action=_log("answer [call_id] [$peer]"),
             ),
             '<recv request="ACK"/>',
-            _talk(talk_ms, media),
         ]
+        if steps:
+            pressed, bye = _answered_steps(steps, media)
+            parts += [pressed, _talk(talk_ms, None), bye]
+        else:
+            parts.append(_talk(talk_ms, media))
     parts += ['<label id="options"/>', _send(_reply("200 OK")), '<label id="end"/>']
     return _scenario("phone", "\n".join(parts))
 
@@ -357,9 +423,10 @@ def caller_scenario(
     return _scenario("caller", "\n".join(parts))
 
 
-def trunk_scenario(media: Path | None = None) -> str:
-    """The phone company: answers each call at once and talks until it is hung up."""
-    return phone_scenario(Answer(after_s=0.2), media)
+def trunk_scenario(media: Path | None = None, steps: Sequence[Step] = ()) -> str:
+    """The phone company: answers each call at once, follows `steps` (the customer's keys
+    in an automated follow-up call) and talks until it is hung up."""
+    return phone_scenario(Answer(after_s=0.2), media, steps)
 
 
 @dataclass(frozen=True)
@@ -486,9 +553,10 @@ class Sipp:
         )
         return SippParty(name, process, log)
 
-    async def trunk(self) -> SippParty:
-        """The phone company's side of the trunk, on TRUNK_HOST:5060."""
-        xml, log = self._files("trunk", trunk_scenario(self.media))
+    async def trunk(self, steps: Sequence[Step] = ()) -> SippParty:
+        """The phone company's side of the trunk, on TRUNK_HOST:5060; each answered call
+        follows `steps` (waits and keys)."""
+        xml, log = self._files("trunk", trunk_scenario(self.media, steps))
         process = await self._spawn(
             xml, log, ["-i", TRUNK_HOST, "-p", "5060", "-mp", str(free_udp_port(TRUNK_HOST))]
         )
