@@ -22,6 +22,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from callcenter.db.events import TermHolder
 from callcenter.db.models import CallEventRow
 
 
@@ -80,9 +81,13 @@ def log_change(
 ) -> None:
     """Append a `kind` entry at wall-clock `at` for `queue` to the log in `session`'s
     transaction (it is written with the change, or not at all). Datetimes in `data` are
-    stored as ISO text."""
+    stored as ISO text. With several nodes the entry carries the session's term, as the
+    ACD's do (`events.AppendEvents`): a node whose term is over cannot add to the log,
+    nor make the change with it."""
+    fence: TermHolder | None = session.info.get("fence")
     session.add(
         CallEventRow(
+            term=None if fence is None else fence.term,
             at=at,
             kind=kind.value,
             call_id=None,

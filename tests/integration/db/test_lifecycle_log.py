@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from acd import RecordKind
@@ -19,6 +20,7 @@ from callcenter.db import (
     TicketRepository,
     VoicemailRepository,
     VoicemailStateError,
+    make_sessions,
 )
 from callcenter.db.lifecycle import LIFECYCLE_KINDS
 from cti import IllegalTransition
@@ -147,3 +149,24 @@ async def test_a_ticket_opened_and_moved_logs_each_step_with_its_promise_kept_or
     assert acknowledged["promised"] == log[0].data["promise"]
     assert (acknowledged["kept"], log[2].data["kept"]) == (False, True)
     assert acknowledged["actor"] == "anna"
+
+
+class _OldTerm:
+    """A node's fence whose term the cluster has moved past (the state starts at term 0)."""
+
+    term = 7
+
+
+async def test_given_a_node_whose_term_is_over_then_its_change_and_its_entry_are_refused(
+    db_url: str, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    if not db_url.startswith("postgresql"):
+        pytest.skip("the fence is PostgreSQL's (several nodes share one)")
+    fenced = make_sessions(sessions.kw["bind"], fence=_OldTerm())
+    with pytest.raises(DBAPIError, match="fenced"):
+        await CallbackRepository(fenced).request(
+            number="+4930555123", now=T0, window_start=T0, window_end=T0 + timedelta(hours=2)
+        )
+
+    assert await CallbackRepository(sessions).list() == []
+    assert await EventLog(sessions).read() == []
