@@ -8,12 +8,14 @@ neither a restart nor a second look dials one twice; claims never heard of again
 released as missed after `followup_stale_s` (`release_stale`). A claimed follow-up is an
 async AMI Originate of `PJSIP/<number>@<trunk>` into `<followup_context>,s,1` with the
 follow-up's id in `CC_FOLLOWUP` (the number in E.164, the id digits: nothing else reaches
-the dialplan) and a `ChannelId` of ours. Its `OriginateResponse` Failure (busy, no answer,
-a refused or failed channel) is a miss, stored on the follow-up (`followup_missed`: tried
-again by the category's rule, or unreached). On answer Asterisk runs FastAGI `followup`
-(`answer`): the id is read back with GET VARIABLE and checked, the flow
-`telephony.followup_flow` asks the question, and key 1 or 2 is recorded exactly as an
-agent records the answer (`answer_followup`: 2 reopens the ticket); no key is a miss.
+the dialplan) and a `ChannelId` of ours. Its `OriginateResponse` Failure is a miss, stored
+on the follow-up (`followup_missed`: tried again by the category's rule, or unreached):
+Reason 3 is no answer; Reason 0 is also a 486 Busy (s9), so what it was is read from the
+channel's `Hangup` cause (17 busy, 21 rejected, 18/19 no answer), which follows it. On
+answer Asterisk runs FastAGI `followup` (`answer`): the id is read back with GET VARIABLE
+and checked, the flow `telephony.followup_flow` asks the question, and key 1 or 2 is
+recorded exactly as an agent records the answer (`answer_followup`: 2 reopens the
+ticket); no key is a miss.
 """
 
 from __future__ import annotations
@@ -29,9 +31,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from callcenter.agi import AGIError, AGISession
 from callcenter.ami import AMIClient, AMIError, EventSubscription, OverflowPolicy
-from callcenter.ami import Event as AmiEvent
 from callcenter.ami import actions as ami
-from callcenter.ami.events import OriginateResponse
+from callcenter.ami.events import Hangup, OriginateResponse
 from callcenter.app.settings import TelephonySettings
 from callcenter.app.tasks import TaskSupervisor
 from callcenter.db.phones import is_e164
@@ -54,9 +55,18 @@ ACTOR = "ivr"
 _MAX_ID_DIGITS = 18
 
 
+HANGUP_WAIT_S = 2.0
+"""How long a failed Originate waits for its channel's Hangup to say why."""
+
+
 def miss_of_reason(reason: int | None) -> str:
     """What an Originate that failed came to, by its Reason (0 is also a 486 Busy, s9)."""
     return {3: "no-answer", 5: "busy", 8: "congestion"}.get(reason or 0, "failed")
+
+
+def miss_of_cause(cause: int | None) -> str:
+    """What the channel of a failed Originate came to, by its Hangup cause."""
+    return {17: "busy", 21: "rejected", 18: "no-answer", 19: "no-answer"}.get(cause or 0, "failed")
 
 
 class FollowUpCalls:
@@ -83,6 +93,10 @@ class FollowUpCalls:
         self._clock = clock or (lambda: tickets.clock())  # noqa: PLW0108
         self._dialling: dict[str, int] = {}
         """Our ChannelId -> the follow-up it dials (until its OriginateResponse)."""
+        self._failed: dict[str, tuple[int, asyncio.TimerHandle]] = {}
+        """Failed with Reason 0: waiting for the channel's Hangup to say why."""
+        self._causes: dict[str, int] = {}
+        """Hangup causes of our channels seen before their OriginateResponse."""
         self._tasks: set[asyncio.Task[None]] = set()
         self._followers: list[str] = []
         self.dialled = 0
@@ -93,7 +107,10 @@ class FollowUpCalls:
     def attach(self, client: AMIClient) -> None:
         """Follow `client`'s OriginateResponse events (a task of the supervisor)."""
         sub = client.subscribe(
-            ("OriginateResponse",), maxsize=1_000, policy=OverflowPolicy.BLOCK, name="followups"
+            ("OriginateResponse", "Hangup"),
+            maxsize=5_000,
+            policy=OverflowPolicy.BLOCK,
+            name="followups",
         )
         name = f"followup-calls:{client.server.name}"
         self._supervisor.start(name, lambda: self._follow(sub), group=client.server.name)
@@ -101,15 +118,44 @@ class FollowUpCalls:
 
     async def _follow(self, sub: EventSubscription) -> None:
         async for item in sub:
-            if isinstance(item, AmiEvent) and isinstance(item, OriginateResponse):
+            if isinstance(item, OriginateResponse):
                 self.originated(item)
+            elif isinstance(item, Hangup):
+                self.hung_up(item)
 
     def originated(self, event: OriginateResponse) -> None:
         """An Originate of ours came back: a failure is a miss; an answer is for the AGI."""
-        followup = self._dialling.pop(event.uniqueid or "", None)
+        uniqueid = event.uniqueid or ""
+        followup = self._dialling.pop(uniqueid, None)
         if followup is None or event.succeeded:
+            self._causes.pop(uniqueid, None)
             return
-        self._spawn(self._missed(followup, miss_of_reason(event.reason)))
+        if event.reason in (3, 5, 8):
+            self._spawn(self._missed(followup, miss_of_reason(event.reason)))
+            return
+        cause = self._causes.pop(uniqueid, None)
+        if cause is not None:
+            self._spawn(self._missed(followup, miss_of_cause(cause)))
+            return
+        loop = asyncio.get_running_loop()
+        timer = loop.call_later(HANGUP_WAIT_S, self._no_hangup, uniqueid)
+        self._failed[uniqueid] = (followup, timer)
+
+    def hung_up(self, event: Hangup) -> None:
+        """A channel of ours is gone: its cause says why a failed Originate failed."""
+        uniqueid = event.uniqueid
+        waiting = self._failed.pop(uniqueid, None)
+        if waiting is not None:
+            followup, timer = waiting
+            timer.cancel()
+            self._spawn(self._missed(followup, miss_of_cause(event.cause)))
+        elif uniqueid in self._dialling:
+            self._causes[uniqueid] = event.cause
+
+    def _no_hangup(self, uniqueid: str) -> None:
+        waiting = self._failed.pop(uniqueid, None)
+        if waiting is not None:
+            self._spawn(self._missed(waiting[0], "failed"))
 
     async def run(self) -> None:
         """Look for due follow-ups every `followup_schedule_s` and dial them (for ever)."""
@@ -241,7 +287,11 @@ class FollowUpCalls:
         task.add_done_callback(self._tasks.discard)
 
     async def close(self) -> None:
-        """Stop following Asterisk and the stores in flight."""
+        """Stop following Asterisk and the stores in flight (a failed call whose Hangup
+        did not come stays claimed: released as stale after the restart)."""
+        for _, timer in self._failed.values():
+            timer.cancel()
+        self._failed.clear()
         await self._supervisor.stop(*self._followers)
         self._followers.clear()
         for task in list(self._tasks):

@@ -136,7 +136,7 @@ async def test_given_no_answer_then_the_call_is_tried_again_after_the_wait_and_t
             return followup if done else None
 
         first = await _until_async(lambda: result_of_call(1))
-        assert (first["last_result"], first["unreached"]) == ("failed", False)
+        assert (first["last_result"], first["unreached"]) == ("busy", False)
         # Not dialled again before the rule's wait has passed.
         _wake(e2e)
         await e2e.service.followup_calls.dial_due()  # type: ignore[union-attr]
