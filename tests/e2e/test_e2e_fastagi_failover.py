@@ -73,3 +73,50 @@ async def test_given_a_queued_caller_when_the_backend_goes_away_then_the_next_ho
     kinds = [e.kind for e in events if e.call_id == caller.uniqueid]
     assert kinds.count("enqueue") == 1, kinds
     assert "abandon" not in kinds
+
+
+async def test_given_a_caller_in_the_ivr_when_the_backend_goes_away_then_the_next_starts_the_flow(
+    tmp_path: Path,
+) -> None:
+    agi_port = await free_port()
+    sim = PbxSimulator(
+        agi_port=agi_port, secret=SECRET, options=SimOptions(prompt_s=0.05, agi_close_timeout_s=5)
+    )
+    await sim.start()
+    sim.add_phone(AgentPhone("agent1", answer_after_s=0.2, talk_s=0.3))
+    settings = e2e_settings(tmp_path, ONE_AGENT, agi_port, sim.ami_port)
+    try:
+        first = await start_service(settings)
+        await seed_customers(first)
+        await first.backend.center.host.request(lambda now: AgentLoggedIn(now, "agent1"))
+        # The caller says nothing at the menu (after its time-outs, the operator takes the
+        # call: main_hotline's fallback): the backend goes away while they think.
+        caller = await sim.place_call(CallerScript(KNOWN))
+        async with asyncio.timeout(10):
+            while not caller.record.prompts:  # noqa: ASYNC110 - polling the sim
+                await asyncio.sleep(0.02)
+        await asyncio.sleep(1)
+        heard_first = list(caller.record.prompts)
+        assert not first.backend.center.host.acd.waiting_calls("general", 0.0), "queued"
+        await first.stop()
+        await asyncio.sleep(0.5)
+        second = await start_service(settings)
+        try:
+            host = second.backend.center.host
+            await host.request(lambda now: AgentReady(now, "agent1"))
+            async with asyncio.timeout(40):  # the flow again, then the queue and the agent
+                while caller.record.bridged_to is None:  # noqa: ASYNC110 - polling the sim
+                    await asyncio.sleep(0.02)
+            await second.writer.flush(timeout=5)
+            events = await second.backend.context.events.read()
+        finally:
+            await second.stop()
+    finally:
+        await sim.close()
+    record = caller.record
+    assert not record.abandoned
+    assert record.scripts.count("ivr") == 2
+    # The greeting again, from the second backend: the flow started over there.
+    assert record.prompts.count(heard_first[0]) == 2
+    kinds = [e.kind for e in events if e.call_id == caller.uniqueid]
+    assert kinds.count("enqueue") == 1, kinds

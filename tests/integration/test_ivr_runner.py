@@ -19,6 +19,7 @@ is let play to its end). The real `FastAGIServer` routes the call to a handler r
 from __future__ import annotations
 
 import asyncio
+import shutil
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import suppress
 from dataclasses import dataclass, field
@@ -264,8 +265,12 @@ async def line_factory() -> AsyncIterator[LineFactory]:
         now: datetime = OPEN,
         directory: Directory | None = None,
         waits: Waits | None = None,
+        flows_dir: Path | None = None,
     ) -> Line:
-        library = FlowLibrary(IVRSettings(timezone="Europe/Berlin", dnis={"100": "main_hotline"}))
+        ivr = {"timezone": "Europe/Berlin", "dnis": {"100": "main_hotline"}}
+        if flows_dir is not None:
+            ivr["flows_dir"] = str(flows_dir)
+        library = FlowLibrary(IVRSettings(**ivr))
         runner = IvrRunner(
             library,
             directory or Directory(**{"5550001": ALICE, "5550002": VICTOR}),
@@ -597,6 +602,30 @@ async def test_each_shipped_flow_reaches_its_end_and_survives_a_hang_up_at_any_s
         assert caller.commands == full_caller.commands[: step + 1]
         assert caller.after_hangup == [], f"commands after the hang-up at {command!r}"
         assert ended.outcome is SessionOutcome.COMPLETED
+
+
+async def test_a_transfer_tells_the_dialplan_the_ivr_is_done_before_it_dials(
+    line_factory: LineFactory, tmp_path: Path
+) -> None:
+    # The dialplan's FastAGI fail-over takes a session that ends without CC_DONE for a
+    # backend that went away: a transferred caller must not run the flow again after
+    # their talk, whatever happens to this backend meanwhile.
+    flows = tmp_path / "flows"
+    shutil.copytree(IVRSettings().flows_dir, flows)
+    (flows / "main_hotline.yaml").write_text(
+        "description: Straight to the front desk.\nstart: out\n"
+        "nodes:\n  out:\n    type: transfer\n    number: '5550100'\n"
+    )
+    line = await line_factory(flows_dir=flows)
+    caller = ScriptedCaller()
+
+    result, _ = await line.call(caller)
+
+    assert result.outcome == "transferred"
+    assert caller.commands[-2:] == [
+        "SET VARIABLE CC_DONE 1",
+        "EXEC Dial Local/5550100@outbound,60",
+    ]
 
 
 def test_the_scripted_caller_uses_the_recorded_environment() -> None:
