@@ -1,4 +1,5 @@
-"""The pop's history lists every contact: calls of every ending, callbacks and each attempt."""
+"""The pop's history lists every contact: calls of every ending, callbacks and each attempt
+(an interaction of its own, shown once, with the notes its agent wrote)."""
 
 import datetime as dt
 
@@ -37,6 +38,9 @@ async def test_given_a_customer_called_back_twice_when_they_call_then_the_pop_li
             agent="agent2",
             result=result,
         )
+    await site.backend.context.interactions.annotate(
+        f"cb-{request.id}-1", notes="line busy, left no message"
+    )
 
     async with chromium() as browser:
         page = await login(browser, site.base_url, site.agent)
@@ -50,6 +54,7 @@ async def test_given_a_customer_called_back_twice_when_they_call_then_the_pop_li
         await expect(rows.nth(0)).to_contain_text("Callback attempt 2: No-answer")
         await expect(rows.nth(0)).to_contain_text("Ben Koch")
         await expect(rows.nth(1)).to_contain_text("Callback attempt 1: Busy")
+        await expect(rows.nth(1)).to_contain_text("line busy, left no message")
         await expect(rows.nth(2)).to_contain_text("Callback request: Pending")
         await expect(rows.nth(3)).to_contain_text("Abandoned in IVR")
         await screenshot(page, "agent-pop-every-contact")
