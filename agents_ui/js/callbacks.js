@@ -1,8 +1,9 @@
 // The callback list (the agent's desk and the worklist): GET /api/callbacks?status=pending,
 // the user's queues only (the server scopes it), refreshed on demand, every minute and
 // after each call. Each request shows who, why (where it came from), its window, its
-// attempts with their results, and is flagged when overdue (its window is over and nobody
-// reached the customer) or waiting for a later window. Actions: Move (to 1, 3 or 24 hours
+// attempts with their results, and is flagged when overdue (its window ends within half an
+// hour and nobody reached the customer yet: at its end it fails, "window missed") or
+// waiting for a later window. Actions: Move (to 1, 3 or 24 hours
 // from now: POST .../reschedule; it leaves the line and joins it again then) and Cancel
 // (POST .../cancel, after a confirmation). A request being dialled right now cannot be
 // changed: the server says so (409) and the message is shown.
