@@ -54,7 +54,8 @@ class Fence:
         self._term = term
         self.lost = None
         self._lease_s = lease_s
-        self.renew(renewed_at)
+        # Set, not extended: a fence that let a single node act (no expiry) leads now.
+        self._until = renewed_at + lease_s - self._margin
 
     def renew(self, sent_at: float) -> None:
         """A heartbeat sent at `sent_at` (this fence's clock) was answered."""
@@ -85,6 +86,11 @@ class Fence:
     def on_lost(self, listener: Callable[[str], None]) -> None:
         """Call `listener(reason)` when this node loses the lead."""
         self._on_lost.append(listener)
+
+    @property
+    def expires_at(self) -> float:
+        """When the lease ends, on this fence's clock (inf: a single node; -inf: lost)."""
+        return self._until
 
     def remaining(self) -> float:
         """Seconds of lease left (inf for a single node, 0 once expired)."""

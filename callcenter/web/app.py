@@ -60,7 +60,7 @@ MODULES = (
 )
 
 
-OPS_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
+OPS_PATHS = frozenset({"/healthz", "/readyz", "/leaderz", "/metrics"})
 """What a cluster's standby still answers: an operator and a load balancer read them."""
 
 

@@ -245,6 +245,20 @@ async def readyz(request: web.Request) -> web.Response:
     return web.json_response(body, status=status)
 
 
+async def leaderz(request: web.Request) -> web.Response:
+    """GET /leaderz: 200 on the node that leads (a single node always does), 503 on a
+    standby, naming the leader: what a load balancer in front of the nodes checks (it
+    must not follow /readyz, which a leader also fails while Asterisk is away)."""
+    status_of = request.app[CONTEXT].cluster
+    if status_of is None:
+        return web.json_response({"leader": True, "cluster": False})
+    status = status_of()
+    body = {"leader": status.role is Role.LEADER, "node": status.node, "term": status.term}
+    if status.role is Role.LEADER:
+        return web.json_response(body)
+    return web.json_response({**body, "problem": standby_message(status)}, status=503)
+
+
 def install(app: web.Application, ctx: WebContext) -> None:
     """Add the operations routes and their registry to `app`."""
     registry = CollectorRegistry(auto_describe=False)
@@ -253,3 +267,4 @@ def install(app: web.Application, ctx: WebContext) -> None:
     app.router.add_get("/metrics", metrics)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
+    app.router.add_get("/leaderz", leaderz)

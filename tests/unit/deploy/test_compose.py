@@ -181,3 +181,34 @@ def test_the_backend_image_has_the_programs_that_make_the_prompts() -> None:
     assert install is not None
     assert {"espeak-ng", "sox"} <= set(install[1].split())
     assert dockerfile.index("espeak-ng") < dockerfile.index("USER callcenter")
+
+
+def test_the_ha_profile_adds_a_standby_on_the_same_database_and_a_web_front_for_the_leader(
+    compose: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from callcenter.app.settings import load_settings  # noqa: PLC0415
+
+    services = compose["services"]
+    assert services["backend2"]["profiles"] == ["ha"]
+    assert services["lb"]["profiles"] == ["ha"]
+    assert "profiles" not in services["backend"]  # one node runs without the profile
+    nodes = {}
+    for name in ("backend", "backend2"):
+        env = services[name]["environment"]
+        with monkeypatch.context() as patch:
+            for key, value in env.items():
+                patch.setenv(key, str(value).replace("${POSTGRES_PASSWORD}", "pw"))
+            patch.setenv("CALLCENTER_AMI_SECRET_PBX1", "s")
+            nodes[name] = load_settings(ROOT / "config" / "callcenter.yaml")
+    assert all(s.cluster.enabled for s in nodes.values())
+    assert [s.cluster.node for s in nodes.values()] == ["backend", "backend2"]
+    assert nodes["backend"].database.url == nodes["backend2"].database.url
+    # Asterisk tries backend2 when backend does not take a FastAGI call ...
+    dialplan = (ROOT / "config" / "asterisk" / "extensions.conf").read_text()
+    assert f"\nBACKEND2 = backend2:{nodes['backend2'].fastagi.port}\n" in dialplan
+    # ... and the browsers reach the leader through HAProxy, which asks each node /leaderz.
+    haproxy = (ROOT / "deploy" / "haproxy.cfg").read_text()
+    assert "option httpchk GET /leaderz" in haproxy
+    web_port = nodes["backend"].web.port
+    for name in ("backend", "backend2"):
+        assert re.search(rf"^\s*server {name} {name}:{web_port}\b", haproxy, re.M)
