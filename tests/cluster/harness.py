@@ -1,9 +1,10 @@
 """Several `callcenter serve` processes on one throwaway PostgreSQL, driven by the simulator.
 
 `cluster(tmp_path, postgres, acd, phones, nodes=2)` makes a fresh database (migrated, with
-an admin login), starts the PBX simulator and a FastAGI front (`AgiFront`: what the
-dialplan's list of backend addresses does on a real Asterisk - each new FastAGI
-connection goes to the first node that accepts it, retrying while none does), then starts
+an admin login), starts the PBX simulator and a FastAGI front (`AgiFront`, in
+benchmarks/agi_front.py: what the dialplan's list of backend addresses does on a real
+Asterisk - each new FastAGI connection goes to the first node that accepts it, retrying
+while none does), then starts
 each node as a real child process with `cluster.enabled` (so a test can kill -9 it,
 SIGSTOP it, SIGCONT it), and yields a `Cluster` to drive and observe them: which node
 leads (its /readyz), the web of the leader, the event log.
@@ -27,6 +28,7 @@ import yaml
 from sqlalchemy import text
 
 from acd import AcdSettings
+from benchmarks.agi_front import AgiFront
 from callcenter.db import (
     CallEvent,
     CustomerRepository,
@@ -42,71 +44,6 @@ from tests.pg import PostgresServer
 
 ADMIN = "admin"
 ADMIN_PASSWORD = "admin-pass"
-
-
-class AgiFront:
-    """One FastAGI address in front of several nodes: each connection is relayed to the
-    first node that accepts it (in order), retrying every `retry_s` for `patience_s`."""
-
-    def __init__(self, ports: list[int], *, retry_s: float = 0.1, patience_s: float = 15.0) -> None:
-        self.ports = ports
-        self.retry_s = retry_s
-        self.patience_s = patience_s
-        self.port = 0
-        self.relayed: dict[int, int] = {}
-        """Backend port -> connections relayed to it."""
-        self._server: asyncio.Server | None = None
-        self._tasks: set[asyncio.Task[None]] = set()
-
-    async def start(self) -> None:
-        self._server = await asyncio.start_server(self._accept, "127.0.0.1", 0)
-        self.port = self._server.sockets[0].getsockname()[1]
-
-    async def close(self) -> None:
-        if self._server is not None:
-            self._server.close()
-        for task in list(self._tasks):
-            task.cancel()
-
-    async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        task = asyncio.current_task()
-        if task is not None:
-            self._tasks.add(task)
-        try:
-            backend = await self._connect()
-            if backend is None:
-                return
-            up_reader, up_writer = backend
-            await asyncio.gather(
-                _pipe(reader, up_writer), _pipe(up_reader, writer), return_exceptions=True
-            )
-        finally:
-            writer.close()
-            if task is not None:
-                self._tasks.discard(task)
-
-    async def _connect(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter] | None:
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + self.patience_s
-        while loop.time() < deadline:
-            for port in self.ports:
-                try:
-                    pair = await asyncio.open_connection("127.0.0.1", port)
-                except OSError:
-                    continue
-                self.relayed[port] = self.relayed.get(port, 0) + 1
-                return pair
-            await asyncio.sleep(self.retry_s)
-        return None
-
-
-async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-    try:
-        while data := await reader.read(65536):
-            writer.write(data)
-            await writer.drain()
-    finally:
-        writer.close()
 
 
 @dataclass
@@ -227,10 +164,21 @@ class Cluster:
 
     async def admin(self, node: Node) -> dict[str, str]:
         """Log the admin in on `node`; the CSRF header for changes."""
-        login = {"username": ADMIN, "password": ADMIN_PASSWORD}
+        return await self.login(node, ADMIN, ADMIN_PASSWORD)
+
+    async def login(self, node: Node, username: str, password: str | None = None) -> dict[str, str]:
+        """Log `username` in on `node` (password `<username>-pass` by default); the CSRF
+        header for changes. The session cookie is the test's (one per loopback host)."""
+        login = {"username": username, "password": password or f"{username}-pass"}
         async with self.http.post(f"{node.url}/api/login", json=login) as response:
             response.raise_for_status()
             return {"X-CSRF-Token": (await response.json())["csrf_token"]}
+
+    async def add_agent_login(self, agent: str) -> None:
+        """A login for `agent` (`<agent>` / `<agent>-pass`, role agent)."""
+        await UserRepository(make_sessions(self._engine), CHEAP).add(
+            agent, f"{agent}-pass", "agent"
+        )
 
     async def set_state(self, node: Node, csrf: dict[str, str], agent: str, state: str) -> int:
         async with self.http.post(

@@ -5,6 +5,7 @@ stay logged in, and a paused leader that comes back is fenced and steps down."""
 from __future__ import annotations
 
 import asyncio
+import json
 from collections import Counter
 from pathlib import Path
 
@@ -70,11 +71,25 @@ async def test_given_the_leader_killed_in_traffic_then_a_standby_leads_and_every
         assert first.name == "node1"
         await c.until(lambda: _role_is(c, "node2", "standby"), 30)
         await ready_everyone(c)
+        # agent1's desktop is open on the leader.
+        await c.add_agent_login("agent1")
+        await c.login(first, "agent1")
+        desktop = await c.http.ws_connect(f"{first.url}/ws/agent")
+        assert json.loads((await desktop.receive(timeout=10)).data)["type"] == "snapshot"
         calls = await traffic(c, 5, 0.3)
         first.kill()
         calls += await traffic(c, 7, 0.3)
         second = await c.leader(timeout=30)
         assert second.name == "node2"
+        # The desktop's socket went with the node; reconnected to the new leader with the
+        # same session (kept in the database), it gets a fresh snapshot, still logged in.
+        while not desktop.closed:
+            await desktop.receive(timeout=10)
+        desktop = await c.http.ws_connect(f"{second.url}/ws/agent")
+        snapshot = json.loads((await desktop.receive(timeout=10)).data)
+        assert snapshot["type"] == "snapshot"
+        assert snapshot["agent"]["state"] != "logged_out"
+        await desktop.close()
         await assert_each_call_answered_once(c, calls)
         # Agents stayed logged in: the new leader has them, and answers the same login.
         csrf = await c.admin(second)
