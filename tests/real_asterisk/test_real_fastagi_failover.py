@@ -92,3 +92,20 @@ async def test_given_a_queued_caller_when_their_node_dies_then_the_second_node_c
         assert kinds.count("enqueue") == 1, kinds
         assert "abandon" not in kinds, kinds
         await caller.stop()
+
+
+async def test_given_no_backend_node_when_a_customer_calls_then_music_and_bounded_retries(
+    tmp_path: Path, sounds: tuple[Path, Path]
+) -> None:
+    async with center(tmp_path, one_agent(), sounds=sounds, agi_cutter=True) as pbx:
+        await pbx.kill_service()  # the only node is gone, the second never came
+        caller = await pbx.call(STANDARD[0], [Wait(60)])
+        # Between rounds the caller hears music, not silence.
+        await pbx.channel_running("MusicOnHold", timeout=10)
+        # Every round tried both nodes (BACKEND_ROUNDS = 8), then the dialplan gave up.
+        await caller.wait_for("remote_bye", timeout=40)
+        console = pbx.asterisk.console()
+        for port in (pbx.asterisk.agi_port, pbx.asterisk.agi_port2):
+            url = f"agi://127.0.0.1:{port}/ivr"
+            assert console.count(f"failed for url '{url}': Connection refused") == 8, url
+        assert not caller.did("hangup")
