@@ -283,6 +283,7 @@ class Service:
                 _written, writer, settings.service.shutdown_grace_s
             )
         backend.context.flows = service.catalog
+        service.catalog.named_by[settings.telephony.followup_flow] = ["telephony.followup_flow"]
         backend.context.center_checks.append(lambda center: route_problems(center, flows.flows))
         backend.context.center_hooks.append(service.follow_center)
         backend.context.ops = ServiceProbe(

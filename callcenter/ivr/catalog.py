@@ -77,6 +77,8 @@ class FlowCatalog:
         self.library = library
         self.store = store
         self._lock = asyncio.Lock()
+        self.named_by: dict[str, list[str]] = {}
+        """Flow -> the settings outside `ivr` that name it (`telephony.followup_flow`)."""
 
     @property
     def flows_dir(self) -> Path:
@@ -185,6 +187,7 @@ class FlowCatalog:
         users = ["ivr.default_flow"] if settings.default_flow == name else []
         users += [f"dialled number {n}" for n, f in settings.dnis.items() if f == name]
         users += [f"ivr.scripts.{s}" for s, f in settings.scripts.items() if f == name]
+        users += self.named_by.get(name, [])
         for flow in self.library.flows:
             users += [
                 f"flow {flow.name!r} node {node_id!r}"

@@ -260,6 +260,11 @@ class FollowUpCalls:
             key = result.data.get(ANSWER_KEY)
         except AGIError as exc:
             log.warning("followup.session_failed", followup=followup, error=type(exc).__name__)
+        except ValueError as exc:
+            # No such flow (telephony.followup_flow): the customer hears nothing useful.
+            log.error("followup.flow_missing", followup=followup, error=str(exc))
+            await self._missed(followup, "no-flow")
+            return
         satisfied = answer_of_key(key)
         if satisfied is None:
             await self._missed(followup, "no-key")

@@ -21,7 +21,7 @@ async def test_given_a_broken_then_a_good_upload_when_activating_the_old_one_the
         )
         await expect(page).to_have_url(re.compile(r"/flows$"))
         flows = page.locator("#flows-table tbody")
-        await expect(flows.locator("tr")).to_have_count(3)
+        await expect(flows.locator("tr")).to_have_count(4)
         await page.get_by_role("button", name="Open flow main_hotline").click()
         editor = page.get_by_label("Flow text (YAML)")
         await expect(editor).to_have_value(re.compile(r"main_menu:"))

@@ -48,6 +48,7 @@ async def test_given_the_shipped_flows_when_listed_then_each_is_version_1_by_see
     flows = await admin.json("GET", "/api/flows")
     assert [(f["flow"], f["version"], f["author"]) for f in flows] == [
         ("after_hours", 1, "seed"),
+        ("followup_call", 1, "seed"),
         ("main_hotline", 1, "seed"),
         ("post_call_survey", 1, "seed"),
     ]
@@ -203,7 +204,7 @@ async def test_supervisors_read_the_flows_but_only_admins_change_them(
 ) -> None:
     supervisor = await login(*SUPERVISOR)
     agent = await login(*AGENT)
-    assert len(await supervisor.json("GET", "/api/flows")) == 3
+    assert len(await supervisor.json("GET", "/api/flows")) == 4
     text = (await supervisor.json("GET", "/api/flows/after_hours/versions/1"))["text"]
     assert (
         await supervisor.call("PUT", "/api/flows/after_hours", json={"text": text})

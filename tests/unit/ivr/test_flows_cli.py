@@ -61,7 +61,7 @@ def test_without_files_the_configured_flows_and_routes_are_checked(tmp_path: Pat
     assert broken_route.returncode == 1
     assert "ivr.dnis.300: no flow 'sales'" in broken_route.stderr
     assert valid.returncode == 0, valid.stderr
-    assert valid.stdout.endswith("3 flows valid\n")
+    assert valid.stdout.endswith("4 flows valid\n")
     assert "main_hotline: 46 nodes, starts at check_hours" in valid.stdout
 
 

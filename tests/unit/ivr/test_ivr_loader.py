@@ -78,7 +78,12 @@ def test_an_unreadable_file_is_named(tmp_path: Path) -> None:
 def test_the_library_loads_the_shipped_flows_by_default() -> None:
     library = FlowLibrary(IVRSettings())
 
-    assert set(library.flows.names) == {"main_hotline", "after_hours", "post_call_survey"}
+    assert set(library.flows.names) == {
+        "main_hotline",
+        "after_hours",
+        "post_call_survey",
+        "followup_call",
+    }
 
 
 def test_a_service_does_not_start_on_a_broken_flow(flows_dir: Path) -> None:
@@ -94,7 +99,7 @@ def test_a_route_to_a_missing_flow_stops_the_start(flows_dir: Path) -> None:
 
     assert refused.value.messages == (
         f"ivr.dnis.300: no flow 'sales' in {flows_dir} "
-        "(flows: after_hours, main_hotline, post_call_survey)",
+        "(flows: after_hours, followup_call, main_hotline, post_call_survey)",
     )
 
 

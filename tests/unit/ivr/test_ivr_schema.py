@@ -200,7 +200,7 @@ def test_a_tree_shows_every_node_once_under_the_exit_that_leads_to_it() -> None:
 def test_the_shipped_flows_are_valid_and_every_node_appears_in_their_trees() -> None:
     flows = shipped_flows()
 
-    assert set(flows.names) == {"main_hotline", "after_hours", "post_call_survey"}
+    assert set(flows.names) == {"main_hotline", "after_hours", "post_call_survey", "followup_call"}
     for shipped in flows:
         drawn = "\n".join(flow_tree(shipped))
         for node_id in shipped.nodes:
