@@ -5,6 +5,7 @@ product's [followup] context, SIPp's trunk customer answers, hears the question 
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -13,10 +14,10 @@ import aiohttp
 from tests.e2e.harness import STANDARD
 from tests.real_asterisk.harness import RealCenter, center
 from tests.real_asterisk.prompts import seconds
-from tests.real_asterisk.sipp import Press, Wait
+from tests.real_asterisk.sipp import Busy, Press, Wait
 from tests.real_asterisk.test_real_ivr import one_queue
 
-AUTOMATED = {"mode": "automated", "delay_hours": 0, "max_attempts": 1, "retry_minutes": 30}
+AUTOMATED = {"mode": "automated", "delay_hours": 0, "max_attempts": 2, "retry_minutes": 30}
 
 
 async def _api(
@@ -30,6 +31,30 @@ async def _api(
     async with http.request(method, f"{pbx.web_url}{path}", headers=csrf, json=body) as response:
         assert response.status < 300, await response.text()
         return await response.json()
+
+
+async def _automated_complaints(pbx: RealCenter, http: aiohttp.ClientSession) -> dict[str, str]:
+    """Log in as admin and make complaints' follow-ups automated calls; the CSRF header."""
+    await pbx.add_user("admin", "admin")
+    csrf = await pbx.web_login(http, "admin")
+    current = await _api(pbx, http, "GET", "/api/config/acd", csrf)
+    document = {**current["document"], "followups": {"categories": {"complaint": AUTOMATED}}}
+    body = {"document": document, "base_version": current["version"]}
+    await _api(pbx, http, "PUT", "/api/config/acd", csrf, body)
+    return csrf
+
+
+async def _resolved_complaint(
+    pbx: RealCenter, http: aiohttp.ClientSession, csrf: dict[str, str], number: str
+) -> int:
+    """A complaint of the customer with `number`, worked up to `proposed`; its id."""
+    customer = await pbx.service.backend.context.customers.find_by_phone(number)
+    assert customer is not None
+    fields = {"customer_id": customer.id, "category": "complaint", "subject": "parcel lost"}
+    ticket = await _api(pbx, http, "POST", "/api/tickets", csrf, fields)
+    for step in ("acknowledged", "investigated", "proposed"):
+        await _api(pbx, http, "POST", f"/api/worklist/{ticket['id']}/step", csrf, {"step": step})
+    return int(ticket["id"])
 
 
 async def test_given_an_automated_followup_when_the_customer_presses_2_then_the_ticket_reopens(
@@ -48,39 +73,15 @@ async def test_given_an_automated_followup_when_the_customer_presses_2_then_the_
         assert pbx.trunk is not None
         await pbx.trunk.stop()
         pbx.trunk = await pbx.sipp.trunk([Wait(into_question), Press("2", info=True), Wait(30)])
-        await pbx.add_user("admin", "admin")
-        csrf = await pbx.web_login(http, "admin")
-        current = await _api(pbx, http, "GET", "/api/config/acd", csrf)
-        document = {**current["document"], "followups": {"categories": {"complaint": AUTOMATED}}}
-        await _api(
-            pbx,
-            http,
-            "PUT",
-            "/api/config/acd",
-            csrf,
-            {"document": document, "base_version": current["version"]},
-        )
-        customer = await pbx.service.backend.context.customers.find_by_phone(number)
-        assert customer is not None
-        ticket = await _api(
-            pbx,
-            http,
-            "POST",
-            "/api/tickets",
-            csrf,
-            {"customer_id": customer.id, "category": "complaint", "subject": "parcel lost"},
-        )
-        for step in ("acknowledged", "investigated", "proposed"):
-            await _api(
-                pbx, http, "POST", f"/api/worklist/{ticket['id']}/step", csrf, {"step": step}
-            )
+        csrf = await _automated_complaints(pbx, http)
+        ticket = await _resolved_complaint(pbx, http, csrf, number)
 
         # The service dials the customer through the trunk; they answer and press 2.
         await pbx.trunk.wait_for("answer", timeout=20)
         await pbx.trunk.wait_for("press", timeout=20)
 
         async def reopened() -> dict[str, Any] | None:
-            found = await _api(pbx, http, "GET", f"/api/worklist/{ticket['id']}", csrf)
+            found = await _api(pbx, http, "GET", f"/api/worklist/{ticket}", csrf)
             return found if found["step"] == "reopened" else None
 
         found = await pbx.until(reopened, timeout=30)
@@ -93,3 +94,50 @@ async def test_given_an_automated_followup_when_the_customer_presses_2_then_the_
         )
         # The flow says goodbye and Asterisk hangs the customer up.
         await pbx.trunk.wait_for("remote_bye", timeout=20)
+
+
+async def test_given_a_busy_customer_then_the_call_is_tried_again_and_the_answer_1_confirms(
+    tmp_path: Path, sounds: tuple[Path, Path]
+) -> None:
+    number = STANDARD[1]
+    into_question = seconds(sounds[0], "en", "custom/followup-intro") + 1.0
+    telephony = {"followup_schedule_s": 0.2, "followup_ring_s": 15}
+    async with (
+        center(
+            tmp_path, one_queue(), sounds=sounds, phones={}, ready=(), telephony=telephony
+        ) as pbx,
+        aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http,
+    ):
+        assert pbx.trunk is not None
+        await pbx.trunk.stop()
+        busy = await pbx.sipp.missing_customer(Busy())
+        tickets = pbx.service.backend.context.tickets
+        now = [datetime.now(UTC)]
+        tickets.clock = lambda: now[0]
+        csrf = await _automated_complaints(pbx, http)
+        ticket = await _resolved_complaint(pbx, http, csrf, number)
+
+        # 486 Busy Here: Asterisk's OriginateResponse says Reason 0, the Hangup cause 17.
+        await busy.wait_for("busy", timeout=20)
+
+        async def first_call() -> dict[str, Any] | None:
+            [followup] = await _api(pbx, http, "GET", "/api/followups", csrf)
+            return followup if followup["attempts"] == 1 and not followup["dialling"] else None
+
+        missed = await pbx.until(first_call, timeout=20)
+        assert (missed["last_result"], missed["unreached"]) == ("busy", False)
+
+        # The customer is free again: the retry after the rule's wait finds them.
+        await busy.stop()
+        pbx.trunk = await pbx.sipp.trunk([Wait(into_question), Press("1", info=True), Wait(30)])
+        now[0] += timedelta(minutes=31)
+        assert pbx.service.followup_calls is not None
+        pbx.service.followup_calls.wake.set()
+
+        async def confirmed() -> dict[str, Any] | None:
+            found = await _api(pbx, http, "GET", f"/api/worklist/{ticket}", csrf)
+            return found if found["step"] == "confirmed" else None
+
+        found = await pbx.until(confirmed, timeout=40)
+        [followup] = found["followups"]
+        assert (followup["satisfied"], followup["attempts"]) == (True, 2)
