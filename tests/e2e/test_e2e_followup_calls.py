@@ -19,8 +19,17 @@ from typing import Any
 
 import aiohttp
 
-from callcenter.sim import Callee, PhoneMode, Press, Silence
-from tests.e2e.harness import E2E, KNOWN, running
+from callcenter.sim import Callee, PbxSimulator, PhoneMode, Press, Silence, SimOptions
+from tests.e2e.harness import (
+    E2E,
+    KNOWN,
+    SECRET,
+    e2e_settings,
+    free_port,
+    running,
+    seed_customers,
+    start_service,
+)
 from tests.e2e.test_e2e_ticket_work import ACD, Api
 
 AUTOMATED = {"mode": "automated", "delay_hours": 0, "max_attempts": 2, "retry_minutes": 30}
@@ -162,3 +171,65 @@ async def _until_async(check: Any, timeout: float = 20.0) -> Any:
             if value:
                 return value
             await asyncio.sleep(0.05)
+
+
+async def test_given_a_call_out_when_the_service_restarts_then_it_is_not_dialled_twice(
+    tmp_path: Path,
+) -> None:
+    agi_port = await free_port()
+    options = SimOptions(prompt_s=0.05, agi_close_timeout_s=5.0)
+    sim = PbxSimulator(agi_port=agi_port, secret=SECRET, options=options)
+    await sim.start()
+    # The first call rings on while the service restarts; the next one is answered with 1.
+    answers = Callee(KNOWN, answer_after_s=0.2, steps=(Silence(), Press("1")))
+    sim.add_callee(Callee(KNOWN, mode=PhoneMode.NO_ANSWER, then=answers))
+    telephony = {"followup_schedule_s": 0.1, "followup_ring_s": 60, "followup_stale_s": 600}
+    settings = e2e_settings(tmp_path, ACD, agi_port, sim.ami_port, telephony=telephony)
+    try:
+        first = await start_service(settings)
+        try:
+            await seed_customers(first)
+            before = E2E(sim, first, settings)
+            async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
+                await before.add_user("admin", "admin")
+                admin = Api(before, http, await before.web_login(http, "admin"))
+                current = await admin("GET", "/api/config/acd")
+                document = {**current["document"]}
+                document["followups"] = {"categories": {"complaint": AUTOMATED}}
+                body = {"document": document, "base_version": current["version"]}
+                await admin("PUT", "/api/config/acd", body)
+                ticket = await _resolved_complaint(admin, before)
+                _wake(before)
+                await before.until(lambda: sim.dialled == [KNOWN])
+        finally:
+            await first.stop()  # the customer's phone still rings
+
+        second = await start_service(settings)
+        try:
+            now = [datetime.now(UTC)]
+            tickets = second.backend.context.tickets
+            tickets.clock = lambda: now[0]
+            calls = second.followup_calls
+            assert calls is not None
+            # The call that is out is not dialled again by the new process...
+            assert await calls.dial_due() == 0
+            [followup] = await tickets.followups(visible_queues=None)
+            assert (followup.dialling, followup.attempts) == (True, 1)
+            # ... until it is stale: a miss (lost), tried again after the rule's wait.
+            now[0] += timedelta(minutes=11)
+            assert await calls.dial_due() == 0
+            [lost] = await tickets.followups(visible_queues=None)
+            assert (lost.dialling, lost.last_result) == (False, "lost")
+            now[0] += timedelta(minutes=30)
+            assert await calls.dial_due() == 1
+            assert await _until_async(lambda: _step_is(tickets, ticket, "confirmed"))
+            assert sim.dialled == [KNOWN, KNOWN]
+        finally:
+            await second.stop()
+    finally:
+        await sim.close()
+
+
+async def _step_is(tickets: Any, ticket: int, step: str) -> bool:
+    found = await tickets.work_ticket(ticket)
+    return found is not None and found.step == step
