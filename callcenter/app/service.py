@@ -462,6 +462,7 @@ class Service:
             center,
             self.backend.context.callbacks,
             interval_s=self.settings.telephony.callback_schedule_s,
+            hours=self.queue_hours,
         )
         self.supervisor.start("callback-schedule", scheduled.run)
         if self.followup_calls is not None:

@@ -14,7 +14,8 @@ as the agent answers (the desk may save notes while the call goes on), `record_a
 closes it with the attempt's result as its outcome, in the same transaction as the count.
 
 The window's end is kept: a request still pending when its window is over is not dialled
-after it (`expire_missed`: failed, `FailReason.WINDOW_MISSED`).
+after it (`expire_missed`: failed, `FailReason.WINDOW_MISSED`), unless its queue was closed
+by its opening hours then: the schedule moves it to the opening (`move_window`).
 
 The number is dialled (an Originate into the callback context): every request, from the IVR,
 a queue's overflow or anywhere else, is stored in E.164 or refused here, whatever its
@@ -506,8 +507,8 @@ class CallbackRepository:
         or the hours the center promised on the phone); a call after it reaches someone who
         no longer expects it, at a time they did not choose. A failed request is in the
         supervisor's list and the callbacks report with its reason, and an agent can call
-        the customer from there; a request the customer left open-ended would carry a
-        window to match (none of the channels stores one today)."""
+        the customer from there. (A window that ends while its queue is closed is moved to
+        the opening instead, by the schedule: `move_window`.)"""
         query = select(CallbackRequest).where(
             CallbackRequest.status == CallbackStatus.PENDING.value,
             CallbackRequest.window_end <= now,
@@ -536,6 +537,44 @@ class CallbackRepository:
                 _callback(row, await _name_of(session, row.customer_id), histories.get(row.id, ()))
                 for row in rows
             ]
+
+    async def window_over(self, now: datetime, *, limit: int = 500) -> list[Callback]:
+        """Pending requests whose window is over at `now`, the earliest end first."""
+        async with self._sessions() as session:
+            return await _callbacks(
+                session,
+                _with_names()
+                .where(
+                    CallbackRequest.status == CallbackStatus.PENDING.value,
+                    CallbackRequest.window_end <= now,
+                )
+                .order_by(CallbackRequest.window_end, CallbackRequest.id)
+                .limit(limit),
+            )
+
+    async def move_window(
+        self, callback_id: int, *, window_start: datetime, window_end: datetime, now: datetime
+    ) -> Callback:
+        """Give a pending request a new window where it stands: unlike `reschedule`, one in
+        line stays in line (parked by its closed queue, offered at the opening); errors as
+        for `reschedule`."""
+        if window_end <= window_start:
+            raise ValueError("a callback window must end after it starts")
+        async with self._sessions() as session, session.begin():
+            row = await self._pending(session, callback_id)
+            row.window_start, row.window_end = window_start, window_end
+            log_change(
+                session,
+                LifecycleKind.CALLBACK_MOVED,
+                now,
+                row.queue,
+                callback=row.id,
+                window_start=window_start,
+                window_end=window_end,
+            )
+            await session.flush()
+            history = (await _histories(session, [row.id])).get(row.id, ())
+            return _callback(row, await _name_of(session, row.customer_id), history)
 
     async def next_window_end(self) -> datetime | None:
         """The earliest window end of a pending request, None when none is pending."""

@@ -15,7 +15,11 @@ replay restores the line) is put in line again.
 The same task keeps each window's end: a pending request whose window is over is failed
 with "window missed" (`CallbackRepository.expire_missed`, which says why it is not moved
 on) and taken out of the ACD's line, so nobody is rung for it after its window; one being
-offered or dialled at that moment is left to its attempt, which still counts. The task
+offered or dialled at that moment is left to its attempt, which still counts. A window
+that ends while its queue is closed by its opening hours (a request made just before
+closing, parked by the ACD) is moved instead: a window as long, from the opening, where
+it stands in line. The center could not call in the window, so it owes the call at its
+first chance, as the ACD's parking promises; missing it while open is the center's miss. The task
 wakes at the earliest window end of a pending request when that comes before its next
 look.
 """
@@ -25,7 +29,7 @@ from __future__ import annotations
 import asyncio
 import functools
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import structlog
 from sqlalchemy.exc import SQLAlchemyError
@@ -34,6 +38,7 @@ from acd import AcdError, CallbackRequested, CallerHungUp, CallState
 from callcenter.db import Callback, CallbackRepository
 from callcenter.live.calls import CallInfo
 from callcenter.live.center import LiveCenter
+from callcenter.live.queue_hours import QueueHours
 
 log = structlog.get_logger(__name__)
 
@@ -84,12 +89,19 @@ class ScheduledCallbacks:
     """Puts callbacks made for later in line when their time comes; `run` is the task."""
 
     def __init__(
-        self, center: LiveCenter, callbacks: CallbackRepository, *, interval_s: float = 15.0
+        self,
+        center: LiveCenter,
+        callbacks: CallbackRepository,
+        *,
+        interval_s: float = 15.0,
+        hours: QueueHours | None = None,
     ) -> None:
-        """Look every `interval_s` seconds (a window is chosen to the minute)."""
+        """Look every `interval_s` seconds (a window is chosen to the minute); `hours`
+        (the service's) tells when a closed queue opens."""
         self._center = center
         self._callbacks = callbacks
         self._interval = interval_s
+        self._hours = hours
         self._queued: set[int] = set()
 
     async def expire(self) -> list[int]:
@@ -98,13 +110,17 @@ class ScheduledCallbacks:
         host = self._center.host
         now = host.now()
 
+        at = datetime.fromtimestamp(now, UTC)
+
         def dialling(request: int) -> bool:
             view = host.acd.call_view(f"{PREFIX}{request}", now)
             return view is not None and view.state is not CallState.WAITING
 
-        missed = await self._callbacks.expire_missed(
-            datetime.fromtimestamp(now, UTC), keep=dialling
-        )
+        if self._hours is not None:
+            for request in await self._callbacks.window_over(at):
+                if not dialling(request.id):
+                    await self._move_to_opening(request, at)
+        missed = await self._callbacks.expire_missed(at, keep=dialling)
         for request in missed:
             call_id = f"{PREFIX}{request.id}"
             if host.acd.call_view(call_id, host.now()) is not None:
@@ -121,6 +137,30 @@ class ScheduledCallbacks:
                 attempts=request.attempts,
             )
         return [request.id for request in missed]
+
+    async def _move_to_opening(self, request: Callback, at: datetime) -> None:
+        """A window that ended while its queue was closed: a window as long from the
+        opening (from now when it is open again: the service was down meanwhile)."""
+        assert self._hours is not None
+        queue = request.queue or self._center.host.settings.queues[0].name
+        if self._hours.open_at(queue, request.window_end - timedelta(seconds=1)):
+            return  # open as the window ended: missed
+        opens = self._hours.next_open(queue, at)
+        if opens is None:
+            return  # closed for weeks: missed
+        length = request.window_end - request.window_start
+        try:
+            await self._callbacks.move_window(
+                request.id, window_start=opens, window_end=opens + length, now=at
+            )
+        except (LookupError, ValueError):
+            return  # settled meanwhile
+        log.info(
+            "callback.window_moved_to_opening",
+            callback=request.id,
+            queue=queue,
+            window_start=opens.isoformat(),
+        )
 
     async def check(self) -> list[int]:
         """Fail the requests whose window is over (`expire`), then put every due request in

@@ -57,6 +57,19 @@ class QueueHours:
             for queue in self._host.settings.queues
         }
 
+    def open_at(self, queue: str, at: datetime) -> bool:
+        """Whether `queue`'s calendar has it open at `at` (one without a calendar is)."""
+        calendar = self._calendars.get(queue)
+        return calendar is None or calendar.state_at(at, self._zone) == "open"
+
+    def next_open(self, queue: str, after: datetime) -> datetime | None:
+        """When `queue` opens next at or after `after` (`after` itself when open then);
+        None for a queue without a calendar (always open) or one closed for two weeks."""
+        calendar = self._calendars.get(queue)
+        if calendar is None:
+            return None
+        return calendar.next_open(after, self._zone, within_days=14)
+
     async def check(self) -> None:
         """Tell the core about every queue whose state differs from its calendar's."""
         acd = self._host.acd

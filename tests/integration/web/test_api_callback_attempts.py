@@ -4,17 +4,21 @@ The agent writes notes and a disposition for the attempt they are on (the desk n
 callback entry, `cb-<id>`, and the notes land on that attempt's interaction,
 `cb-<id>-<n>`); the customer's history and the call records show each attempt with what
 its agent wrote, a missed one too. A request still pending when its window ends is not
-dialled after it: flagged overdue in the last half hour, then failed, "window missed".
+dialled after it: flagged overdue in the last half hour, then failed, "window missed";
+one whose window ends while its queue is closed moves to the opening instead.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from acd import AgentLoggedIn, AgentReady, CallState
 from callcenter.db import Callback
 from callcenter.live.callback_schedule import ScheduledCallbacks, enqueue_callback
+from callcenter.live.queue_hours import QueueHours
+from ivr_flows import Calendar
 from tests.integration.web.conftest import User
 from tests.web_site import AGENT, CALLER, SUPERVISOR, Site
 
@@ -165,3 +169,44 @@ async def test_given_a_callback_being_dialled_as_its_window_ends_then_its_attemp
     )
 
     assert (str(done.status), done.reason) == ("done", None)
+
+
+async def test_given_a_window_that_ends_while_the_queue_is_closed_then_it_moves_to_the_opening(
+    login: Login, site: Site
+) -> None:
+    host = site.center.host
+    monday_3pm = datetime(2030, 5, 20, 15, 0, tzinfo=UTC)
+    site.advance(monday_3pm.timestamp() - host.now())
+    office = Calendar.model_validate(
+        {"weekly": {"mon": ["08:00-16:00"], "tue": ["08:00-16:00"]}, "timezone": "UTC"}
+    )
+    hours = QueueHours(host, ZoneInfo("UTC"))
+    hours.use({"general": office})
+    await hours.check()
+    schedule = ScheduledCallbacks(site.center, site.backend.context.callbacks, hours=hours)
+    # Asked at 15:00: one for "until 17:00" (the line closes at 16:00), one for "until 15:30".
+    parked = await _in_line(site, hours=2)
+    missed = await _in_line(site, hours=0.5)
+
+    site.advance(timedelta(minutes=30).total_seconds())  # 15:30, still open
+    await schedule.check()
+    site.advance(timedelta(minutes=31).total_seconds())  # 16:01, closed
+    await hours.check()
+    await schedule.check()
+    site.advance(timedelta(hours=1).total_seconds())  # 17:01: the long window is over too
+    await schedule.check()
+    await host.drain()
+
+    supervisor = await login(*SUPERVISOR)
+    [pending] = await supervisor.json("GET", "/api/callbacks")
+    [failed] = await supervisor.json("GET", "/api/callbacks?status=failed")
+    # Over while open: missed. Over while closed: a window as long from the opening, and
+    # it keeps its place in line (parked until then).
+    assert (failed["id"], failed["reason"]) == (missed.id, "window missed")
+    assert pending["id"] == parked.id
+    assert datetime.fromisoformat(pending["window_start"]) == datetime(
+        2030, 5, 21, 8, 0, tzinfo=UTC
+    )
+    assert datetime.fromisoformat(pending["window_end"]) == datetime(2030, 5, 21, 10, 0, tzinfo=UTC)
+    assert host.acd.call_view(f"cb-{parked.id}", host.now()) is not None
+    assert host.acd.call_view(f"cb-{missed.id}", host.now()) is None
