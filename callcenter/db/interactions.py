@@ -69,7 +69,9 @@ OUTCOMES = {
     "completed": "the IVR flow ended without naming an outcome",
 }
 """The outcomes an interaction can have, with what each means (the pop and the search show
-them). A flow may name others with its hang-up nodes' `outcome`."""
+them). A flow may name others with its hang-up nodes' `outcome`. A callback attempt's
+interaction (`cb-<request>-<n>`) has its result instead (`callcenter.db.AttemptResult`:
+reached, busy, no-answer ...), None while the attempt goes on."""
 
 
 @dataclass(frozen=True, slots=True)
