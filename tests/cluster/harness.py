@@ -8,6 +8,11 @@ while none does), then starts
 each node as a real child process with `cluster.enabled` (so a test can kill -9 it,
 SIGSTOP it, SIGCONT it), and yields a `Cluster` to drive and observe them: which node
 leads (its /readyz), the web of the leader, the event log.
+
+The nodes and their database are not tied to the simulator: `backend_nodes` starts them
+for any PBX (`node_config` takes the AMI server's name, address and telephony settings,
+`Node` the environment with its secret); tests/real_asterisk/cluster.py runs them against
+the real Asterisk.
 """
 
 from __future__ import annotations
@@ -18,8 +23,8 @@ import json
 import os
 import signal
 import sys
-from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator, Callable, Mapping
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -33,11 +38,13 @@ from callcenter.db import (
     CallEvent,
     CustomerRepository,
     EventLog,
+    InteractionRepository,
     UserRepository,
     make_engine,
     make_sessions,
     upgrade,
 )
+from callcenter.db.interactions import InteractionRecord
 from callcenter.sim import AgentPhone, PbxSimulator, SimOptions
 from tests.e2e.harness import CHEAP, SECRET, free_port, open_flows, seed_repository
 from tests.pg import PostgresServer
@@ -55,6 +62,8 @@ class Node:
     agi_port: int
     config: Path
     log: Path
+    env: Mapping[str, str] = field(default_factory=lambda: {"CALLCENTER_AMI_SECRET_SIM": SECRET})
+    """What the process gets on top of the test's environment (the AMI secret)."""
     proc: asyncio.subprocess.Process | None = None
 
     @property
@@ -62,7 +71,7 @@ class Node:
         return f"http://127.0.0.1:{self.web_port}"
 
     async def start(self) -> None:
-        env = {**os.environ, "CALLCENTER_AMI_SECRET_SIM": SECRET}
+        env = {**os.environ, **self.env}
         out = self.log.open("ab")
         self.proc = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "callcenter", "--config", str(self.config), "serve",
@@ -118,11 +127,9 @@ class Node:
 
 
 @dataclass
-class Cluster:
-    """The running simulator, FastAGI front and nodes over one database."""
+class BackendNodes:
+    """The running nodes over one database, whatever PBX they drive."""
 
-    sim: PbxSimulator
-    front: AgiFront
     nodes: list[Node]
     url: str
     http: aiohttp.ClientSession
@@ -201,6 +208,18 @@ class Cluster:
             rows = await conn.execute(text("SELECT term FROM call_events ORDER BY id"))
             return [row[0] for row in rows]
 
+    async def interactions(self) -> list[InteractionRecord]:
+        """Every stored call record, newest first."""
+        return await InteractionRepository(make_sessions(self._engine)).search(limit=10_000)
+
+
+@dataclass
+class Cluster(BackendNodes):
+    """The running simulator, FastAGI front and nodes over one database."""
+
+    sim: PbxSimulator = field(kw_only=True)
+    front: AgiFront = field(kw_only=True)
+
 
 def node_config(
     tmp_path: Path,
@@ -211,14 +230,19 @@ def node_config(
     web_port: int,
     agi_port: int,
     flows: Path,
+    *,
+    ami_server: str = "sim",
+    telephony: Mapping[str, Any] | None = None,
 ) -> Path:
-    """The settings file of one node."""
+    """The settings file of one node: the AMI server `ami_server` at 127.0.0.1:`ami_port`
+    (its secret comes from the node's environment), FastAGI on `agi_port`, the web on
+    `web_port`; `telephony` adds to (or replaces) the simulator's telephony settings."""
     document = {
         "service": {"log_format": "json", "shutdown_grace_s": 0.5},
         "asterisk": {
             "servers": [
                 {
-                    "name": "sim",
+                    "name": ami_server,
                     "host": "127.0.0.1",
                     "port": ami_port,
                     "username": "callcenter",
@@ -241,6 +265,7 @@ def node_config(
             "agent_endpoints": {a.id: f"PJSIP/{a.id}" for a in acd.agents},
             "hold_segment_s": 2,
             "voicemail_dir": str(tmp_path / "voicemail"),
+            **(telephony or {}),
         },
         "acd": acd.model_dump(mode="json"),
         "cluster": {
@@ -256,6 +281,59 @@ def node_config(
     return path
 
 
+async def fresh_database(postgres: PostgresServer) -> tuple[str, Any]:
+    """A new database on `postgres`, migrated, with the admin login and the known
+    customers; its URL and an engine on it."""
+    url = postgres.new_database()
+    engine = make_engine(url)
+    await upgrade(engine)
+    await UserRepository(make_sessions(engine), CHEAP).add(ADMIN, ADMIN_PASSWORD, "admin")
+    await seed_repository(CustomerRepository(make_sessions(engine)))
+    return url, engine
+
+
+NodeConfig = Callable[[str, str, int, int], Path]
+"""Writes one node's settings file: (node name, database URL, web port, FastAGI port)."""
+
+
+@contextlib.asynccontextmanager
+async def backend_nodes(
+    tmp_path: Path,
+    postgres: PostgresServer,
+    agi_ports: list[int],
+    configure: NodeConfig,
+    *,
+    env: Mapping[str, str] | None = None,
+) -> AsyncIterator[BackendNodes]:
+    """A fresh database (`fresh_database`) and one node per FastAGI port in `agi_ports`
+    (node1, node2 ...), each set up by `configure` and run with `env` added to its
+    environment. node1 is started first and left to lead before the others start; every
+    node is stopped at the end."""
+    url, engine = await fresh_database(postgres)
+    web_ports = [await free_port() for _ in agi_ports]
+    members = []
+    for n, (web_port, agi_port) in enumerate(zip(web_ports, agi_ports, strict=True), start=1):
+        name = f"node{n}"
+        config = configure(name, url, web_port, agi_port)
+        node = Node(name, web_port, agi_port, config, tmp_path / f"{name}.log")
+        if env is not None:
+            node.env = env
+        members.append(node)
+    http = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
+    running = BackendNodes(members, url, http, EventLog(make_sessions(engine)), engine)
+    try:
+        await members[0].start()
+        await running.leader()
+        for member in members[1:]:
+            await member.start()
+        yield running
+    finally:
+        for member in members:
+            await member.stop()
+        await http.close()
+        await engine.dispose()
+
+
 @contextlib.asynccontextmanager
 async def cluster(
     tmp_path: Path,
@@ -267,13 +345,7 @@ async def cluster(
 ) -> AsyncIterator[Cluster]:
     """A fresh database, the simulator, the FastAGI front and `nodes` nodes (node1 is
     started first and left to lead before the others start)."""
-    url = postgres.new_database()
-    engine = make_engine(url)
-    await upgrade(engine)
-    await UserRepository(make_sessions(engine), CHEAP).add(ADMIN, ADMIN_PASSWORD, "admin")
-    await seed_repository(CustomerRepository(make_sessions(engine)))
-    ports = [await free_port() for _ in range(nodes * 2)]
-    web_ports, agi_ports = ports[:nodes], ports[nodes:]
+    agi_ports = [await free_port() for _ in range(nodes)]
     front = AgiFront(agi_ports)
     await front.start()
     spool = frozenset({str(tmp_path / "voicemail")})
@@ -286,30 +358,14 @@ async def cluster(
     for phone in phones:
         sim.add_phone(phone)
     flows = open_flows(tmp_path / "flows")
-    members = [
-        Node(
-            f"node{n + 1}",
-            web_ports[n],
-            agi_ports[n],
-            node_config(
-                tmp_path, f"node{n + 1}", url, acd, sim.ami_port, web_ports[n], agi_ports[n], flows
-            ),
-            tmp_path / f"node{n + 1}.log",
-        )
-        for n in range(nodes)
-    ]
-    http = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
-    running = Cluster(sim, front, members, url, http, EventLog(make_sessions(engine)), engine)
+
+    def configure(name: str, url: str, web_port: int, agi_port: int) -> Path:
+        return node_config(tmp_path, name, url, acd, sim.ami_port, web_port, agi_port, flows)
+
     try:
-        await members[0].start()
-        await running.leader()
-        for member in members[1:]:
-            await member.start()
-        yield running
+        async with backend_nodes(tmp_path, postgres, agi_ports, configure) as running:
+            shared = {f.name: getattr(running, f.name) for f in fields(BackendNodes)}
+            yield Cluster(**shared, sim=sim, front=front)
     finally:
-        for member in members:
-            await member.stop()
-        await http.close()
         await sim.close()
         await front.close()
-        await engine.dispose()
