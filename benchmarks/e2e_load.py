@@ -48,7 +48,11 @@ its event-log writer backlog, and the warnings and errors in the service's log.
 
 With `--database-url postgresql+asyncpg://...` (an empty database) the service runs on
 PostgreSQL, as in production; the default is a SQLite file, the embedded default, whose
-work runs in the service's own process.
+work runs in the service's own process. With `--nodes N` as well, N service processes run
+as the nodes of a cluster (`cluster.enabled`, the default cluster timings): node1 leads,
+the others stand by, and the server CPU is all of theirs; `--front` relays FastAGI
+through benchmarks/agi_front.py, the dialplan's list of nodes (benchmarks/failover.py
+compares one node with a cluster this way).
 """
 
 from __future__ import annotations
@@ -76,9 +80,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import aiohttp
 import yaml
 from argon2 import PasswordHasher
+from sqlalchemy.engine import make_url
 
 from acd import Command, Event, OfferCall, StartTimer, TimerFired, TimerKind
 from benchmarks._common import print_table
+from benchmarks.agi_front import AgiFront
 from callcenter.app.logsetup import configure_logging
 from callcenter.db import (
     CustomerRepository,
@@ -195,14 +201,19 @@ async def _serve(config: Path) -> None:
     await service.start()
     settle_heap()  # as `callcenter serve` does once the service is up
     lag = asyncio.create_task(_watch_loop(service, probe))
+    lead: asyncio.Task[str] | None = None
+    if service.leadership is not None:
+        # A cluster node (benchmarks/failover.py) answers as a standby until it gets the
+        # lock; `serve_cluster` then leads, as `callcenter serve` does.
+        print(f"standby {service.backend.server.port}", flush=True)
+        lead = asyncio.create_task(service.serve_cluster(), name="cluster")
+    announce = asyncio.create_task(_announce_ready(service))
     try:
-        for client in service.ami:
-            await client.wait_connected(timeout=30)
-        print(f"ready {service.backend.server.port}", flush=True)
         loop = asyncio.get_running_loop()
         while (await loop.run_in_executor(None, sys.stdin.readline)).strip() not in ("dump", ""):
             pass
         lag.cancel()
+        announce.cancel()
         dump = {
             "originates": probe.samples,
             "lag": probe.lag,
@@ -213,7 +224,24 @@ async def _serve(config: Path) -> None:
         sys.stdout.close()
     finally:
         lag.cancel()
+        announce.cancel()
+        if lead is not None:
+            lead.cancel()
+            await asyncio.gather(lead, return_exceptions=True)
         await service.stop()
+
+
+async def _announce_ready(service: Any) -> None:
+    # "ready <web port>" once the node leads (at once without a cluster) and every AMI
+    # link is up: the harness then logs the agents in on this node.
+    from callcenter.cluster.leadership import Role
+
+    # The role has no event to wait on: look as often as a standby tries the lock.
+    while service.leadership is not None and service.leadership.role is not Role.LEADER:  # noqa: ASYNC110
+        await asyncio.sleep(0.05)
+    for client in service.ami:
+        await client.wait_connected(timeout=30)
+    print(f"ready {service.backend.server.port}", flush=True)
 
 
 async def _watch_loop(service: Any, probe: OfferProbe) -> None:
@@ -325,9 +353,13 @@ class Desktops:
         await asyncio.gather(*self.readers, return_exceptions=True)
 
 
-def _write_config(tmp: Path, args: argparse.Namespace, ami_port: int, agi_port: int) -> Path:
+def _write_config(
+    tmp: Path, args: argparse.Namespace, ami_port: int, agi_port: int, node: str | None = None
+) -> Path:
+    """The service's settings file; with `node`, one node of a cluster (the product's
+    default cluster timings) on `args.database_url`."""
     flows = tmp / "flows"
-    flows.mkdir()
+    flows.mkdir(exist_ok=True)
     (flows / "load_line.yaml").write_text(yaml.safe_dump(FLOW, sort_keys=False), "utf-8")
     agents = [f"agent{i}" for i in range(args.agents)]
     settings = {
@@ -369,7 +401,9 @@ def _write_config(tmp: Path, args: argparse.Namespace, ami_port: int, agi_port: 
             "voicemail_dir": str(tmp / "voicemail"),
         },
     }
-    path = tmp / "callcenter.yaml"
+    if node is not None:
+        settings["cluster"] = {"enabled": True, "node": node}
+    path = tmp / f"{node or 'callcenter'}.yaml"
     path.write_text(yaml.safe_dump(settings, sort_keys=False), "utf-8")
     return path
 
@@ -404,6 +438,41 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def _postgres_port(url: str | None) -> int | None:
+    """The port of a PostgreSQL on this machine at `url` (None: SQLite, or elsewhere)."""
+    if url is None or not url.startswith("postgresql"):
+        return None
+    parsed = make_url(url)
+    if parsed.host not in ("127.0.0.1", "localhost", "::1"):
+        return None
+    return parsed.port or 5432
+
+
+def _postgres_cpu_seconds(port: int) -> float | None:
+    """User + system CPU of the PostgreSQL server listening on `port` here: the
+    postmaster, the backends it has reaped (its children's times) and the live ones.
+    None when no such postmaster is found in /proc."""
+    stats: dict[int, list[str]] = {}
+    master = None
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
+            argv = (proc / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue  # ended meanwhile
+        stats[int(proc.name)] = fields
+        if argv[0].endswith(b"postgres") and b"-p" in argv and str(port).encode() in argv:
+            master = int(proc.name)
+    if master is None:
+        return None
+    own = stats[master]
+    ticks = sum(int(own[i]) for i in (11, 12, 13, 14))
+    ticks += sum(int(f[11]) + int(f[12]) for f in stats.values() if int(f[1]) == master)
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 @dataclass
 class Run:
     """What one run measured, inside the window."""
@@ -426,6 +495,8 @@ class Run:
     loop_lag: list[float] = field(default_factory=list)
     gc_pauses: list[tuple[int, float]] = field(default_factory=list)
     writes_pending: int = 0
+    db_cpu_s: float | None = None
+    """PostgreSQL's CPU over the window (its server on this machine; None otherwise)."""
 
 
 async def _at(moment: float, action: Callable[[], Any]) -> Any:
@@ -434,39 +505,40 @@ async def _at(moment: float, action: Callable[[], Any]) -> Any:
 
 
 async def _measure(args: argparse.Namespace) -> Run:
+    """One run. `args.nodes` (0: a single service, the default) > 0 runs that many nodes
+    of a cluster on `args.database_url`: node1 leads, the others stand by; `args.front`
+    puts the FastAGI front of benchmarks/agi_front.py between the simulator and the
+    node(s), as the dialplan's list of backend nodes does on a real Asterisk."""
+    nodes: int = args.nodes
     with tempfile.TemporaryDirectory(prefix="e2e-load-") as tmp_name:
         tmp = Path(tmp_name)
-        agi_port = await _free_port()
+        agi_ports = [await _free_port() for _ in range(max(1, nodes))]
+        front = AgiFront(agi_ports) if args.front else None
+        if front is not None:
+            await front.start()
         options = SimOptions(prompt_s=args.prompt, agi_close_timeout_s=5.0)
-        sim = PbxSimulator(agi_port=agi_port, secret=SECRET, options=options)
+        sim_agi = agi_ports[0] if front is None else front.port
+        sim = PbxSimulator(agi_port=sim_agi, secret=SECRET, options=options)
         probes = SimProbes()
         probes.install(sim)
         await sim.start()
         for i in range(args.agents):
             sim.add_phone(AgentPhone(f"agent{i}", answer_after_s=args.ring))
-        config = _write_config(tmp, args, sim.ami_port, agi_port)
+        names: list[str | None] = [f"node{n + 1}" for n in range(nodes)] or [None]
+        configs = [
+            _write_config(tmp, args, sim.ami_port, port, name)
+            for port, name in zip(agi_ports, names, strict=True)
+        ]
         url = args.database_url or f"sqlite+aiosqlite:///{tmp / 'load.db'}"
         await _seed(url, args.agents, args.customers)
-        env = {**os.environ, "CALLCENTER_AMI_SECRET_SIM": SECRET}
-        with (tmp / "service.log").open("wb") as log_file:
-            child = await asyncio.create_subprocess_exec(
-                sys.executable,
-                __file__,
-                "--serve",
-                str(config),
-                stdin=asyncio.subprocess.PIPE,
-                stdout=asyncio.subprocess.PIPE,
-                stderr=log_file,
-                env=env,
-            )
-        assert child.stdin is not None
-        assert child.stdout is not None
+        logs = [tmp / f"{name or 'service'}.log" for name in names]
+        children: list[asyncio.subprocess.Process] = []
         try:
-            line = await asyncio.wait_for(child.stdout.readline(), 60)
-            if not line.startswith(b"ready "):
-                tail = (tmp / "service.log").read_text(errors="replace")[-3000:]
-                raise SystemExit(f"the service did not start:\n{tail}")
-            url = f"http://127.0.0.1:{int(line.split()[1])}"
+            # The first leads (a single service is ready at once); the others stand by.
+            web_port = await _start_child(children, configs[0], logs[0], "ready")
+            for config, log in zip(configs[1:], logs[1:], strict=True):
+                await _start_child(children, config, log, "standby")
+            url = f"http://127.0.0.1:{web_port}"
             connector = aiohttp.TCPConnector(limit=0)  # one socket per desktop
             async with aiohttp.ClientSession(
                 connector=connector, cookie_jar=aiohttp.DummyCookieJar()
@@ -476,35 +548,86 @@ async def _measure(args: argparse.Namespace) -> Run:
                 for start in range(0, len(agents), 25):
                     batch = agents[start : start + 25]
                     await asyncio.gather(*(desktops.open(url, a) for a in batch))
-                run = await _traffic(args, sim, child.pid, probes, desktops)
-                child.stdin.write(b"dump\n")
-                await child.stdin.drain()
-                child.stdin.close()
-                dump = json.loads(await asyncio.wait_for(child.stdout.read(), 60))
+                pids = [child.pid for child in children]
+                run = await _traffic(args, sim, pids, probes, desktops)
+                dumps = [await _dump(child) for child in children]
                 await desktops.close()
-            await asyncio.wait_for(child.wait(), 30)
+            for child in children:
+                await asyncio.wait_for(child.wait(), 30)
         finally:
-            if child.returncode is None:
-                child.kill()
-                await child.wait()
+            for child in children:
+                if child.returncode is None:
+                    child.kill()
+                    await child.wait()
             await sim.close()
-        run.service_log = _log_summary(tmp / "service.log")
+            if front is not None:
+                await front.close()
+        run.service_log = _log_summary(logs)
         if args.keep_log is not None:
-            shutil.copyfile(tmp / "service.log", args.keep_log)
+            shutil.copyfile(logs[0], args.keep_log)
+        dump = dumps[0]  # the leader's (a standby's loop has nothing to do)
         run.loop_lag = [late for at, late in dump["lag"] if run.begin <= at < run.end]
         run.gc_pauses = [(gen, took) for at, gen, took in dump["gc"] if run.begin <= at < run.end]
         run.writes_pending = max(
             (n for at, n in dump["writes"] if run.begin <= at < run.end), default=0
         )
-        for sent, latency, cause in dump["originates"]:
+        for sent, latency, cause in (o for d in dumps for o in d["originates"]):
             if run.begin <= sent < run.end:
                 run.originate.append(latency)
                 run.causes[cause] = run.causes.get(cause, 0) + 1
         return run
 
 
+async def _start_child(
+    children: list[asyncio.subprocess.Process], config: Path, log: Path, until: str
+) -> int:
+    """Start the service on `config` (appended to `children`); its web port once it
+    says `until` ("ready": leads, AMI up; "standby": a cluster node waiting)."""
+    env = {**os.environ, "CALLCENTER_AMI_SECRET_SIM": SECRET}
+    with log.open("wb") as log_file:
+        child = await asyncio.create_subprocess_exec(
+            sys.executable,
+            __file__,
+            "--serve",
+            str(config),
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=log_file,
+            env=env,
+        )
+    children.append(child)
+    assert child.stdout is not None
+    while True:
+        line = await asyncio.wait_for(child.stdout.readline(), 60)
+        if line.startswith(f"{until} ".encode()):
+            return int(line.split()[1])
+        if not line:
+            raise SystemExit(f"the service did not start:\n{_tail(log)}")
+
+
+def _tail(log: Path) -> str:
+    return log.read_text(errors="replace")[-3000:]
+
+
+async def _dump(child: asyncio.subprocess.Process) -> dict[str, Any]:
+    """Ask the service for what it measured; it stops after answering."""
+    assert child.stdin is not None
+    assert child.stdout is not None
+    child.stdin.write(b"dump\n")
+    await child.stdin.drain()
+    child.stdin.close()
+    text = (await asyncio.wait_for(child.stdout.read(), 60)).decode()
+    # A cluster node that led printed "ready <port>" after "standby <port>": skip those.
+    found: dict[str, Any] = json.loads(text.strip().splitlines()[-1])
+    return found
+
+
 async def _traffic(
-    args: argparse.Namespace, sim: PbxSimulator, pid: int, probes: SimProbes, desktops: Desktops
+    args: argparse.Namespace,
+    sim: PbxSimulator,
+    pids: list[int],
+    probes: SimProbes,
+    desktops: Desktops,
 ) -> Run:
     rng = random.Random(11)
     placed_at: list[float] = []
@@ -523,11 +646,18 @@ async def _traffic(
     start = time.time()
     begin, end = start + args.warmup, start + args.warmup + args.seconds
     harness = time.process_time
-    cpu_begin = asyncio.create_task(_at(begin, lambda: (_cpu_seconds(pid), harness())))
-    cpu_end = asyncio.create_task(_at(end, lambda: (_cpu_seconds(pid), harness())))
+
+    db_port = _postgres_port(args.database_url)
+
+    def cpu() -> tuple[float, float, float | None]:
+        db = None if db_port is None else _postgres_cpu_seconds(db_port)
+        return sum(_cpu_seconds(pid) for pid in pids), harness(), db
+
+    cpu_begin = asyncio.create_task(_at(begin, cpu))
+    cpu_end = asyncio.create_task(_at(end, cpu))
     ended: dict[str, float] = {}
     calls = await _arrivals(sim, args.rate, caller, end, ended)
-    (server0, harness0), (server1, harness1) = await cpu_begin, await cpu_end
+    (server0, harness0, db0), (server1, harness1, db1) = await cpu_begin, await cpu_end
     pending = [c.done for c in calls if not c.done.done()]
     if pending:
         await asyncio.wait(pending, timeout=args.patience + args.talk + 10)
@@ -565,6 +695,7 @@ async def _traffic(
         rung_without_pop=rung_without_pop,
         server_cpu_s=server1 - server0,
         harness_cpu_s=harness1 - harness0,
+        db_cpu_s=None if db0 is None or db1 is None else db1 - db0,
         begin=begin,
         end=end,
     )
@@ -596,15 +727,16 @@ def _stamp(ended: dict[str, float], uniqueid: str, _done: object) -> None:
     ended[uniqueid] = time.time()
 
 
-def _log_summary(path: Path) -> str:
-    """Warnings and errors the service logged, by event, most frequent first."""
+def _log_summary(paths: list[Path]) -> str:
+    """Warnings and errors the service (every node) logged, by event, most frequent first."""
     counts: dict[str, int] = {}
-    with path.open(encoding="utf-8", errors="replace") as lines:
-        for line in lines:
-            with contextlib.suppress(ValueError):
-                entry = json.loads(line)
-                if entry.get("level") in ("warning", "error", "critical"):
-                    counts[entry["event"]] = counts.get(entry["event"], 0) + 1
+    for path in paths:
+        with path.open(encoding="utf-8", errors="replace") as lines:
+            for line in lines:
+                with contextlib.suppress(ValueError):
+                    entry = json.loads(line)
+                    if entry.get("level") in ("warning", "error", "critical"):
+                        counts[entry["event"]] = counts.get(entry["event"], 0) + 1
     top = sorted(counts.items(), key=lambda kv: -kv[1])
     return ", ".join(f"{event} x{n}" for event, n in top) or "none"
 
@@ -644,7 +776,8 @@ HEADERS = [
 ]
 
 
-def main() -> None:
+def options_parser() -> argparse.ArgumentParser:
+    """The command line (benchmarks/failover.py takes its defaults for each of its runs)."""
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -665,8 +798,23 @@ def main() -> None:
     parser.add_argument("--log-level", default="info", help="the service's log level")
     parser.add_argument("--keep-log", type=Path, help="copy the service's log to this file")
     parser.add_argument("--quick", action="store_true", help="20 calls/s, 100 agents, 10 s")
+    parser.add_argument(
+        "--nodes",
+        type=int,
+        default=0,
+        help="run this many nodes of a cluster on --database-url (0: one service, no cluster)",
+    )
+    parser.add_argument(
+        "--front",
+        action="store_true",
+        help="relay FastAGI through the front of benchmarks/agi_front.py (as the cluster does)",
+    )
     parser.add_argument("--serve", type=Path, help=argparse.SUPPRESS)
-    args = parser.parse_args()
+    return parser
+
+
+def main() -> None:
+    args = options_parser().parse_args()
     if args.serve:
         asyncio.run(_serve(args.serve))
         return
