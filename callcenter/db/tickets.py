@@ -713,12 +713,17 @@ class TicketRepository:
         return released
 
     async def followup_waiting(self, followup_id: int) -> bool:
-        """Whether follow-up `followup_id` exists and waits for an answer."""
+        """Whether `followup_id` is an automated follow-up waiting for an answer (what an
+        answered automated call may record; an agent's follow-up is not the IVR's)."""
         async with self._sessions() as session:
-            answered = await session.scalar(
-                select(TicketFollowUp.answered_at.is_(None)).where(TicketFollowUp.id == followup_id)
+            waiting = await session.scalar(
+                select(TicketFollowUp.id).where(
+                    TicketFollowUp.id == followup_id,
+                    TicketFollowUp.answered_at.is_(None),
+                    TicketFollowUp.mode == FollowUpMode.AUTOMATED.value,
+                )
             )
-        return bool(answered)
+        return waiting is not None
 
     async def link(
         self,

@@ -238,11 +238,23 @@ class FollowUpCalls:
         )
 
     async def answer(self, session: AGISession) -> None:
-        """FastAGI `followup`: the customer answered; ask, and record the key."""
-        raw = await session.get_variable(VARIABLE)
+        """FastAGI `followup`: the customer answered; ask, and record the key. The call is
+        hung up at the end, whatever happened: a session that ended with the channel up
+        would send the call on to the next backend node (the dialplan's fail-over)."""
+        try:
+            await self._answer(session)
+        finally:
+            if not session.hung_up:
+                with contextlib.suppress(AGIError):
+                    await session.hangup()
+
+    async def _answer(self, session: AGISession) -> None:
+        try:
+            raw = await session.get_variable(VARIABLE)
+        except AGIError:
+            return  # gone at once: the claim is released as stale and tried again
         if raw is None or not raw.isdigit() or len(raw) > _MAX_ID_DIGITS:
             log.warning("followup.unknown_call", error=f"{VARIABLE} is missing or not an id")
-            await session.hangup()
             return
         followup = int(raw)
         try:
@@ -252,7 +264,6 @@ class FollowUpCalls:
             waiting = False
         if not waiting:
             log.warning("followup.not_waiting", followup=followup)
-            await session.hangup()
             return
         key: str | None = None
         try:

@@ -19,6 +19,7 @@ from typing import Any
 
 import aiohttp
 
+from callcenter.ami import actions as ami
 from callcenter.sim import Callee, PbxSimulator, PhoneMode, Press, Silence, SimOptions
 from tests.e2e.harness import (
     E2E,
@@ -60,13 +61,13 @@ async def _center(tmp_path: Path) -> AsyncIterator[tuple[E2E, Api, list[datetime
         yield e2e, admin, now
 
 
-async def _resolved_complaint(admin: Api, e2e: E2E) -> int:
+async def _resolved_complaint(admin: Api, e2e: E2E, category: str = "complaint") -> int:
     customer = await e2e.service.backend.context.customers.find_by_phone(KNOWN)
     assert customer is not None
     opened = await admin(
         "POST",
         "/api/tickets",
-        {"customer_id": customer.id, "category": "complaint", "subject": "parcel lost"},
+        {"customer_id": customer.id, "category": category, "subject": "parcel lost"},
         201,
     )
     for step in ("acknowledged", "investigated", "proposed"):
@@ -233,3 +234,31 @@ async def test_given_a_call_out_when_the_service_restarts_then_it_is_not_dialled
 async def _step_is(tickets: Any, ticket: int, step: str) -> bool:
     found = await tickets.work_ticket(ticket)
     return found is not None and found.step == step
+
+
+async def test_given_a_call_whose_followup_id_is_not_one_when_answered_then_it_is_hung_up(
+    tmp_path: Path,
+) -> None:
+    async with _center(tmp_path) as (e2e, admin, _):
+        ticket = await _resolved_complaint(admin, e2e, "request")  # an agent's follow-up
+        client = e2e.service.ami[0]
+        # Whatever reaches [followup] with something else in CC_FOLLOWUP (not digits, or no
+        # automated follow-up waiting) hears nothing and is hung up; no ticket changes.
+        [waiting] = await admin("GET", "/api/followups")
+        for value in ("12abc", "999", str(waiting["id"])):
+            e2e.sim.add_callee(Callee(KNOWN, answer_after_s=0.1, steps=(Press("2"), Press("2"))))
+            await client.send_action(
+                ami.originate(
+                    f"PJSIP/{KNOWN}@trunk",
+                    context="followup",
+                    exten="s",
+                    priority=1,
+                    timeout_ms=5000,
+                    variables={"CC_FOLLOWUP": value},
+                )
+            )
+        await e2e.until(lambda: len(e2e.sim.dialled) == 3 and not e2e.sim.channels)
+        found = await _ticket(admin, ticket)
+        assert found["step"] == "proposed"
+        [followup] = found["followups"]
+        assert (followup["attempts"], followup["answered_at"]) == (0, None)
