@@ -1,4 +1,5 @@
-"""Fixtures of the real-Asterisk tests: the product's prompts and music, made once."""
+"""Fixtures of the real-Asterisk tests: the product's prompts and music, made once, and the
+throwaway PostgreSQL server (tests/pg.py) the cluster tests run their nodes on."""
 
 from __future__ import annotations
 
@@ -6,8 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.pg import postgres
 from tests.real_asterisk.harness import require_build
 from tests.real_asterisk.prompts import build_sounds
+
+__all__ = ["postgres", "sounds"]
 
 
 @pytest.fixture(scope="session")

@@ -6,6 +6,11 @@ behaviour (answer, ring, busy), starts the trunk, starts the real service (`Serv
 + `start`) pointed at Asterisk's AMI and listening for its FastAGI, seeds the known
 customers, logs the agents in and ready, and yields a `RealCenter` to drive and observe
 everything. The shipped flows run with the hotline open around the clock.
+
+`real_cluster(tmp_path, postgres, acd, sounds=..., phones={...})` runs the same Asterisk
+with the dialplan's two backend nodes as `callcenter serve` processes on one throwaway
+PostgreSQL (tests/cluster/harness.py's nodes), each linked to AMI through a relay that
+records the actions it sent, and yields a `RealCluster`.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ import inspect
 import os
 import socket
 import struct
+import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,7 +35,9 @@ from callcenter.app.service import Service
 from callcenter.app.settings import Settings
 from callcenter.db import CallEvent, UserRepository
 from callcenter.db.interactions import InteractionRecord
+from tests.cluster.harness import BackendNodes, Node, backend_nodes, node_config
 from tests.e2e.harness import CHEAP, open_flows, seed_customers
+from tests.pg import PostgresServer
 from tests.real_asterisk.pbx import (
     AGENT_PHONES,
     SUPERVISOR_PHONE,
@@ -59,6 +67,25 @@ def require_build() -> Build:
 def agent_phone(agent_id: str) -> str:
     """The SIP user of `agent_id`'s phone (agent1 -> agent1001)."""
     return ENDPOINTS[agent_id].removeprefix("PJSIP/")
+
+
+async def register_phone(asterisk: RealAsterisk, sipp: Sipp, agent_id: str, port: int) -> None:
+    """Register `agent_id`'s phone with `asterisk` from 127.0.0.1:`port` (digest auth);
+    a phone behaviour (`Sipp.phone`) on the same port takes its calls."""
+    phone = agent_phone(agent_id)
+    await sipp.register(phone, asterisk.secrets.phones[phone], port)
+
+
+async def reachable(asterisk: RealAsterisk, endpoint: str, timeout: float = 10) -> None:
+    """Wait until Asterisk's qualify reaches `endpoint`'s phone (as a real phone would be
+    seen a moment after it registered)."""
+    async with asyncio.timeout(timeout):
+        while True:
+            await asterisk.cli(f"pjsip qualify {endpoint}")
+            contacts = await asterisk.cli(f"pjsip show contacts like {endpoint}")
+            if " Avail " in contacts:
+                return
+            await asyncio.sleep(0.2)
 
 
 @dataclass
@@ -130,23 +157,16 @@ class RealCenter:
 
     async def register(self, agent_id: str, behaviour: Behaviour) -> SippParty:
         """Register the agent's phone (digest auth) and start it as `behaviour`."""
-        phone = agent_phone(agent_id)
         port = self.phone_ports.setdefault(agent_id, free_udp_port())
-        await self.sipp.register(phone, self.asterisk.secrets.phones[phone], port)
+        await register_phone(self.asterisk, self.sipp, agent_id, port)
         party = await self.set_phone(agent_id, behaviour)
-        await self.reachable(phone)
+        await self.reachable(agent_phone(agent_id))
         return party
 
     async def reachable(self, endpoint: str, timeout: float = 10) -> None:
         """Wait until Asterisk's qualify reaches `endpoint`'s phone (as a real phone would
         be seen a moment after it registered)."""
-        async with asyncio.timeout(timeout):
-            while True:
-                await self.asterisk.cli(f"pjsip qualify {endpoint}")
-                contacts = await self.asterisk.cli(f"pjsip show contacts like {endpoint}")
-                if " Avail " in contacts:
-                    return
-                await asyncio.sleep(0.2)
+        await reachable(self.asterisk, endpoint, timeout)
 
     async def events(self, call_id: str | None = None) -> list[CallEvent]:
         """The event log (of one call), after a flush."""
@@ -257,6 +277,8 @@ class TcpCutter:
         self._server: asyncio.Server | None = None
         self._writers: set[asyncio.StreamWriter] = set()
         self.connections = 0
+        self.actions: list[tuple[float, str]] = []
+        """(time.time() it passed, name) of every AMI action a client sent through."""
 
     async def start(self) -> None:
         """Listen on 127.0.0.1:`port`."""
@@ -267,15 +289,33 @@ class TcpCutter:
         up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.target_port)
         self._writers |= {writer, up_writer}
 
-        async def pipe(src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
+        async def pipe(
+            src: asyncio.StreamReader, dst: asyncio.StreamWriter, upstream: bool
+        ) -> None:
+            pending = b""
             with contextlib.suppress(OSError):
                 while data := await src.read(65536):
+                    if upstream:
+                        pending = self._note_actions(pending + data)
                     dst.write(data)
                     await dst.drain()
             dst.close()
 
-        await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
+        await asyncio.gather(pipe(reader, up_writer, True), pipe(up_reader, writer, False))
         self._writers -= {writer, up_writer}
+
+    def _note_actions(self, data: bytes) -> bytes:
+        # The client's whole lines: each `Action:` line is an AMI action sent (the rest of
+        # a line split across reads waits for its end).
+        *lines, rest = data.split(b"\n")
+        for line in lines:
+            if line[:7].lower() == b"action:":
+                self.actions.append((time.time(), line[7:].strip().decode(errors="replace")))
+        return rest
+
+    def sent(self, action: str, after: float = 0.0) -> list[float]:
+        """When a client sent the AMI action `action` (any case) through, at `after` or later."""
+        return [at for at, name in self.actions if at >= after and name.lower() == action.lower()]
 
     def cut(self) -> int:
         """Cut every connection now (a reset, as a broken link does); how many were cut."""
@@ -430,5 +470,98 @@ async def center(
             await relay.close()
         if agi_relay is not None:
             await agi_relay.close()
+        await sipp.close()
+        await asterisk.stop()
+
+
+@dataclass
+class RealCluster:
+    """The real Asterisk, the SIPp parties and two `callcenter serve` nodes on one
+    PostgreSQL (`real_cluster`): node1 is BACKEND1 of the dialplan, node2 BACKEND2."""
+
+    asterisk: RealAsterisk
+    sipp: Sipp
+    backend: BackendNodes
+    ami: dict[str, TcpCutter]
+    """Each node's AMI link to Asterisk (node name -> the relay it connects through), which
+    records the actions the node sent: Asterisk's view of who originated what."""
+    phones: dict[str, SippParty] = field(default_factory=dict)
+    trunk: SippParty | None = None
+
+    @property
+    def nodes(self) -> list[Node]:
+        """The nodes, node1 first."""
+        return self.backend.nodes
+
+    def node(self, name: str) -> Node:
+        """The node called `name`."""
+        return next(node for node in self.nodes if node.name == name)
+
+    async def call(self, number: str, steps: list[Step], **options: Any) -> SippParty:
+        """A caller dials the hotline through the trunk (see `Sipp.call`)."""
+        return await self.sipp.call(number, steps, **options)
+
+    async def active_channels(self) -> list[str]:
+        """The channels Asterisk still has up (`core show channels concise`)."""
+        out = await self.asterisk.cli("core show channels concise")
+        return [line for line in out.splitlines() if "!" in line]
+
+
+@contextlib.asynccontextmanager
+async def real_cluster(
+    tmp_path: Path,
+    postgres: PostgresServer,
+    acd: AcdSettings,
+    *,
+    sounds: tuple[Path, Path],
+    phones: Mapping[str, Behaviour],
+) -> AsyncIterator[RealCluster]:
+    """Asterisk on the product's configuration with the two backend nodes of its dialplan
+    (BACKEND1, BACKEND2), each a `callcenter serve` process with `cluster.enabled`
+    (tests/cluster/harness.py: node1 leads, node2 waits as a standby) on a fresh database of
+    `postgres`; the agents' phones (`phones`: agent -> behaviour) registered and the trunk
+    answering. Agents are not logged in: a test does that on the leader's web."""
+    unpacked = require_build()
+    agi_ports = [free_tcp_port()]
+    while len(agi_ports) < 2:
+        port = free_tcp_port()
+        if port not in agi_ports:
+            agi_ports.append(port)
+    asterisk = RealAsterisk(
+        unpacked, agi_port=agi_ports[0], agi_port2=agi_ports[1], sounds=sounds[0], moh=sounds[1]
+    )
+    sipp = Sipp(unpacked, asterisk.sip_port, tmp_path / "sipp")
+    relays = {f"node{n}": TcpCutter(asterisk.ami_port) for n in (1, 2)}
+    flows = open_flows(tmp_path / "flows")
+    telephony = {
+        "agent_endpoints": ENDPOINTS,
+        "supervisor_endpoints": {"sup1": f"PJSIP/{SUPERVISOR_PHONE}"},
+        "voicemail_dir": str(asterisk.voicemail),
+    }
+
+    def configure(name: str, url: str, web_port: int, agi_port: int) -> Path:
+        ami_port = relays[name].port
+        return node_config(
+            tmp_path, name, url, acd, ami_port, web_port, agi_port, flows,
+            ami_server="pbx1", telephony=telephony,
+        )  # fmt: skip
+
+    try:
+        await asterisk.start()
+        for relay in relays.values():
+            await relay.start()
+        parties: dict[str, SippParty] = {}
+        for agent_id, behaviour in phones.items():
+            port = free_udp_port()
+            await register_phone(asterisk, sipp, agent_id, port)
+            parties[agent_id] = await sipp.phone(behaviour, port, agent_phone(agent_id))
+            await reachable(asterisk, agent_phone(agent_id))
+        trunk = await sipp.trunk()
+        env = {"CALLCENTER_AMI_SECRET_PBX1": asterisk.secrets.ami}
+        async with backend_nodes(tmp_path, postgres, agi_ports, configure, env=env) as nodes:
+            yield RealCluster(asterisk, sipp, nodes, relays, parties, trunk)
+    finally:
+        for relay in relays.values():
+            await relay.close()
         await sipp.close()
         await asterisk.stop()
