@@ -4,12 +4,15 @@
 // call path; a known customer's callback requests and each attempt at them are added from
 // GET /api/customers/{id}/history once the pop shows (off the call path, remembered for a
 // little while), so the history lists every contact; each attempt with the notes and
-// disposition its agent wrote.
+// disposition its agent wrote, each automated follow-up call with its ticket and result.
 
 import { api, query, seg } from './api.js';
 import { center, el, fill, label, when } from './dom.js';
 
 const CALLBACKS_KEPT_MS = 30000;
+// What the call path's history cannot tell apart from calls: callback requests, each attempt
+// (cb-<request>-<n>) and each automated follow-up call about a ticket (fu-<follow-up>-<n>).
+const NUMBERED_KINDS = new Set(['callback', 'callback_attempt', 'followup_call']);
 const callbacksOf = new Map(); // customer id -> { at, items }
 let shown = null; // the pop on screen: a late answer for an earlier one is dropped
 
@@ -63,8 +66,8 @@ export function renderPop(pop) {
 }
 
 function renderHistory(pop, callbacks) {
-  // Each callback attempt is an interaction of its own (cb-<request>-<n>): listed once, as
-  // the attempt with its number, when the customer's callbacks are known.
+  // Each callback attempt (cb-<request>-<n>) and follow-up call (fu-<follow-up>-<n>) is an
+  // interaction of its own: listed once, with its number, when the customer's are known.
   const attempts = new Set(callbacks.map((item) => item.call_id));
   const calls = (pop.history || [])
     .filter((item) => !attempts.has(item.uniqueid))
@@ -82,6 +85,7 @@ function renderHistory(pop, callbacks) {
 function outcomeOf(item) {
   if (item.kind === 'callback') return `Callback request: ${label(item.outcome)}`;
   if (item.kind === 'callback_attempt') return `Callback attempt ${item.attempt}: ${label(item.outcome)}`;
+  if (item.kind === 'followup_call') return `Follow-up call ${item.attempt} (ticket #${item.ticket_id}): ${label(item.outcome ?? 'dialling')}`;
   return label(item.outcome);
 }
 
@@ -96,7 +100,7 @@ async function addCallbacks(pop, customer) {
   if (kept && Date.now() - kept.at < CALLBACKS_KEPT_MS) return;
   try {
     const contacts = await api('GET', `/api/customers/${seg(customer.id)}/history${query({ limit: 20 })}`);
-    const items = contacts.filter((c) => c.kind === 'callback' || c.kind === 'callback_attempt');
+    const items = contacts.filter((c) => NUMBERED_KINDS.has(c.kind));
     callbacksOf.set(customer.id, { at: Date.now(), items });
     if (shown === pop) renderHistory(pop, items);
   } catch {

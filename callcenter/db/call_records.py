@@ -10,7 +10,9 @@ times in UTC: the web formats them (`callcenter.web.cdr_export`). A supervisor's
 narrowed by `queues`; a call that never reached a queue (self-service, hung up in a menu,
 transferred) has none and is kept, as the records API keeps it. Each callback attempt is
 an interaction of its own (`cb-<request>-<n>`): it is the attempt's row (not a call's),
-with the agent's disposition, whether notes were written and when it ended.
+with the agent's disposition, whether notes were written and when it ended. Each automated
+follow-up call is an interaction too (`fu-<follow-up>-<n>`), streamed with the calls as a
+`followup_call` record naming its ticket.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 
 from callcenter.db.callbacks import ATTEMPT_PREFIX, attempt_uniqueid
+from callcenter.db.followup_contacts import TICKET_KEY, parse_followup_call_uniqueid
 from callcenter.db.models import (
     CallbackAttemptRow,
     CallbackRequest,
@@ -68,8 +71,12 @@ COLUMNS: tuple[str, ...] = (
     "voicemail_seconds",
     "transfer_target",
 )
-"""The fields of a record, in the export's order. `record_type` is `call` or
-`callback_attempt`; an attempt's `call_id` is its ACD entry (`cb-<callback_id>`), its
+"""The fields of a record, in the export's order. `record_type` is `call`,
+`callback_attempt` or `followup_call` (an automated follow-up call, `fu-<follow-up>-<n>`:
+`attempt` its number, `caller_number` the customer's number dialled, `offered_at` when it
+was dialled, `answered_at` when the customer answered, `outcome` the answer, `satisfied`
+or `not-satisfied`, or the miss, `ticket_ids` the ticket it was about); an attempt's
+`call_id` is its ACD entry (`cb-<callback_id>`), its
 `caller_number` the customer's number dialled, its `arrived_at` and `answered_at` the
 moment the agent answered, its `ended_at` the end of the agent's leg, its `outcome` the
 attempt's result (reached, busy, no-answer ...), its `disposition` and `has_notes` what
@@ -83,7 +90,7 @@ WRAP_UP_MARGIN = timedelta(hours=6)
 """How far past a day the event log is read for the wrap-up of its calls (a call that
 arrived late in the day is completed and wrapped up after midnight)."""
 
-_IVR_OWN = ("customer.", "voicemail.", "transfer.", "callback.")
+_IVR_OWN = ("customer.", "voicemail.", "transfer.", "callback.", "followup.", TICKET_KEY)
 """IVR data the record shows in columns of their own, or the customer's from the lookup."""
 
 
@@ -191,7 +198,15 @@ async def _calls(
         tickets = await _tickets(session, [row.id for row in rows])
         for row in rows:
             record = _call_record(row, row.customer_name, row.account, wrap_ups.get(row.uniqueid))
-            record["ticket_ids"] = "; ".join(str(t) for t in tickets.get(row.id, ()))
+            linked = tickets.get(row.id, [])
+            about = _int_or_none((row.ivr_data or {}).get(TICKET_KEY))
+            if (
+                record["record_type"] == "followup_call"
+                and about is not None
+                and about not in linked
+            ):
+                linked = [about, *linked]
+            record["ticket_ids"] = "; ".join(str(t) for t in linked)
             yield record
 
 
@@ -228,11 +243,12 @@ def _call_record(
     data = row.ivr_data or {}
     answered, ended = row.answered_at, row.ended_at
     voicemail_seconds = data.get("voicemail.seconds")
+    followup = parse_followup_call_uniqueid(row.uniqueid)
     return {
-        "record_type": "call",
+        "record_type": "call" if followup is None else "followup_call",
         "call_id": row.uniqueid,
         "callback_id": _int_or_none(data.get("callback.id")),
-        "attempt": None,
+        "attempt": None if followup is None else followup[1],
         "arrived_at": row.arrived_at,
         "dialled_number": row.dialled_number,
         "caller_number": row.caller_number,
@@ -241,7 +257,10 @@ def _call_record(
         "customer_account": account,
         "ivr_path": " > ".join(row.ivr_path or ()),
         "ivr_answers": _pairs({k: v for k, v in data.items() if not k.startswith(_IVR_OWN)}),
-        "ivr_seconds": _seconds(row.arrived_at, row.queued_at or ended),
+        # A follow-up call is in the IVR from the customer's answer.
+        "ivr_seconds": _seconds(
+            row.arrived_at if followup is None else answered, row.queued_at or ended
+        ),
         "queue": row.queue,
         "queued_at": row.queued_at,
         "wait_seconds": _seconds(row.queued_at, answered or (ended if row.queued_at else None)),

@@ -35,6 +35,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from callcenter.db.lifecycle import LifecycleKind, log_change
 from callcenter.db.models import CallbackAttemptRow, CallbackRequest, Customer, Interaction
+from callcenter.db.numbered_contacts import (
+    end_contact,
+    numbered_interaction,
+    numbered_uniqueid,
+    parse_numbered_uniqueid,
+)
 from callcenter.db.phones import InvalidPhoneNumber, to_e164
 
 
@@ -79,17 +85,12 @@ ATTEMPT_PREFIX = "cb-"
 
 def attempt_uniqueid(callback_id: int, attempt: int) -> str:
     """The interaction of a request's `attempt`-th attempt (1 for the first): `cb-12-2`."""
-    return f"{ATTEMPT_PREFIX}{callback_id}-{attempt}"
+    return numbered_uniqueid(ATTEMPT_PREFIX, callback_id, attempt)
 
 
 def parse_attempt_uniqueid(uniqueid: str) -> tuple[int, int] | None:
     """(request id, attempt number) of an attempt's interaction, None for any other."""
-    request, _, attempt = uniqueid.removeprefix(ATTEMPT_PREFIX).partition("-")
-    if not uniqueid.startswith(ATTEMPT_PREFIX) or not (
-        request.isascii() and request.isdigit() and attempt.isascii() and attempt.isdigit()
-    ):
-        return None
-    return int(request), int(attempt)
+    return parse_numbered_uniqueid(ATTEMPT_PREFIX, uniqueid)
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,29 +189,16 @@ async def _attempt_interaction(
 ) -> Interaction:
     """The interaction of `request`'s `attempt`-th attempt, made when missing (in progress:
     no outcome yet), inside the session's transaction."""
-    uniqueid = attempt_uniqueid(request.id, attempt)
-    row = await session.scalar(
-        select(Interaction).where(Interaction.uniqueid == uniqueid).with_for_update()
+    return await numbered_interaction(
+        session,
+        attempt_uniqueid(request.id, attempt),
+        at=at,
+        number=request.number,
+        customer_id=request.customer_id,
+        queue=request.queue,
+        agent=agent,
+        data={"callback.id": str(request.id), "callback.attempt": str(attempt)},
     )
-    if row is None:
-        row = Interaction(
-            uniqueid=uniqueid,
-            arrived_at=at,
-            caller_number=request.number,
-            customer_id=request.customer_id,
-            queue=request.queue,
-            agent=agent,
-            offered_at=at,
-            ivr_path=[],
-            ivr_data={"callback.id": str(request.id), "callback.attempt": str(attempt)},
-            notes="",
-            survey_scores={},
-        )
-        session.add(row)
-        await session.flush()
-    elif agent is not None:
-        row.agent = agent
-    return row
 
 
 async def _callbacks(
@@ -480,9 +468,9 @@ class CallbackRepository:
             session.add(CallbackAttemptRow(callback_id=row.id, at=now, agent=agent, result=outcome))
             _log_attempt(session, row, now, agent, outcome)
             contact = await _attempt_interaction(session, row, row.attempts, agent=agent, at=now)
-            contact.outcome = outcome
-            contact.ended_at = ended_at or now
-            contact.answered_at = reached_at if reached else None
+            end_contact(
+                contact, outcome, at=ended_at or now, answered_at=reached_at if reached else None
+            )
             await session.flush()
             history = (await _histories(session, [row.id])).get(row.id, ())
             return _callback(row, await _name_of(session, row.customer_id), history)

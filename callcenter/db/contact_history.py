@@ -3,9 +3,11 @@
 Strategy: one list, newest first, built from what is stored: the customer's interactions
 (a call that ended in the IVR, self-service or hung up in a menu, a voicemail, a transfer
 out of the IVR, a callback request, a call an agent took; each row says how it ended), their
-callback requests and every attempt at calling them back. A call or a request belongs to
-the customer when it is linked to them, or, when it is linked to nobody, when its number
-is one of theirs (a call before their record existed, a request stored without the link).
+callback requests and every attempt at calling them back, and each automated follow-up
+call about one of their tickets (`fu-<follow-up>-<n>`, with its result and the ticket). A
+call or a request belongs to the customer when it is linked to them, or, when it is linked
+to nobody, when its number is one of theirs (a call before their record existed, a request
+stored without the link).
 Each attempt is an interaction of its own (`cb-<request>-<n>`): it is listed once, as the
 attempt, with the agent's notes and disposition and its end; an attempt under way has no
 outcome yet; an attempt stored before attempts had interactions is listed from its row.
@@ -22,11 +24,13 @@ from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from callcenter.db.callbacks import parse_attempt_uniqueid
+from callcenter.db.followup_contacts import TICKET_KEY, parse_followup_call_uniqueid
 from callcenter.db.models import CallbackAttemptRow, CallbackRequest, Interaction, Phone
 
-KINDS = ("call", "callback", "callback_attempt")
-"""What an entry is: a call (its `outcome` says how it ended), a callback request, or one
-attempt at calling the customer back (its `outcome` is the attempt's result)."""
+KINDS = ("call", "callback", "callback_attempt", "followup_call")
+"""What an entry is: a call (its `outcome` says how it ended), a callback request, one
+attempt at calling the customer back (its `outcome` is the attempt's result), or one
+automated follow-up call about a ticket (its `outcome` the answer or the miss)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +54,9 @@ class Contact:
     ivr_path: tuple[str, ...] = ()
     callback_id: int | None = None
     attempt: int | None = None
+    """An attempt's or a follow-up call's number among its request's or follow-up's."""
+    ticket_id: int | None = None
+    """The ticket a follow-up call was about."""
     details: dict[str, Any] = field(default_factory=dict)
     """What else the entry says: the voicemail's file and length, a transfer's target, a
     request's window, status and attempts."""
@@ -74,7 +81,7 @@ class ContactHistory:
         return found[: max(limit, 0)]
 
 
-_ORDER = {"call": 0, "callback": 1, "callback_attempt": 2}
+_ORDER = {"call": 0, "callback": 1, "callback_attempt": 2, "followup_call": 0}
 """At the same moment, a call comes before the request it made, and that before its tries."""
 
 
@@ -104,6 +111,10 @@ async def _calls(
             tries[attempt] = row
             continue
         data = row.ivr_data or {}
+        followup = parse_followup_call_uniqueid(row.uniqueid)
+        if followup is not None:
+            found.append(_followup_call(row, followup[0], followup[1], data))
+            continue
         details = {
             key: data[name]
             for key, name in (
@@ -133,6 +144,25 @@ async def _calls(
             )
         )
     return found, tries
+
+
+def _followup_call(row: Interaction, followup_id: int, n: int, data: dict[str, str]) -> Contact:
+    """One automated follow-up call: when it was placed, what it came to, about which ticket."""
+    ticket = data.get(TICKET_KEY, "")
+    return Contact(
+        kind="followup_call",
+        at=row.arrived_at,
+        call_id=row.uniqueid,
+        outcome=row.outcome,
+        queue=row.queue,
+        number=row.caller_number,
+        ended_at=row.ended_at,
+        disposition=row.disposition,
+        notes=row.notes,
+        attempt=n,
+        ticket_id=int(ticket) if ticket.isascii() and ticket.isdigit() else None,
+        details={"followup_id": followup_id, "answered_at": row.answered_at},
+    )
 
 
 def _tried(

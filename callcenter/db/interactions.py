@@ -71,7 +71,8 @@ OUTCOMES = {
 """The outcomes an interaction can have, with what each means (the pop and the search show
 them). A flow may name others with its hang-up nodes' `outcome`. A callback attempt's
 interaction (`cb-<request>-<n>`) has its result instead (`callcenter.db.AttemptResult`:
-reached, busy, no-answer ...), None while the attempt goes on."""
+reached, busy, no-answer ...), None while the attempt goes on; so has an automated
+follow-up call's (`fu-<follow-up>-<n>`, `callcenter.db.followup_contacts`)."""
 
 
 @dataclass(frozen=True, slots=True)

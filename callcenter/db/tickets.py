@@ -32,6 +32,12 @@ from typing import Any
 from sqlalchemy import Row, bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from callcenter.db.followup_contacts import (
+    ANSWERED_BY_AGENT,
+    end_followup_call,
+    followup_call,
+    result_of_answer,
+)
 from callcenter.db.interactions import InteractionNotFound
 from callcenter.db.lifecycle import LifecycleKind, log_change
 from callcenter.db.models import Interaction, Phone, Ticket, TicketChange, TicketFollowUp
@@ -418,11 +424,19 @@ class TicketRepository:
             return _work(row)
 
     async def answer_followup(
-        self, followup_id: int, satisfied: bool, *, now: datetime, actor: str, note: str = ""
+        self,
+        followup_id: int,
+        satisfied: bool,
+        *,
+        now: datetime,
+        actor: str,
+        note: str = "",
+        call_answered_at: datetime | None = None,
     ) -> WorkTicket:
         """Record the customer's answer to a follow-up call: satisfied checks and confirms
         the ticket, not satisfied reopens it. `FollowUpNotFound` if there is no such
-        call waiting for an answer."""
+        call waiting for an answer. `call_answered_at`: the answer was keyed on the
+        automated call, answered then (its contact ends with the answer)."""
         async with self._sessions() as session, session.begin():
             followup = await session.get(TicketFollowUp, followup_id, with_for_update=True)
             if followup is None or followup.answered_at is not None:
@@ -433,6 +447,14 @@ class TicketRepository:
             followup.agent = actor
             followup.note = note
             if followup.dialling_since is not None:
+                await end_followup_call(
+                    session,
+                    followup,
+                    row,
+                    ANSWERED_BY_AGENT if call_answered_at is None else result_of_answer(satisfied),
+                    at=now,
+                    answered_at=call_answered_at,
+                )
                 followup.dialling_since = None
                 followup.last_result = "answered"
             log_change(
@@ -639,19 +661,36 @@ class TicketRepository:
                     .order_by(Phone.id)
                     .limit(1)
                 )
+                # The call is a contact from the claim on, whatever becomes of it.
+                followup = await session.get(TicketFollowUp, followup_id)
+                ticket = await session.get(Ticket, ticket_id)
+                if followup is not None and ticket is not None:
+                    await followup_call(session, followup, ticket, at=now, number=number)
             claimed.append(DueFollowUp(followup_id, ticket_id, customer_id, number, attempt))
         return claimed
 
-    async def followup_missed(self, followup_id: int, result: str, *, now: datetime) -> FollowUp:
+    async def followup_missed(
+        self,
+        followup_id: int,
+        result: str,
+        *,
+        now: datetime,
+        answered_at: datetime | None = None,
+    ) -> FollowUp:
         """An automated call missed the customer (`result`: busy, no-answer, no-key ...):
         tried again by the category's rule, or unreached once its calls are used up (an
-        agent's work then). `FollowUpNotFound` if it is answered or unknown."""
+        agent's work then). `FollowUpNotFound` if it is answered or unknown. The call's
+        contact ends with `result` (`answered_at`: the customer answered, pressed nothing)."""
         async with self._sessions() as session, session.begin():
             followup = await session.get(TicketFollowUp, followup_id, with_for_update=True)
             if followup is None or followup.answered_at is not None:
                 raise FollowUpNotFound(f"no follow-up call {followup_id} waiting for an answer")
             ticket = await self._locked(session, followup.ticket_id)
             plan = after_miss(self._followup_rule(ticket.category), followup.attempts, now)
+            if followup.dialling_since is not None:
+                await end_followup_call(
+                    session, followup, ticket, result, at=now, answered_at=answered_at
+                )
             followup.dialling_since = None
             followup.last_result = result
             if plan.retry_at is None:

@@ -220,9 +220,13 @@ class FollowUpCalls:
         log.info("followup.dialling", followup=due.id, ticket=due.ticket_id, attempt=due.attempt)
         return 1
 
-    async def _missed(self, followup: int, result: str) -> None:
+    async def _missed(
+        self, followup: int, result: str, *, answered_at: datetime | None = None
+    ) -> None:
         try:
-            stored = await self._tickets.followup_missed(followup, result, now=self._clock())
+            stored = await self._tickets.followup_missed(
+                followup, result, now=self._clock(), answered_at=answered_at
+            )
         except FollowUpNotFound:
             return  # answered meanwhile (an agent, or the call)
         except (OSError, SQLAlchemyError) as exc:
@@ -265,6 +269,7 @@ class FollowUpCalls:
         if not waiting:
             log.warning("followup.not_waiting", followup=followup)
             return
+        answered_at = self._clock()
         key: str | None = None
         try:
             result = await self._runner.run(session, self._settings.followup_flow)
@@ -274,15 +279,20 @@ class FollowUpCalls:
         except ValueError as exc:
             # No such flow (telephony.followup_flow): the customer hears nothing useful.
             log.error("followup.flow_missing", followup=followup, error=str(exc))
-            await self._missed(followup, "no-flow")
+            await self._missed(followup, "no-flow", answered_at=answered_at)
             return
         satisfied = answer_of_key(key)
         if satisfied is None:
-            await self._missed(followup, "no-key")
+            await self._missed(followup, "no-key", answered_at=answered_at)
             return
         try:
             ticket = await self._tickets.answer_followup(
-                followup, satisfied, now=self._clock(), actor=ACTOR, note="keypad"
+                followup,
+                satisfied,
+                now=self._clock(),
+                actor=ACTOR,
+                note="keypad",
+                call_answered_at=answered_at,
             )
         except FollowUpNotFound:
             return  # an agent recorded an answer meanwhile

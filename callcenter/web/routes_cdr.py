@@ -56,9 +56,10 @@ class CdrQuery(_Query):
 
 
 class CallRecordOut(BaseModel):
-    """One call, or one attempt at a callback (`record_type`), with every field."""
+    """One call, one attempt at a callback or one automated follow-up call (`record_type`),
+    with every field."""
 
-    record_type: Literal["call", "callback_attempt"]
+    record_type: Literal["call", "callback_attempt", "followup_call"]
     call_id: str
     callback_id: int | None
     attempt: int | None
@@ -112,14 +113,15 @@ class HistoryQuery(_Query):
 
 
 class ContactOut(BaseModel):
-    """One contact of a customer: a call, a callback request or one attempt at it."""
+    """One contact of a customer: a call, a callback request or one attempt at it, or an
+    automated follow-up call about a ticket."""
 
-    kind: Literal["call", "callback", "callback_attempt"]
+    kind: Literal["call", "callback", "callback_attempt", "followup_call"]
     at: datetime
     call_id: str | None
     outcome: str | None
     """A call's ending (`answered`, `self_service`, `abandoned_in_ivr`, `voicemail`,
-    `transferred` ...), a request's status, or an attempt's result."""
+    `transferred` ...), a request's status, or an attempt's or follow-up call's result."""
     queue: str | None
     agent: str | None
     number: str | None
@@ -129,6 +131,9 @@ class ContactOut(BaseModel):
     ivr_path: list[str]
     callback_id: int | None
     attempt: int | None
+    """An attempt's or a follow-up call's number (1 for the first)."""
+    ticket_id: int | None = None
+    """The ticket a follow-up call was about."""
     details: dict[str, Any]
 
 
@@ -281,6 +286,7 @@ async def customer_history(req: ApiRequest) -> list[dict[str, Any]]:
             "ivr_path": list(c.ivr_path),
             "callback_id": c.callback_id,
             "attempt": c.attempt,
+            "ticket_id": c.ticket_id,
             "details": c.details,
         }
         for c in contacts

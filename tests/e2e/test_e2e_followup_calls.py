@@ -11,6 +11,8 @@ calls read too, is moved by the test.
 from __future__ import annotations
 
 import asyncio
+import csv
+import io
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
@@ -163,6 +165,65 @@ async def test_given_no_answer_then_the_call_is_tried_again_after_the_wait_and_t
         now[0] += timedelta(hours=5)
         await e2e.service.followup_calls.dial_due()  # type: ignore[union-attr]
         assert e2e.sim.dialled == [KNOWN, KNOWN]
+
+
+async def test_given_a_busy_call_then_one_answered_2_then_history_and_call_records_show_both(
+    tmp_path: Path,
+) -> None:
+    async with _center(tmp_path) as (e2e, admin, now):
+        answers = Callee(KNOWN, answer_after_s=0.2, steps=ANSWER_2)
+        e2e.sim.add_callee(Callee(KNOWN, mode=PhoneMode.BUSY, then=answers))
+        started = now[0]  # the tickets' clock: the calls are placed at its time
+        ticket = await _resolved_complaint(admin, e2e)
+        _wake(e2e)
+
+        async def step_is(step: str) -> dict[str, Any] | None:
+            found = await _ticket(admin, ticket)
+            return found if found["step"] == step else None
+
+        async def missed_once() -> bool:
+            [followup] = await admin("GET", "/api/followups")
+            return bool(followup["attempts"] == 1 and not followup["dialling"])
+
+        await _until_async(missed_once)
+        now[0] += timedelta(minutes=31)
+        _wake(e2e)
+        await _until_async(lambda: step_is("reopened"))
+        customer = await e2e.service.backend.context.customers.find_by_phone(KNOWN)
+        assert customer is not None
+        history = await admin("GET", f"/api/customers/{customer.id}/history")
+        period = {
+            "since": started.isoformat(),
+            "until": (datetime.now(UTC) + timedelta(hours=1)).isoformat(),
+            "format": "csv",
+        }
+        async with admin.http.get(
+            f"{e2e.web_url}/api/cdr", params=period, headers=admin.headers
+        ) as response:
+            assert response.status == 200, await response.text()
+            rows = list(csv.DictReader(io.StringIO(await response.text())))
+
+    calls = [c for c in history if c["kind"] == "followup_call"]
+    # Newest first: the answered call, then the busy one; each names the ticket.
+    assert [(c["attempt"], c["outcome"], c["ticket_id"]) for c in calls] == [
+        (2, "not-satisfied", ticket),
+        (1, "busy", ticket),
+    ]
+    assert calls[0]["number"] == KNOWN
+    assert calls[0]["details"]["answered_at"] is not None
+    assert calls[1]["details"]["answered_at"] is None
+    records = [r for r in rows if r["record_type"] == "followup_call"]
+    assert [(r["attempt"], r["outcome"], r["ticket_ids"]) for r in records] == [
+        ("1", "busy", str(ticket)),
+        ("2", "not-satisfied", str(ticket)),
+    ]
+    busy, answered = records
+    assert [r["call_id"] for r in records] == [calls[1]["call_id"], calls[0]["call_id"]]
+    assert busy["caller_number"] == f"'{KNOWN}"  # a leading + is kept from spreadsheets
+    assert busy["customer_name"] == answered["customer_name"] == "Jonas Richter"
+    assert (busy["answered_at"], busy["talk_seconds"]) == ("", "")
+    assert all(answered[field] for field in ("answered_at", "ended_at", "talk_seconds"))
+    assert all(r["arrived_at"][-6:] in ("+01:00", "+02:00") for r in records)  # Berlin
 
 
 async def _until_async(check: Any, timeout: float = 20.0) -> Any:

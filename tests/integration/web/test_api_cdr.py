@@ -12,6 +12,7 @@ from typing import Any
 from aiohttp.test_utils import TestClient, TestServer
 
 from callcenter.db import CallEvent, InteractionData
+from cti.followups import FollowUpMode, FollowUpRule
 from tests.integration.web.conftest import User
 from tests.web_site import (
     ADMIN,
@@ -406,3 +407,48 @@ async def test_the_openapi_document_describes_the_export_and_the_history(
     assert "CallRecordOut" in document["components"]["schemas"]
     history = document["paths"]["/api/customers/{customer_id}/history"]["get"]
     assert history["tags"] == ["customers"]
+
+
+async def test_given_automated_followup_calls_then_history_and_records_show_each_with_its_ticket(
+    login: Login, site: Site
+) -> None:
+    tickets = site.backend.context.tickets
+    rule = FollowUpRule(FollowUpMode.AUTOMATED, delay_hours=0, retry_minutes=30)
+    tickets.use_followups(lambda category: rule)
+    ticket = await tickets.open(
+        customer_id=site.customer_id, category="complaint", subject="parcel lost", now=DAY
+    )
+    await tickets.move(ticket.id, "resolved", now=DAY)
+    # The first call is busy; the second is answered at 09:40:10 and 1 is pressed.
+    [busy] = await tickets.claim_due(DAY + timedelta(minutes=1))
+    await tickets.followup_missed(busy.id, "busy", now=DAY + timedelta(minutes=1, seconds=20))
+    [second] = await tickets.claim_due(DAY + timedelta(minutes=40))
+    await tickets.answer_followup(
+        second.id,
+        True,
+        now=DAY + timedelta(minutes=40, seconds=30),
+        actor="ivr",
+        call_answered_at=DAY + timedelta(minutes=40, seconds=10),
+    )
+    admin = await login(*ADMIN)
+
+    history = await admin.json("GET", f"/api/customers/{site.customer_id}/history")
+    response = await admin.call("GET", f"/api/cdr?since={D}&until={D}&format=csv")
+    rows = _csv(await response.text())
+
+    calls = [c for c in history if c["kind"] == "followup_call"]
+    assert [(c["call_id"], c["attempt"], c["outcome"], c["ticket_id"]) for c in calls] == [
+        (f"fu-{busy.id}-2", 2, "satisfied", ticket.id),
+        (f"fu-{busy.id}-1", 1, "busy", ticket.id),
+    ]
+    assert [c["number"] for c in calls] == [CALLER, CALLER]
+    assert [(r["record_type"], r["call_id"], r["outcome"], r["ticket_ids"]) for r in rows] == [
+        ("followup_call", f"fu-{busy.id}-1", "busy", str(ticket.id)),
+        ("followup_call", f"fu-{busy.id}-2", "satisfied", str(ticket.id)),
+    ]
+    first, answered = rows
+    assert (first["attempt"], first["answered_at"], first["ring_seconds"]) == ("1", "", "")
+    assert first["ended_at"] == "2026-01-14T09:01:20+00:00"
+    assert answered["customer_name"] == CUSTOMER
+    assert (answered["ring_seconds"], answered["talk_seconds"]) == ("10.0", "20.0")
+    assert (answered["ivr_answers"], answered["queue"], answered["agent"]) == ("", "", "")
