@@ -247,7 +247,7 @@ class Service:
             backend.context.tickets,
             telephony.runner,
             settings.telephony,
-            lambda: clients[0] if clients else None,
+            telephony.servers,
             supervisor=supervisor,
         )
         for client in clients:

@@ -6,7 +6,8 @@ Strategy: a long-lived task (`run`, started by the service's `TaskSupervisor` as
 are due and claims each in the database before it dials (`TicketRepository.claim_due`), so
 neither a restart nor a second look dials one twice; claims never heard of again are
 released as missed after `followup_stale_s` (`release_stale`). A claimed follow-up is an
-async AMI Originate of `PJSIP/<number>@<trunk>` into `<followup_context>,s,1` with the
+async AMI Originate, on the default Asterisk server's AMI link (`client`), of
+`PJSIP/<number>@<trunk>` into `<followup_context>,s,1` with the
 follow-up's id in `CC_FOLLOWUP` (the number in E.164, the id digits: nothing else reaches
 the dialplan) and a `ChannelId` of ours. Its `OriginateResponse` Failure is a miss, stored
 on the follow-up (`followup_missed`: tried again by the category's rule, or unreached):
@@ -40,6 +41,7 @@ from callcenter.db.tickets import DueFollowUp, FollowUpNotFound, TicketRepositor
 from callcenter.ivr.dialplan import FOLLOWUP_SCRIPT, FOLLOWUP_VARIABLE
 from callcenter.ivr.runner import IvrRunner
 from callcenter.pbx.calls import new_leg_id
+from callcenter.pbx.servers import AsteriskServers
 from cti.followups import answer_of_key
 
 log = structlog.get_logger(__name__)
@@ -77,17 +79,18 @@ class FollowUpCalls:
         tickets: TicketRepository,
         runner: IvrRunner,
         settings: TelephonySettings,
-        ami_client: Callable[[], AMIClient | None],
+        servers: AsteriskServers,
         *,
         supervisor: TaskSupervisor | None = None,
         clock: Callable[[], datetime] | None = None,
     ) -> None:
-        """Claim and answer in `tickets`, ask with `runner`'s flows, dial through the client
-        `ami_client()` returns; `settings` name the trunk, context, flow and intervals."""
+        """Claim and answer in `tickets`, ask with `runner`'s flows, dial through the
+        default server of `servers` (`client`); `settings` name the trunk, context, flow
+        and intervals."""
         self._tickets = tickets
         self._runner = runner
         self._settings = settings
-        self._ami = ami_client
+        self._servers = servers
         self._supervisor = supervisor or TaskSupervisor()
         # Read at each call: tests (and the routes) replace `tickets.clock`.
         self._clock = clock or (lambda: tickets.clock())  # noqa: PLW0108
@@ -157,6 +160,14 @@ class FollowUpCalls:
         if waiting is not None:
             self._spawn(self._missed(waiting[0], "failed"))
 
+    def client(self) -> AMIClient | None:
+        """The AMI client the calls are placed on: the default server's (the first of
+        `asterisk.servers`). The call leaves through `telephony.trunk_endpoint`, one trunk
+        name for the whole service, and nothing binds a follow-up to another server: a
+        ticket is worked without a call (its opening call's server is not kept) and a
+        queue spans the servers its agents are on. With one server, the only choice."""
+        return self._servers.client(None)
+
     async def run(self) -> None:
         """Look for due follow-ups every `followup_schedule_s` and dial them (for ever)."""
         while True:
@@ -175,8 +186,9 @@ class FollowUpCalls:
         stale = timedelta(seconds=self._settings.followup_stale_s)
         for followup in await self._tickets.release_stale(now - stale, now=now):
             log.warning("followup.call_lost", followup=followup)
-        if self._ami() is None:
-            return 0
+        client = self.client()
+        if client is None or not client.connected:
+            return 0  # nothing is claimed while the trunk's server is out of reach
         placed = 0
         for due in await self._tickets.claim_due(now):
             placed += await self._dial(due)
@@ -192,7 +204,7 @@ class FollowUpCalls:
             )
             await self._missed(due.id, "no-number")
             return 0
-        client = self._ami()
+        client = self.client()
         if client is None:
             await self._missed(due.id, "not-dialled")
             return 0

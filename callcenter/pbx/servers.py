@@ -17,7 +17,8 @@ Agents are on the server their entry names (`acd.agents[].server`), else the def
 server: with one server configured nobody has to name it, and an agent never gets a call
 their phone cannot be bridged to. Callbacks and voicemail work are bound to no server
 (nothing to bridge): a callback attempt rings the agent's phone on the agent's server and
-leaves through that server's trunk.
+leaves through that server's trunk. An automated follow-up call (`followup_calls`) has no
+agent and no caller's server: it leaves through the default server's trunk.
 """
 
 from __future__ import annotations
