@@ -53,6 +53,7 @@ async def test_given_stored_flows_when_a_file_differs_then_the_stored_version_ru
 
     assert {name: v.version for name, v in active.items()} == {
         "after_hours": 1,
+        "followup_call": 1,
         "main_hotline": 1,
         "post_call_survey": 1,
     }
