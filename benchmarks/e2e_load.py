@@ -453,7 +453,7 @@ def _postgres_cpu_seconds(port: int) -> float | None:
     postmaster, the backends it has reaped (its children's times) and the live ones.
     None when no such postmaster is found in /proc."""
     stats: dict[int, list[str]] = {}
-    master = None
+    found: set[int] = set()
     for proc in Path("/proc").iterdir():
         if not proc.name.isdigit():
             continue
@@ -464,9 +464,13 @@ def _postgres_cpu_seconds(port: int) -> float | None:
             continue  # ended meanwhile
         stats[int(proc.name)] = fields
         if argv[0].endswith(b"postgres") and b"-p" in argv and str(port).encode() in argv:
-            master = int(proc.name)
-    if master is None:
+            found.add(int(proc.name))
+    # A backend just forked still shows the postmaster's command line: the postmaster is
+    # the one whose parent is not one of them.
+    masters = [pid for pid in found if int(stats[pid][1]) not in found]
+    if len(masters) != 1:
         return None
+    master = masters[0]
     own = stats[master]
     ticks = sum(int(own[i]) for i in (11, 12, 13, 14))
     ticks += sum(int(f[11]) + int(f[12]) for f in stats.values() if int(f[1]) == master)
@@ -565,6 +569,8 @@ async def _measure(args: argparse.Namespace) -> Run:
         run.service_log = _log_summary(logs)
         if args.keep_log is not None:
             shutil.copyfile(logs[0], args.keep_log)
+            for name, log in zip(names[1:], logs[1:], strict=True):  # the standbys'
+                shutil.copyfile(log, args.keep_log.with_suffix(f".{name}{args.keep_log.suffix}"))
         dump = dumps[0]  # the leader's (a standby's loop has nothing to do)
         run.loop_lag = [late for at, late in dump["lag"] if run.begin <= at < run.end]
         run.gc_pauses = [(gen, took) for at, gen, took in dump["gc"] if run.begin <= at < run.end]
@@ -796,7 +802,11 @@ def options_parser() -> argparse.ArgumentParser:
         help="an empty PostgreSQL database (postgresql+asyncpg://...); default: a SQLite file",
     )
     parser.add_argument("--log-level", default="info", help="the service's log level")
-    parser.add_argument("--keep-log", type=Path, help="copy the service's log to this file")
+    parser.add_argument(
+        "--keep-log",
+        type=Path,
+        help="copy the service's (node1's) log to this file; node2's to FILE.node2.SUFFIX...",
+    )
     parser.add_argument("--quick", action="store_true", help="20 calls/s, 100 agents, 10 s")
     parser.add_argument(
         "--nodes",

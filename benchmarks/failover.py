@@ -27,9 +27,16 @@ cluster's offer waits for its record), so the whole price is in it. The parts, f
 new leader's JSON log (its `timestamp`) and its event log, same machine and clock:
 
 * `cluster.leading`: the new leader has the lock and the new term (standby poll);
-* `cluster.took_over`: it has replayed the event log, started the ACD, FastAGI and AMI;
+* `cluster.took_over`: it has replayed the event log, started the ACD, opened FastAGI
+  and started connecting to Asterisk (the AMI login and resync come after);
 * offer logged: the `at` of the first `offer` entry of the new term in `call_events`
-  (the ACD's decision time; the Originate follows once the entry is committed).
+  (the ACD's decision time; the Originate follows once the entry is committed and the
+  AMI link is up).
+
+An offer needs a caller in the queue and a free agent: the callers on hold and in the IVR
+at the kill come back through the FastAGI front to the new leader (the queued ones in
+their place), and at the default rate a caller is nearly always on the way, but a kill
+at a moment with no caller about also waits for the next one to reach the queue.
 
 Percentiles are `statistics.quantiles(method="inclusive")`: with 20 kills the p99 lies
 between the two slowest. Target: p99 under 5 s. Below the table: the calls of the
@@ -310,6 +317,8 @@ async def _load(args: argparse.Namespace, postgres: PostgresServer) -> list[e2e_
         options.database_url = postgres.new_database()
         options.nodes = nodes
         options.front = True
+        if args.keep_logs is not None:
+            options.keep_log = args.keep_logs / f"{label.replace(' ', '-').replace(',', '')}.log"
         print(f"calls/s: {label}", file=sys.stderr, flush=True)
         runs.append(await e2e_load._measure(options))
     return runs
@@ -436,6 +445,9 @@ def main() -> None:
     parser.add_argument("--ring", type=float, default=1.0, help="seconds a phone rings")
     parser.add_argument("--wrap-up", type=float, default=1.0, help="seconds of wrap-up")
     parser.add_argument("--customers", type=int, default=1000)
+    parser.add_argument(
+        "--keep-logs", type=Path, help="keep the nodes' logs of the calls/s part in this folder"
+    )
     parser.add_argument(
         "--quick", action="store_true", help="smoke test: 2 kills, 10 calls/s for 4 s"
     )
