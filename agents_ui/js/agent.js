@@ -4,7 +4,7 @@
 // (POST /api/agents/{id}/state); the screen changes when the server says so.
 
 import { api, seg } from './api.js';
-import { startCallbacks, refreshCallbacks } from './callbacks.js';
+import { attemptOf, startCallbacks, refreshCallbacks } from './callbacks.js';
 import { setCall, startCallForms } from './call_forms.js';
 import { isVoicemail, showVoicemailWork, startVoicemailWork } from './voicemail_offer.js';
 import { center, clock, duration, label, options, percent, startTicker } from './dom.js';
@@ -19,7 +19,7 @@ const desk = {
   agentId: null,
   config: { pause_reasons: [], dispositions: [], ticket_categories: [], ticket_statuses: [] },
   agent: null,
-  call: null, // {callId, queue, phase: ringing|talking|ended|wrap_up|done, ringEnds, pop}
+  call: null, // {callId, queue, phase: ringing|talking|ended|wrap_up|done, ringEnds, pop, attempt}
 };
 
 // Which state buttons make sense in which agent state; the server has the last word.
@@ -77,7 +77,8 @@ async function changeState(state, button) {
 
 function showCall(callId, queue, pop, phase) {
   if (!desk.call || desk.call.callId !== callId) {
-    desk.call = { callId, queue, phase, ringEnds: null, pop };
+    desk.call = { callId, queue, phase, ringEnds: null, pop, attempt: null };
+    showAttempt(callId);
   }
   desk.call.pop = pop;
   renderPop(pop);
@@ -85,6 +86,14 @@ function showCall(callId, queue, pop, phase) {
   $('idle').hidden = true;
   $('pop').hidden = false;
   setPhase(phase);
+}
+
+// A callback says which attempt at its request it is, once the request is read.
+async function showAttempt(callId) {
+  const attempt = await attemptOf(callId);
+  if (!attempt || !desk.call || desk.call.callId !== callId) return;
+  desk.call.attempt = attempt;
+  setPhase(desk.call.phase);
 }
 
 // The pop of a call: from the message when it has one, else from the API (a snapshot taken
@@ -124,7 +133,9 @@ function setPhase(phase) {
   const panel = $('pop');
   panel.dataset.phase = phase;
   const banner = $('call-banner');
-  const queue = desk.call.queue ? ` · queue ${desk.call.queue}` : '';
+  const { attempt } = desk.call;
+  const callback = attempt ? ` · callback, attempt ${attempt.attempt} of ${attempt.of}` : '';
+  const queue = `${callback}${desk.call.queue ? ` · queue ${desk.call.queue}` : ''}`;
   banner.replaceChildren();
   if (phase === 'ringing') {
     const left = document.createElement('span');

@@ -6,7 +6,8 @@
 // waiting for a later window. Actions: Move (to 1, 3 or 24 hours
 // from now: POST .../reschedule; it leaves the line and joins it again then) and Cancel
 // (POST .../cancel, after a confirmation). A request being dialled right now cannot be
-// changed: the server says so (409) and the message is shown.
+// changed: the server says so (409) and the message is shown. On the desk, a callback
+// offered to the agent says which attempt it is ("attempt 2 of 3", `attemptOf`).
 
 import { api } from './api.js';
 import { el, fill, when } from './dom.js';
@@ -114,6 +115,24 @@ export async function refreshCallbacks() {
       ),
     ),
   );
+}
+
+/**
+ * Which attempt at its request the call `callId` is, when it is a callback (`cb-<id>`):
+ * `{ attempt, of }` (the one under way, and the most its queue's retry policy allows), or
+ * null for any other call or a request no longer pending.
+ */
+export async function attemptOf(callId) {
+  const match = /^cb-(\d+)$/.exec(callId || '');
+  if (!match) return null;
+  let list;
+  try {
+    list = await api('GET', '/api/callbacks?status=pending');
+  } catch {
+    return null; // the banner says "Incoming call" then; the call goes on
+  }
+  const callback = list.find((item) => String(item.id) === match[1]);
+  return callback ? { attempt: (callback.attempts ?? 0) + 1, of: callback.max_attempts } : null;
 }
 
 /** Wire the refresh button and the one-minute timer. */

@@ -18,6 +18,7 @@ from typing import Any
 import structlog
 
 from acd import AcdError, CallerHungUp, CallState
+from callcenter.app.center_config import CallbackRetries
 from callcenter.db import Callback, CallbackStatus, InvalidPhoneNumber, NewCustomer, Role
 from callcenter.db.callbacks import ATTEMPT_PREFIX
 from callcenter.db.customers import CustomerNotFound, DuplicateCustomer
@@ -423,14 +424,21 @@ async def list_callbacks(req: ApiRequest) -> list[dict[str, Any]]:
     q = req.query(CallbackQuery)
     found = await req.ctx.callbacks.list(status=q.status, limit=q.limit)
     now = datetime.fromtimestamp(req.ctx.center.host.now(), UTC)
+    retries = await _retries(req)
     return [
-        _callback_out(c, now)
+        _callback_out(c, now, retries)
         for c in found
         if (c.queue is None or req.user.sees_queue(c.queue)) and q.queue in (None, c.queue)
     ]
 
 
-def _callback_out(c: Callback, now: datetime) -> dict[str, Any]:
+async def _retries(req: ApiRequest) -> CallbackRetries:
+    """The callbacks' retry policies in force (the stored configuration, else the seed)."""
+    stored = await req.ctx.config_versions.current()
+    return (stored.center if stored is not None else req.ctx.seed_center()).callback_retries
+
+
+def _callback_out(c: Callback, now: datetime, retries: CallbackRetries) -> dict[str, Any]:
     return {
         "id": c.id,
         "number": c.number,
@@ -440,6 +448,7 @@ def _callback_out(c: Callback, now: datetime) -> dict[str, Any]:
         "window_start": c.window_start,
         "window_end": c.window_end,
         "attempts": c.attempts,
+        "max_attempts": retries.for_queue(c.queue).max_attempts,
         "status": c.status.value,
         "last_attempt_at": c.last_attempt_at,
         "history": [{"at": a.at, "agent": a.agent, "result": a.result} for a in c.history],
@@ -499,7 +508,8 @@ async def cancel_callback(req: ApiRequest) -> dict[str, Any]:
         raise ApiError(409, "conflict", str(exc)) from None
     await _out_of_line(req, found.id)
     log.info("web.callback_cancelled", callback=found.id, by=req.user.username, reason=reason)
-    return _callback_out(cancelled, datetime.fromtimestamp(req.ctx.center.host.now(), UTC))
+    now = datetime.fromtimestamp(req.ctx.center.host.now(), UTC)
+    return _callback_out(cancelled, now, await _retries(req))
 
 
 RESCHEDULE_WINDOW = timedelta(hours=2)
@@ -538,7 +548,7 @@ async def reschedule_callback(req: ApiRequest) -> dict[str, Any]:
     log.info(
         "web.callback_rescheduled", callback=found.id, by=req.user.username, at=start.isoformat()
     )
-    return _callback_out(moved, now)
+    return _callback_out(moved, now, await _retries(req))
 
 
 def _int_path(req: ApiRequest, name: str) -> int:

@@ -347,6 +347,9 @@ class CallbackOut(BaseModel):
     window_start: datetime
     window_end: datetime
     attempts: int
+    max_attempts: int = 3
+    """The attempts its queue's retry policy allows (the configuration in force): the
+    desk shows the one under way as "attempt 2 of 3"."""
     status: str
     last_attempt_at: datetime | None
     history: list[CallbackAttemptOut]

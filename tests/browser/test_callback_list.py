@@ -1,10 +1,18 @@
 """The callback list on the worklist and the desk (issue 17): overdue requests flagged, one
-moved to later by keyboard (it leaves the line), one cancelled; each attempt's result shown."""
+moved to later by keyboard (it leaves the line), one cancelled; each attempt's result shown;
+a callback offered to an agent says which attempt it is."""
 
 import datetime as dt
 
 from callcenter.live.callback_schedule import enqueue_callback
-from tests.browser.helpers import assert_no_js_errors, chromium, expect, login, screenshot
+from tests.browser.helpers import (
+    assert_no_js_errors,
+    chromium,
+    expect,
+    go_ready,
+    login,
+    screenshot,
+)
 from tests.web_site import CUSTOMER
 
 
@@ -68,4 +76,21 @@ async def test_a_supervisor_moves_an_overdue_callback_and_cancels_another_by_key
         assert (await site.backend.context.callbacks.get(other.id)).status.value == "cancelled"
         assert _waiting(site) == []
         await screenshot(page, "callback-list")
+        assert_no_js_errors(page)
+
+
+async def test_given_a_callback_missed_once_when_offered_again_then_the_desk_says_attempt_2_of_3(
+    site,
+):
+    stored = await _callback(site, "+4930555111")
+    await site.backend.context.callbacks.record_attempt(
+        stored.id, reached=False, now=dt.datetime.now(dt.UTC), agent="agent2", result="busy"
+    )
+    async with chromium() as browser:
+        page = await login(browser, site.base_url, site.agent)
+        # The first attempt missed; going ready, the agent is offered the second.
+        await go_ready(page)
+        banner = page.locator("#call-banner")
+        await expect(banner).to_contain_text("callback, attempt 2 of 3")
+        await expect(banner).to_contain_text("ringing")
         assert_no_js_errors(page)
