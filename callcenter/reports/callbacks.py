@@ -24,7 +24,7 @@ from datetime import datetime
 
 from callcenter.db.events import CallEvent
 from callcenter.db.lifecycle import LifecycleKind
-from callcenter.reports.lifecycle_log import data_time, entity
+from callcenter.reports.lifecycle_log import EntityFold, data_time, fold_rows
 
 CHANNELS = ("ivr", "web", "followup", "voicemail")
 
@@ -65,60 +65,34 @@ class _Request:
     reached_at: datetime | None = None
 
 
-class CallbackFold:
+class CallbackFold(EntityFold[_Request, CallbackRow]):
     """Folds callback entries (in log order) into the rows of the requests made in
     [since, until), as they stand once the entries up to `now` are in."""
 
-    def __init__(
-        self,
-        since: datetime,
-        until: datetime,
-        now: datetime,
-        queues: Collection[str] | None = None,
-    ) -> None:
-        """The period, the present (entries after it are left out) and the queues to count
-        (all when None)."""
-        self.since, self.until, self.now = since, until, now
-        self._queues = None if queues is None else frozenset(queues)
-        self._requests: dict[int, _Request] = {}
+    ENTITY = "callback"
+    BEGUN = _K.CALLBACK_REQUESTED.value
 
-    def feed(self, event: CallEvent) -> None:
-        """Take the next entry of the log (others than callbacks' are ignored)."""
-        if event.at > self.now:
-            return
-        callback = entity(event, "callback")
-        if callback is None:
-            return
-        if event.kind == _K.CALLBACK_REQUESTED:
-            queue = event.queue or ""
-            if not self.since <= event.at < self.until:
-                return
-            if self._queues is not None and queue not in self._queues:
-                return
-            self._requests[callback] = _Request(
-                queue,
-                str(event.data.get("channel") or "ivr"),
-                event.at,
-                data_time(event, "window_end"),
-            )
-            return
-        request = self._requests.get(callback)
-        if request is None:
-            return  # asked for outside the period (or another queue's)
+    def begin(self, queue: str, event: CallEvent) -> _Request:
+        """A request as it is made."""
+        channel = str(event.data.get("channel") or "ivr")
+        return _Request(queue, channel, event.at, data_time(event, "window_end"))
+
+    def change(self, item: _Request, event: CallEvent) -> None:
+        """A request moved, tried or settled."""
         if event.kind == _K.CALLBACK_MOVED:
-            request.window_end = data_time(event, "window_end") or request.window_end
+            item.window_end = data_time(event, "window_end") or item.window_end
         elif event.kind == _K.CALLBACK_ATTEMPT:
-            request.attempts += 1
+            item.attempts += 1
             if event.data.get("result") == "reached":
-                request.reached_at = event.at
+                item.reached_at = event.at
         elif event.kind in _SETTLED:
-            request.status = _SETTLED[event.kind]
+            item.status = _SETTLED[event.kind]
 
     def rows(self) -> list[CallbackRow]:
         """The rows, one per queue (queue name order; requests with no queue under "")."""
         rows: dict[str, CallbackRow] = {}
         waits: dict[str, list[float]] = {}
-        for request in self._requests.values():
+        for request in self.items.values():
             row = rows.setdefault(request.queue, CallbackRow(request.queue))
             row.requests += 1
             row.by_channel[request.channel] = row.by_channel.get(request.channel, 0) + 1
@@ -154,7 +128,4 @@ def callback_rows(
     queues: Collection[str] | None = None,
 ) -> list[CallbackRow]:
     """The callbacks report of [since, until) at `now` from log entries in log order."""
-    fold = CallbackFold(since, until, now, queues)
-    for event in events:
-        fold.feed(event)
-    return fold.rows()
+    return fold_rows(CallbackFold(since, until, now, queues), events)

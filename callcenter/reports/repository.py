@@ -37,7 +37,7 @@ from callcenter.db.lifecycle import CALLBACK_KINDS, TICKET_KINDS, VOICEMAIL_KIND
 from callcenter.db.models import CallEventRow, Interaction
 from callcenter.reports.agent_rows import AgentAggregator
 from callcenter.reports.callbacks import CallbackFold, CallbackRow
-from callcenter.reports.lifecycle_log import lifecycle_events
+from callcenter.reports.lifecycle_log import EntityFold, ItemT, RowT, lifecycle_events
 from callcenter.reports.queue_rows import QueueAggregator
 from callcenter.reports.tickets import TicketFold, TicketReport
 from callcenter.reports.types import (
@@ -168,11 +168,7 @@ class ReportRepository:
     ) -> list[CallbackRow]:
         """Per queue, the callbacks asked for in [since, until) as they stand at `now`
         (`callcenter.reports.callbacks`), from the log's callback entries."""
-        _check_period(since, until)
-        fold = CallbackFold(since, until, now, queues)
-        async for event in self._lifecycle(CALLBACK_KINDS, since, now):
-            fold.feed(event)
-        return fold.rows()
+        return await self._fold(CallbackFold(since, until, now, queues), CALLBACK_KINDS)
 
     async def voicemail_report(
         self,
@@ -183,11 +179,7 @@ class ReportRepository:
     ) -> list[VoicemailHandling]:
         """Per queue, the messages left in [since, until) as they stand at `now`
         (`callcenter.reports.voicemail`), from the log's voicemail entries."""
-        _check_period(since, until)
-        fold = VoicemailFold(since, until, now, queues)
-        async for event in self._lifecycle(VOICEMAIL_KINDS, since, now):
-            fold.feed(event)
-        return fold.rows()
+        return await self._fold(VoicemailFold(since, until, now, queues), VOICEMAIL_KINDS)
 
     async def ticket_report(
         self,
@@ -207,12 +199,15 @@ class ReportRepository:
             fold.feed(event)
         return fold.report()
 
-    def _lifecycle(
-        self, kinds: Collection[str], since: datetime, now: datetime
-    ) -> AsyncIterator[CallEvent]:
-        """The entries of `kinds` from `since` up to `now` included."""
-        end = max(now + timedelta(microseconds=1), since)
-        return lifecycle_events(self._sessions, kinds, since, end, page_size=self._page_size)
+    async def _fold(self, fold: EntityFold[ItemT, RowT], kinds: Collection[str]) -> list[RowT]:
+        """`fold`'s rows from the entries of `kinds` of its period, up to its `now` included."""
+        _check_period(fold.since, fold.until)
+        end = max(fold.now + timedelta(microseconds=1), fold.since)
+        async for event in lifecycle_events(
+            self._sessions, kinds, fold.since, end, page_size=self._page_size
+        ):
+            fold.feed(event)
+        return fold.rows()
 
     async def _events(self, since: datetime, until: datetime) -> AsyncIterator[CallEvent]:
         after_id = 0

@@ -24,7 +24,7 @@ from datetime import datetime
 
 from callcenter.db.events import CallEvent
 from callcenter.db.lifecycle import LifecycleKind
-from callcenter.reports.lifecycle_log import entity
+from callcenter.reports.lifecycle_log import EntityFold, fold_rows
 
 _K = LifecycleKind
 
@@ -63,54 +63,34 @@ def _mean(values: list[float]) -> float | None:
     return sum(values) / len(values) if values else None
 
 
-class VoicemailFold:
+class VoicemailFold(EntityFold[_Message, VoicemailHandling]):
     """Folds voicemail entries (in log order) into the rows of the messages left in
     [since, until), as they stand once the entries up to `now` are in."""
 
-    def __init__(
-        self,
-        since: datetime,
-        until: datetime,
-        now: datetime,
-        queues: Collection[str] | None = None,
-    ) -> None:
-        """The period, the present (entries after it are left out) and the queues to count
-        (all when None)."""
-        self.since, self.until, self.now = since, until, now
-        self._queues = None if queues is None else frozenset(queues)
-        self._messages: dict[int, _Message] = {}
+    ENTITY = "voicemail"
+    BEGUN = _K.VOICEMAIL_LEFT.value
 
-    def feed(self, event: CallEvent) -> None:
-        """Take the next entry of the log (others than voicemails' are ignored)."""
-        if event.at > self.now:
-            return
-        voicemail = entity(event, "voicemail")
-        if voicemail is None:
-            return
-        if event.kind == _K.VOICEMAIL_LEFT:
-            queue = event.queue or ""
-            in_scope = self._queues is None or queue in self._queues
-            if in_scope and self.since <= event.at < self.until:
-                self._messages[voicemail] = _Message(queue, event.at)
-            return
-        message = self._messages.get(voicemail)
-        if message is None:
-            return
+    def begin(self, queue: str, event: CallEvent) -> _Message:
+        """A message as it is left."""
+        return _Message(queue, event.at)
+
+    def change(self, item: _Message, event: CallEvent) -> None:
+        """A message taken, called back, closed or expired."""
         if event.kind == _K.VOICEMAIL_TAKEN:
-            message.taken_at = message.taken_at or event.at
+            item.taken_at = item.taken_at or event.at
         elif event.kind == _K.VOICEMAIL_CALLED_BACK:
-            message.called_back = True
+            item.called_back = True
         elif event.kind == _K.VOICEMAIL_CLOSED:
-            message.taken_at = message.taken_at or event.at
-            message.closed_at = event.at
-            message.state = "closed"
+            item.taken_at = item.taken_at or event.at
+            item.closed_at = event.at
+            item.state = "closed"
         elif event.kind == _K.VOICEMAIL_EXPIRED:
-            message.state = "expired"
+            item.state = "expired"
 
     def rows(self) -> list[VoicemailHandling]:
         """One row per queue with messages, in queue name order."""
         by_queue: dict[str, list[_Message]] = {}
-        for message in self._messages.values():
+        for message in self.items.values():
             by_queue.setdefault(message.queue, []).append(message)
         end = min(self.until, self.now)
         return [self._row(queue, found, end) for queue, found in sorted(by_queue.items())]
@@ -142,7 +122,4 @@ def voicemail_rows(
     queues: Collection[str] | None = None,
 ) -> list[VoicemailHandling]:
     """The voicemail report of [since, until) at `now` from log entries in log order."""
-    fold = VoicemailFold(since, until, now, queues)
-    for event in events:
-        fold.feed(event)
-    return fold.rows()
+    return fold_rows(VoicemailFold(since, until, now, queues), events)
