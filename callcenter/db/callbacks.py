@@ -201,6 +201,38 @@ async def _attempt_interaction(
     )
 
 
+async def _read_back(session: AsyncSession, row: CallbackRequest) -> Callback:
+    """`row` as the transaction changed it, with the customer's name and its attempts."""
+    await session.flush()
+    history = (await _histories(session, [row.id])).get(row.id, ())
+    return _callback(row, await _name_of(session, row.customer_id), history)
+
+
+def _check_window(window_start: datetime, window_end: datetime) -> None:
+    if window_end <= window_start:
+        raise ValueError("a callback window must end after it starts")
+
+
+def _move(
+    session: AsyncSession,
+    row: CallbackRequest,
+    window_start: datetime,
+    window_end: datetime,
+    at: datetime,
+) -> None:
+    """Give `row` the window [window_start, window_end), in the event log at `at`."""
+    row.window_start, row.window_end = window_start, window_end
+    log_change(
+        session,
+        LifecycleKind.CALLBACK_MOVED,
+        at,
+        row.queue,
+        callback=row.id,
+        window_start=window_start,
+        window_end=window_end,
+    )
+
+
 async def _callbacks(
     session: AsyncSession, query: Select[CallbackRequest, str | None]
 ) -> list[Callback]:
@@ -271,8 +303,7 @@ class CallbackRepository:
         valid phone number, its message saying why without repeating it. A window that
         starts after `now` is scheduled: `ScheduledCallbacks` puts it in line at its start.
         """
-        if window_end <= window_start:
-            raise ValueError("a callback window must end after it starts")
+        _check_window(window_start, window_end)
         try:
             e164 = to_e164(number, self._region)
         except InvalidPhoneNumber as exc:
@@ -381,9 +412,7 @@ class CallbackRepository:
             row.scheduled = False
             at = now or datetime.now(UTC)
             log_change(session, LifecycleKind.CALLBACK_CANCELLED, at, row.queue, callback=row.id)
-            await session.flush()
-            history = (await _histories(session, [row.id])).get(row.id, ())
-            return _callback(row, await _name_of(session, row.customer_id), history)
+            return await _read_back(session, row)
 
     async def reschedule(
         self,
@@ -396,24 +425,12 @@ class CallbackRepository:
         """Move a pending request to a new window (at `now`, default the present): it
         waits for it (scheduled) and is put in line at its start; errors as for `cancel`,
         and `ValueError` for an empty window."""
-        if window_end <= window_start:
-            raise ValueError("a callback window must end after it starts")
+        _check_window(window_start, window_end)
         async with self._sessions() as session, session.begin():
             row = await self._pending(session, callback_id)
-            row.window_start, row.window_end = window_start, window_end
+            _move(session, row, window_start, window_end, now or datetime.now(UTC))
             row.scheduled = True
-            log_change(
-                session,
-                LifecycleKind.CALLBACK_MOVED,
-                now or datetime.now(UTC),
-                row.queue,
-                callback=row.id,
-                window_start=window_start,
-                window_end=window_end,
-            )
-            await session.flush()
-            history = (await _histories(session, [row.id])).get(row.id, ())
-            return _callback(row, await _name_of(session, row.customer_id), history)
+            return await _read_back(session, row)
 
     @staticmethod
     async def _pending(session: AsyncSession, callback_id: int) -> CallbackRequest:
@@ -471,9 +488,7 @@ class CallbackRepository:
             end_contact(
                 contact, outcome, at=ended_at or now, answered_at=reached_at if reached else None
             )
-            await session.flush()
-            history = (await _histories(session, [row.id])).get(row.id, ())
-            return _callback(row, await _name_of(session, row.customer_id), history)
+            return await _read_back(session, row)
 
     async def start_attempt(self, callback_id: int, *, agent: str | None, at: datetime) -> str:
         """The agent answered a callback at `at`: open the interaction of the attempt that
@@ -546,23 +561,11 @@ class CallbackRepository:
         """Give a pending request a new window where it stands: unlike `reschedule`, one in
         line stays in line (parked by its closed queue, offered at the opening); errors as
         for `reschedule`."""
-        if window_end <= window_start:
-            raise ValueError("a callback window must end after it starts")
+        _check_window(window_start, window_end)
         async with self._sessions() as session, session.begin():
             row = await self._pending(session, callback_id)
-            row.window_start, row.window_end = window_start, window_end
-            log_change(
-                session,
-                LifecycleKind.CALLBACK_MOVED,
-                now,
-                row.queue,
-                callback=row.id,
-                window_start=window_start,
-                window_end=window_end,
-            )
-            await session.flush()
-            history = (await _histories(session, [row.id])).get(row.id, ())
-            return _callback(row, await _name_of(session, row.customer_id), history)
+            _move(session, row, window_start, window_end, now)
+            return await _read_back(session, row)
 
     async def next_window_end(self) -> datetime | None:
         """The earliest window end of a pending request, None when none is pending."""
