@@ -226,6 +226,22 @@ def _to_step(
         )
 
 
+def _noted(session: AsyncSession, row: Ticket, at: datetime, actor: str | None, note: str) -> None:
+    """A history row of `row` that moves it nowhere: its status and step stay (an
+    assignment, a note, an automated follow-up call that missed)."""
+    session.add(
+        TicketChange(
+            ticket_id=row.id,
+            at=at,
+            from_status=row.status,
+            to_status=row.status,
+            actor=actor,
+            note=note,
+            step=row.step,
+        )
+    )
+
+
 _TICKETS = Ticket.__table__
 _OPEN_FOR_CUSTOMER = (
     select(
@@ -408,17 +424,7 @@ class TicketRepository:
             check_may_assign(actor, row.owner, to)
             if row.owner != to:
                 said = f"assigned to {to}" if to else "unassigned"
-                session.add(
-                    TicketChange(
-                        ticket_id=row.id,
-                        at=now,
-                        from_status=row.status,
-                        to_status=row.status,
-                        actor=actor.username,
-                        note=f"{said}: {note}" if note else said,
-                        step=row.step,
-                    )
-                )
+                _noted(session, row, now, actor.username, f"{said}: {note}" if note else said)
                 row.owner = to
                 row.updated_at = now
             return _work(row)
@@ -494,17 +500,7 @@ class TicketRepository:
         """Add `note` to the ticket's history (step and status stay); `TicketNotFound`."""
         async with self._sessions() as session, session.begin():
             row = await self._locked(session, ticket_id)
-            session.add(
-                TicketChange(
-                    ticket_id=row.id,
-                    at=now,
-                    from_status=row.status,
-                    to_status=row.status,
-                    actor=actor,
-                    note=note,
-                    step=row.step,
-                )
-            )
+            _noted(session, row, now, actor, note)
 
     async def _locked(self, session: AsyncSession, ticket_id: int) -> Ticket:
         row = await session.scalar(select(Ticket).where(Ticket.id == ticket_id).with_for_update())
@@ -700,17 +696,7 @@ class TicketRepository:
             said = f"automated follow-up call {followup.attempts}: {result}"
             if plan.retry_at is None:
                 said += "; not reached, left to an agent"
-            session.add(
-                TicketChange(
-                    ticket_id=ticket.id,
-                    at=now,
-                    from_status=ticket.status,
-                    to_status=ticket.status,
-                    actor="ivr",
-                    note=said,
-                    step=ticket.step,
-                )
-            )
+            _noted(session, ticket, now, "ivr", said)
             return FollowUp(
                 id=followup.id,
                 ticket_id=followup.ticket_id,
