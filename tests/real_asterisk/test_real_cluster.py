@@ -21,6 +21,7 @@ import asyncio
 import itertools
 import time
 from collections import Counter
+from datetime import datetime
 from pathlib import Path
 
 from acd import AcdSettings, AgentSettings, QueueSettings
@@ -108,7 +109,7 @@ async def assert_each_caller_answered_once(
     if doubled := {call_id for call_id in enqueued if connects[call_id] != 1}:
         terms = await c.backend.terms()
         story = [
-            (term, e.kind, e.agent, e.at.strftime("%H:%M:%S.%f")[:-3])
+            (term, e.call_id, e.kind, e.agent, e.at.strftime("%H:%M:%S.%f")[:-3])
             for e, term in zip(log, terms, strict=False)
             if e.call_id in doubled
         ]
@@ -141,8 +142,8 @@ async def test_given_the_leader_killed_in_traffic_then_node2_leads_and_each_call
         for _ in range(3):  # callers who dial while no node leads
             await call(c, callers, 0.5)
         second = await nodes.leader(timeout=30)
-        led = time.time() - killed
         assert second.name == "node2"
+        led = _took_over(second, killed)
         rows = await assert_each_caller_answered_once(c, callers)
         # Agents stayed logged in: the new leader has them, and answers the same login.
         csrf = await nodes.admin(second)
@@ -156,7 +157,7 @@ async def test_given_the_leader_killed_in_traffic_then_node2_leads_and_each_call
         originated = c.ami["node2"].sent("Originate", killed)
         assert originated, "the new leader offered no call"
         print(
-            f"kill -9: node2 ready as leader {led:.1f} s after the kill, its first Originate "
+            f"kill -9: node2 took over {led:.1f} s after the kill, its first Originate "
             f"after {originated[0] - killed:.1f} s; {_waits(callers, rows, killed)}"
         )
 
@@ -177,8 +178,8 @@ async def test_given_the_leader_paused_past_its_lease_then_it_is_fenced_and_send
         paused = time.time()
         first.pause()  # SIGSTOP: its sockets stay open, it just stops answering
         second = await nodes.leader(timeout=30)
-        led = time.time() - paused
         assert second.name == "node2"
+        led = _took_over(second, paused)
         for _ in range(2):  # callers who dial while the old leader sleeps
             await call(c, callers, 0.5)
         await asyncio.sleep(4)  # the new leader goes on with the calls
@@ -198,15 +199,27 @@ async def test_given_the_leader_paused_past_its_lease_then_it_is_fenced_and_send
         ]
         assert acted == [], f"the fenced node acted on Asterisk after waking: {acted}"
         assert c.ami["node2"].sent("Originate", paused), "the new leader offered no call"
+        # (More terms than 2 are allowed here: a new leader starved of CPU past its lease
+        # steps down as well, and one of the two leads again.)
         terms = await nodes.terms()
-        assert set(terms) == {1, 2}
         assert terms == sorted(terms), "an entry of the old term was written after the new one's"
+        print(f"terms in the log: {sorted(set(terms))}")
         print(
-            f"SIGSTOP: node2 ready as leader {led:.1f} s after the pause; "
+            f"SIGSTOP: node2 took over {led:.1f} s after the pause; "
             f"woken after {woke - paused:.1f} s, then node1 sent AMI "
             f"{[name for at, name in c.ami['node1'].actions if at >= woke] or 'nothing'}; "
             f"{_waits(callers, rows, paused)}"
         )
+
+
+def _took_over(node: Node, since: float) -> float:
+    """Seconds from `since` to the node's first `cluster.took_over` after it (its log)."""
+    for line in node.lines():
+        if line.get("event") == "cluster.took_over":
+            at = datetime.fromisoformat(line["timestamp"]).timestamp()
+            if at >= since:
+                return at - since
+    raise AssertionError(f"{node.name} logged no cluster.took_over")
 
 
 async def _no_channels(c: RealCluster) -> bool:
