@@ -11,6 +11,8 @@ pending, in line again after `telephony.callback_retry_s`, until
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -101,16 +103,22 @@ async def test_given_a_customer_who_answers_when_called_back_then_the_request_is
         assert e2e.acd.call_view(f"cb-{request}", e2e.now) is None
 
 
+@asynccontextmanager
+async def _busy_then_free(tmp_path: Path) -> AsyncIterator[tuple[E2E, int]]:
+    """A callback to a customer busy at the first attempt and free again by the retry,
+    agent1's phone answering each: the center and the request."""
+    phone = AgentPhone("agent1", answer_after_s=0.2)
+    async with running(tmp_path, ACD, [phone], telephony=FAST) as e2e:
+        answers = Callee(CUSTOMER, answer_after_s=0.2, talk_s=0.3)
+        e2e.sim.add_callee(Callee(CUSTOMER, PhoneMode.BUSY, then=answers))
+        yield e2e, await ask_for_callback(e2e, CUSTOMER)
+
+
 async def test_given_a_busy_customer_then_the_callback_is_tried_again_and_reaches_them(
     tmp_path: Path,
 ) -> None:
-    phone = AgentPhone("agent1", answer_after_s=0.2)
-    async with running(tmp_path, ACD, [phone], telephony=FAST) as e2e:
-        # Busy now, free again by the retry.
-        answers = Callee(CUSTOMER, answer_after_s=0.2, talk_s=0.3)
-        e2e.sim.add_callee(Callee(CUSTOMER, PhoneMode.BUSY, then=answers))
+    async with _busy_then_free(tmp_path) as (e2e, request):
         await e2e.add_user("sup1", "supervisor")
-        request = await ask_for_callback(e2e, CUSTOMER)
 
         missed = await stored_attempts(e2e, request, 1)
         assert [(a.agent, a.result) for a in missed.history[:1]] == [("agent1", "busy")]
@@ -201,12 +209,8 @@ async def test_given_a_missed_callback_when_the_service_restarts_then_the_retry_
 async def test_given_a_busy_then_answered_callback_then_each_attempt_is_a_contact_with_its_notes(
     tmp_path: Path,
 ) -> None:
-    phone = AgentPhone("agent1", answer_after_s=0.2)
-    async with running(tmp_path, ACD, [phone], telephony=FAST) as e2e:
-        answers = Callee(CUSTOMER, answer_after_s=0.2, talk_s=0.3)
-        e2e.sim.add_callee(Callee(CUSTOMER, PhoneMode.BUSY, then=answers))
+    async with _busy_then_free(tmp_path) as (e2e, request):
         await e2e.add_user("agent1", "agent")
-        request = await ask_for_callback(e2e, CUSTOMER)
         done = await stored_attempts(e2e, request, 2)
         assert [a.result for a in done.history] == ["busy", "reached"]
 
