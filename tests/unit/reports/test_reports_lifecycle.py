@@ -7,6 +7,7 @@ moment), and equal to the counts of the requests, messages and tickets the entri
 from __future__ import annotations
 
 import random
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -210,6 +211,19 @@ def interleave(stories: list[Story]) -> list[CallEvent]:
     return [event for *_, event in ordered]
 
 
+def per_queue(stories: list[Story], rows: Iterable[Any]) -> Iterator[tuple[list[Story], Any]]:
+    """Each queue's stories begun on DAY, with its row; a queue with none has no row."""
+    by_queue = {row.queue: row for row in rows}
+    for queue in QUEUES:
+        mine = [s for s in stories if s.queue == queue and DAY <= s.start < NEXT]
+        row = by_queue.get(queue)
+        if not mine:
+            assert row is None
+            continue
+        assert row is not None
+        yield mine, row
+
+
 @settings(max_examples=150, deadline=None)
 @given(seed=st.integers(0, 2**32 - 1), count=st.integers(0, 40))
 def test_the_callbacks_report_counts_what_each_request_came_to(seed: int, count: int) -> None:
@@ -218,15 +232,9 @@ def test_the_callbacks_report_counts_what_each_request_came_to(seed: int, count:
     log = interleave(stories)
     later = DAY + timedelta(days=10)
 
-    rows = {row.queue: row for row in callback_rows(log, DAY, NEXT, later)}
+    rows = callback_rows(log, DAY, NEXT, later)
 
-    for queue in QUEUES:
-        mine = [s for s in stories if s.queue == queue and DAY <= s.start < NEXT]
-        row = rows.get(queue)
-        if not mine:
-            assert row is None
-            continue
-        assert row is not None
+    for mine, row in per_queue(stories, rows):
         assert row.requests == len(mine) == sum(row.by_channel.values())
         assert row.attempts == sum(s.attempts for s in mine)
         outcomes = [s.outcome for s in mine]
@@ -287,15 +295,9 @@ def test_the_voicemail_report_counts_where_each_message_stands(seed: int, count:
     stories = [voicemail_story(rng, n) for n in range(count)]
     log = interleave(stories)
 
-    rows = {row.queue: row for row in voicemail_rows(log, DAY, NEXT, DAY + timedelta(days=10))}
+    rows = voicemail_rows(log, DAY, NEXT, DAY + timedelta(days=10))
 
-    for queue in QUEUES:
-        mine = [s for s in stories if s.queue == queue and DAY <= s.start < NEXT]
-        row = rows.get(queue)
-        if not mine:
-            assert row is None
-            continue
-        assert row is not None
+    for mine, row in per_queue(stories, rows):
         outcomes = [s.outcome for s in mine]
         assert (row.left, row.closed, row.open, row.expired) == (
             len(mine),
