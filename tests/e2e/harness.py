@@ -127,6 +127,22 @@ class E2E:
         await self.service.writer.flush(timeout=5)
 
 
+class Api:
+    """One logged-in user's requests, raising on an unexpected status."""
+
+    def __init__(self, e2e: E2E, http: aiohttp.ClientSession, headers: dict[str, str]) -> None:
+        """Requests of `http` (logged in, `E2E.web_login`) carrying `headers` (its CSRF)."""
+        self.e2e, self.http, self.headers = e2e, http, headers
+
+    async def __call__(self, method: str, path: str, body: Any = None, status: int = 200) -> Any:
+        """The JSON answer to `method path` with `body`, which must come with `status`."""
+        async with self.http.request(
+            method, f"{self.e2e.web_url}{path}", json=body, headers=self.headers
+        ) as response:
+            assert response.status == status, await response.text()
+            return await response.json()
+
+
 def e2e_settings(
     tmp_path: Path,
     acd: AcdSettings,

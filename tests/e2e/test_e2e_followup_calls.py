@@ -27,13 +27,14 @@ from tests.e2e.harness import (
     E2E,
     KNOWN,
     SECRET,
+    Api,
     e2e_settings,
     free_port,
     running,
     seed_customers,
     start_service,
 )
-from tests.e2e.test_e2e_ticket_work import ACD, Api
+from tests.e2e.test_e2e_ticket_work import ACD
 
 AUTOMATED = {"mode": "automated", "delay_hours": 0, "max_attempts": 2, "retry_minutes": 30}
 ANSWER_2 = (Silence(), Press("2"))

@@ -21,6 +21,7 @@ from tests.e2e.harness import (
     E2E,
     KNOWN,
     SECRET,
+    Api,
     e2e_settings,
     free_port,
     seed_customers,
@@ -39,20 +40,6 @@ ACD = AcdSettings(
     ),
     agents=(AgentSettings(id="agent1", queues=("general",), skills={"lang-de": 3}),),
 )
-
-
-class Api:
-    """One logged-in user's requests, raising on an unexpected status."""
-
-    def __init__(self, e2e: E2E, http: aiohttp.ClientSession, headers: dict[str, str]) -> None:
-        self.e2e, self.http, self.headers = e2e, http, headers
-
-    async def __call__(self, method: str, path: str, body: Any = None, status: int = 200) -> Any:
-        async with self.http.request(
-            method, f"{self.e2e.web_url}{path}", json=body, headers=self.headers
-        ) as response:
-            assert response.status == status, await response.text()
-            return await response.json()
 
 
 async def reports(e2e: E2E, day: str) -> dict[str, Any]:

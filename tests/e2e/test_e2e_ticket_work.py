@@ -10,33 +10,18 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import aiohttp
 
 from acd import AcdSettings, AgentSettings, AgentState, QueueSettings
 from callcenter.sim import AgentPhone, CallerScript, Press
 from callcenter.web.routes_tickets import ESCALATION
-from tests.e2e.harness import E2E, KNOWN, running
+from tests.e2e.harness import E2E, KNOWN, Api, running
 
 ACD = AcdSettings(
     queues=(QueueSettings(name="general", ring_timeout_seconds=5, wrap_up_seconds=0.3),),
     agents=(AgentSettings(id="agent1", queues=("general",), skills={"lang-de": 3}),),
 )
-
-
-class Api:
-    """One logged-in user's requests, raising on an unexpected status."""
-
-    def __init__(self, e2e: E2E, http: aiohttp.ClientSession, headers: dict[str, str]) -> None:
-        self.e2e, self.http, self.headers = e2e, http, headers
-
-    async def __call__(self, method: str, path: str, body: Any = None, status: int = 200) -> Any:
-        async with self.http.request(
-            method, f"{self.e2e.web_url}{path}", json=body, headers=self.headers
-        ) as response:
-            assert response.status == status, await response.text()
-            return await response.json()
 
 
 async def _wallboard_ticket_alerts(e2e: E2E, http: aiohttp.ClientSession) -> list[str]:
