@@ -13,10 +13,11 @@ event-log timings (the harness's test configuration shortens them): each standby
 restarted on them before the first kill, and each killed node comes back on them. Every
 agent is logged in and ready, callers arrive as a Poisson process at `--failover-rate`
 (a known caller asks for an operator and answers the survey), phones answer after 0.4 s
-and talk 1 s. Then, `--kills` times: `--between` seconds of steady traffic, kill -9 of the
-leader (the moment is taken in this process right after the signal is sent), wait for
-the next leader, its first offer, restart the killed node and wait until it is a standby
-again.
+and talk 1 s. Then, `--kills` times: `--between` seconds (plus a random fraction of a
+second, so that the kills fall at every point of the standbys' lock polling) of steady
+traffic, kill -9 of the leader (the moment is taken in this process right after the
+signal is sent), wait for the next leader and its first offer, restart the killed node
+and wait until it is a standby again.
 
 The fail-over time is **leader killed -> the first Originate the simulator receives on an
 AMI connection opened after the kill** (only the new leader opens one: a standby does not
@@ -61,6 +62,7 @@ import argparse
 import asyncio
 import contextlib
 import random
+import shutil
 import statistics
 import sys
 import tempfile
@@ -109,6 +111,9 @@ class Kill:
     took_over: float | None
     offer_logged: float | None
     originate: float | None
+    elections: int
+    """Terms begun from the kill until the killed node was a standby again (1 unless a
+    new leader lost the lead again)."""
 
 
 @dataclass
@@ -170,9 +175,13 @@ async def _failover(args: argparse.Namespace, postgres: PostgresServer) -> tuple
             stop = asyncio.Event()
             traffic = asyncio.create_task(_arrivals(c.sim, args.failover_rate, stop))
             kills: list[Kill] = []
+            jitter = random.Random(3)
             try:
                 for n in range(args.kills):
-                    kill = await _kill_leader(c, watch, engine, args.between)
+                    # A random share of a second more: the kill falls at any point of the
+                    # standbys' poll (the cycle's own waits would otherwise keep it in step).
+                    between = args.between + jitter.random()
+                    kill = await _kill_leader(c, watch, engine, between)
                     kills.append(kill)
                     took = "no offer" if kill.originate is None else f"{kill.originate:.2f} s"
                     print(
@@ -185,6 +194,9 @@ async def _failover(args: argparse.Namespace, postgres: PostgresServer) -> tuple
                 stop.set()
                 calls = await traffic
                 await engine.dispose()
+                if args.keep_logs is not None:
+                    for node in c.nodes:
+                        shutil.copyfile(node.log, args.keep_logs / f"failover-{node.name}.log")
             return kills, await _outcome(calls)
 
 
@@ -217,6 +229,7 @@ async def _kill_leader(
     c: Cluster, watch: OriginateWatch, engine: AsyncEngine, between_s: float
 ) -> Kill:
     old = await c.leader(timeout=60)
+    old_term = await _term(c, old)
     await asyncio.sleep(between_s)  # steady traffic under this leader
     connections = c.sim.ami.connections
     old.kill()
@@ -224,15 +237,15 @@ async def _kill_leader(
     assert old.proc is not None
     await old.proc.wait()
     new = await c.leader(timeout=60)
-    body = await new.readyz(c.http)
-    assert body is not None
-    term = int(body["cluster"]["term"])
+    term = await _term(c, new)
     originate: float | None = None
     with contextlib.suppress(TimeoutError):
         originate = await c.until(lambda: watch.first_after(killed_at, connections), 60)
     offer_at = await _first_offer(engine, term)
     lines = new.lines()
-    kill = Kill(
+    await old.start()  # back as a standby
+    await _until_standby(c, old)
+    return Kill(
         killed=old.name,
         leader=new.name,
         term=term,
@@ -240,10 +253,16 @@ async def _kill_leader(
         took_over=_since(killed_at, _logged_at(lines, "cluster.took_over", term)),
         offer_logged=_since(killed_at, offer_at),
         originate=_since(killed_at, originate),
+        elections=await _term(c, await c.leader(timeout=60)) - old_term,
     )
-    await old.start()  # back as a standby
-    await _until_standby(c, old)
-    return kill
+
+
+async def _term(c: Cluster, node: Node) -> int:
+    """The term in force as `node`'s /readyz says."""
+    body = await node.readyz(c.http)
+    if body is None:
+        raise SystemExit(f"{node.name} stopped answering /readyz")
+    return int(body["cluster"]["term"])
 
 
 async def _first_offer(engine: AsyncEngine, term: int) -> float | None:
@@ -416,6 +435,11 @@ async def _main(args: argparse.Namespace) -> None:
         f" target p99 under {TARGET_P99_S:g} s"
     )
     print_table(FAILOVER_HEADERS, [_failover_row(args, kills)])
+    elections = sum(k.elections for k in kills)
+    print(
+        f"new leaders elected: {elections} in {len(kills)} kills"
+        f" ({sum(1 for k in kills if k.elections > 1)} kills were followed by more than one)"
+    )
     print(outcome)
     print(
         f"Calls/s: {args.rate:g} calls/s offered to {args.agents} agents for {args.warmup:g} s"
@@ -446,7 +470,7 @@ def main() -> None:
     parser.add_argument("--wrap-up", type=float, default=1.0, help="seconds of wrap-up")
     parser.add_argument("--customers", type=int, default=1000)
     parser.add_argument(
-        "--keep-logs", type=Path, help="keep the nodes' logs of the calls/s part in this folder"
+        "--keep-logs", type=Path, help="keep every node's log in this folder (for a look)"
     )
     parser.add_argument(
         "--quick", action="store_true", help="smoke test: 2 kills, 10 calls/s for 4 s"

@@ -68,16 +68,17 @@ def test_quick_failover_benchmark_prints_every_figure_of_the_kills_and_of_each_s
         assert 0 < float(p50) <= float(p99)
     assert kills[8] == "0", "every kill was followed by an offer of the new leader"
     assert kills[9] in ("yes", "no")
+    assert lines[4].startswith("new leaders elected: ")
     # No call of the fail-over traffic was lost or stuck: each ended with an agent.
-    placed = lines[4].split("fail-over traffic: ")[1].split(" calls")[0]
-    assert lines[4] == (
+    placed = lines[5].split("fail-over traffic: ")[1].split(" calls")[0]
+    assert lines[5] == (
         f"fail-over traffic: {placed} calls, {placed} answered by an agent,"
         " 0 ended unanswered, 0 still going after 60 s"
     )
     assert int(placed) > 0
-    assert lines[5].startswith("Calls/s: 10 calls/s offered to 40 agents")
-    assert _cells(lines[6]) == LOAD_COLUMNS
-    rows = [_cells(line) for line in lines[8:11]]
+    assert lines[6].startswith("Calls/s: 10 calls/s offered to 40 agents")
+    assert _cells(lines[7]) == LOAD_COLUMNS
+    rows = [_cells(line) for line in lines[9:12]]
     assert [row[0] for row in rows] == [
         "one node, no cluster",
         "one cluster node",
@@ -92,4 +93,4 @@ def test_quick_failover_benchmark_prints_every_figure_of_the_kills_and_of_each_s
         assert float(row[5]) > 0
         assert float(row[6]) > 0
         assert row[7].endswith("%")
-    assert lines[11].startswith("service warnings and errors: one node, no cluster:")
+    assert lines[12].startswith("service warnings and errors: one node, no cluster:")
