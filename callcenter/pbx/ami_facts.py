@@ -50,13 +50,28 @@ from callcenter.ami import actions as ami
 from callcenter.ami.events import BridgeEnter, Hangup, Newchannel, OriginateResponse
 from callcenter.app.tasks import TaskSupervisor
 from callcenter.live import CallInfo, LiveCenter
-from callcenter.pbx.calls import AgentLeg, PbxCall, PbxCalls
+from callcenter.pbx.calls import LEG_ID_PREFIX, AgentLeg, PbxCall, PbxCalls
 from callcenter.pbx.fact_errors import DroppedFacts
 from callcenter.pbx.outcomes import OfferOutcomes
 
 log = structlog.get_logger(__name__)
 
 EVENTS = ("Newchannel", "OriginateResponse", "BridgeEnter", "Hangup")
+
+
+def ringing_leg(channels: dict[str, dict[str, str]], endpoint: str) -> dict[str, str] | None:
+    """The channel of an offer still ringing `endpoint` (`PJSIP/agent1001`), as
+    CoreShowChannels lists it: ours (its Uniqueid is an Originate's `ChannelId`,
+    `calls.new_leg_id`), on that endpoint, in no bridge yet; None if there is none."""
+    prefix = f"{endpoint}-"
+    for uniqueid, fields in channels.items():
+        if (
+            uniqueid.startswith(LEG_ID_PREFIX)
+            and fields.get("Channel", "").startswith(prefix)
+            and not fields.get("BridgeId")
+        ):
+            return fields
+    return None
 
 
 class AmiFacts:
@@ -73,6 +88,7 @@ class AmiFacts:
         cancel_leg: Callable[[AgentLeg], None] | None = None,
         supervisor: TaskSupervisor | None = None,
         default_server: str | None = None,
+        survey_context: str = "",
     ) -> None:
         """Feed `center`'s ACD; channels are matched through `calls`.
 
@@ -80,7 +96,8 @@ class AmiFacts:
         `restore(call_id)` finds the context of a call taken over after a restart (for its
         screen pop); `cancel_leg(leg)` hangs up a withdrawn agent leg (the executor's);
         `supervisor` runs the following tasks (the service's, so /readyz sees them);
-        `default_server` is the server of calls and legs that name none.
+        `default_server` is the server of calls and legs that name none; `survey_context`
+        is where a caller goes once the agent hung up (a caller found there was served).
         """
         self._center = center
         self._calls = calls
@@ -90,6 +107,7 @@ class AmiFacts:
         self._cancel_leg = cancel_leg
         self._supervisor = supervisor or TaskSupervisor()
         self._default = default_server
+        self._survey = survey_context
         self._tasks: list[str] = []
         self.dropped = DroppedFacts("ami-facts")
         """The events that could not be applied (logged and counted)."""
@@ -305,8 +323,25 @@ class AmiFacts:
         if agent is not None:
             self._in_bridge(call, agent, now, tell=view.state is CallState.OFFERED)
         elif view.state is CallState.OFFERED:
-            call.leg = None  # the ring died with the old process: offer it again
-            self._submit(OfferLost(now, view.call_id, view.agent_id))
+            ringing = ringing_leg(channels, endpoint)
+            if ringing is not None:
+                # The old process's Originate still rings the phone (Asterisk keeps an
+                # Originate whatever became of the AMI session that sent it): follow that
+                # leg, whose answer bridges the caller (BridgeEnter) and whose end is its
+                # Hangup. Offering the call again would ring a second phone for it.
+                call.leg.uniqueid = ringing.get("Uniqueid", "")
+                call.leg.channel = ringing.get("Channel")
+                self._calls.start_leg(call, call.leg)
+            elif self._survey and caller.get("Context") == self._survey:
+                # Answered and over while no process watched (the leader was paused or
+                # dead through the whole talk): the caller is in the survey. Offered
+                # again, they would be bridged to a second agent.
+                self._calls.forget(call)
+                self._submit(OfferAnswered(now, view.call_id, view.agent_id))
+                self._submit(CallEnded(now, view.call_id))
+            else:
+                call.leg = None  # the ring died with the old process: offer it again
+                self._submit(OfferLost(now, view.call_id, view.agent_id))
         else:
             self._calls.forget(call)
             self._submit(CallEnded(now, view.call_id))

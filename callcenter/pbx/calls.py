@@ -30,9 +30,13 @@ Instruction = (
 (voicemail | callback | timeout | moved, the queue)."""
 
 
+LEG_ID_PREFIX = "cc-"
+"""How the Uniqueids the backend gives its Originates start (`new_leg_id`)."""
+
+
 def new_leg_id() -> str:
     """A Uniqueid for an agent leg (the Originate's `ChannelId`), unique across restarts."""
-    return f"cc-{secrets.token_hex(8)}"
+    return f"{LEG_ID_PREFIX}{secrets.token_hex(8)}"
 
 
 @dataclass(slots=True)

@@ -198,6 +198,7 @@ def build_telephony(
         cancel_leg=executor.cancel_leg,
         supervisor=supervisor,
         default_server=servers.default,
+        survey_context=settings.telephony.survey_context,
     )
     for client in clients:
         facts.attach(client)

@@ -271,7 +271,7 @@ def node_config(
         "cluster": {
             "enabled": True,
             "node": name,
-            "lease_s": 2.0,
+            "lease_s": 4.0,
             "heartbeat_s": 0.25,
             "poll_s": 0.1,
         },

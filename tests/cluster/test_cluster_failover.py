@@ -56,10 +56,9 @@ async def assert_each_call_answered_once(c: Cluster, calls: list[SimCall]) -> No
     connects = Counter(e.call_id for e in log if e.kind == "connect")
     ids = [call.uniqueid for call in calls]
     assert [connects[i] for i in ids] == [1] * len(ids), "each call is connected exactly once"
-    answered = [
-        ring for agent in AGENTS for ring in c.sim.rings(f"PJSIP/{agent}") if ring.bridged_to
-    ]
+    answered = [ring for agent in AGENTS for ring in c.sim.rings(agent) if ring.bridged_to]
     bridged = Counter(ring.bridged_to for ring in answered)
+    assert len(answered) == len(calls), f"one phone answered per caller: {answered}"
     assert all(n == 1 for n in bridged.values()), f"a caller bridged to two phones: {bridged}"
 
 

@@ -6,6 +6,8 @@ import asyncio
 import sqlite3
 from pathlib import Path
 
+import pytest
+
 from acd import (
     AcdSettings,
     AgentLoggedIn,
@@ -140,3 +142,57 @@ async def test_given_the_database_locked_for_a_while_then_calls_flow_and_writes_
         assert kinds.count("connect") == 1
         assert kinds.count("complete") == 1
         assert e2e.acd.call_view(call.uniqueid, e2e.now) is None
+
+
+@pytest.mark.parametrize("talked", [False, True], ids=["still-ringing", "talked-meanwhile"])
+async def test_given_an_offer_out_when_the_service_is_replaced_then_no_second_agent_is_rung(
+    tmp_path: Path, talked: bool
+) -> None:
+    """Asterisk keeps an Originate ringing whatever became of the process that sent it:
+    the next process (a restart, a cluster's new leader) follows that ring instead of
+    offering the call to a second agent, whose phone would bridge the same caller; and a
+    call answered and over while no process watched (the caller is in the survey) is
+    taken as answered, not offered again."""
+    two = AcdSettings(
+        queues=(QueueSettings(name="general", ring_timeout_seconds=10, wrap_up_seconds=1),),
+        agents=tuple(
+            AgentSettings(id=a, queues=("general",), skills=SKILLS) for a in ("agent1", "agent2")
+        ),
+    )
+    agi_port = await free_port()
+    sim = PbxSimulator(
+        agi_port=agi_port, secret=SECRET, options=SimOptions(prompt_s=0.05, agi_close_timeout_s=5)
+    )
+    await sim.start()
+    sim.add_phone(AgentPhone("agent1", answer_after_s=0.2 if talked else 2.5, talk_s=0.3))
+    sim.add_phone(AgentPhone("agent2", answer_after_s=0.2, talk_s=0.3))
+    settings = e2e_settings(tmp_path, two, agi_port, sim.ami_port)
+    try:
+        first = await start_service(settings)
+        await seed_customers(first)
+        host = first.backend.center.host
+        await host.request(lambda now: AgentLoggedIn(now, "agent1", ready=True))
+        await host.request(lambda now: AgentLoggedIn(now, "agent2", ready=False))
+        survey = ("5", "5", "4", "5")
+        call = await sim.place_call(CallerScript(KNOWN, steps=TO_OPERATOR, survey_answers=survey))
+        async with asyncio.timeout(10):
+            while not sim.rings("agent1"):  # noqa: ASYNC110 - polling the sim
+                await asyncio.sleep(0.02)
+        await first.stop()  # agent1's phone goes on ringing
+        if talked:
+            async with asyncio.timeout(10):  # answered, talked, hung up: the caller is surveyed
+                while "survey" not in call.record.scripts:  # noqa: ASYNC110 - polling the sim
+                    await asyncio.sleep(0.02)
+
+        second = await start_service(settings)
+        try:
+            host = second.backend.center.host
+            await host.request(lambda now: AgentReady(now, "agent2"))  # free, and idle longer
+            record = await asyncio.wait_for(call.done, 30)
+            assert record.bridged_to is not None
+            assert "agent1" in record.bridged_to
+            assert sim.rings("agent2") == []  # nobody else was rung for this caller
+        finally:
+            await second.stop()
+    finally:
+        await sim.close()
