@@ -172,7 +172,11 @@ class Leadership:
         self.role = Role.FENCED
         self._since = None
         self.fence.lose(reason)
-        await self._drop()
+        # No goodbye on a session PostgreSQL may have ended already (a close would leave
+        # the driver's unanswered future behind): the socket is just closed.
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            conn.terminate()
         return reason
 
     async def _renew_until_lost(self) -> str:
