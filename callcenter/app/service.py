@@ -108,7 +108,7 @@ async def _written(writer: BatchedWriter, timeout: float) -> None:
     # An offer waits for its record (a cluster's write-ahead, `PbxExecutor.before_offer`);
     # a database that does not take it in time leaves the decision to the fence.
     try:
-        await writer.flush(timeout=timeout)
+        await writer.settle(timeout=timeout)
     except TimeoutError:
         log.warning("cluster.offer_not_logged_in_time", pending=writer.pending)
 

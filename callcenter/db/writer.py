@@ -128,6 +128,10 @@ class BatchedWriter:
         self._queue: asyncio.Queue[WriteOp] = asyncio.Queue(max_pending)
         self._hurry = asyncio.Event()
         """Set by `flush`: someone waits for the batch, so it stops waiting for company."""
+        self._submitted = 0
+        self._settled = 0
+        """Operations submitted, and taken to the end (written or refused), so far."""
+        self._waiters: list[tuple[int, asyncio.Future[None]]] = []
         self._task: asyncio.Task[None] | None = None
         self.written = 0
         """Operations committed so far."""
@@ -156,6 +160,7 @@ class BatchedWriter:
         """Queue `op` without waiting; `WriteQueueFull` when the queue is full."""
         try:
             self._queue.put_nowait(op)
+            self._submitted += 1
         except asyncio.QueueFull:
             log.error("db_write_queue_full", pending=self._queue.qsize(), error=self.last_error)
             raise WriteQueueFull(
@@ -168,6 +173,35 @@ class BatchedWriter:
         self._hurry.set()
         async with asyncio.timeout(timeout):
             await self._queue.join()
+
+    async def settle(self, timeout: float | None = None) -> None:
+        """Wait until the operations submitted so far are taken to the end (committed, or
+        refused and counted); `TimeoutError` if not. Unlike `flush`, later submissions do
+        not make it wait longer: under steady traffic the queue is never empty."""
+        target = self._submitted
+        if self._settled >= target:
+            return
+        self.start()
+        self._hurry.set()
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiters.append((target, waiter))
+        try:
+            async with asyncio.timeout(timeout):
+                await waiter
+        finally:
+            if not waiter.done():
+                waiter.cancel()
+                self._waiters = [(t, w) for t, w in self._waiters if w is not waiter]
+
+    def _wake_settled(self) -> None:
+        waiting = []
+        for target, waiter in self._waiters:
+            if target <= self._settled:
+                if not waiter.done():
+                    waiter.set_result(None)
+            else:
+                waiting.append((target, waiter))
+        self._waiters = waiting
 
     async def close(self, timeout: float | None = None) -> None:
         """Flush, then stop the task; what cannot be written in time raises `TimeoutError`."""
@@ -198,6 +232,8 @@ class BatchedWriter:
             await self._write(batch)
             for _ in batch:
                 self._queue.task_done()
+            self._settled += len(batch)
+            self._wake_settled()
 
     async def _wait_for_company(self) -> None:
         """The batch interval, cut short by a `flush`."""

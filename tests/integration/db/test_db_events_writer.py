@@ -180,3 +180,52 @@ async def test_a_refused_write_is_rejected_loudly_and_the_writes_around_it_still
     permanent = [entry for entry in logs if entry["event"] == "db_write_failed"]
     assert all(entry["permanent"] for entry in permanent)  # no pointless retries
     assert [entry["batch"] for entry in permanent] == [3, 1]  # the batch, then the op alone
+
+
+class HeldSessions:
+    """A session factory whose n-th transaction waits until `release(n)`."""
+
+    def __init__(self, real: async_sessionmaker[AsyncSession]) -> None:
+        self.real, self.opened = real, 0
+        self.gates: dict[int, asyncio.Event] = {}
+
+    def gate(self, n: int) -> asyncio.Event:
+        return self.gates.setdefault(n, asyncio.Event())
+
+    def __call__(self) -> AsyncSession:
+        session = self.real()
+        self.opened += 1
+        gate, execute = self.gate(self.opened), session.execute
+
+        async def held(*args: object, **kwargs: object) -> object:
+            await gate.wait()
+            return await execute(*args, **kwargs)  # type: ignore[arg-type]
+
+        session.execute = held  # type: ignore[method-assign]
+        return session
+
+
+async def test_settle_waits_for_what_was_submitted_before_it_not_for_later_writes(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    """An offer waits for its own record (several nodes), not for a queue that steady
+    traffic keeps from ever being empty, as `flush` would."""
+    held = HeldSessions(sessions)
+    writer = BatchedWriter(held, interval_s=30)  # type: ignore[arg-type]
+    writer.start()
+    writer.submit(AppendEvents((event(1),)))
+    settling = asyncio.create_task(writer.settle(timeout=5))  # cuts the 30 s wait short
+    await asyncio.sleep(0.1)  # the batch of c1 is in its (held) transaction
+    for n in (2, 3):  # later writes, behind it
+        writer.submit(AppendEvents((event(n),)))
+    held.gate(1).set()
+    await settling  # c1 is in; c2 and c3 wait in a second, held transaction
+    assert [e.call_id for e in await EventLog(sessions).read()] == ["c1"]
+    with pytest.raises(TimeoutError):
+        await writer.flush(timeout=0.3)  # flush would have waited for them
+    held.gate(2).set()
+    await writer.settle(timeout=5)
+    assert [e.call_id for e in await EventLog(sessions).read()] == ["c1", "c2", "c3"]
+    for n in range(3, 6):
+        held.gate(n).set()
+    await writer.close(timeout=5)
