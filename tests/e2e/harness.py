@@ -281,6 +281,28 @@ async def running_servers(
             await sim.close()
 
 
+@contextlib.asynccontextmanager
+async def replaceable(
+    tmp_path: Path, acd: AcdSettings, phones: list[AgentPhone]
+) -> AsyncIterator[tuple[PbxSimulator, Settings, Service]]:
+    """The simulator and a first service (customers seeded, nobody logged in), for tests
+    that stop it and start another on the same settings (`start_service`): a restart, a
+    fail-over. The test stops its services; the simulator outlives them."""
+    agi_port = await free_port()
+    options = SimOptions(prompt_s=0.05, agi_close_timeout_s=5)
+    sim = PbxSimulator(agi_port=agi_port, secret=SECRET, options=options)
+    await sim.start()
+    for phone in phones:
+        sim.add_phone(phone)
+    settings = e2e_settings(tmp_path, acd, agi_port, sim.ami_port)
+    try:
+        first = await start_service(settings)
+        await seed_customers(first)
+        yield sim, settings, first
+    finally:
+        await sim.close()
+
+
 async def start_service(settings: Settings) -> Service:
     """Build and start a service and wait for its AMI login."""
     service = Service.build(settings)

@@ -14,8 +14,8 @@ from pathlib import Path
 from structlog.testing import capture_logs
 
 from acd import AcdSettings, AgentLoggedIn, AgentReady, AgentSettings, QueueSettings
-from callcenter.sim import AgentPhone, CallerScript, PbxSimulator, Press, SimOptions
-from tests.e2e.harness import KNOWN, SECRET, e2e_settings, free_port, seed_customers, start_service
+from callcenter.sim import AgentPhone, CallerScript, Press
+from tests.e2e.harness import KNOWN, replaceable, start_service
 
 SKILLS = {"lang-de": 3, "lang-en": 3}
 ONE_AGENT = AcdSettings(
@@ -27,16 +27,9 @@ ONE_AGENT = AcdSettings(
 async def test_given_a_queued_caller_when_the_backend_goes_away_then_the_next_holds_them_in_place(
     tmp_path: Path,
 ) -> None:
-    agi_port = await free_port()
-    sim = PbxSimulator(
-        agi_port=agi_port, secret=SECRET, options=SimOptions(prompt_s=0.05, agi_close_timeout_s=5)
-    )
-    await sim.start()
-    sim.add_phone(AgentPhone("agent1", answer_after_s=0.2, talk_s=0.3))
-    settings = e2e_settings(tmp_path, ONE_AGENT, agi_port, sim.ami_port)
-    try:
-        first = await start_service(settings)
-        await seed_customers(first)
+    async with replaceable(
+        tmp_path, ONE_AGENT, [AgentPhone("agent1", answer_after_s=0.2, talk_s=0.3)]
+    ) as (sim, settings, first):
         host = first.backend.center.host
         await host.request(lambda now: AgentLoggedIn(now, "agent1", ready=False))
         caller = await sim.place_call(CallerScript(KNOWN, steps=(Press("0"),)))
@@ -63,8 +56,6 @@ async def test_given_a_queued_caller_when_the_backend_goes_away_then_the_next_ho
                 events = await second.backend.context.events.read()
             finally:
                 await second.stop()
-    finally:
-        await sim.close()
     assert record.bridged_to is not None
     assert not record.abandoned
     # Both backends held the caller; the IVR ran once, the call was queued once.
@@ -78,16 +69,9 @@ async def test_given_a_queued_caller_when_the_backend_goes_away_then_the_next_ho
 async def test_given_a_caller_in_the_ivr_when_the_backend_goes_away_then_the_next_starts_the_flow(
     tmp_path: Path,
 ) -> None:
-    agi_port = await free_port()
-    sim = PbxSimulator(
-        agi_port=agi_port, secret=SECRET, options=SimOptions(prompt_s=0.05, agi_close_timeout_s=5)
-    )
-    await sim.start()
-    sim.add_phone(AgentPhone("agent1", answer_after_s=0.2, talk_s=0.3))
-    settings = e2e_settings(tmp_path, ONE_AGENT, agi_port, sim.ami_port)
-    try:
-        first = await start_service(settings)
-        await seed_customers(first)
+    async with replaceable(
+        tmp_path, ONE_AGENT, [AgentPhone("agent1", answer_after_s=0.2, talk_s=0.3)]
+    ) as (sim, settings, first):
         await first.backend.center.host.request(lambda now: AgentLoggedIn(now, "agent1"))
         # The caller says nothing at the menu (after its time-outs, the operator takes the
         # call: main_hotline's fallback): the backend goes away while they think.
@@ -111,8 +95,6 @@ async def test_given_a_caller_in_the_ivr_when_the_backend_goes_away_then_the_nex
             events = await second.backend.context.events.read()
         finally:
             await second.stop()
-    finally:
-        await sim.close()
     record = caller.record
     assert not record.abandoned
     assert record.scripts.count("ivr") == 2

@@ -17,15 +17,12 @@ from acd import (
     AgentState,
     QueueSettings,
 )
-from callcenter.sim import AgentPhone, CallerScript, PbxSimulator, Press, SimOptions
+from callcenter.sim import AgentPhone, CallerScript, Press
 from tests.e2e.harness import (
     KNOWN,
-    SECRET,
     STANDARD,
-    e2e_settings,
-    free_port,
+    replaceable,
     running,
-    seed_customers,
     start_service,
 )
 
@@ -76,16 +73,9 @@ async def test_given_calls_when_the_ami_link_drops_then_the_resync_leaves_nothin
 async def test_given_calls_waiting_when_the_service_restarts_then_they_keep_place_and_wait(
     tmp_path: Path,
 ) -> None:
-    agi_port = await free_port()
-    sim = PbxSimulator(
-        agi_port=agi_port, secret=SECRET, options=SimOptions(prompt_s=0.05, agi_close_timeout_s=5)
-    )
-    await sim.start()
-    sim.add_phone(AgentPhone("agent1", answer_after_s=0.2, talk_s=0.3))
-    settings = e2e_settings(tmp_path, ONE_AGENT, agi_port, sim.ami_port)
-    try:
-        first = await start_service(settings)
-        await seed_customers(first)
+    async with replaceable(
+        tmp_path, ONE_AGENT, [AgentPhone("agent1", answer_after_s=0.2, talk_s=0.3)]
+    ) as (sim, settings, first):
         host = first.backend.center.host
         await host.request(lambda now: AgentLoggedIn(now, "agent1", ready=False))
         await host.request(lambda now: AgentPaused(now, "agent1", "lunch"))
@@ -113,8 +103,6 @@ async def test_given_calls_waiting_when_the_service_restarts_then_they_keep_plac
             assert host.acd.call_view(late.uniqueid, host.now()) is not None
         finally:
             await second.stop()
-    finally:
-        await sim.close()
 
 
 async def test_given_the_database_locked_for_a_while_then_calls_flow_and_writes_catch_up(
@@ -159,17 +147,11 @@ async def test_given_an_offer_out_when_the_service_is_replaced_then_no_second_ag
             AgentSettings(id=a, queues=("general",), skills=SKILLS) for a in ("agent1", "agent2")
         ),
     )
-    agi_port = await free_port()
-    sim = PbxSimulator(
-        agi_port=agi_port, secret=SECRET, options=SimOptions(prompt_s=0.05, agi_close_timeout_s=5)
-    )
-    await sim.start()
-    sim.add_phone(AgentPhone("agent1", answer_after_s=0.2 if talked else 2.5, talk_s=0.3))
-    sim.add_phone(AgentPhone("agent2", answer_after_s=0.2, talk_s=0.3))
-    settings = e2e_settings(tmp_path, two, agi_port, sim.ami_port)
-    try:
-        first = await start_service(settings)
-        await seed_customers(first)
+    phones = [
+        AgentPhone("agent1", answer_after_s=0.2 if talked else 2.5, talk_s=0.3),
+        AgentPhone("agent2", answer_after_s=0.2, talk_s=0.3),
+    ]
+    async with replaceable(tmp_path, two, phones) as (sim, settings, first):
         host = first.backend.center.host
         await host.request(lambda now: AgentLoggedIn(now, "agent1", ready=True))
         await host.request(lambda now: AgentLoggedIn(now, "agent2", ready=False))
@@ -194,5 +176,3 @@ async def test_given_an_offer_out_when_the_service_is_replaced_then_no_second_ag
             assert sim.rings("agent2") == []  # nobody else was rung for this caller
         finally:
             await second.stop()
-    finally:
-        await sim.close()
