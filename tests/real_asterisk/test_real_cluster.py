@@ -123,20 +123,26 @@ async def assert_each_caller_answered_once(
     return rows
 
 
+async def in_traffic(c: RealCluster) -> tuple[BackendNodes, Node, list[SippParty]]:
+    """node1 leads, node2 stands by, the agents are ready, and 5 callers for 3 agents:
+    some talk, the others ring or wait in line; (the nodes, the leader, the callers)."""
+    nodes = c.backend
+    first = await nodes.leader()
+    assert first.name == "node1"
+    await nodes.until(lambda: role_is(nodes, "node2", "standby"), 30)
+    await ready_everyone(nodes)
+    callers: list[SippParty] = []
+    for _ in range(5):
+        await call(c, callers, 0.7)
+    await nodes.until(lambda: busy_floor(nodes, 5), 40)
+    return nodes, first, callers
+
+
 async def test_given_the_leader_killed_in_traffic_then_node2_leads_and_each_caller_is_answered_once(
     tmp_path: Path, sounds: tuple[Path, Path], postgres: PostgresServer
 ) -> None:
     async with real_cluster(tmp_path, postgres, ACD, sounds=sounds, phones=PHONES) as c:
-        nodes = c.backend
-        first = await nodes.leader()
-        assert first.name == "node1"
-        await nodes.until(lambda: role_is(nodes, "node2", "standby"), 30)
-        await ready_everyone(nodes)
-        callers: list[SippParty] = []
-        for _ in range(5):
-            await call(c, callers, 0.7)
-        # 5 callers for 3 agents: some talk, the others ring or wait in line.
-        await nodes.until(lambda: busy_floor(nodes, 5), 40)
+        nodes, first, callers = await in_traffic(c)
         killed = time.time()
         first.kill()
         for _ in range(3):  # callers who dial while no node leads
@@ -166,15 +172,7 @@ async def test_given_the_leader_paused_past_its_lease_then_it_is_fenced_and_send
     tmp_path: Path, sounds: tuple[Path, Path], postgres: PostgresServer
 ) -> None:
     async with real_cluster(tmp_path, postgres, ACD, sounds=sounds, phones=PHONES) as c:
-        nodes = c.backend
-        first = await nodes.leader()
-        assert first.name == "node1"
-        await nodes.until(lambda: role_is(nodes, "node2", "standby"), 30)
-        await ready_everyone(nodes)
-        callers: list[SippParty] = []
-        for _ in range(5):
-            await call(c, callers, 0.7)
-        await nodes.until(lambda: busy_floor(nodes, 5), 40)
+        nodes, first, callers = await in_traffic(c)
         paused = time.time()
         first.pause()  # SIGSTOP: its sockets stay open, it just stops answering
         second = await nodes.leader(timeout=30)
