@@ -29,7 +29,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Coroutine, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -58,6 +58,8 @@ NO_ANSWER = frozenset({0, 16, 18, 19, 26})
 """Causes of a customer leg that ended without an answer and without a network failure:
 no answer, the Dial's own time-out or cancel (normal clearing, answered elsewhere)."""
 REJECTED = 21
+OUTBOUND_HANGUP_WAIT_S = 2.0
+"""How long an attempt whose agent hung up waits for the customer leg's Hangup."""
 
 
 def callback_id(call_id: str) -> int | None:
@@ -92,6 +94,8 @@ class _Attempt:
     outbound: str | None = None
     """The customer leg's Uniqueid."""
     outbound_cause: int | None = None
+    outbound_ended: asyncio.Event = field(default_factory=asyncio.Event)
+    """Set by the customer leg's Hangup (whose cause tells busy from no answer)."""
     bridges: tuple[str, str] = ("", "")
     """The bridge each leg (agent, customer) entered last."""
     reached: bool = False
@@ -279,7 +283,9 @@ class CallbackAttempts:
         uniqueid = event.uniqueid
         if uniqueid in self._outbound:
             cause = event.cause  # read first: a malformed event is dropped whole
-            self._outbound.pop(uniqueid).outbound_cause = cause
+            ended = self._outbound.pop(uniqueid)
+            ended.outbound_cause = cause
+            ended.outbound_ended.set()
             return
         attempt = self._legs.get(uniqueid)
         if attempt is None or uniqueid != attempt.leg:
@@ -289,9 +295,17 @@ class CallbackAttempts:
             del self._ringing[attempt.endpoint]
         if attempt.answered_at is None:
             return  # the phone never answered: not an attempt at the customer
-        if attempt.outbound is not None:
+        self._spawn(self._settle(attempt))
+
+    async def _settle(self, attempt: _Attempt) -> None:
+        # Asterisk may report the customer leg's Hangup (its cause: busy or no answer)
+        # after the agent leg's, when Dial returned and the agent leg ended first: wait
+        # for it a moment rather than take every such miss for a no-answer.
+        if attempt.outbound is not None and not attempt.reached:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(attempt.outbound_ended.wait(), OUTBOUND_HANGUP_WAIT_S)
             self._outbound.pop(attempt.outbound, None)
-        self._spawn(self._store(attempt, attempt.result()))
+        await self._store(attempt, attempt.result())
 
     def _spawn(self, work: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
         task = asyncio.create_task(work)

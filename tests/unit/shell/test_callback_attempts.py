@@ -240,6 +240,27 @@ async def test_given_a_busy_customer_then_busy_is_stored_and_the_callback_queued
     await attempts.close()
 
 
+async def test_given_the_busy_customer_legs_hangup_after_the_agents_then_busy_is_stored() -> None:
+    """Asterisk may report the customer leg's end after the agent leg's (Dial returned
+    and the agent leg ended first): its cause still decides (it was taken for no answer)."""
+    requests = Requests()
+    attempts, _ = tracker(requests)
+    for event in (
+        ev.channel_event("Newchannel", AGENT),
+        None,
+        ev.channel_event("Newchannel", TRUNK),
+        ev.hangup(AGENT, 16),
+    ):
+        attempts.apply(originated(True) if event is None else typed(event))
+    await asyncio.sleep(0.05)
+    assert requests.stored == []  # waits for the customer leg's cause
+    attempts.apply(typed(ev.hangup(TRUNK, 17, 486)))
+    await settled(attempts)
+
+    assert [(r, a, res) for r, a, res, _ in requests.stored] == [(7, "agent1", "busy")]
+    await attempts.close()
+
+
 async def test_given_a_miss_when_the_window_is_over_by_the_retry_then_nobody_is_rung_again() -> (
     None
 ):
