@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import asyncpg  # type: ignore[import-untyped]  # (no stubs)
 import structlog
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -50,6 +51,7 @@ from callcenter.app.tasks import TaskSupervisor, log_safely
 from callcenter.app.wiring import Backend, build_backend
 from callcenter.cluster.fence import Fence
 from callcenter.cluster.leadership import Leadership
+from callcenter.cluster.relay import Relay
 from callcenter.db import BatchedWriter, ConfigInvalid, make_engine, make_sessions, upgrade
 from callcenter.db.config_versions import SEED_AUTHOR, ConfigProblem, as_document
 from callcenter.db.flow_versions import FlowConflict, FlowVersions
@@ -176,6 +178,9 @@ class Service:
     """What lets this process act and write (always, for a single node)."""
     leadership: Leadership | None = None
     """Several nodes (`cluster.enabled`): the lock campaign; None for a single node."""
+    relay: Relay | None = None
+    """Several nodes: what the standbys hand the leader through PostgreSQL (API requests,
+    feeds, queued callers) and the leader answers; None for a single node."""
 
     @classmethod
     def build(cls, settings: Settings) -> Service:
@@ -273,6 +278,9 @@ class Service:
         service.fence = fence
         if settings.cluster.enabled:
             service.leadership = Leadership(db.url, settings.cluster, fence)
+            service.relay = Relay(
+                db.url, settings.cluster.node, timeout_s=settings.cluster.relay_timeout_s
+            )
             backend.context.cluster = service.leadership.status
         # A write the database refuses for an old term means another node leads now.
         writer.fenced = lambda why: fence.lose(f"the database refused a write: {why}")
@@ -371,6 +379,11 @@ class Service:
         if self.leadership is None:
             await self.lead()
             return
+        if self.relay is not None:
+            try:
+                await self.relay.start()
+            except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+                raise ServiceStartError(f"the cluster relay cannot reach {url}: {exc}") from exc
         await self.backend.start_web()
         self._log_web()
         log.info(
@@ -478,6 +491,8 @@ class Service:
             self.supervisor.start("voicemail-retention", retention.run)
         if self.leadership is None:
             self._log_web()
+        if self.relay is not None:
+            self.relay.lead()  # what the standbys relay is taken from now on
         await self.agi.start()
         log.info(
             "fastagi.listening",
@@ -591,6 +606,7 @@ class Service:
                 else []
             ),
             ("supervised_tasks", self.supervisor.stop),
+            *((("relay", self.relay.close),) if self.relay is not None else ()),
             *((f"ami:{c.server.name}", c.close) for c in self.ami),
             ("backend", self.backend.stop),
             ("writer", self._flush_writer),

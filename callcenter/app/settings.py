@@ -517,6 +517,10 @@ class ClusterSettings(_Section):
     """How often the leader renews its lease (a few times per `lease_s`)."""
     poll_s: float = Field(0.25, gt=0, le=10.0)
     """How often a standby tries the lock: a leader that died is replaced within this."""
+    relay_timeout_s: float = Field(10.0, gt=0, le=120.0)
+    """How long a standby waits for the leader to answer what it relays (a browser's API
+    request, a desktop's feed, a caller the IVR queued) before it gives up with an error;
+    the leader does not act on one it takes later (`callcenter.cluster.relay`)."""
 
     @model_validator(mode="after")
     def _renewed_in_time(self) -> ClusterSettings:

@@ -23,10 +23,13 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    SmallInteger,
     String,
     Text,
     TypeDecorator,
     UniqueConstraint,
+    func,
+    text,
 )
 from sqlalchemy import false as sa_false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -272,6 +275,38 @@ class ClusterNode(Base):
     role: Mapped[str] = mapped_column(String(16))
     term: Mapped[int] = mapped_column(BigInteger)
     seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    fastagi: Mapped[str | None] = mapped_column(String(255))
+    """The FastAGI address Asterisk reaches this node at (a standby sends queued callers
+    on to the leader's)."""
+
+
+class ClusterMessage(Base):
+    """What a standby relays to the leader and the leader's answer (callcenter.cluster.relay)."""
+
+    __tablename__ = "cluster_messages"
+    seq: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer(), "sqlite"), primary_key=True
+    )
+    key: Mapped[str] = mapped_column(String(120), unique=True)
+    sender: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(64))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    deadline: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    taken_by: Mapped[str | None] = mapped_column(String(64))
+    taken_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    status: Mapped[int | None] = mapped_column(SmallInteger)
+    answer: Mapped[str | None] = mapped_column(Text)
+    answered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    __table_args__ = (
+        Index(
+            "cluster_messages_untaken",
+            "seq",
+            postgresql_where=text("taken_by IS NULL"),
+            sqlite_where=text("taken_by IS NULL"),
+        ),
+        Index("cluster_messages_created", "created_at"),
+    )
 
 
 class ConfigVersion(Base):
