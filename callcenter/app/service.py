@@ -281,6 +281,8 @@ class Service:
             service.relay = Relay(
                 db.url, settings.cluster.node, timeout_s=settings.cluster.relay_timeout_s
             )
+            backend.context.relay = service.relay
+            backend.context.cluster_lease_s = settings.cluster.lease_s
             backend.context.cluster = service.leadership.status
         # A write the database refuses for an old term means another node leads now.
         writer.fenced = lambda why: fence.lose(f"the database refused a write: {why}")

@@ -221,6 +221,26 @@ class Relay:
 
         return stop
 
+    @property
+    def listening(self) -> bool:
+        """The listening connection is open (notifications reach this node)."""
+        return self._listener is not None and not self._listener.is_closed()
+
+    @property
+    def serving(self) -> bool:
+        """This node takes what the standbys relay (it leads)."""
+        return self._serving
+
+    def round_trip_quantiles(self) -> dict[str, float]:
+        """The median and 99th percentile of the recent round trips (empty: none yet)."""
+        trips = sorted(self.stats.round_trips)
+        if not trips:
+            return {}
+        return {
+            "0.5": trips[len(trips) // 2],
+            "0.99": trips[min(len(trips) - 1, int(len(trips) * 0.99))],
+        }
+
     # ------------------------------------------------------------------ a standby
 
     async def call(self, kind: str, body: JSON, *, timeout_s: float | None = None) -> JSON:

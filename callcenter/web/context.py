@@ -20,6 +20,7 @@ from callcenter.app.center_config import CenterConfig, seed_from_files, settings
 from callcenter.app.settings import Settings
 from callcenter.app.tasks import TaskState
 from callcenter.cluster.leadership import ClusterStatus
+from callcenter.cluster.relay import Relay
 from callcenter.db import (
     CallbackRepository,
     ConfigProblem,
@@ -115,6 +116,14 @@ class WebContext:
     cluster: Callable[[], ClusterStatus] | None = None
     """Several nodes: this node's role, term and leader (None: a single node). Only the
     leader serves the pages and the API; a standby answers 503 naming the leader."""
+    relay: Relay | None = None
+    """Several nodes: what hands a standby's requests and feeds to the leader through
+    PostgreSQL (`callcenter.cluster.relay`); None for a single node."""
+    cluster_lease_s: float = 3.0
+    """Several nodes: the leader's lease (`cluster.lease_s`); a standby whose leader was
+    last heard from longer ago than this is not ready (/readyz)."""
+    standby_agi: bool = False
+    """Several nodes: a standby serves FastAGI too (/readyz checks its port)."""
     center_hooks: list[Callable[[CenterConfig], None]] = field(default_factory=list)
     """Called with each configuration put in force, after the web adopted it: the parts
     of the service outside the web that read it (the IVR's routes and calendars, tickets'

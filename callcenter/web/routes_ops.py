@@ -23,7 +23,7 @@ from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 from prometheus_client.registry import Collector
 
 from acd import AgentState
-from callcenter.cluster.leadership import Role, standby_message
+from callcenter.cluster.leadership import ClusterStatus, Role, standby_message
 from callcenter.web.context import CONTEXT, OpsProbe, WebContext
 
 _REGISTRY = web.AppKey("ops_registry", CollectorRegistry)
@@ -65,9 +65,46 @@ class CallCenterCollector(Collector):
                 status.leader_heartbeat_age_s,
             )
 
+    def _relay(self) -> Iterator[Metric]:
+        relay = self._ctx.relay
+        if relay is None:
+            return
+        stats = relay.stats
+        yield GaugeMetricFamily(
+            "callcenter_cluster_relay_listening",
+            "1 while this node hears the relay's notifications (its listening connection "
+            "to PostgreSQL is open)",
+            1.0 if relay.listening else 0.0,
+        )
+        for name, text, value in (
+            ("sent", "Requests this node relayed to the leader", stats.sent),
+            ("answered", "Relayed requests the leader answered", stats.answered),
+            (
+                "failed",
+                "Relayed requests refused, expired or not answered in time",
+                stats.failed,
+            ),
+            ("served", "Requests of the standbys this node ran while leading", stats.served),
+            ("expired", "Requests this node took after their deadline (not run)", stats.expired),
+            ("published", "Feed notifications this node sent to the standbys", stats.published),
+        ):
+            yield CounterMetricFamily(f"callcenter_cluster_relay_{name}", text, value)
+        quantiles = relay.round_trip_quantiles()
+        if quantiles:
+            trips = GaugeMetricFamily(
+                "callcenter_cluster_relay_round_trip_seconds",
+                "A standby's lag behind the leader: from relaying a request to its answer "
+                "(recent requests, by quantile)",
+                labels=["quantile"],
+            )
+            for quantile, seconds in quantiles.items():
+                trips.add_metric([quantile], seconds)
+            yield trips
+
     def collect(self) -> Iterator[Metric]:
         """The metric families, freshly read."""
         yield from self._cluster()
+        yield from self._relay()
         yield from self._queues()
         ops = self._ctx.ops
         if ops is None:
@@ -213,8 +250,7 @@ async def readyz(request: web.Request) -> web.Response:
     ops = ctx.ops
     cluster = None if ctx.cluster is None else ctx.cluster()
     if cluster is not None and cluster.role is not Role.LEADER:
-        # A standby is alive but takes no calls: a load balancer must send them elsewhere.
-        checks = {"cluster": standby_message(cluster)}
+        checks = await _standby_checks(ctx, cluster)
     elif ops is None:
         checks = {"service": "no telephony service runs in this process"}
     else:
@@ -243,6 +279,33 @@ async def readyz(request: web.Request) -> web.Response:
             "leader_heartbeat_age_s": cluster.leader_heartbeat_age_s,
         }
     return web.json_response(body, status=status)
+
+
+async def _standby_checks(ctx: WebContext, cluster: ClusterStatus) -> dict[str, str]:
+    """A standby serves the web and FastAGI itself and relays to the leader: it is ready
+    while the database answers, its relay hears the leader's answers, and a leader was
+    heard from within the lease."""
+    checks: dict[str, str] = {}
+    if cluster.role is Role.FENCED:
+        return {"cluster": standby_message(cluster)}
+    ops, relay = ctx.ops, ctx.relay
+    if ops is not None and not await ops.db_ready():
+        checks["database"] = "the database does not answer"
+    if relay is None or not relay.listening:
+        checks["relay"] = "the relay to the leader is not listening (PostgreSQL unreachable?)"
+    age = cluster.leader_heartbeat_age_s
+    lease = ctx.cluster_lease_s
+    if cluster.leader is None or cluster.leader == cluster.node:
+        checks["cluster"] = standby_message(cluster)
+    elif age is None or age > lease:
+        checks["cluster"] = (
+            f"the leader {cluster.leader} was last heard from "
+            f"{'never' if age is None else f'{age:.1f} s ago'} (lease {lease:g} s): "
+            "nothing relayed would be answered"
+        )
+    if ops is not None and ctx.standby_agi and not ops.agi_listening():
+        checks["fastagi"] = "the FastAGI port is not open"
+    return checks
 
 
 async def leaderz(request: web.Request) -> web.Response:

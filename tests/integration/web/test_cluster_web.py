@@ -54,15 +54,16 @@ async def test_given_a_standby_then_the_api_pages_and_websockets_answer_503_nami
     assert (await leaderz.json())["leader"] is False
 
 
-async def test_given_a_standby_then_readyz_is_503_with_the_cluster_and_metrics_show_it(
+async def test_given_a_standby_without_its_relay_then_readyz_is_503_and_metrics_show_it(
     site: Site, client: TestClient[Any, Any]
 ) -> None:
+    # A standby serves through its relay to the leader: without one it cannot serve.
     site.backend.context.cluster = lambda: STANDBY
     ready = await client.get("/readyz")
     assert ready.status == 503
     body = await ready.json()
     assert body["problems"] == {
-        "cluster": "this node (node2) is a standby: node node1 leads (term 4); try again there"
+        "relay": "the relay to the leader is not listening (PostgreSQL unreachable?)"
     }
     assert body["cluster"] == {
         "node": "node2",
@@ -94,3 +95,21 @@ async def test_given_the_node_takes_the_lead_then_it_serves_and_says_so(
     samples = _samples(await (await client.get("/metrics")).text())
     assert samples[("callcenter_cluster_leader", ())] == 1
     assert samples[("callcenter_cluster_term", ())] == 5
+
+
+async def test_given_a_fenced_node_or_a_silent_leader_then_readyz_says_so(
+    site: Site, client: TestClient[Any, Any]
+) -> None:
+    fenced = ClusterStatus("node2", Role.FENCED, 4, "node1", 0.3, None)
+    site.backend.context.cluster = lambda: fenced
+    body = await (await client.get("/readyz")).json()
+    assert body["problems"] == {
+        "cluster": "this node (node2) is fenced: node node1 leads (term 4); try again there"
+    }
+    silent = ClusterStatus("node2", Role.STANDBY, 4, "node1", 7.5, None)
+    site.backend.context.cluster = lambda: silent
+    body = await (await client.get("/readyz")).json()
+    assert body["problems"]["cluster"] == (
+        "the leader node1 was last heard from 7.5 s ago (lease 3 s): nothing relayed would be "
+        "answered"
+    )
