@@ -52,6 +52,7 @@ from callcenter.app.wiring import Backend, build_backend
 from callcenter.cluster.fence import Fence
 from callcenter.cluster.leadership import Leadership
 from callcenter.cluster.relay import Relay
+from callcenter.cluster.web_relay import WebRelay
 from callcenter.db import BatchedWriter, ConfigInvalid, make_engine, make_sessions, upgrade
 from callcenter.db.config_versions import SEED_AUTHOR, ConfigProblem, as_document
 from callcenter.db.flow_versions import FlowConflict, FlowVersions
@@ -181,6 +182,9 @@ class Service:
     relay: Relay | None = None
     """Several nodes: what the standbys hand the leader through PostgreSQL (API requests,
     feeds, queued callers) and the leader answers; None for a single node."""
+    web_relay: WebRelay | None = None
+    """Several nodes: the API of a standby's browsers, relayed to the leader (and run
+    there through its own web app); None for a single node."""
 
     @classmethod
     def build(cls, settings: Settings) -> Service:
@@ -282,6 +286,12 @@ class Service:
                 db.url, settings.cluster.node, timeout_s=settings.cluster.relay_timeout_s
             )
             backend.context.relay = service.relay
+            # The standbys' API requests run through this node's own web once it leads.
+            service.web_relay = WebRelay(
+                service.relay, settings.web.host, lambda: backend.server.port
+            )
+            service.web_relay.install()
+            backend.context.web_relay = service.web_relay
             backend.context.cluster_lease_s = settings.cluster.lease_s
             backend.context.cluster = service.leadership.status
         # A write the database refuses for an old term means another node leads now.
@@ -609,6 +619,7 @@ class Service:
             ),
             ("supervised_tasks", self.supervisor.stop),
             *((("relay", self.relay.close),) if self.relay is not None else ()),
+            *((("web_relay", self.web_relay.close),) if self.web_relay is not None else ()),
             *((f"ami:{c.server.name}", c.close) for c in self.ami),
             ("backend", self.backend.stop),
             ("writer", self._flush_writer),

@@ -66,15 +66,32 @@ OPS_PATHS = frozenset({"/healthz", "/readyz", "/leaderz", "/metrics"})
 
 @web.middleware
 async def standby_gate(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Several nodes: only the leader serves; a standby answers 503 naming the leader, so
-    a load balancer that follows /readyz, and a desktop that reconnects, find the leader
-    (web sessions are in the database: nobody logs in again)."""
-    status_of = request.app[CONTEXT].cluster
+    """Several nodes: the leader serves everything. A standby with its web relay serves
+    the pages and static files itself (files; the sessions are in the database: nobody
+    logs in again) and relays every /api/ request to the leader, whose answer it gives
+    (`callcenter.cluster.web_relay`); anything else that is not an API route gets the same
+    404/405 from the same routes here as there. Without a relay, and for the websockets, a
+    standby answers 503 naming the leader, so a load balancer that follows /readyz, and a
+    desktop that reconnects, find the leader.
+
+    A request the leader's own relay carries is taken as from the browser's address it
+    names; one that reaches a node no longer leading is answered 503, never relayed on."""
+    ctx = request.app[CONTEXT]
+    relay = ctx.web_relay
+    relayed = relay.relayed_client(request) if relay is not None else None
+    if relayed is not None:
+        request = request.clone(remote=relayed)
+    status_of = ctx.cluster
     if status_of is None or request.path in OPS_PATHS:
         return await handler(request)
     status = status_of()
     if status.role is Role.LEADER:
         return await handler(request)
+    if relay is not None and relayed is None and status.role is Role.STANDBY:
+        if request.path.startswith("/api/"):
+            return await relay.forward(request)
+        if not request.path.startswith("/ws/"):
+            return await handler(request)
     message = standby_message(status)
     if request.path.startswith(("/api/", "/ws/")):
         return error_response(503, "not_leading", message, headers={"Retry-After": "1"})

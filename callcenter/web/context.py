@@ -85,6 +85,17 @@ class Telephony(Protocol):
         """Ring the supervisor's phone into the agent's call; the endpoint rung."""
 
 
+class WebForward(Protocol):
+    """Several nodes: the API through the cluster relay (`callcenter.cluster.web_relay`)."""
+
+    async def forward(self, request: web.Request) -> web.StreamResponse:
+        """A standby's answer to an /api/ request: the leader's answer to it."""
+
+    def relayed_client(self, request: web.Request) -> str | None:
+        """The browser's address a request from this node's own relay carries (the
+        leader runs the standbys' requests through its own app); None for any other."""
+
+
 @dataclass(slots=True)
 class WebContext:
     """Everything the routes use."""
@@ -115,7 +126,7 @@ class WebContext:
     """The service's health figures; None where only the web and the ACD run (tests)."""
     cluster: Callable[[], ClusterStatus] | None = None
     """Several nodes: this node's role, term and leader (None: a single node). Only the
-    leader serves the pages and the API; a standby answers 503 naming the leader."""
+    leader runs the API; a standby relays it (`web_relay`) or answers 503 naming the leader."""
     relay: Relay | None = None
     """Several nodes: what hands a standby's requests and feeds to the leader through
     PostgreSQL (`callcenter.cluster.relay`); None for a single node."""
@@ -124,6 +135,9 @@ class WebContext:
     last heard from longer ago than this is not ready (/readyz)."""
     standby_agi: bool = False
     """Several nodes: a standby serves FastAGI too (/readyz checks its port)."""
+    web_relay: WebForward | None = None
+    """Several nodes: a standby serves the pages itself and relays the API to the leader
+    through this; the leader trusts the browser's address its own relay carries."""
     center_hooks: list[Callable[[CenterConfig], None]] = field(default_factory=list)
     """Called with each configuration put in force, after the web adopted it: the parts
     of the service outside the web that read it (the IVR's routes and calendars, tickets'
