@@ -84,6 +84,20 @@ OK, FAILED, EXPIRED = 0, 1, 2
 """A message's status once answered."""
 
 
+def _distinct_runs(payloads: Sequence[str]) -> list[list[str]]:
+    """`payloads` cut into runs without a repeat: PostgreSQL delivers identical
+    notifications of one transaction once, so each run is a statement of its own."""
+    runs: list[list[str]] = [[]]
+    seen: set[str] = set()
+    for payload in payloads:
+        if payload in seen:
+            runs.append([])
+            seen = set()
+        runs[-1].append(payload)
+        seen.add(payload)
+    return runs
+
+
 class RelayError(Exception):
     """The leader did not do what was asked; the message says why (it names the leader's
     reason, or that no leader answered in time)."""
@@ -306,7 +320,8 @@ class Relay:
             if conn is None or conn.is_closed():
                 conn = self._publisher = await self._connect("publish")
             try:
-                await conn.execute(_PUBLISH, channel, list(payloads))
+                for group in _distinct_runs(payloads):
+                    await conn.execute(_PUBLISH, channel, group)
             except BaseException:
                 self._publisher = None
                 conn.terminate()

@@ -136,3 +136,10 @@ async def test_given_a_feed_when_the_leader_publishes_then_the_standby_gets_it_i
         await leader.publish("cc_feed_b", [str(n) for n in range(start, start + 100)])
     await asyncio.wait_for(done.wait(), 5)
     assert got == [str(n) for n in range(300)]
+    # The same message twice in one batch still arrives twice (PostgreSQL folds identical
+    # notifications of one transaction).
+    got.clear()
+    done.clear()
+    await leader.publish("cc_feed_b", ["same", "same", "other", "same"] * 75)
+    await asyncio.wait_for(done.wait(), 5)
+    assert got == ["same", "same", "other", "same"] * 75
