@@ -49,6 +49,7 @@ from callcenter.app.ops import LoopLag, ServiceProbe
 from callcenter.app.settings import AsteriskSettings, Settings
 from callcenter.app.tasks import TaskSupervisor, log_safely
 from callcenter.app.wiring import Backend, build_backend
+from callcenter.cluster.feed_relay import FeedServer, RemoteFeeds
 from callcenter.cluster.fence import Fence
 from callcenter.cluster.leadership import Leadership
 from callcenter.cluster.relay import Relay
@@ -57,6 +58,7 @@ from callcenter.db import BatchedWriter, ConfigInvalid, make_engine, make_sessio
 from callcenter.db.config_versions import SEED_AUTHOR, ConfigProblem, as_document
 from callcenter.db.flow_versions import FlowConflict, FlowVersions
 from callcenter.db.reads import Reads, make_reads
+from callcenter.db.web_sessions import WebSessionRows
 from callcenter.ivr.catalog import FlowCatalog
 from callcenter.ivr.loader import FlowLibrary, FlowLoadError
 from callcenter.live.callback_schedule import ScheduledCallbacks
@@ -186,6 +188,12 @@ class Service:
     """Several nodes: the API of a standby's browsers, relayed to the leader (and run
     there through its own web app); None for a single node."""
 
+    feeds: RemoteFeeds | None = None
+    """Several nodes: the desktops and wallboards open on this standby, fed by the
+    leader's feeds through the relay; None for a single node."""
+    feed_server: FeedServer | None = None
+    """Several nodes: the standbys' screens this node feeds while it leads."""
+
     @classmethod
     def build(cls, settings: Settings) -> Service:
         """Create (not start) every adapter the settings describe.
@@ -286,6 +294,7 @@ class Service:
                 db.url, settings.cluster.node, timeout_s=settings.cluster.relay_timeout_s
             )
             backend.context.relay = service.relay
+            service._relay_screens(WebSessionRows(sessions))
             # The standbys' API requests run through this node's own web once it leads.
             service.web_relay = WebRelay(
                 service.relay, settings.web.host, lambda: backend.server.port
@@ -318,6 +327,21 @@ class Service:
             dropped_facts=[telephony.facts.dropped, attempts.dropped],
         )
         return service
+
+    def _relay_screens(self, stored: WebSessionRows) -> None:
+        # Several nodes: the desktops and wallboards of a standby are fed by the leader's
+        # feeds (`callcenter.cluster.feed_relay`); this node feeds them once it leads.
+        assert self.relay is not None
+        assert self.leadership is not None
+        context = self.backend.context
+        self.feeds = context.feeds = RemoteFeeds(self.relay, status=self.leadership.status)
+        self.feed_server = FeedServer(
+            self.relay,
+            self.backend.center,
+            scope_of=context.queues_for,
+            stored_sessions=stored.stored,
+        )
+        context.sessions.on_end(self.feed_server.session_ended)
 
     def why_not_acting(self) -> str | None:
         """Why this node may not act now (None while it may): the ACD host's gate."""
@@ -503,6 +527,9 @@ class Service:
             self.supervisor.start("voicemail-retention", retention.run)
         if self.leadership is None:
             self._log_web()
+        if self.feeds is not None:
+            # Screens fed through another leader: reconnected, they are this node's now.
+            self.feeds.end_all(1012, "this node leads now; reconnecting")
         if self.relay is not None:
             self.relay.lead()  # what the standbys relay is taken from now on
         await self.agi.start()
@@ -618,6 +645,8 @@ class Service:
                 else []
             ),
             ("supervised_tasks", self.supervisor.stop),
+            *((("feeds", self.feeds.stop),) if self.feeds is not None else ()),
+            *((("feed_server", self.feed_server.close),) if self.feed_server is not None else ()),
             *((("relay", self.relay.close),) if self.relay is not None else ()),
             *((("web_relay", self.web_relay.close),) if self.web_relay is not None else ()),
             *((f"ami:{c.server.name}", c.close) for c in self.ami),

@@ -87,6 +87,13 @@ class WebSessionRows:
                 row.last_seen_at.timestamp(),
             )
 
+    async def stored(self, hashes: list[str]) -> set[str]:
+        """Which of these token hashes (`token_hash`) are stored: the sessions that did
+        not end (a cluster's leader checks the standbys' relayed screens with it)."""
+        async with self._sessions() as session:
+            query = select(WebSession.token_hash).where(WebSession.token_hash.in_(hashes))
+            return set((await session.scalars(query)).all())
+
     async def touch(self, token: str, now: float) -> None:
         """The session was used at `now`."""
         async with self._sessions() as session, session.begin():

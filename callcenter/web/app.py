@@ -92,6 +92,8 @@ async def standby_gate(request: web.Request, handler: Handler) -> web.StreamResp
             return await relay.forward(request)
         if not request.path.startswith("/ws/"):
             return await handler(request)
+    if ctx.feeds is not None and status.role is Role.STANDBY and request.path.startswith("/ws/"):
+        return await handler(request)  # fed by the leader's feeds (`cluster.feed_relay`)
     message = standby_message(status)
     if request.path.startswith(("/api/", "/ws/")):
         return error_response(503, "not_leading", message, headers={"Retry-After": "1"})

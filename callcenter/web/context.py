@@ -19,6 +19,7 @@ from acd import AcdSettings
 from callcenter.app.center_config import CenterConfig, seed_from_files, settings_with
 from callcenter.app.settings import Settings
 from callcenter.app.tasks import TaskState
+from callcenter.cluster.feed_relay import RemoteFeeds
 from callcenter.cluster.leadership import ClusterStatus
 from callcenter.cluster.relay import Relay
 from callcenter.db import (
@@ -135,6 +136,9 @@ class WebContext:
     last heard from longer ago than this is not ready (/readyz)."""
     standby_agi: bool = False
     """Several nodes: a standby serves FastAGI too (/readyz checks its port)."""
+    feeds: RemoteFeeds | None = None
+    """Several nodes: a standby's websockets get the leader's feeds through this
+    (`callcenter.cluster.feed_relay`); None for a single node."""
     web_relay: WebForward | None = None
     """Several nodes: a standby serves the pages itself and relays the API to the leader
     through this; the leader trusts the browser's address its own relay carries."""

@@ -13,6 +13,11 @@ A socket belongs to the session that opened it (`OpenSockets`): when the session
 closed at once, so not one more message goes out, and the socket is closed with 4401 and
 the reason ("your account was deactivated"), which the pages show instead of reconnecting.
 An agent login that names no configured agent is closed with 4404 and the reason.
+
+On a cluster's standby the socket is accepted and checked here the same way, and its
+mailbox is fed by the leader's feed through the relay (`callcenter.cluster.feed_relay`):
+the same messages, and the socket closed with the code the feed ends with (4401 when the
+session ended on the leader, 1012 when the leader changed: the page reconnects).
 """
 
 from __future__ import annotations
@@ -25,6 +30,8 @@ import structlog
 from aiohttp import WSMsgType, web
 
 from acd import UnknownAgent
+from callcenter.cluster.feed_relay import FeedUnavailable, Kind, RemoteFeed, RemoteFeeds
+from callcenter.cluster.leadership import Role as ClusterRole
 from callcenter.db import Role
 from callcenter.live import Mailbox
 from callcenter.web.auth import COOKIE, Principal
@@ -143,12 +150,55 @@ async def _serve(request: web.Request, ws: web.WebSocketResponse, box: Mailbox) 
             await sender
 
 
+def _relayed_feeds(request: web.Request) -> RemoteFeeds | None:
+    """The relay's feeds when this node is a cluster node that does not lead."""
+    ctx = request.app[CONTEXT]
+    if ctx.feeds is None or ctx.cluster is None or ctx.cluster().role is ClusterRole.LEADER:
+        return None
+    return ctx.feeds
+
+
+async def _serve_relayed(
+    request: web.Request,
+    ws: web.WebSocketResponse,
+    principal: Principal,
+    kind: Kind,
+    feeds: RemoteFeeds,
+) -> web.WebSocketResponse:
+    token = request.cookies.get(COOKIE, "")
+    try:
+        remote = await feeds.open(kind, principal.username, principal.role.value, token)
+    except FeedUnavailable as exc:
+        if exc.code == NOT_AN_AGENT:
+            log.warning("web.agent_not_configured", username=principal.username)
+        await ws.close(code=exc.code, message=_reason(exc.reason))
+        return ws
+    closer = asyncio.create_task(_close_when_ended(ws, remote))
+    try:
+        await _serve(request, ws, remote.box)
+    finally:
+        closer.cancel()
+        with contextlib.suppress(asyncio.CancelledError, ConnectionError):
+            await closer
+        feeds.close(remote)
+    return ws
+
+
+async def _close_when_ended(ws: web.WebSocketResponse, remote: RemoteFeed) -> None:
+    # Shielded: this task is cancelled when the socket closes first, the feed's end is not.
+    code, reason = await asyncio.shield(remote.ended)
+    await ws.close(code=code, message=_reason(reason))
+
+
 @routes.get("/ws/agent")
 async def agent_socket(request: web.Request) -> web.WebSocketResponse:
     """The agent's own channel: state, offers with their pop, call and wrap-up events."""
     ws, principal = await _accept(request, frozenset({Role.AGENT}))
     if principal is None or principal.agent_id is None:
         return ws
+    relayed = _relayed_feeds(request)
+    if relayed is not None:
+        return await _serve_relayed(request, ws, principal, "agent", relayed)
     feed = request.app[CONTEXT].center.agents
     try:
         box = feed.subscribe(principal.agent_id)
@@ -172,6 +222,9 @@ async def wallboard_socket(request: web.Request) -> web.WebSocketResponse:
     ws, principal = await _accept(request, frozenset({Role.SUPERVISOR, Role.ADMIN}))
     if principal is None:
         return ws
+    relayed = _relayed_feeds(request)
+    if relayed is not None:
+        return await _serve_relayed(request, ws, principal, "wallboard", relayed)
     feed = request.app[CONTEXT].center.wallboard
     box = feed.subscribe(principal.queues)
     try:
