@@ -70,9 +70,10 @@ async def standby_gate(request: web.Request, handler: Handler) -> web.StreamResp
     the pages and static files itself (files; the sessions are in the database: nobody
     logs in again) and relays every /api/ request to the leader, whose answer it gives
     (`callcenter.cluster.web_relay`); anything else that is not an API route gets the same
-    404/405 from the same routes here as there. Without a relay, and for the websockets, a
-    standby answers 503 naming the leader, so a load balancer that follows /readyz, and a
-    desktop that reconnects, find the leader.
+    404/405 from the same routes here as there. Its websockets are checked here and fed by
+    the leader's feeds through the relay (`callcenter.cluster.feed_relay`). Without a
+    relay a standby answers 503 naming the leader, so a load balancer that follows
+    /readyz, and a desktop that reconnects, find the leader.
 
     A request the leader's own relay carries is taken as from the browser's address it
     names; one that reaches a node no longer leading is answered 503, never relayed on."""
