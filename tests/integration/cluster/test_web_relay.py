@@ -165,7 +165,7 @@ async def test_given_failed_logins_through_the_standby_then_the_leader_brakes_th
     assert limiter.blocked("agent1", "198.51.100.1") is None
 
 
-async def test_given_a_standby_then_it_serves_the_pages_itself_and_not_the_websockets(
+async def test_given_a_standby_then_it_serves_the_pages_itself_and_relays_no_websocket(
     pair: Pair,
 ) -> None:
     sent = pair.standby_relay.stats.sent
@@ -176,8 +176,10 @@ async def test_given_a_standby_then_it_serves_the_pages_itself_and_not_the_webso
     missing = await pair.http.get(f"{pair.standby.base_url}/static/no-such-file.js")
     assert missing.status == 404
     assert pair.standby_relay.stats.sent == sent, "pages are not relayed"
+    # The websockets are the feed relay's (`cluster.feed_relay`); without it, 503.
     socket = await pair.http.get(f"{pair.standby.base_url}/ws/agent")
     assert socket.status == 503
+    assert pair.standby_relay.stats.sent == sent
 
 
 async def test_given_an_answer_past_the_limit_then_the_standby_answers_502_naming_it(
