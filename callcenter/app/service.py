@@ -46,7 +46,7 @@ from callcenter.app.center_config import (
     settings_with,
 )
 from callcenter.app.ops import LoopLag, ServiceProbe
-from callcenter.app.settings import AsteriskSettings, Settings
+from callcenter.app.settings import AsteriskSettings, Settings, advertised_fastagi
 from callcenter.app.tasks import TaskSupervisor, log_safely
 from callcenter.app.wiring import Backend, build_backend
 from callcenter.cluster.feed_relay import FeedServer, RemoteFeeds
@@ -70,9 +70,14 @@ from callcenter.pbx import Telephony, build_telephony
 from callcenter.pbx.callback_attempts import CallbackAttempts
 from callcenter.pbx.followup_calls import SCRIPT as FOLLOWUP_SCRIPT
 from callcenter.pbx.followup_calls import FollowUpCalls
+from callcenter.pbx.standby_agi import LeaderLink, serve_standbys
 from ivr_flows import FlowSet
 
 log = structlog.get_logger(__name__)
+
+CENTER_NEWS = "cc_center"
+"""The relay channel on which a cluster's leader tells the standbys that the flows or the
+center's configuration changed (payload `flows` or `config`): they load them again."""
 
 
 class ServiceStartError(Exception):
@@ -182,6 +187,12 @@ class Service:
     leadership: Leadership | None = None
     """Several nodes (`cluster.enabled`): the lock campaign; None for a single node."""
     relay: Relay | None = None
+    leading: bool = False
+    """This node has taken over (its ACD runs, FastAGI hands it nothing); set at the end
+    of `lead`. A standby's FastAGI relays what the IVR hands the ACD until then."""
+    _center_reload: asyncio.Task[None] | None = None
+    _reload_again: bool = False
+    _news: set[asyncio.Task[None]] = field(default_factory=set)
     """Several nodes: what the standbys hand the leader through PostgreSQL (API requests,
     feeds, queued callers) and the leader answers; None for a single node."""
     web_relay: WebRelay | None = None
@@ -269,7 +280,6 @@ class Service:
         )
         for client in clients:
             followups.attach(client)
-        agi.route(FOLLOWUP_SCRIPT, followups.answer)
         service = cls(
             settings,
             agi,
@@ -289,7 +299,9 @@ class Service:
         )
         service.fence = fence
         if settings.cluster.enabled:
-            service.leadership = Leadership(db.url, settings.cluster, fence)
+            service.leadership = Leadership(
+                db.url, settings.cluster, fence, fastagi=advertised_fastagi(settings)
+            )
             service.relay = Relay(
                 db.url, settings.cluster.node, timeout_s=settings.cluster.relay_timeout_s
             )
@@ -303,6 +315,7 @@ class Service:
             backend.context.web_relay = service.web_relay
             backend.context.cluster_lease_s = settings.cluster.lease_s
             backend.context.cluster = service.leadership.status
+        service._route_cluster_fastagi(followups)
         # A write the database refuses for an old term means another node leads now.
         writer.fenced = lambda why: fence.lose(f"the database refused a write: {why}")
         backend.center.host.gate = service.why_not_acting
@@ -342,6 +355,28 @@ class Service:
             stored_sessions=stored.stored,
         )
         context.sessions.on_end(self.feed_server.session_ended)
+
+    def _route_cluster_fastagi(self, followups: FollowUpCalls) -> None:
+        # Several nodes: standbys run the IVR and hand the ACD's part to the leader
+        # (`standby_agi`), and follow the flows and configuration the leader changes.
+        routes, link = self.telephony.routes, None
+        if self.relay is not None and self.leadership is not None:
+            link = routes.link = LeaderLink(
+                self.relay, self.leadership.status, lambda: self.leading, self.settings.telephony
+            )
+            serve_standbys(
+                self.relay,
+                self.backend.center,
+                self.telephony.calls,
+                address=self.leadership.fastagi,
+            )
+            self.catalog.on_change.append(lambda: self.tell_standbys("flows"))
+            self.backend.context.center_hooks.append(lambda _: self.tell_standbys("config"))
+        # A follow-up call's state is the leader's: a standby sends its session on.
+        answer = followups.answer
+        self.agi.route(
+            FOLLOWUP_SCRIPT, answer if link is None else link.leader_only(FOLLOWUP_SCRIPT, answer)
+        )
 
     def why_not_acting(self) -> str | None:
         """Why this node may not act now (None while it may): the ACD host's gate."""
@@ -401,8 +436,8 @@ class Service:
     async def start(self) -> None:
         """Bring the database to the current schema (creating a SQLite file on first start);
         a single node then `lead`s at once: opens the FastAGI port and starts connecting to
-        every Asterisk server. A cluster node opens its web port only (it answers as a
-        standby) and leads once elected (`serve_cluster`)."""
+        every Asterisk server. A cluster node opens its web port and FastAGI (it runs the
+        IVR as a standby, `_follow_leader`) and leads once elected (`serve_cluster`)."""
         url = self.settings.database.model_dump()["url"]  # the password shows as ***
         try:
             await upgrade(self.engine)
@@ -420,6 +455,7 @@ class Service:
                 await self.relay.start()
             except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
                 raise ServiceStartError(f"the cluster relay cannot reach {url}: {exc}") from exc
+        await self._follow_leader(url)
         await self.backend.start_web()
         self._log_web()
         log.info(
@@ -427,6 +463,77 @@ class Service:
             node=self.settings.cluster.node,
             hint="this node leads when it gets the lock (the leader stopped or went silent)",
         )
+
+    async def _follow_leader(self, url: str) -> None:
+        """A standby: run the stored flows and configuration, follow the leader's changes
+        (`CENTER_NEWS`, and everything again when the relay reconnects: news sent
+        meanwhile is gone), and open FastAGI: the IVR runs here too."""
+        await self._flows_from_database(url)
+        await self._acd_from_database(url)
+        if self.relay is not None:
+            self.relay.listen(CENTER_NEWS, self._center_news)
+            self.relay.on_reconnect.append(lambda: self._center_news("reconnected"))
+        await self._open_fastagi()
+
+    async def _open_fastagi(self) -> None:
+        await self.agi.start()
+        log.info(
+            "fastagi.listening",
+            url=f"agi://{self.settings.fastagi.host}:{self.agi.port}/",
+            max_sessions=self.settings.fastagi.max_sessions,
+            advertised=None if self.leadership is None else self.leadership.fastagi,
+        )
+
+    def tell_standbys(self, what: str) -> None:
+        """The leader: tell the standbys that `what` (flows, config) changed."""
+        if not self.leading or self.relay is None:
+            return
+        task = asyncio.get_running_loop().create_task(self._publish_news(what))
+        self._news.add(task)
+        task.add_done_callback(self._news.discard)
+
+    async def _publish_news(self, what: str) -> None:
+        assert self.relay is not None
+        try:
+            await self.relay.publish(CENTER_NEWS, [what])
+        except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            log.warning("cluster.center_news_not_sent", what=what, error=str(exc))
+
+    def _center_news(self, payload: str) -> None:
+        # Loads coalesce: news during a load loads once more after it.
+        if self.leading:
+            return
+        if self._center_reload is not None and not self._center_reload.done():
+            self._reload_again = True
+            return
+        self._center_reload = asyncio.get_running_loop().create_task(
+            self._reload_center(payload), name="center-reload"
+        )
+
+    async def _reload_center(self, why: str) -> None:
+        """A standby: the leader's flows and configuration in force here too."""
+        while True:
+            self._reload_again = False
+            try:
+                active = await self.catalog.store.active()
+                flows = self.flows.check({name: v.text for name, v in active.items()})
+                self.flows.use(flows)
+                current = await self.backend.context.config_versions.current()
+                problems = [] if current is None else route_problems(current.center, flows)
+                if current is not None and not problems:
+                    self._use_center(current.center)
+            except (FlowLoadError, ConfigInvalid, SQLAlchemyError, OSError) as exc:
+                log.error("cluster.center_not_followed", why=why, error=str(exc))
+            else:
+                log.info(
+                    "cluster.center_followed",
+                    why=why,
+                    flows={name: v.version for name, v in active.items()},
+                    config=None if current is None else current.version,
+                    problems=[str(p) for p in problems],
+                )
+            if not self._reload_again:
+                return
 
     async def serve_cluster(self) -> str:
         """A cluster node: wait for the lock, lead, and hold the lead; why it ended.
@@ -530,14 +637,11 @@ class Service:
         if self.feeds is not None:
             # Screens fed through another leader: reconnected, they are this node's now.
             self.feeds.end_all(1012, "this node leads now; reconnecting")
+        self.leading = True  # FastAGI queues its callers here from now on
         if self.relay is not None:
             self.relay.lead()  # what the standbys relay is taken from now on
-        await self.agi.start()
-        log.info(
-            "fastagi.listening",
-            url=f"agi://{self.settings.fastagi.host}:{self.agi.port}/",
-            max_sessions=self.settings.fastagi.max_sessions,
-        )
+        if self.leadership is None:
+            await self._open_fastagi()  # a cluster node opened it as a standby
         if not self.ami:
             log.warning(
                 "ami.none_configured",

@@ -129,6 +129,48 @@ class FastAGISettings(_Section):
         return peers
 
 
+_HOSTNAME = re.compile(
+    r"(?=.{1,253}\Z)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*"
+)
+
+
+def fastagi_address(value: str) -> str:
+    """`value` as a FastAGI address the dialplan may use (`host:port`: a host name, an IPv4
+    address or a bracketed IPv6 one, and a port 1-65535); ValueError naming what is wrong.
+
+    Strict because it goes into the dialplan (`AGI(agi://${CC_LEADER}/...)`): a `,` there
+    would add arguments, a `/` or `?` change the script, so nothing else passes."""
+    host, colon, port = value.rpartition(":")
+    if not colon or not host:
+        raise ValueError(f"{value!r} is not host:port (e.g. backend:4573, 10.0.0.5:4573)")
+    if not port.isascii() or not port.isdigit() or not 0 < int(port) <= 65535:
+        raise ValueError(f"{value!r}: the port must be a number from 1 to 65535")
+    if host.startswith("[") and host.endswith("]"):
+        try:
+            address = ipaddress.IPv6Address(host[1:-1])
+        except ValueError:
+            raise ValueError(f"{value!r}: {host} is not an IPv6 address") from None
+        if address.is_unspecified:
+            raise ValueError(f"{value!r}: {host} is no address Asterisk can reach")
+        return f"[{address.compressed}]:{int(port)}"
+    if not _HOSTNAME.fullmatch(host):
+        raise ValueError(
+            f"{value!r}: {host!r} is not a host name or IPv4 address (letters, digits, "
+            "'-' and '.'; an IPv6 address in brackets)"
+        )
+    if _unspecified(host):
+        raise ValueError(f"{value!r}: {host} is no address Asterisk can reach")
+    return f"{host}:{int(port)}"
+
+
+def _unspecified(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_unspecified
+    except ValueError:
+        return False  # a host name
+
+
 def _shipped_flows() -> Path:
     # Found without importing the package: `callcenter version` stays quick.
     spec = importlib.util.find_spec("ivr_flows")
@@ -521,6 +563,16 @@ class ClusterSettings(_Section):
     """How long a standby waits for the leader to answer what it relays (a browser's API
     request, a desktop's feed, a caller the IVR queued) before it gives up with an error;
     the leader does not act on one it takes later (`callcenter.cluster.relay`)."""
+    fastagi_address: str | None = None
+    """This node's FastAGI as Asterisk reaches it (`host:port`, e.g. `backend:4573`): a
+    standby that queued a caller sends them here while this node leads (the dialplan's
+    `CC_LEADER`). None: `fastagi.host:fastagi.port` when that is a concrete address
+    (`advertised_fastagi`)."""
+
+    @field_validator("fastagi_address")
+    @classmethod
+    def _dialplan_safe(cls, value: str | None) -> str | None:
+        return None if value is None else fastagi_address(value)
 
     @model_validator(mode="after")
     def _renewed_in_time(self) -> ClusterSettings:
@@ -574,6 +626,28 @@ class Settings(BaseSettings):
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         # The YAML file arrives as init kwargs; the environment must win over it.
         return (env_settings, init_settings)
+
+
+def advertised_fastagi(settings: Settings) -> str | None:
+    """Where Asterisk reaches this node's FastAGI (what a standby sends queued callers
+    to): `cluster.fastagi_address`, else `fastagi.host:fastagi.port` when the host is one
+    address (not a wildcard like 0.0.0.0) and the port fixed; None when neither says."""
+    if settings.cluster.fastagi_address is not None:
+        return settings.cluster.fastagi_address
+    host, port = settings.fastagi.host, settings.fastagi.port
+    if port == 0:
+        return None
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        address = None
+    if address is not None and address.is_unspecified:
+        return None
+    shown = f"[{address.compressed}]" if address is not None and address.version == 6 else host
+    try:
+        return fastagi_address(f"{shown}:{port}")
+    except ValueError:
+        return None
 
 
 def line_of(root: yaml.Node | None, loc: tuple[int | str, ...]) -> int | None:

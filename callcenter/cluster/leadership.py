@@ -33,7 +33,7 @@ import asyncpg  # type: ignore[import-untyped]  # (no stubs; only this module us
 import structlog
 from sqlalchemy.engine import make_url
 
-from callcenter.app.settings import ClusterSettings
+from callcenter.app.settings import ClusterSettings, fastagi_address
 from callcenter.cluster.fence import Clock, Fence
 
 log = structlog.get_logger(__name__)
@@ -50,16 +50,18 @@ _LEAD = (
 )
 _HEARD = (
     "WITH s AS (SELECT term, leader FROM cluster_state WHERE id = 1) "
-    "INSERT INTO cluster_nodes (node, role, term, seen_at) "
-    "SELECT $1, $2, s.term, now() FROM s "
+    "INSERT INTO cluster_nodes (node, role, term, seen_at, fastagi) "
+    "SELECT $1, $2, s.term, now(), $3 FROM s "
     "ON CONFLICT (node) DO UPDATE SET role = EXCLUDED.role, term = EXCLUDED.term, "
-    "seen_at = EXCLUDED.seen_at "
+    "seen_at = EXCLUDED.seen_at, fastagi = EXCLUDED.fastagi "
     "RETURNING term, (SELECT leader FROM s), "
     "(SELECT EXTRACT(EPOCH FROM now() - n.seen_at) FROM cluster_nodes n, s "
-    " WHERE n.node = s.leader)"
+    " WHERE n.node = s.leader), "
+    "(SELECT n.fastagi FROM cluster_nodes n, s WHERE n.node = s.leader)"
 )
-"""Record this node as heard from; answers the term in force, its leader, and how many
-seconds ago that leader was heard from (before this statement)."""
+"""Record this node as heard from (with its FastAGI address); answers the term in force,
+its leader, how many seconds ago that leader was heard from, and the leader's FastAGI
+address (both as of before this statement)."""
 
 
 class Role(StrEnum):
@@ -85,6 +87,9 @@ class ClusterStatus:
     """Seconds since the leader was last heard from, as this node last read it."""
     leading_since: float | None
     """When this node took the lead (epoch seconds), None unless it leads."""
+    leader_fastagi: str | None = None
+    """The leader's FastAGI address as it advertises it (`cluster.fastagi_address`),
+    checked again here (it goes into the dialplan); None when it gives none or a bad one."""
 
 
 def standby_message(status: ClusterStatus) -> str:
@@ -106,9 +111,12 @@ class Leadership:
         *,
         clock: Clock = time.monotonic,
         connect_timeout_s: float = 5.0,
+        fastagi: str | None = None,
     ) -> None:
         """Lead the database at the SQLAlchemy `url` (postgresql+asyncpg://...) as
-        `settings.node`; `fence` is told when this node leads and when it stops."""
+        `settings.node`; `fence` is told when this node leads and when it stops. `fastagi`:
+        this node's FastAGI address, recorded for the others (`advertised_fastagi`)."""
+        self.fastagi = fastagi
         self._dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
         self.settings = settings
         self.fence = fence
@@ -120,6 +128,8 @@ class Leadership:
         self._leader: str | None = None
         self._age: float | None = None
         self._since: float | None = None
+        self._leader_fastagi: str | None = None
+        self._seen_fastagi: tuple[str | None, str | None] = (None, None)
         fence.standby()
 
     def status(self) -> ClusterStatus:
@@ -131,6 +141,7 @@ class Leadership:
             self._leader,
             0.0 if self.role is Role.LEADER else self._age,
             self._since,
+            self.fastagi if self.role is Role.LEADER else self._leader_fastagi,
         )
 
     async def campaign(self) -> int:
@@ -201,7 +212,7 @@ class Leadership:
             self.fence.renew(sent)
 
     async def _heard(self, conn: asyncpg.Connection, role: Role) -> int:
-        row = await conn.fetchrow(_HEARD, self.settings.node, str(role))
+        row = await conn.fetchrow(_HEARD, self.settings.node, str(role), self.fastagi)
         if row is None:
             raise asyncpg.InterfaceError("cluster_state has no row: is the schema current?")
         term, leader, age = int(row[0]), row[1], row[2]
@@ -209,6 +220,9 @@ class Leadership:
             self.term = term
         self._leader = leader
         self._age = None if age is None else float(age)
+        if (leader, row[3]) != self._seen_fastagi:  # checked (and a bad one logged) once
+            self._seen_fastagi = (leader, row[3])
+            self._leader_fastagi = _checked_fastagi(leader, row[3])
         return term
 
     async def _connection(self) -> asyncpg.Connection:
@@ -247,6 +261,18 @@ class Leadership:
     async def close(self) -> None:
         """Close the lock connection (frees the lock if held)."""
         await self._drop()
+
+
+def _checked_fastagi(leader: str | None, value: str | None) -> str | None:
+    # Another process wrote it: it goes into the dialplan only if it passes the setting's
+    # own check (a bad one is logged, and no caller is sent there).
+    if value is None:
+        return None
+    try:
+        return fastagi_address(value)
+    except ValueError as exc:
+        log.warning("cluster.leader_fastagi_refused", leader=leader, error=str(exc))
+        return None
 
 
 class ClusterUnsupported(Exception):

@@ -17,7 +17,7 @@ as ignored (the admin page's import stores changed files as new versions).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -79,6 +79,9 @@ class FlowCatalog:
         self._lock = asyncio.Lock()
         self.named_by: dict[str, list[str]] = {}
         """Flow -> the settings outside `ivr` that name it (`telephony.followup_flow`)."""
+        self.on_change: list[Callable[[], None]] = []
+        """Told after new versions were stored and put in force (a cluster's leader tells
+        its standbys, which run the IVR too)."""
 
     @property
     def flows_dir(self) -> Path:
@@ -220,6 +223,9 @@ class FlowCatalog:
             flows: FlowSet = self.library.check(merged, files)
             stored = await self.store.save(texts, author, comment, base_versions=bases)
             self.library.use(flows)
+        if stored:
+            for hook in list(self.on_change):
+                hook()
         for version in stored:
             log.info(
                 "ivr.flow_version_active",

@@ -47,6 +47,11 @@ FOLLOWUP_VARIABLE = "CC_FOLLOWUP"
 OFFER_VARIABLES = ("CC_CALL_ID", "CC_AGENT")
 """Set on every agent leg the backend originates (offers and callbacks)."""
 
+LEADER_VARIABLE = "CC_LEADER"
+"""Set by a standby node of a cluster to the leader's FastAGI address (`host:port`) when it
+hands the call over (a caller its IVR queued, a session only the leader runs): the
+dialplan's fail-over ([fastagi]) runs the script there next, and clears it before use."""
+
 FAILOVER_CONTEXT = "fastagi"
 """The dialplan's FastAGI fail-over: `Gosub(fastagi,s,1(<script>))` runs `<script>` on the
 backend nodes named by the globals `BACKEND_GLOBALS`, the first that takes the call."""

@@ -33,6 +33,11 @@ call the ACD sent to a callback), so the call detail records and the customer's 
 show it. A message left is also recorded for the voicemail inbox (`RecordVoicemail`) and
 becomes work in its queue (`VoicemailQueued`, `vm-<uniqueid>`, with the priority and skills
 the call had), which the ACD routes to an agent's desktop.
+
+On a standby node of a cluster (`link`) the IVR runs here too, and what it hands the ACD
+goes to the leader (`callcenter.pbx.standby_agi`): a queued caller is sent on to the
+leader's FastAGI (`CC_LEADER`) to be held there; a caller already queued is sent on
+without running anything.
 """
 
 from __future__ import annotations
@@ -49,6 +54,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from acd import CallbackRequested, CallKind, CallState, VoicemailQueued
 from callcenter.agi import AGIError, AGIHangup, AGISession
 from callcenter.app.settings import TelephonySettings
+from callcenter.cluster.relay import RelayError
 from callcenter.db import (
     BatchedWriter,
     CallbackRepository,
@@ -62,7 +68,7 @@ from callcenter.db.interactions import (
     SaveInteraction,
     SetOutcome,
 )
-from callcenter.ivr.dialplan import DONE_VARIABLE
+from callcenter.ivr.dialplan import DONE_VARIABLE, LEADER_VARIABLE, QUEUED_VARIABLE
 from callcenter.ivr.prompts import CallPrompts
 from callcenter.ivr.runner import IvrResult, IvrRunner, VoicemailFailed, VoicemailRecorded
 from callcenter.ivr.voicemail import FORMAT, message_file, record_message
@@ -70,6 +76,7 @@ from callcenter.live import CallInfo, LiveCenter
 from callcenter.pbx.calls import PbxCall, PbxCalls
 from callcenter.pbx.lost_sessions import LostSessions
 from callcenter.pbx.servers import AsteriskServers
+from callcenter.pbx.standby_agi import LeaderLink
 from ivr_flows import EnqueueCall, RequestCallback, StoreSurvey, Transfer
 
 log = structlog.get_logger(__name__)
@@ -101,7 +108,9 @@ class CallRoutes:
         """Hand calls to `center`, hold them per `telephony`, store through `writer`;
         `lost` checks the callers whose holding session ended without a hang-up;
         `restore(call_id)` finds the context (pop) of a call held again after a restart;
-        `servers` tells which Asterisk server each call is on (None: no servers named)."""
+        `servers` tells which Asterisk server each call is on (None: no servers named).
+        `link` (set by the service on a cluster's node) hands the ACD's part to the
+        leader while this node is a standby."""
         self._center = center
         self._calls = calls
         self._runner = runner
@@ -112,12 +121,23 @@ class CallRoutes:
         self._lost = lost
         self._restore = restore
         self._servers = servers
+        self.link: LeaderLink | None = None
+
+    def _standby(self) -> LeaderLink | None:
+        """The link to the leader while this node is a standby, else None."""
+        link = self.link
+        return link if link is not None and link.standby() else None
 
     async def ivr(self, session: AGISession) -> None:
         """A call arrives: run its flow, then queue and hold it, or do what it asked.
         A call the ACD already has is held in its place again (the module's docstring)."""
         prompts = CallPrompts(session)
-        call = await self._rejoining(session)
+        link = self._standby()
+        if link is not None and await link.already_queued(session):
+            # Queued before, and its leader went away: the line is the leader's to hold.
+            await link.send_on(session, "the caller is queued already")
+            return
+        call = None if link is not None else await self._rejoining(session)
         if call is not None:
             await self._hold_session(prompts, call)
             return
@@ -181,6 +201,10 @@ class CallRoutes:
                 holding=False,
             )
             self._calls.add(call)
+        elif call.arriving:
+            # Handed over by a standby: its session has come (the hold loop takes over
+            # what the ACD said meanwhile).
+            log.info("pbx.call_arrived_from_standby", call_id=call.call_id, queue=call.queue)
         if self._restore is not None and self._center.calls.get(call.call_id) is None:
             info = await self._restore(call.call_id)
             if info is not None:
@@ -214,6 +238,12 @@ class CallRoutes:
         # agents there, and the executor originates there (`pbx.servers`).
         servers = self._servers
         server = None if servers is None else await servers.server_of(request, session.peer)
+        link = self._standby()
+        if link is not None:
+            default = servers is not None and server == servers.default
+            return await self._hand_over(
+                link, prompts, info, enqueue, server=server, default_server=default
+            )
         call = PbxCall(
             info.call_id,
             request.channel,
@@ -239,6 +269,51 @@ class CallRoutes:
             default_server=servers is not None and server == servers.default,
         )
         await self._hold_session(prompts, call)
+        return True
+
+    async def _hand_over(
+        self,
+        link: LeaderLink,
+        prompts: CallPrompts,
+        info: CallInfo,
+        enqueue: EnqueueCall,
+        *,
+        server: str | None,
+        default_server: bool,
+    ) -> bool:
+        """A standby: the leader queues the call, and the caller goes there to be held
+        (`CC_LEADER`); the session ends without `CC_DONE`. True unless the caller left
+        before the leader had the call (nothing of it is then in the ACD)."""
+        session = prompts.session
+        request = session.request
+        started = time.monotonic()
+        try:
+            address = await link.queue(
+                info,
+                channel=request.channel,
+                priority=enqueue.priority,
+                skills=enqueue.skills,
+                server=server,
+                default_server=default_server,
+            )
+        except RelayError as exc:
+            # The dialplan tries again (the IVR runs again then): better than a caller
+            # who waits in a line nobody keeps.
+            log.error("pbx.handover_failed", call_id=info.call_id, error=str(exc))
+            await link.wait_a_segment(session)
+            return True
+        try:
+            await session.set_variable(QUEUED_VARIABLE, "1")
+            await session.set_variable(LEADER_VARIABLE, address)
+        except AGIError:
+            pass  # gone meanwhile: the leader hears of the hang-up from Asterisk
+        log.info(
+            "pbx.call_sent_to_leader",
+            call_id=info.call_id,
+            queue=info.queue,
+            to=address,
+            took_s=round(time.monotonic() - started, 4),
+        )
         return True
 
     async def _hold_session(self, prompts: CallPrompts, call: PbxCall) -> None:
@@ -290,6 +365,7 @@ class CallRoutes:
         application = "MusicOnHold"
         args: tuple[str, ...] = (self._telephony.moh_class, str(segment))
         call.holding = True
+        call.arriving = False
         try:
             while call.holding and call.hold_turn == turn:
                 while not call.hold.empty():
@@ -354,7 +430,7 @@ class CallRoutes:
                         call.call_id, queue, call.caller_number, customer_id, recording.seconds, now
                     )
                 )
-                self._queue_voicemail(
+                await self._queue_voicemail(
                     call.call_id,
                     queue,
                     call.caller_number,
@@ -403,21 +479,21 @@ class CallRoutes:
         account = data.get("account_number") or data.get("customer.account")
         customer_id = await self._customer_id(data, request.caller_number, account)
         # The callback stands in for the call: the pop shows who is called back and why.
-        self._center.calls.add(
-            CallInfo(
-                call_id=request.uniqueid,
-                caller_number=request.caller_number,
-                dialled_number=request.dnid or request.extension,
-                arrived_at=self._center.host.now(),
-                queue=handoff.queue,
-                ivr_path=result.path,
-                ivr_answers={k: v for k, v in data.items() if not k.startswith("customer.")},
-                account=account,
-                customer_id=customer_id,
-                customer_name=data.get("customer.name"),
-                tier=data.get("customer.tier"),
-            )
+        origin = CallInfo(
+            call_id=request.uniqueid,
+            caller_number=request.caller_number,
+            dialled_number=request.dnid or request.extension,
+            arrived_at=self._center.host.now(),
+            queue=handoff.queue,
+            ivr_path=result.path,
+            ivr_answers={k: v for k, v in data.items() if not k.startswith("customer.")},
+            account=account,
+            customer_id=customer_id,
+            customer_name=data.get("customer.name"),
+            tier=data.get("customer.tier"),
         )
+        if self._standby() is None:
+            self._center.calls.add(origin)
         try:
             return await self._request_callback(
                 handoff.number,
@@ -425,6 +501,7 @@ class CallRoutes:
                 request.uniqueid,
                 priority=handoff.priority,
                 skills=dict(handoff.skills),
+                origin=origin,
             )
         except (OSError, ValueError, SQLAlchemyError) as exc:
             log.error("pbx.callback_not_stored", queue=handoff.queue, error=str(exc))
@@ -438,11 +515,14 @@ class CallRoutes:
         *,
         priority: int = 0,
         skills: dict[str, int] | None = None,
+        origin: CallInfo | None = None,
     ) -> int:
         """Store the request and put its entry in line, ranked like the call it replaces;
-        its id. The request is the customer's when the call was (their history shows it)."""
+        its id. The request is the customer's when the call was (their history shows it).
+        `origin`: the call's context (else the center's). On a standby the entry is put
+        in the leader's line (the request is stored all the same if that fails)."""
         now = datetime.now(UTC)
-        origin = self._center.calls.get(call_id)
+        origin = origin or self._center.calls.get(call_id)
         stored = await self._callbacks.request(
             number=number,
             window_start=now,
@@ -453,21 +533,32 @@ class CallRoutes:
         )
         callback_id = f"cb-{stored.id}"
         answers = {**(origin.ivr_answers if origin else {}), "callback_for": call_id}
-        self._center.calls.add(
-            CallInfo(
-                callback_id,
-                stored.number,  # in E.164: what the Originate dials
-                None,
-                self._center.host.now(),
-                queue,
-                ivr_path=origin.ivr_path if origin else (),
-                ivr_answers=answers,
-                account=origin.account if origin else None,
-                customer_id=origin.customer_id if origin else None,
-                customer_name=origin.customer_name if origin else None,
-                tier=origin.tier if origin else None,
-            )
+        entry = CallInfo(
+            callback_id,
+            stored.number,  # in E.164: what the Originate dials
+            None,
+            self._center.host.now(),
+            queue,
+            ivr_path=origin.ivr_path if origin else (),
+            ivr_answers=answers,
+            account=origin.account if origin else None,
+            customer_id=origin.customer_id if origin else None,
+            customer_name=origin.customer_name if origin else None,
+            tier=origin.tier if origin else None,
         )
+        link = self._standby()
+        if link is not None:
+            try:
+                await link.callback(origin, entry, priority=priority, skills=skills or {})
+            except RelayError as exc:
+                log.error(
+                    "pbx.callback_not_in_line",
+                    callback_id=callback_id,
+                    error=str(exc),
+                    hint="the request is stored; the leader did not put it in line",
+                )
+            return stored.id
+        self._center.calls.add(entry)
         self._center.host.submit(
             CallbackRequested(
                 self._center.host.now(), callback_id, queue, priority, dict(skills or {})
@@ -516,7 +607,7 @@ class CallRoutes:
                     now,
                 )
             )
-            self._queue_voicemail(
+            await self._queue_voicemail(
                 request.uniqueid,
                 recorded.queue,
                 request.caller_number,
@@ -524,7 +615,7 @@ class CallRoutes:
                 result.data.get("customer.name"),
             )
 
-    def _queue_voicemail(
+    async def _queue_voicemail(
         self,
         call_id: str,
         queue: str,
@@ -536,23 +627,34 @@ class CallRoutes:
         skills: Mapping[str, int] | None = None,
     ) -> None:
         """The message becomes work in `queue` (`vm-<call id>`), routed like the call was:
-        its context for the desktop's pop, and the entry in the ACD's line."""
-        entry = f"{VOICEMAIL_WORK}{call_id}"
+        its context for the desktop's pop, and the entry in the ACD's line (the leader's,
+        from a standby)."""
         center = self._center
-        center.calls.add(
-            CallInfo(
-                entry,
-                caller_number,
-                None,
-                center.host.now(),
-                queue,
-                ivr_answers={"voicemail_of": call_id},
-                customer_id=customer_id,
-                customer_name=customer_name,
-            )
+        entry = CallInfo(
+            f"{VOICEMAIL_WORK}{call_id}",
+            caller_number,
+            None,
+            center.host.now(),
+            queue,
+            ivr_answers={"voicemail_of": call_id},
+            customer_id=customer_id,
+            customer_name=customer_name,
         )
+        link = self._standby()
+        if link is not None:
+            try:
+                await link.voicemail(entry, priority=priority, skills=skills or {})
+            except RelayError as exc:
+                log.error(
+                    "pbx.voicemail_not_in_line",
+                    entry=entry.call_id,
+                    error=str(exc),
+                    hint="the message is stored in the inbox; the leader did not route it",
+                )
+            return
+        center.calls.add(entry)
         center.host.submit(
-            VoicemailQueued(center.host.now(), entry, queue, priority, dict(skills or {}))
+            VoicemailQueued(center.host.now(), entry.call_id, queue, priority, dict(skills or {}))
         )
 
     def _survey(self, uniqueid: str, survey: StoreSurvey) -> None:

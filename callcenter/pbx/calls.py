@@ -77,6 +77,9 @@ class PbxCall:
     hold: asyncio.Queue[Instruction] = field(default_factory=asyncio.Queue)
     holding: bool = True
     """The caller's AGI is still in its hold loop."""
+    arriving: bool = False
+    """A standby queued the call and sends the caller's session here (a cluster): what the
+    hold loop is told waits in `hold` until the session holds the caller."""
     hold_turn: int = 0
     """Counts the AGI sessions that held the caller: after a node fail-over a newer
     session holds the call, and only its loop may end the hold."""

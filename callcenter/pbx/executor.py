@@ -107,7 +107,7 @@ class PbxExecutor:
                 self._spawn(self._withdraw(command))
             elif isinstance(command, Announce):
                 call = self._calls.get(command.call_id)
-                if call is not None and call.holding:
+                if call is not None and (call.holding or call.arriving):
                     call.hold.put_nowait(("announce", command.position, command.estimated_wait))
             elif isinstance(command, Overflow) and command.target is not OverflowKind.QUEUE:
                 self._leave(command.call_id, command.target.value, command.target_name)
@@ -116,7 +116,7 @@ class PbxExecutor:
 
     def _leave(self, call_id: str, how: str, where: str | None) -> None:
         call = self._calls.get(call_id)
-        if call is not None and call.holding:
+        if call is not None and (call.holding or call.arriving):
             call.hold.put_nowait(("leave", how, where))
 
     def _spawn(self, work: Coroutine[Any, Any, None]) -> None:

@@ -16,8 +16,11 @@ modelled here on the one address the simulator knows: a session that ends on a l
 channel without the backend's `CC_DONE=1` is taken for a node that went away and the
 FastAGI is entered again at once; a refused connection waits `FAILOVER_RETRY_S` (music)
 first, `FAILOVER_ROUNDS` times at most; then a queued caller waits in `[queue-hold]` and
-anyone else is hung up. The real dialplan's behaviour is tested on the real Asterisk
-(tests/real_asterisk/test_real_fastagi_failover.py).
+anyone else is hung up. A session that ends with `CC_LEADER=<host:port>` set (a standby
+node sent the call on to the cluster's leader) runs the script there next, the variable
+cleared first; that session ending without `CC_DONE` counts as a failed round. The real
+dialplan's behaviour is tested on the real Asterisk
+(tests/real_asterisk/test_real_fastagi_failover.py, test_real_standby_agi.py).
 """
 
 from __future__ import annotations
@@ -40,6 +43,9 @@ AGI that ends without a hang-up (see `CallerCall._hold_in_dialplan`)."""
 
 DONE_VARIABLE = "CC_DONE"
 """Set to 1 by the backend when it is done with a call it leaves up: no fail-over then."""
+
+LEADER_VARIABLE = "CC_LEADER"
+"""Set by a standby backend node to the leader's FastAGI `host:port`: [fastagi] goes there."""
 
 FAILOVER_ROUNDS = 8
 FAILOVER_RETRY_S = 2.0
@@ -72,6 +78,9 @@ class CallerCall:
         self.moh = False
         self.in_survey = False
         self._failed_rounds = 0
+        self._at_leader = False
+        self.agi_targets: list[tuple[str, int]] = []
+        """Where each FastAGI session of the call went (host, port), in order."""
         self._steps: deque[Step] = deque(script.steps)
         self._hangup_cause = 0
 
@@ -175,13 +184,18 @@ class CallerCall:
         if self.channel.alive:
             self.caller_hangup("caller")
 
-    def begin_agi(self, context: str, exten: str, priority: int) -> None:
-        """Enter `AGI(agi://host:port/<script>)` at this dialplan position (synchronously)."""
+    def begin_agi(
+        self, context: str, exten: str, priority: int, at: tuple[str, int] | None = None
+    ) -> None:
+        """Enter `AGI(agi://host:port/<script>)` at this dialplan position (synchronously);
+        `at`: another FastAGI address than the options' (the leader a standby named)."""
         opts = self.pbx.options
         script = opts.script_for(context) or opts.ivr_script
         chan = self.channel
         chan.context, chan.exten, chan.priority = context, exten, priority
-        url = f"agi://{opts.agi_host}:{opts.agi_port}/{script}"
+        host, port = at or (opts.agi_host, opts.agi_port)
+        self.agi_targets.append((host, port))
+        url = f"agi://{host}:{port}/{script}"
         chan.application, chan.app_data = "AGI", url
         self.emit(ev.newexten(chan, "AGI", url))
         self.in_survey = script == opts.survey_script
@@ -189,7 +203,7 @@ class CallerCall:
             self._steps = deque(Press(a) for a in self.script.survey_answers)
         self.record.scripts.append(script)
         self.leg = AGILeg(
-            self, host=opts.agi_host, port=opts.agi_port, script=script,
+            self, host=host, port=port, script=script,
             close_timeout_s=opts.agi_close_timeout_s,
         )  # fmt: skip
         self.leg_task = self.pbx.spawn(self.leg.run(), f"agi:{chan.name}:{script}")
@@ -222,8 +236,21 @@ class CallerCall:
         status = "SUCCESS" if outcome is Outcome.CLOSED else "FAILURE"
         self.emit(ev.varset(self.channel, "AGISTATUS", status))
         chan = self.channel
-        if chan.variables.get(DONE_VARIABLE) != "1" and self._failed_rounds < FAILOVER_ROUNDS:
-            if outcome is not Outcome.CLOSED:
+        done = chan.variables.get(DONE_VARIABLE) == "1"
+        leader = chan.variables.pop(LEADER_VARIABLE, "")  # [fastagi]: Set(CC_LEADER=)
+        from_leader, self._at_leader = self._at_leader, False
+        host, _, port = leader.rpartition(":")
+        if (
+            not done
+            and port.isdigit()
+            and not from_leader
+            and self._failed_rounds < FAILOVER_ROUNDS
+        ):
+            self._at_leader = True
+            self.begin_agi(chan.context, chan.exten, chan.priority, (host.strip("[]"), int(port)))
+            return True
+        if not done and self._failed_rounds < FAILOVER_ROUNDS:
+            if outcome is not Outcome.CLOSED or from_leader:
                 self._failed_rounds += 1
                 after_wait = await self._between_rounds(FAILOVER_RETRY_S)
                 if after_wait is not None:

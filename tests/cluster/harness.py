@@ -342,11 +342,13 @@ async def cluster(
     phones: list[AgentPhone],
     *,
     nodes: int = 2,
+    standby_first: bool = False,
 ) -> AsyncIterator[Cluster]:
     """A fresh database, the simulator, the FastAGI front and `nodes` nodes (node1 is
-    started first and left to lead before the others start)."""
+    started first and left to lead before the others start). The front tries the nodes in
+    order, or the last first with `standby_first` (BACKEND1 is a standby then)."""
     agi_ports = [await free_port() for _ in range(nodes)]
-    front = AgiFront(agi_ports)
+    front = AgiFront(agi_ports[::-1] if standby_first else agi_ports)
     await front.start()
     spool = frozenset({str(tmp_path / "voicemail")})
     sim = PbxSimulator(

@@ -149,7 +149,12 @@ def test_every_variable_the_dialplan_reads_is_set_by_the_code(plan) -> None:
         for steps in extens.values():
             for step in steps:
                 read |= set(re.findall(r"\$\{(CC_[A-Z_]+)\}", step.data))
-    assert read == {contract.QUEUED_VARIABLE, contract.DONE_VARIABLE, *contract.OFFER_VARIABLES}
+    assert read == {
+        contract.QUEUED_VARIABLE,
+        contract.DONE_VARIABLE,
+        contract.LEADER_VARIABLE,
+        *contract.OFFER_VARIABLES,
+    }
 
 
 def test_the_fastagi_failover_tries_the_compose_backends_in_order_on_the_service_port(
@@ -163,13 +168,35 @@ def test_the_fastagi_failover_tries_the_compose_backends_in_order_on_the_service
     assert [(t.host, t.port) for t in targets] == [("backend", port), ("backend2", port)]
     steps = contexts[contract.FAILOVER_CONTEXT]["s"]
     urls = [s.data for s in steps if s.app == "AGI"]
-    assert urls == [f"agi://${{{name}}}/${{ARG1}}" for name in contract.BACKEND_GLOBALS]
+    assert urls == [
+        *(f"agi://${{{name}}}/${{ARG1}}" for name in contract.BACKEND_GLOBALS),
+        "agi://${leader}/${ARG1}",  # where a standby sent the call (CC_LEADER)
+    ]
     # After each node: done (the backend's CC_DONE) or on to the next; bounded rounds.
     done = f'$["${{{contract.DONE_VARIABLE}}}" = "1"]?done'
-    assert [s.data for s in steps if s.app == "GotoIf"].count(done) == 2
+    assert [s.data for s in steps if s.app == "GotoIf"].count(done) == 3  # and the leader
     assert Step("MusicOnHold", f"{settings.telephony.moh_class},${{BACKEND_RETRY_S}}") in steps
     assert int(globals_.get("BACKEND_ROUNDS") or 0) > 1
     assert steps[-1] == Step("Return", "")
+
+
+def test_a_call_a_standby_sends_on_goes_to_the_leader_named_by_that_session_only(plan) -> None:
+    contexts, _ = plan
+    steps = contexts[contract.FAILOVER_CONTEXT]["s"]
+    leader = contract.LEADER_VARIABLE
+    clear = Step("Set", f"{leader}=")
+    agi = [n for n, s in enumerate(steps) if s.app == "AGI"]
+    # Cleared before each round's first node and before it is followed: a value left by an
+    # older session never sends a call anywhere.
+    assert steps[agi[0] - 1] == clear
+    assert steps[agi[2] - 1 - 1] == clear  # (the NoOp that says where is in between)
+    assert steps[agi[2] - 3] == Step("Set", f"LOCAL(leader)=${{{leader}}}")
+    follow = f'$["${{{leader}}}" != ""]?leader'
+    # After each node that is not done: its CC_LEADER, if set, is followed at once.
+    for n in agi[:2]:
+        assert steps[n + 2] == Step("GotoIf", follow)
+    # The leader's session that ends without CC_DONE counts as a round (bounded).
+    assert steps[agi[2] + 2] == Step("Goto", "wait")
 
 
 def test_given_a_context_in_the_dialplan_then_the_code_or_a_phone_uses_it(
