@@ -248,8 +248,7 @@ class WebRelay:
         log.warning("cluster.web_relay_too_large", method=method, path=path, size=size)
         text = (
             f"the answer to {method} {path} is {size}: a standby relays at most "
-            f"{self.max_answer:,} bytes ({self.max_answer / 1024 / 1024:g} MiB); ask for a "
-            "shorter period, or ask the leader directly"
+            f"{_bytes(self.max_answer)}; ask for a shorter period, or ask the leader directly"
         )
         error = {
             "error": {"status": 502, "code": "answer_too_large", "message": text, "details": []}
@@ -281,6 +280,11 @@ def _too_large(request: web.Request) -> web.Response:
     return error_response(
         413, "too_large", f"{request.method} {request.path}: Request Entity Too Large"
     )
+
+
+def _bytes(count: int) -> str:
+    mib = count / (1024 * 1024)
+    return f"{count:,} bytes ({mib:g} MiB)" if mib >= 1 else f"{count:,} bytes"
 
 
 def _loopback(host: str) -> str:

@@ -19,7 +19,7 @@ from callcenter.cluster.relay import Relay
 from callcenter.cluster.web_relay import CLIENT_HEADER, WebRelay
 from callcenter.db import make_engine, upgrade
 from tests.pg import PostgresServer
-from tests.web_site import AGENT, Site, open_site
+from tests.web_site import AGENT, SUPERVISOR, Site, open_site
 
 LEADING = ClusterStatus("node1", Role.LEADER, 1, "node1", 0.0, 1_800_000_000.0)
 STANDING_BY = ClusterStatus("node2", Role.STANDBY, 1, "node1", 0.1, None)
@@ -192,6 +192,14 @@ async def test_given_an_answer_past_the_limit_then_the_standby_answers_502_namin
     assert error["code"] == "answer_too_large"
     assert "at most 1,000 bytes" in error["message"]
     assert "GET /api/openapi.json" in error["message"]
+    # A streamed answer (no length known ahead) is cut at the limit too.
+    await pair.login(pair.standby, SUPERVISOR)
+    pair.leader_web.max_answer = 50
+    streamed = await pair.http.get(
+        f"{pair.standby.base_url}/api/cdr?since=2026-01-01&until=2026-01-02"
+    )
+    assert streamed.status == 502
+    assert "is more than 50 bytes" in (await streamed.json())["error"]["message"]
     pair.leader_web.max_answer = 32 * 1024 * 1024
     whole = await pair.http.get(f"{pair.standby.base_url}/api/openapi.json")
     assert whole.status == 200
