@@ -6,6 +6,7 @@ address; the pages are the standby's own; no leader means a clear 503, not a han
 
 from __future__ import annotations
 
+import io
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -128,6 +129,18 @@ async def test_given_a_bad_request_through_the_standby_then_the_answer_is_the_le
     assert answers[0] == answers[1]
     assert answers[0][0] == 422
     assert answers[0][1]["error"]["details"][0]["field"] == "state"
+    # A body past the app's limit (1 MiB): refused alike.
+    huge = b'{"state": "' + b"x" * (1024 * 1024) + b'"}'
+    refusals = []
+    for site in (pair.standby, pair.leader):
+        response = await pair.http.post(
+            f"{site.base_url}/api/agents/agent1/state",
+            data=io.BytesIO(huge),
+            headers={**headers, "Content-Type": "application/json"},
+        )
+        refusals.append((response.status, await response.json()))
+    assert refusals[0] == refusals[1]
+    assert refusals[0][0] == 413
     # Not JSON at all; and a route that does not exist.
     for site in (pair.standby, pair.leader):
         broken = await pair.http.post(
