@@ -51,7 +51,7 @@ from callcenter.app.tasks import TaskSupervisor, log_safely
 from callcenter.app.wiring import Backend, build_backend
 from callcenter.cluster.feed_relay import FeedServer, RemoteFeeds
 from callcenter.cluster.fence import Fence
-from callcenter.cluster.leadership import Leadership
+from callcenter.cluster.leadership import Leadership, Role
 from callcenter.cluster.relay import Relay
 from callcenter.cluster.web_relay import WebRelay
 from callcenter.db import BatchedWriter, ConfigInvalid, make_engine, make_sessions, upgrade
@@ -483,6 +483,12 @@ class Service:
             max_sessions=self.settings.fastagi.max_sessions,
             advertised=None if self.leadership is None else self.leadership.fastagi,
         )
+        if self.leadership is not None and self.leadership.fastagi is None:
+            log.warning(
+                "cluster.fastagi_address_unknown",
+                hint="standbys cannot send queued callers to this node while it leads: set "
+                "cluster.fastagi_address (host:port as Asterisk reaches this node)",
+            )
 
     def tell_standbys(self, what: str) -> None:
         """The leader: tell the standbys that `what` (flows, config) changed."""
@@ -499,9 +505,14 @@ class Service:
         except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
             log.warning("cluster.center_news_not_sent", what=what, error=str(exc))
 
+    def _standing_by(self) -> bool:
+        # Not from the election on: the take-over loads the flows and configuration itself
+        # and rebuilds the ACD, which a late load must not replace under it.
+        return self.leadership is not None and self.leadership.role is Role.STANDBY
+
     def _center_news(self, payload: str) -> None:
         # Loads coalesce: news during a load loads once more after it.
-        if self.leading:
+        if not self._standing_by():
             return
         if self._center_reload is not None and not self._center_reload.done():
             self._reload_again = True
@@ -517,9 +528,11 @@ class Service:
             try:
                 active = await self.catalog.store.active()
                 flows = self.flows.check({name: v.text for name, v in active.items()})
-                self.flows.use(flows)
                 current = await self.backend.context.config_versions.current()
                 problems = [] if current is None else route_problems(current.center, flows)
+                if not self._standing_by():
+                    return
+                self.flows.use(flows)
                 if current is not None and not problems:
                     self._use_center(current.center)
             except (FlowLoadError, ConfigInvalid, SQLAlchemyError, OSError) as exc:

@@ -138,6 +138,42 @@ async def test_given_a_followup_or_an_already_queued_caller_on_the_standby_then_
         assert queued == ["GET VARIABLE CC_QUEUED", to_leader]
 
 
+async def test_given_a_flow_changed_on_the_leader_then_the_standby_runs_the_new_version(
+    tmp_path: Path, postgres: PostgresServer
+) -> None:
+    old_thanks, new_thanks = "custom/callback-next-day", "custom/callback-confirmed"
+    callback = (Silence(), Silence(), Press("2"), Press("1"))
+    async with cluster(tmp_path, postgres, ACD, PHONES, standby_first=True) as c:
+        leader, standby = await _standby_serving(c)
+        csrf = await c.admin(leader)
+        base = f"{leader.url}/api/flows/after_hours"
+        async with c.http.get(f"{base}/versions/1") as response:
+            old = (await response.json())["text"]
+        new = old.replace(f"prompts: {old_thanks}", f"prompts: {new_thanks}", 1)
+        assert new != old
+        before = await c.sim.place_call(CallerScript(STANDARD[0], dialled="199", steps=callback))
+        assert old_thanks in (await asyncio.wait_for(before.done, 60)).prompts
+
+        body = {"text": new, "comment": "a shorter thank-you", "base_version": 1}
+        async with c.http.put(base, json=body, headers=csrf) as response:
+            assert response.status == 200, await response.text()
+        # The leader told the standby (cc_center), which loaded the new version.
+        await c.until(lambda: _followed(standby, "after_hours", 2), 15)
+        after = await c.sim.place_call(CallerScript(STANDARD[1], dialled="199", steps=callback))
+        record = await asyncio.wait_for(after.done, 60)
+        assert new_thanks in record.prompts
+        assert old_thanks not in record.prompts
+        assert c.front.relayed.get(leader.agi_port, 0) == 0  # both ran on the standby
+
+
+def _followed(node: Node, flow: str, version: int) -> bool:
+    return any(
+        line.get("event") == "cluster.center_followed"
+        and line.get("flows", {}).get(flow) == version
+        for line in node.lines()
+    )
+
+
 async def _agi_commands(port: int, script: str, variables: dict[str, str]) -> list[str]:
     """Play Asterisk for one FastAGI session of `script`: answer every command (`variables`
     for GET VARIABLE, 1 for the rest) until the node ends it; the commands sent."""

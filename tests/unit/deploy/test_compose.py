@@ -186,7 +186,7 @@ def test_the_backend_image_has_the_programs_that_make_the_prompts() -> None:
 def test_the_ha_profile_adds_a_standby_on_the_same_database_and_a_web_front_for_the_leader(
     compose: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from callcenter.app.settings import load_settings  # noqa: PLC0415
+    from callcenter.app.settings import advertised_fastagi, load_settings  # noqa: PLC0415
 
     services = compose["services"]
     assert services["backend2"]["profiles"] == ["ha"]
@@ -206,6 +206,10 @@ def test_the_ha_profile_adds_a_standby_on_the_same_database_and_a_web_front_for_
     # Asterisk tries backend2 when backend does not take a FastAGI call ...
     dialplan = (ROOT / "config" / "asterisk" / "extensions.conf").read_text()
     assert f"\nBACKEND2 = backend2:{nodes['backend2'].fastagi.port}\n" in dialplan
+    # ... and a standby sends the callers it queued to the leader at the address the
+    # leader advertises: its own compose name (the FastAGI binds 0.0.0.0, no default).
+    for name, node in nodes.items():
+        assert advertised_fastagi(node) == f"{name}:{node.fastagi.port}"
     # ... and the browsers reach the leader through HAProxy, which asks each node /leaderz.
     haproxy = (ROOT / "deploy" / "haproxy.cfg").read_text()
     assert "option httpchk GET /leaderz" in haproxy
