@@ -57,6 +57,11 @@ CLIENT_HEADER = "X-Callcenter-Client"
 """The browser's address as the standby computed it (trusted with the secret only)."""
 MAX_ANSWER = 32 * 1024 * 1024
 """The largest answer relayed (bytes of body)."""
+LOCAL_ON_STANDBY = frozenset({"/api/cdr"})
+"""API routes a standby answers itself instead of relaying them: they read only the
+database and the settings (`routes_cdr`), and an export of a month streams for longer than
+a relayed request may take, held whole in memory on both nodes. Served by the standby,
+that load stays off the leader."""
 
 REQUEST_HEADERS = (
     "Accept",
@@ -119,6 +124,8 @@ class WebRelay:
         self._host = _loopback(web_host)
         self._port = web_port
         self.max_answer = max_answer
+        self.local_paths = LOCAL_ON_STANDBY
+        """API paths this node answers itself as a standby (`LOCAL_ON_STANDBY`)."""
         self._secret = secrets.token_urlsafe(32)
         self._http: aiohttp.ClientSession | None = None
 

@@ -89,7 +89,7 @@ async def standby_gate(request: web.Request, handler: Handler) -> web.StreamResp
     if status.role is Role.LEADER:
         return await handler(request)
     if relay is not None and relayed is None and status.role is Role.STANDBY:
-        if request.path.startswith("/api/"):
+        if request.path.startswith("/api/") and request.path not in relay.local_paths:
             return await relay.forward(request)
         if not request.path.startswith("/ws/"):
             return await handler(request)

@@ -89,6 +89,9 @@ class Telephony(Protocol):
 class WebForward(Protocol):
     """Several nodes: the API through the cluster relay (`callcenter.cluster.web_relay`)."""
 
+    local_paths: frozenset[str]
+    """API paths a standby answers itself instead of relaying them."""
+
     async def forward(self, request: web.Request) -> web.StreamResponse:
         """A standby's answer to an /api/ request: the leader's answer to it."""
 

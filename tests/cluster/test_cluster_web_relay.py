@@ -12,9 +12,11 @@ import json
 from datetime import date
 from pathlib import Path
 
+from prometheus_client.parser import text_string_to_metric_families
+
 from acd import AcdSettings, AgentSettings, QueueSettings
 from callcenter.sim import AgentPhone
-from tests.cluster.harness import ADMIN, ADMIN_PASSWORD, Cluster, cluster
+from tests.cluster.harness import ADMIN, ADMIN_PASSWORD, Cluster, Node, cluster
 from tests.pg import PostgresServer
 
 GENERAL = QueueSettings(name="general", ring_timeout_seconds=8, wrap_up_seconds=0.5)
@@ -60,6 +62,12 @@ async def test_given_a_browser_on_the_standby_then_it_is_served_as_on_the_leader
             async with c.http.get(leader.url + path) as direct:
                 assert relayed_body == await direct.read()
         assert len(json.loads(relayed_body)["records"]) == 0
+        # The call records are the standby's own answer (read from the database there):
+        # nothing more was relayed for them.
+        relayed_before = await _relayed(c, standby)
+        async with c.http.get(f"{standby.url}/api/cdr?since={today}&until={today}") as own:
+            assert own.status == 200
+        assert await _relayed(c, standby) == relayed_before
         async with c.http.get(f"{standby.url}/api/customers?q=a&limit=20") as customers:
             assert len(await customers.json()) > 1
         async with c.http.get(
@@ -131,3 +139,14 @@ async def test_given_the_leader_frozen_then_a_request_through_the_standby_is_ans
 async def _last_of(c: Cluster, agent: str, kind: str) -> bool:
     kinds = [e.kind for e in await c.log() if e.agent == agent]
     return bool(kinds) and kinds[-1] == kind
+
+
+async def _relayed(c: Cluster, node: Node) -> float:
+    async with c.http.get(f"{node.url}/metrics") as response:
+        text = await response.text()
+    return next(
+        sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+        if sample.name == "callcenter_cluster_relay_sent_total"
+    )
