@@ -515,20 +515,28 @@ async def real_cluster(
     *,
     sounds: tuple[Path, Path],
     phones: Mapping[str, Behaviour],
+    backends: tuple[int, ...] = (1, 2),
 ) -> AsyncIterator[RealCluster]:
     """Asterisk on the product's configuration with the two backend nodes of its dialplan
     (BACKEND1, BACKEND2), each a `callcenter serve` process with `cluster.enabled`
     (tests/cluster/harness.py: node1 leads, node2 waits as a standby) on a fresh database of
     `postgres`; the agents' phones (`phones`: agent -> behaviour) registered and the trunk
-    answering. Agents are not logged in: a test does that on the leader's web."""
+    answering. Agents are not logged in: a test does that on the leader's web.
+    `backends`: the nodes the dialplan names, BACKEND1 first (`(2,)`: only node2, the
+    standby; BACKEND2 empty)."""
     unpacked = require_build()
     agi_ports = [free_tcp_port()]
     while len(agi_ports) < 2:
         port = free_tcp_port()
         if port not in agi_ports:
             agi_ports.append(port)
+    listed = [agi_ports[n - 1] for n in backends]
     asterisk = RealAsterisk(
-        unpacked, agi_port=agi_ports[0], agi_port2=agi_ports[1], sounds=sounds[0], moh=sounds[1]
+        unpacked,
+        agi_port=listed[0],
+        agi_port2=listed[1] if len(listed) > 1 else None,
+        sounds=sounds[0],
+        moh=sounds[1],
     )
     sipp = Sipp(unpacked, asterisk.sip_port, tmp_path / "sipp")
     relays = {f"node{n}": TcpCutter(asterisk.ami_port) for n in (1, 2)}
