@@ -30,6 +30,7 @@ from callcenter.ami.errors import LocalProtocolError
 _SECRET_KEYS = frozenset({"Secret", "Key"})
 _FORBIDDEN_IN_VALUE = ("\r", "\n", "\x00")
 _EXTEN = re.compile(r"[0-9A-Za-z+*#]{1,80}")
+_LABEL = re.compile(r"[0-9A-Za-z_-]{1,80}")
 _VARIABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,79}")
 _CONTROL = frozenset(chr(c) for c in (*range(32), 127))
 _NOT_IN_VARIABLE = _CONTROL | frozenset(",\"'\\()[]{}$&|;`")
@@ -183,9 +184,15 @@ def hangup(channel: str, cause: int | None = None) -> Action:
     return Action("Hangup", _pairs(Channel=channel, Cause=None if cause is None else str(cause)))
 
 
-def redirect(channel: str, context: str, exten: str, priority: int = 1) -> Action:
-    """Send a channel to another place in the dialplan (`exten` as for `originate`)."""
+def redirect(channel: str, context: str, exten: str, priority: int | str = 1) -> Action:
+    """Send a channel to another place in the dialplan (`exten` as for `originate`);
+    `priority` a number or a priority label of that extension (`n(label)`)."""
     _check_exten("Redirect", exten)
+    if isinstance(priority, str) and _LABEL.fullmatch(priority) is None:
+        raise LocalProtocolError(
+            f"Redirect Priority: {_first_bad(priority, _LABEL)}; a label is 1-80 letters, "
+            "digits, '_' or '-'"
+        )
     return Action(
         "Redirect",
         (("Channel", channel), ("Context", context), ("Exten", exten), ("Priority", str(priority))),

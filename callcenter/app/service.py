@@ -71,6 +71,7 @@ from callcenter.pbx.callback_attempts import CallbackAttempts
 from callcenter.pbx.followup_calls import SCRIPT as FOLLOWUP_SCRIPT
 from callcenter.pbx.followup_calls import FollowUpCalls
 from callcenter.pbx.standby_agi import LeaderLink, serve_standbys
+from callcenter.pbx.stuck_agi import StuckAgiRescue
 from ivr_flows import FlowSet
 
 log = structlog.get_logger(__name__)
@@ -198,6 +199,9 @@ class Service:
     web_relay: WebRelay | None = None
     """Several nodes: the API of a standby's browsers, relayed to the leader (and run
     there through its own web app); None for a single node."""
+    stuck_agi: StuckAgiRescue | None = None
+    """Several nodes: the leader's sweep for callers whose FastAGI session is on a frozen
+    node (`rescued` counts them, for /metrics); None for a single node."""
 
     feeds: RemoteFeeds | None = None
     """Several nodes: the desktops and wallboards open on this standby, fed by the
@@ -315,6 +319,15 @@ class Service:
             backend.context.web_relay = service.web_relay
             backend.context.cluster_lease_s = settings.cluster.lease_s
             backend.context.cluster = service.leadership.status
+            # The leader sends callers stuck on a frozen node's FastAGI to itself.
+            service.stuck_agi = StuckAgiRescue(
+                engine,
+                clients,
+                service.telephony.calls,
+                node=settings.cluster.node,
+                lease_s=settings.cluster.lease_s,
+                acting=service.why_not_acting,
+            )
         service._route_cluster_fastagi(followups)
         # A write the database refuses for an old term means another node leads now.
         writer.fenced = lambda why: fence.lose(f"the database refused a write: {why}")
@@ -675,6 +688,9 @@ class Service:
                 server=client.server.name,
                 address=f"{client.server.host}:{client.server.port}",
             )
+        if self.stuck_agi is not None:
+            # Callers whose FastAGI session is on a frozen node are sent here.
+            self.supervisor.start("stuck-agi", self.stuck_agi.run)
 
     async def _acd_from_database(self, url: str) -> int:
         """Run the center with the newest stored version of its configuration (its number

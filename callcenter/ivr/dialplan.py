@@ -52,6 +52,11 @@ LEADER_VARIABLE = "CC_LEADER"
 hands the call over (a caller its IVR queued, a session only the leader runs): the
 dialplan's fail-over ([fastagi]) runs the script there next, and clears it before use."""
 
+AGI_NODE_VARIABLE = "CC_AGI_NODE"
+"""Set by the dialplan's fail-over ([fastagi]) to the address (`host:port`) of each FastAGI
+session's node before it starts: the leader reads it to find callers held on a frozen
+node (`callcenter.pbx.stuck_agi`)."""
+
 FAILOVER_CONTEXT = "fastagi"
 """The dialplan's FastAGI fail-over: `Gosub(fastagi,s,1(<script>))` runs `<script>` on the
 backend nodes named by the globals `BACKEND_GLOBALS`, the first that takes the call."""

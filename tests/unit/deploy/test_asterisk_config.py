@@ -188,15 +188,31 @@ def test_a_call_a_standby_sends_on_goes_to_the_leader_named_by_that_session_only
     agi = [n for n, s in enumerate(steps) if s.app == "AGI"]
     # Cleared before each round's first node and before it is followed: a value left by an
     # older session never sends a call anywhere.
-    assert steps[agi[0] - 1] == clear
-    assert steps[agi[2] - 1 - 1] == clear  # (the NoOp that says where is in between)
-    assert steps[agi[2] - 3] == Step("Set", f"LOCAL(leader)=${{{leader}}}")
+    # (Each AGI is preceded by the Set of CC_AGI_NODE: test_each_fastagi_session_names_its_node.)
+    assert steps[agi[0] - 2] == clear
+    assert steps[agi[2] - 3] == clear  # (the NoOp that says where is in between)
+    assert steps[agi[2] - 4] == Step("Set", f"LOCAL(leader)=${{{leader}}}")
     follow = f'$["${{{leader}}}" != ""]?leader'
     # After each node that is not done: its CC_LEADER, if set, is followed at once.
     for n in agi[:2]:
         assert steps[n + 2] == Step("GotoIf", follow)
     # The leader's session that ends without CC_DONE counts as a round (bounded).
     assert steps[agi[2] + 2] == Step("Goto", "wait")
+
+
+def test_each_fastagi_session_names_its_node(plan) -> None:
+    # The leader finds callers held on a frozen node by CC_AGI_NODE (callcenter/pbx/
+    # stuck_agi.py): it must name the very address each AGI connects to.
+    contexts, _ = plan
+    steps = contexts[contract.FAILOVER_CONTEXT]["s"]
+    agi = [n for n, s in enumerate(steps) if s.app == "AGI"]
+    assert len(agi) == 3
+    for n in agi:
+        name, _, address = steps[n - 1].data.partition("=")
+        assert (steps[n - 1].app, name) == ("Set", contract.AGI_NODE_VARIABLE), steps[n - 1]
+        assert steps[n].data == f"agi://{address}/${{ARG1}}"
+    [globals_] = [s for s in parse(CONF / "extensions.conf") if s.name == "globals"]
+    assert globals_.get("AGIEXITONHANGUP") == "yes", "a Redirect must end a session at once"
 
 
 def test_given_a_context_in_the_dialplan_then_the_code_or_a_phone_uses_it(
