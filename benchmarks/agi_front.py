@@ -6,7 +6,10 @@ simulator has one FastAGI address. `AgiFront` stands in for that list: it listen
 port and relays each FastAGI connection to the first node that accepts it, retrying while
 none does. The cluster tests (tests/cluster/harness.py) and the benchmarks that run
 several nodes (benchmarks/failover.py, benchmarks/e2e_load.py) put it between the
-simulator and the nodes.
+simulator and the nodes. A standby that hands a caller to the leader ends its session with
+`CC_LEADER=<host:port>`: the simulator follows that itself, straight to the leader's own
+FastAGI address (callcenter/sim/calls.py, as the dialplan's [fastagi] does), not through
+this front.
 """
 
 from __future__ import annotations
