@@ -319,15 +319,7 @@ class Service:
             backend.context.web_relay = service.web_relay
             backend.context.cluster_lease_s = settings.cluster.lease_s
             backend.context.cluster = service.leadership.status
-            # The leader sends callers stuck on a frozen node's FastAGI to itself.
-            service.stuck_agi = StuckAgiRescue(
-                engine,
-                clients,
-                service.telephony.calls,
-                node=settings.cluster.node,
-                lease_s=settings.cluster.lease_s,
-                acting=service.why_not_acting,
-            )
+            service._rescue_frozen_nodes(clients)
         service._route_cluster_fastagi(followups)
         # A write the database refuses for an old term means another node leads now.
         writer.fenced = lambda why: fence.lose(f"the database refused a write: {why}")
@@ -368,6 +360,19 @@ class Service:
             stored_sessions=stored.stored,
         )
         context.sessions.on_end(self.feed_server.session_ended)
+
+    def _rescue_frozen_nodes(self, clients: list[AMIClient]) -> None:
+        # Several nodes: the leader sends callers stuck on a frozen node's FastAGI to
+        # itself (`stuck_agi`), counted for /metrics.
+        rescue = self.stuck_agi = StuckAgiRescue(
+            self.engine,
+            clients,
+            self.telephony.calls,
+            node=self.settings.cluster.node,
+            lease_s=self.settings.cluster.lease_s,
+            acting=self.why_not_acting,
+        )
+        self.backend.context.frozen_node_rescues = lambda: dict(rescue.by_node)
 
     def _route_cluster_fastagi(self, followups: FollowUpCalls) -> None:
         # Several nodes: standbys run the IVR and hand the ACD's part to the leader

@@ -139,6 +139,10 @@ class WebContext:
     last heard from longer ago than this is not ready (/readyz)."""
     standby_agi: bool = False
     """Several nodes: a standby serves FastAGI too (/readyz checks its port)."""
+    frozen_node_rescues: Callable[[], dict[str, int]] | None = None
+    """Several nodes: the callers this process, while leading, sent on from a frozen
+    node's FastAGI, by that node (`callcenter.pbx.stuck_agi`, for /metrics); None for a
+    single node."""
     feeds: RemoteFeeds | None = None
     """Several nodes: a standby's websockets get the leader's feeds through this
     (`callcenter.cluster.feed_relay`); None for a single node."""
