@@ -130,9 +130,12 @@ def agi_address(app_data: str) -> tuple[str, str] | None:
     return None if key is None else (key, script.split("?", 1)[0])
 
 
-def silent_addresses(nodes: Iterable[NodeSeen], *, lease_s: float, me: str) -> dict[str, str]:
-    """The FastAGI addresses (keys) of nodes silent for longer than `lease_s`, to the node
-    name; an address also used by a live node, or by `me`, is not among them."""
+def silent_addresses(
+    nodes: Iterable[NodeSeen], *, lease_s: float, me: str, forget_after_s: float | None = None
+) -> dict[str, str]:
+    """The FastAGI addresses (keys) of nodes silent for longer than `lease_s` (and not
+    longer than `forget_after_s`: taken for removed), to the node name; an address also
+    used by a live node, or by `me`, is not among them."""
     silent: dict[str, str] = {}
     alive: set[str] = set()
     for seen in nodes:
@@ -141,7 +144,7 @@ def silent_addresses(nodes: Iterable[NodeSeen], *, lease_s: float, me: str) -> d
             continue
         if seen.node == me or seen.age_s <= lease_s:
             alive.add(key)
-        else:
+        elif forget_after_s is None or seen.age_s <= forget_after_s:
             silent.setdefault(key, seen.node)
     return {key: node for key, node in silent.items() if key not in alive}
 
@@ -224,11 +227,15 @@ class StuckAgiRescue:
         acting: Callable[[], str | None],
         interval_s: float = 2.0,
         again_after_s: float = 6.0,
+        forget_after_s: float = 3600.0,
     ) -> None:
         """Read `cluster_nodes` through `engine`, list and redirect through `clients`;
         `calls` are this node's calls (an offer's agent leg excludes a channel); `node` is
         this node's name, `lease_s` how long a node may be silent before it counts as
-        gone; `acting` says why this node may not act (None: it may: it leads)."""
+        gone; `acting` says why this node may not act (None: it may: it leads). A node
+        silent for longer than `forget_after_s` is taken for removed (`cluster_nodes`
+        keeps every node that ever ran): its callers are no longer looked for, which
+        spares Asterisk a listing (and a Getvar per caller held in line) every sweep."""
         self.engine = engine
         self.clients = clients
         self.calls = calls
@@ -237,6 +244,7 @@ class StuckAgiRescue:
         self.acting = acting
         self.interval_s = interval_s
         self.again_after_s = again_after_s
+        self.forget_after_s = forget_after_s
         self.rescued = 0
         """Callers sent on from a silent node since the process started (/metrics)."""
         self.by_node: Counter[str] = Counter()
@@ -265,7 +273,9 @@ class StuckAgiRescue:
         if self.acting() is not None:
             return 0
         nodes = await self.nodes()
-        silent = silent_addresses(nodes, lease_s=self.lease_s, me=self.node)
+        silent = silent_addresses(
+            nodes, lease_s=self.lease_s, me=self.node, forget_after_s=self.forget_after_s
+        )
         if not silent:
             return 0
         mine = next((n.fastagi for n in nodes if n.node == self.node and n.fastagi), None)

@@ -70,6 +70,12 @@ def test_given_a_live_node_on_the_frozen_nodes_address_then_nothing_is_silent() 
     assert silent_addresses(nodes, lease_s=LEASE_S, me="node2") == {}
 
 
+def test_given_a_node_silent_for_longer_than_the_horizon_then_it_is_taken_for_removed() -> None:
+    nodes = [*NODES, NodeSeen("old", "10.0.0.9:4573", age_s=7200.0)]
+    silent = silent_addresses(nodes, lease_s=LEASE_S, me="node2", forget_after_s=3600.0)
+    assert silent == {"127.0.0.1:4573": "node1"}
+
+
 def test_given_this_nodes_own_row_is_old_then_its_address_is_never_silent() -> None:
     nodes = [NodeSeen("node2", "127.0.0.1:4574", age_s=60.0), NodeSeen("x", None, 60.0)]
     assert silent_addresses(nodes, lease_s=LEASE_S, me="node2") == {}
