@@ -382,6 +382,8 @@ class Service:
             link = routes.link = LeaderLink(
                 self.relay, self.leadership.status, lambda: self.leading, self.settings.telephony
             )
+            if self.telephony.waits is not None:
+                self.telephony.waits.link = link  # the IVR's estimates: the leader's ACD
             serve_standbys(
                 self.relay,
                 self.backend.center,

@@ -8,6 +8,7 @@ answers are small frozen records; the runner turns them into call data (`custome
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import date
 from typing import Protocol
@@ -76,6 +77,7 @@ class SelfServiceData(Protocol):
 class WaitEstimates(Protocol):
     """Estimated waits, from the ACD."""
 
-    def estimated_wait(self, queue: str) -> float | None:
-        """Seconds a caller queued now in `queue` would wait; None when unknown."""
+    def estimated_wait(self, queue: str) -> float | Awaitable[float | None] | None:
+        """Seconds a caller queued now in `queue` would wait; None when unknown. Awaitable
+        when the ACD is elsewhere (a cluster's standby asks the leader)."""
         ...

@@ -17,6 +17,7 @@ it had played and logged once per call (`callcenter.ivr.prompts`): the flow goes
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
@@ -249,7 +250,7 @@ class IvrRunner:
             case LookupCustomer() | LookupData():
                 return await self._lookup(action)
             case EstimateWait():
-                return WaitEstimated(self._clock(), self._estimate(action.queue))
+                return WaitEstimated(self._clock(), await self._estimate(action.queue))
             case RecordVoicemail():
                 return await self._record(prompts, action, handoffs)
             case SetLanguage():
@@ -298,15 +299,18 @@ class IvrRunner:
             return LookupAnswered(self._clock(), None, failed=True)
         return LookupAnswered(self._clock(), fields)
 
-    def _estimate(self, queue: str) -> float | None:
+    async def _estimate(self, queue: str) -> float | None:
         if self._waits is None:
             return None
         try:
-            return self._waits.estimated_wait(queue)
+            estimate = self._waits.estimated_wait(queue)
+            if inspect.isawaitable(estimate):
+                estimate = await estimate
         except Exception:
             # An unknown wait takes the flow's "not above" branch; the cause is logged.
             log.exception("ivr.estimate_failed", queue=queue)
             return None
+        return estimate
 
     async def _fetch(self, action: LookupCustomer | LookupData) -> dict[str, str] | None:
         if isinstance(action, LookupCustomer):

@@ -40,7 +40,7 @@ from typing import Any
 
 import structlog
 
-from acd import CallbackRequested, VoicemailQueued
+from acd import AcdError, CallbackRequested, VoicemailQueued
 from callcenter.agi import AGIError, AGISession
 from callcenter.app.settings import TelephonySettings, fastagi_address
 from callcenter.cluster.leadership import ClusterStatus
@@ -57,6 +57,10 @@ CALLBACK = "agi.callback"
 """Relay kind: a callback request the standby's IVR stored, for the ACD's line."""
 VOICEMAIL = "agi.voicemail"
 """Relay kind: a message left on the standby, as work in its queue."""
+WAIT = "acd.wait"
+"""Relay kind: the estimated wait of a queue (the IVR's callback offer on long waits)."""
+WAIT_TIMEOUT_S = 2.0
+"""How long the IVR waits for the leader's estimate; then it is unknown (not long)."""
 
 Script = Callable[[AGISession], Awaitable[None]]
 
@@ -225,6 +229,21 @@ class LeaderLink:
             },
         )
 
+    async def estimated_wait(self, queue: str) -> float | None:
+        """The leader's estimate of the wait in `queue`; None when unknown or the leader
+        did not answer in time (the flow then takes its "not above" branch)."""
+        try:
+            answer = await self.relay.call(
+                WAIT, {"queue": queue}, timeout_s=min(WAIT_TIMEOUT_S, self.relay.timeout_s)
+            )
+        except RelayError as exc:
+            log.warning("ivr.leader_wait_unknown", queue=queue, error=str(exc))
+            return None
+        seconds = answer.get("seconds")
+        if isinstance(seconds, bool) or not isinstance(seconds, int | float):
+            return None
+        return float(seconds)
+
     async def send_on(self, session: AGISession, why: str) -> bool:
         """End this session towards the leader (`CC_LEADER`), running nothing; False when
         no leader is known (the caller heard a hold segment: the dialplan tries again)."""
@@ -345,6 +364,17 @@ def serve_standbys(
         log.info("pbx.voicemail_handed_over", entry=entry.call_id, queue=queue, node=origin.node)
         return {}
 
+    async def wait(body: JSON, _origin: Origin) -> JSON:
+        queue = body.get("queue")
+        if not isinstance(queue, str):
+            raise Refused("queue: must be text")
+        host = center.host
+        try:
+            return {"seconds": host.acd.queue_stats(queue, host.now()).estimated_wait}
+        except AcdError:
+            return {"seconds": None}
+
     relay.serve(QUEUE, queued)
+    relay.serve(WAIT, wait)
     relay.serve(CALLBACK, callback)
     relay.serve(VOICEMAIL, voicemail)

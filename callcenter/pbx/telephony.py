@@ -14,6 +14,7 @@ The web's supervisor actions reach Asterisk through the executor (`spy`). `PbxHe
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from dataclasses import dataclass
 
 from acd import AcdError
@@ -40,6 +41,7 @@ from callcenter.pbx.lost_sessions import LostSessions, ami_channel_exists
 from callcenter.pbx.orders import OrderBook
 from callcenter.pbx.outcomes import OfferOutcomes, ami_device_state
 from callcenter.pbx.servers import AsteriskServers, ServerAlerts
+from callcenter.pbx.standby_agi import LeaderLink
 
 ALERT_AFTER = 3
 """PBX failures in a row (whichever agents they were for) that raise the wallboard's alert:
@@ -52,9 +54,15 @@ class LiveWaits:
     def __init__(self, center: LiveCenter) -> None:
         """Read the estimates of `center`'s ACD."""
         self._center = center
+        self.link: LeaderLink | None = None
+        """A cluster's node: while it stands by, the estimates are the leader's."""
 
-    def estimated_wait(self, queue: str) -> float | None:
-        """Seconds a caller queued now in `queue` would wait; None when unknown."""
+    def estimated_wait(self, queue: str) -> float | Awaitable[float | None] | None:
+        """Seconds a caller queued now in `queue` would wait; None when unknown (asked of
+        the leader on a standby, whose own ACD does not run)."""
+        link = self.link
+        if link is not None and link.standby():
+            return link.estimated_wait(queue)
         host = self._center.host
         try:
             return host.acd.queue_stats(queue, host.now()).estimated_wait
@@ -77,6 +85,8 @@ class Telephony:
     """Runs the IVR flows (its calendars follow the center's configuration)."""
     servers: AsteriskServers
     """The Asterisk servers, which one each call is on, and their AMI clients."""
+    waits: LiveWaits | None = None
+    """The estimated waits the IVR reads (a cluster's standby asks the leader's)."""
 
     @property
     def health(self) -> PbxHealth:
@@ -107,11 +117,12 @@ def build_telephony(
     """Route the FastAGI scripts, listen to the ACD and follow the AMI clients (each in a
     task of `supervisor`, the service's)."""
     calls = PbxCalls()
+    waits = LiveWaits(center)
     runner = IvrRunner(
         flows,
         customers,
         OrderBook(settings.ivr.orders_file),
-        waits=LiveWaits(center),
+        waits=waits,
         voicemail_dir=settings.telephony.voicemail_dir,
         region=settings.cti.default_region,
     )
@@ -202,4 +213,4 @@ def build_telephony(
     )
     for client in clients:
         facts.attach(client)
-    return Telephony(calls, routes, executor, facts, outcomes, lost, runner, servers)
+    return Telephony(calls, routes, executor, facts, outcomes, lost, runner, servers, waits)

@@ -15,7 +15,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from callcenter.sim import CallerScript, Press, Silence
+from acd import AcdSettings, AgentSettings, QueueSettings
+from callcenter.sim import AgentPhone, CallerScript, Press, Silence
 from tests.agi_fixtures import environment, recording
 from tests.cluster.harness import Cluster, Node, cluster
 from tests.cluster.test_cluster_failover import (
@@ -164,6 +165,43 @@ async def test_given_a_flow_changed_on_the_leader_then_the_standby_runs_the_new_
         assert new_thanks in record.prompts
         assert old_thanks not in record.prompts
         assert c.front.relayed.get(leader.agi_port, 0) == 0  # both ran on the standby
+
+
+async def test_given_a_long_wait_on_the_leader_then_the_standbys_ivr_offers_the_callback(
+    tmp_path: Path, postgres: PostgresServer
+) -> None:
+    billing = QueueSettings(
+        name="billing", ring_timeout_seconds=5, wrap_up_seconds=0.5, default_handle_seconds=1000
+    )
+    skills = {"lang-de": 3, "lang-en": 3, "billing": 1}
+    agent = AgentSettings(id="agent1", queues=("billing",), skills=skills)
+    acd = AcdSettings(queues=(billing,), agents=(agent,))
+    phones = [AgentPhone("agent1", answer_after_s=0.2, talk_s=120)]
+    async with cluster(tmp_path, postgres, acd, phones, standby_first=True) as c:
+        leader, _ = await _standby_serving(c)
+        csrf = await c.admin(leader)
+        for state in ("logged_in", "ready"):
+            assert await c.set_state(leader, csrf, "agent1", state) == 200
+        # The only agent takes a call: on the leader, a newcomer's estimated wait is 1000 s.
+        busy = await c.sim.place_call(CallerScript(STANDARD[0], steps=(Press("2"),)))
+        await c.until(lambda: busy.record.bridged_to is not None, 30)
+        # The standby's own ACD runs nothing: only the leader's estimate offers the callback.
+        unknown_to_billing = (Silence(), Press("1"), Press("#"), Press("#"), Press("2"))
+        asked = await c.sim.place_call(
+            CallerScript("0305551", steps=(*unknown_to_billing, Press("1")))
+        )
+        record = await asyncio.wait_for(asked.done, 60)
+        assert "custom/callback-confirmed" in record.prompts
+        assert record.bridged_to is None
+        assert "CC_LEADER" not in record.variables  # the IVR ended on the standby
+        queued = await c.until(lambda: _enqueued(c, lambda call_id: call_id.startswith("cb-")), 30)
+        assert len(queued) == 1
+        assert c.sim.hangup(busy.channel)
+
+
+async def _enqueued(c: Cluster, which: Any) -> list[str] | None:
+    found = [e.call_id for e in await c.log() if e.kind == "enqueue" and which(e.call_id)]
+    return found or None
 
 
 def _followed(node: Node, flow: str, version: int) -> bool:
