@@ -19,6 +19,9 @@ through the relay (`callcenter.cluster.relay`):
 * a callback the IVR took (`agi.callback`) and a message left (`agi.voicemail`): the ACD
   facts and the contexts the desktop's pop shows. The database writes (the request, the
   interaction, the inbox) stay on the standby: the writer works on any node.
+* the estimated wait a flow asks for (`acd.wait`, the callback offer on long waits): the
+  leader's ACD's, since the standby's does not run; unknown (the flow's "not above"
+  branch) when the leader does not answer within `WAIT_TIMEOUT_S`.
 
 A session the standby does not run (a caller already queued whose leader went away:
 `CC_QUEUED` is 1; a script whose state lives in the leader's memory, like `followup`) is
