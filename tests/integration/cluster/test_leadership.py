@@ -111,3 +111,33 @@ async def test_given_a_single_node_then_its_writes_carry_no_term_and_are_not_fen
     await a.campaign()
     await write_event(url, Fence())  # a single node beside a cluster is not held to a term
     await a.close()
+
+
+async def test_given_the_leaders_fastagi_address_then_a_standby_reads_it_checked(
+    url: str,
+) -> None:
+    settings = ClusterSettings(enabled=True, node="a", **FAST)
+    a = Leadership(url, settings, Fence(), fastagi="10.0.0.5:4573")
+    b = node(url, "b")
+    await a.campaign()
+    assert a.status().leader_fastagi == "10.0.0.5:4573"  # its own, while it leads
+    waiting = asyncio.create_task(b.campaign())
+    try:
+        await asyncio.sleep(0.3)
+        assert b.status().leader_fastagi == "10.0.0.5:4573"
+        # A row written by something else (the leader holds no heartbeat here to write it
+        # back): it goes into the dialplan, so it must pass the setting's own check, or no
+        # caller is sent there.
+        assert a._conn is not None
+        await a._conn.execute(
+            "UPDATE cluster_nodes SET fastagi = $1 WHERE node = 'a'", "10.0.0.5:4573,x"
+        )
+        await asyncio.sleep(0.3)
+        assert b.status().leader == "a"
+        assert b.status().leader_fastagi is None
+    finally:
+        waiting.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await waiting
+        await a.close()
+        await b.close()
