@@ -43,6 +43,15 @@ taken out of its bridge. The call's agent leg is checked again just before the R
 and the agent's Bridge needs the phone to answer first (seconds after the Originate), so
 the window is the few milliseconds between the check and Asterisk's Redirect.
 
+A node silent for longer than `forget_after_s` (an hour) is taken for removed:
+`cluster_nodes` keeps every node that ever ran, and a removed one would otherwise cost each
+Asterisk a listing and a Getvar per caller in line every sweep, for ever.
+
+The frozen node, once it wakes, finds those sessions ended as if the caller had hung up
+(Asterisk wrote `HANGUP` and closed them). A former leader is fenced by then and writes
+nothing; a standby's IVR may still record the flow it was running as ended by a hang-up
+(`abandoned_in_ivr`) over what the leader recorded for the call: not handled yet.
+
 Each rescue is logged (`pbx.stuck_agi_rescued`) and counted (`rescued`, `by_node`).
 """
 
