@@ -13,6 +13,7 @@ call, AMI event and web request waits for too.
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
@@ -27,13 +28,28 @@ from callcenter.pbx.health import PbxHealth
 
 
 class LoopLag:
-    """Measures how late the event loop runs a timer (seconds, 0 when on time)."""
+    """Measures how late the event loop runs a timer (seconds, 0 when on time), and
+    remembers the long stalls (a process frozen by SIGSTOP or a paused VM stalls too)."""
 
     def __init__(self, interval_s: float = 0.5) -> None:
         """Sample every `interval_s` seconds once started."""
         self.interval_s = interval_s
         self.lag = 0.0
         self._task: asyncio.Task[None] | None = None
+        self._sampled_at: float | None = None
+        self._stalls: deque[tuple[float, float]] = deque(maxlen=64)
+        """(loop time the stall ended, its seconds) of the stalls longer than a second."""
+
+    def stalled_since(self, since: float, longer_than: float) -> bool:
+        """Whether the loop stood still for more than `longer_than` seconds after `since`
+        (`loop.time()`), a stall not sampled yet included (a process that just woke up
+        runs what was waiting before this sampler). False while not sampling."""
+        if self._sampled_at is None:
+            return False
+        now = asyncio.get_running_loop().time()
+        if now - self._sampled_at - self.interval_s > longer_than:
+            return True
+        return any(end > since and seconds > longer_than for end, seconds in self._stalls)
 
     def start(self) -> asyncio.Task[None]:
         """Start sampling (idempotent; again if it ended); the task."""
@@ -48,10 +64,16 @@ class LoopLag:
 
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
-        while True:
-            before = loop.time()
-            await asyncio.sleep(self.interval_s)
-            self.lag = max(0.0, loop.time() - before - self.interval_s)
+        try:
+            while True:
+                before = self._sampled_at = loop.time()
+                await asyncio.sleep(self.interval_s)
+                now = loop.time()
+                self.lag = max(0.0, now - before - self.interval_s)
+                if self.lag > 1.0:
+                    self._stalls.append((now, self.lag))
+        finally:
+            self._sampled_at = None
 
 
 class ServiceProbe:

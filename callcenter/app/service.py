@@ -373,6 +373,10 @@ class Service:
             acting=self.why_not_acting,
         )
         self.backend.context.frozen_node_rescues = lambda: dict(rescue.by_node)
+        # This node frozen long enough for that: the ends of its IVR sessions are not
+        # taken for hang-ups (the leader may have sent the callers on).
+        lease_s = self.settings.cluster.lease_s
+        self.telephony.routes.stalled = lambda since: self.lag.stalled_since(since, lease_s / 2)
 
     def _route_cluster_fastagi(self, followups: FollowUpCalls) -> None:
         # Several nodes: standbys run the IVR and hand the ACD's part to the leader

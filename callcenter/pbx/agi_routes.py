@@ -122,6 +122,9 @@ class CallRoutes:
         self._restore = restore
         self._servers = servers
         self.link: LeaderLink | None = None
+        self.stalled: Callable[[float], bool] | None = None
+        """Set by the service on a cluster's node: whether this process stood still long
+        enough after a loop time for the leader to take its callers (`stuck_agi`)."""
 
     def _standby(self) -> LeaderLink | None:
         """The link to the leader while this node is a standby, else None."""
@@ -132,6 +135,7 @@ class CallRoutes:
         """A call arrives: run its flow, then queue and hold it, or do what it asked.
         A call the ACD already has is held in its place again (the module's docstring)."""
         prompts = CallPrompts(session)
+        begun = asyncio.get_running_loop().time()
         link = self._standby()
         if link is not None and await link.already_queued(session):
             # Queued before, and its leader went away: the line is the leader's to hold.
@@ -157,6 +161,16 @@ class CallRoutes:
         if held:
             return
         await self._done(session)
+        if session.hung_up and self.stalled is not None and self.stalled(begun):
+            # This node was frozen during the call: the leader may have sent the caller on
+            # (callcenter/pbx/stuck_agi.py), and the end heard here is that, not a hang-up.
+            log.warning(
+                "ivr.ending_not_recorded",
+                uniqueid=session.request.uniqueid,
+                reason="this node stood still during the call (frozen?): the caller may "
+                "have been sent to another node, which records the call",
+            )
+            return
         outcome, queue, extra = ivr_ending(result)
         if callback_id is not None and outcome == "callback":
             extra = {**extra, "callback.id": str(callback_id)}

@@ -49,8 +49,9 @@ Asterisk a listing and a Getvar per caller in line every sweep, for ever.
 
 The frozen node, once it wakes, finds those sessions ended as if the caller had hung up
 (Asterisk wrote `HANGUP` and closed them). A former leader is fenced by then and writes
-nothing; a standby's IVR may still record the flow it was running as ended by a hang-up
-(`abandoned_in_ivr`) over what the leader recorded for the call: not handled yet.
+nothing; a standby's IVR knows it stood still (`LoopLag.stalled_since`, longer than half
+the lease) and records no end for such a session (`ivr.ending_not_recorded`), which would
+otherwise say `abandoned_in_ivr` over what the leader recorded for the call.
 
 Each rescue is logged (`pbx.stuck_agi_rescued`) and counted (`rescued`, `by_node`).
 """

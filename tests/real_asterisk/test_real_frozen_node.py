@@ -128,3 +128,58 @@ async def test_given_the_leader_frozen_then_its_callers_are_sent_to_the_new_lead
             "(the agents were made ready once both were sent on); all done "
             f"{still_frozen - frozen:.1f} s after it, node1 still frozen"
         )
+
+
+async def test_given_a_standby_frozen_mid_ivr_then_the_leader_runs_the_flow_again_for_its_caller(
+    tmp_path: Path, sounds: tuple[Path, Path], postgres: PostgresServer
+) -> None:
+    async with real_cluster(tmp_path, postgres, ACD, sounds=sounds, phones=PHONES) as c:
+        nodes = c.backend
+        node1 = await nodes.leader()
+        node2 = c.node("node2")
+        await nodes.until(lambda: role_is(nodes, "node2", "standby"), 30)
+        # node2 takes the lead (node1 paused past its lease, then woken: a standby), so
+        # BACKEND1 of the dialplan is a standby that runs the IVR itself.
+        node1.pause()
+        assert (await nodes.leader(timeout=30)).name == "node2"
+        node1.resume()
+        await nodes.until(lambda: role_is(nodes, "node1", "standby"), 30)
+        await set_everyone(nodes, node2, "logged_in")
+        await set_everyone(nodes, node2, "ready")
+        caller = await c.call(NUMBERS[0], caller_steps(), timeout_s=150)
+        on_node1 = f"!AGI!agi://127.0.0.1:{node1.agi_port}/ivr!"
+
+        async def in_ivr_on_node1() -> bool:
+            return any(on_node1 in line for line in await c.active_channels())
+
+        await nodes.until(in_ivr_on_node1, 30)
+        frozen = time.time()
+        node1.pause()  # mid-IVR: the caller hears nothing more from node1
+        try:
+            await nodes.until(lambda: len(rescues(node2)) >= 1, 30)
+            assert await caller.finished(150) == 0, caller.events()[-3:]
+            assert caller.did("remote_bye"), "the caller was served to the end"
+            assert not caller.did("hangup"), "the caller gave up"
+            done = time.time()
+        finally:
+            node1.resume()
+        rows = {row.caller_number: row for row in await nodes.interactions()}
+        row = rows[NUMBERS[0]]
+        assert row.outcome == "answered"
+        assert row.answered_at is not None
+        sent_on = rescues(node2)
+        assert {line["dead_node"] for line in sent_on} == {"node1"}
+        assert {line["call_id"] for line in sent_on} == {row.uniqueid}
+        print(
+            f"SIGSTOP of a standby mid-IVR: node2 sent the caller on after "
+            f"{stamp(sent_on[0]) - frozen:.1f} s, the caller was answered "
+            f"{row.answered_at.timestamp() - frozen:.1f} s after the freeze, all done after "
+            f"{done - frozen:.1f} s ({len(sent_on)} sessions sent on: "
+            f"{[x['showed'] for x in sent_on]})"
+        )
+        # Woken, node1 finds its IVR session ended as by a hang-up: it knows it stood still
+        # and records nothing over what node2 recorded.
+        await nodes.until(lambda: logged(node1, "ivr.ending_not_recorded"), 20)
+        await asyncio.sleep(1)
+        after = {r.caller_number: r for r in await nodes.interactions()}[NUMBERS[0]]
+        assert after.outcome == "answered"
