@@ -346,21 +346,6 @@ class Service:
         )
         return service
 
-    def _relay_screens(self, stored: WebSessionRows) -> None:
-        # Several nodes: the desktops and wallboards of a standby are fed by the leader's
-        # feeds (`callcenter.cluster.feed_relay`); this node feeds them once it leads.
-        assert self.relay is not None
-        assert self.leadership is not None
-        context = self.backend.context
-        self.feeds = context.feeds = RemoteFeeds(self.relay, status=self.leadership.status)
-        self.feed_server = FeedServer(
-            self.relay,
-            self.backend.center,
-            scope_of=context.queues_for,
-            stored_sessions=stored.stored,
-        )
-        context.sessions.on_end(self.feed_server.session_ended)
-
     def _rescue_frozen_nodes(self, clients: list[AMIClient]) -> None:
         # Several nodes: the leader sends callers stuck on a frozen node's FastAGI to
         # itself (`stuck_agi`), counted for /metrics.
@@ -386,6 +371,9 @@ class Service:
             link = routes.link = LeaderLink(
                 self.relay, self.leadership.status, lambda: self.leading, self.settings.telephony
             )
+            handed = link.handed
+            self.backend.context.standby_handoffs = lambda: dict(handed)
+            self.backend.context.standby_agi = True  # /readyz checks a standby's port too
             if self.telephony.waits is not None:
                 self.telephony.waits.link = link  # the IVR's estimates: the leader's ACD
             serve_standbys(
@@ -401,6 +389,23 @@ class Service:
         self.agi.route(
             FOLLOWUP_SCRIPT, answer if link is None else link.leader_only(FOLLOWUP_SCRIPT, answer)
         )
+
+    def _relay_screens(self, stored: WebSessionRows) -> None:
+        # Several nodes: the desktops and wallboards of a standby are fed by the leader's
+        # feeds (`callcenter.cluster.feed_relay`); this node feeds them once it leads.
+        assert self.relay is not None
+        assert self.leadership is not None
+        context = self.backend.context
+        self.feeds = context.feeds = RemoteFeeds(self.relay, status=self.leadership.status)
+        self.feed_server = FeedServer(
+            self.relay,
+            self.backend.center,
+            scope_of=context.queues_for,
+            stored_sessions=stored.stored,
+        )
+        context.sessions.on_end(self.feed_server.session_ended)
+        served = self.feed_server
+        context.served_screens = lambda: len(served)
 
     def why_not_acting(self) -> str | None:
         """Why this node may not act now (None while it may): the ACD host's gate."""

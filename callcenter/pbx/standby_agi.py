@@ -38,6 +38,7 @@ callback or message entry, by id.
 from __future__ import annotations
 
 import contextlib
+from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
@@ -159,6 +160,9 @@ class LeaderLink:
         self._status = status
         self._leads = leads
         self._telephony = telephony
+        self.handed: Counter[str] = Counter()
+        """What this node handed to the leader, by kind: `queued` callers, `callback`
+        and `voicemail` entries, sessions `sent_on` untouched (for /metrics)."""
 
     def standby(self) -> bool:
         """Whether the ACD's part goes to another node (this one has not taken over)."""
@@ -196,9 +200,11 @@ class LeaderLink:
             },
         )
         try:
-            return fastagi_address(str(answer.get("fastagi", "")))
+            address = fastagi_address(str(answer.get("fastagi", "")))
         except ValueError as exc:
             raise RelayError(f"the leader answered no usable FastAGI address: {exc}") from None
+        self.handed["queued"] += 1
+        return address
 
     async def callback(
         self,
@@ -219,6 +225,7 @@ class LeaderLink:
                 "skills": dict(skills),
             },
         )
+        self.handed["callback"] += 1
 
     async def voicemail(self, entry: CallInfo, *, priority: int, skills: Mapping[str, int]) -> None:
         """Have the leader route the message `entry` (`vm-<call id>`); RelayError."""
@@ -231,6 +238,7 @@ class LeaderLink:
                 "skills": dict(skills),
             },
         )
+        self.handed["voicemail"] += 1
 
     async def estimated_wait(self, queue: str) -> float | None:
         """The leader's estimate of the wait in `queue`; None when unknown or the leader
@@ -259,6 +267,7 @@ class LeaderLink:
         with contextlib.suppress(AGIError):  # the caller left: nothing to send on
             await session.set_variable(LEADER_VARIABLE, address)
         log.info("pbx.session_sent_to_leader", call_id=request.uniqueid, why=why, to=address)
+        self.handed["sent_on"] += 1
         return True
 
     async def wait_a_segment(self, session: AGISession) -> None:

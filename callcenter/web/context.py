@@ -143,6 +143,11 @@ class WebContext:
     """Several nodes: the callers this process, while leading, sent on from a frozen
     node's FastAGI, by that node (`callcenter.pbx.stuck_agi`, for /metrics); None for a
     single node."""
+    standby_handoffs: Callable[[], dict[str, int]] | None = None
+    """Several nodes: what this node's FastAGI handed to the leader while a standby, by
+    kind (`callcenter.pbx.standby_agi.LeaderLink.handed`, for /metrics)."""
+    served_screens: Callable[[], int] | None = None
+    """Several nodes: the standbys' screens this node feeds while it leads (/metrics)."""
     feeds: RemoteFeeds | None = None
     """Several nodes: a standby's websockets get the leader's feeds through this
     (`callcenter.cluster.feed_relay`); None for a single node."""

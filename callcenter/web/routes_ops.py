@@ -89,6 +89,7 @@ class CallCenterCollector(Collector):
             ("published", "Feed notifications this node sent to the standbys", stats.published),
         ):
             yield CounterMetricFamily(f"callcenter_cluster_relay_{name}", text, value)
+        yield from self._standby_work()
         quantiles = relay.round_trip_quantiles()
         if quantiles:
             trips = GaugeMetricFamily(
@@ -100,6 +101,42 @@ class CallCenterCollector(Collector):
             for quantile, seconds in quantiles.items():
                 trips.add_metric([quantile], seconds)
             yield trips
+
+    def _standby_work(self) -> Iterator[Metric]:
+        ctx = self._ctx
+        if ctx.feeds is not None:
+            yield GaugeMetricFamily(
+                "callcenter_cluster_relayed_screens",
+                "Desktops and wallboards connected to this standby, fed by the leader",
+                len(ctx.feeds),
+            )
+        if ctx.served_screens is not None:
+            yield GaugeMetricFamily(
+                "callcenter_cluster_served_screens",
+                "The standbys' desktops and wallboards this node feeds while it leads",
+                ctx.served_screens(),
+            )
+        if ctx.standby_handoffs is not None:
+            handed = CounterMetricFamily(
+                "callcenter_cluster_standby_handoffs",
+                "What this node's FastAGI handed to the leader while a standby: queued "
+                "callers, callback and voicemail entries, sessions sent on untouched",
+                labels=["kind"],
+            )
+            counts = ctx.standby_handoffs()
+            for kind in ("queued", "callback", "voicemail", "sent_on"):
+                handed.add_metric([kind], counts.get(kind, 0))
+            yield handed
+        if ctx.frozen_node_rescues is not None:
+            rescued = CounterMetricFamily(
+                "callcenter_cluster_frozen_node_rescues",
+                "Callers this node, while leading, sent on from a frozen node's FastAGI, "
+                "by that node",
+                labels=["node"],
+            )
+            for node, count in sorted(ctx.frozen_node_rescues().items()):
+                rescued.add_metric([node], count)
+            yield rescued
 
     def collect(self) -> Iterator[Metric]:
         """The metric families, freshly read."""

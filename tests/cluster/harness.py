@@ -30,6 +30,7 @@ from typing import Any
 
 import aiohttp
 import yaml
+from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import text
 
 from acd import AcdSettings
@@ -192,6 +193,17 @@ class BackendNodes:
             f"{node.url}/api/agents/{agent}/state", json={"state": state}, headers=csrf
         ) as response:
             return response.status
+
+    async def metric(self, node: Node, name: str) -> dict[tuple[tuple[str, str], ...], float]:
+        """The samples of `name` on the node's /metrics, by their sorted labels."""
+        async with self.http.get(f"{node.url}/metrics") as response:
+            text = await response.text()
+        return {
+            tuple(sorted(sample.labels.items())): sample.value
+            for family in text_string_to_metric_families(text)
+            for sample in family.samples
+            if sample.name == name
+        }
 
     async def log(self) -> list[CallEvent]:
         """The whole event log, in order."""

@@ -111,6 +111,9 @@ async def test_given_standby_screens_when_a_call_comes_then_they_get_the_leaders
             assert board["type"] == "snapshot"
             assert [q["queue"] for q in board["queues"]] == ["general"]
             assert board["calls"] == []
+            # What an operator sees: two screens relayed by the standby, fed by the leader.
+            assert await c.metric(standby, "callcenter_cluster_relayed_screens") == {(): 2}
+            assert await c.metric(leader, "callcenter_cluster_served_screens") == {(): 2}
 
             # Nobody is ready: the caller waits, and the standby's wallboard shows it.
             script = CallerScript(STANDARD[0], steps=(Press("0"),), survey_answers=("5",))
@@ -120,8 +123,9 @@ async def test_given_standby_screens_when_a_call_comes_then_they_get_the_leaders
                 (call.uniqueid, "general")
             ]
 
-            # agent1 gets ready on the leader: the standby's desktop rings with the pop.
-            assert await c.set_state(leader, csrf, "agent1", "ready") == 200
+            # agent1 gets ready through the standby's API (relayed to the leader): the
+            # standby's desktop rings with the pop.
+            assert await c.set_state(standby, csrf, "agent1", "ready") == 200
             seen = []
             offer = await next_message(desktop, of_type("offer"), seen)
             assert offer["call_id"] == call.uniqueid

@@ -76,6 +76,13 @@ async def test_given_the_standby_tried_first_when_callers_queue_then_the_ivr_run
         assert set(_calls_logged(leader, "pbx.call_handed_over")) == set(ids)
         assert not set(_calls_logged(leader, "pbx.call_sent_to_leader"))
         assert c.front.relayed.get(leader.agi_port, 0) == 0
+        # What an operator sees: the standby's hand-offs, and both nodes ready to serve.
+        handed = await c.metric(standby, "callcenter_cluster_standby_handoffs_total")
+        assert handed[(("kind", "queued"),)] == len(ids)
+        for node in (leader, standby):
+            body = await node.readyz(c.http)
+            assert body is not None
+            assert (body["ready"], body["problems"]) == (True, {})
         # The hand-off, measured (a figure for the report; not asserted).
         arrived = _calls_logged(leader, "pbx.call_arrived_from_standby")
         relay_s = [float(line["took_s"]) for line in sent.values()]
