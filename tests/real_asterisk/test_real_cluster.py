@@ -11,8 +11,9 @@ talk: node2 leads, every caller is answered by one phone exactly once and rates 
 nothing stays up in Asterisk, the agents stay logged in; a paused leader that wakes up
 sends Asterisk nothing more, says it was fenced and steps down to a standby. (Callers who
 dial while the paused leader sleeps reach its FastAGI port, which the kernel still
-accepts, and wait in silence until it wakes and steps down: the dialplan then takes them
-to node2. Each test prints how long the callers waited across the take-over.)
+accepts; node2, leading, finds them in AGI to a node silent past the lease and sends them
+to itself (`callcenter.pbx.stuck_agi`), about lease + 2 s after the pause. Each test
+prints how long the callers waited across the take-over.)
 """
 
 from __future__ import annotations

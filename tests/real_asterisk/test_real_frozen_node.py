@@ -84,6 +84,9 @@ async def test_given_the_leader_frozen_then_its_callers_are_sent_to_the_new_lead
             assert second.name == "node2"
             late = await c.call(NUMBERS[1], caller_steps(), timeout_s=150)
             await nodes.until(lambda: len(rescues(second)) >= 2, 30)
+            # What an operator sees on the new leader: the callers it took from node1.
+            rescued = await nodes.metric(second, "callcenter_cluster_frozen_node_rescues_total")
+            assert rescued[(("node", "node1"),)] >= 2
             await set_everyone(nodes, second, "ready")
             codes = await asyncio.gather(queued.finished(150), late.finished(150))
             assert list(codes) == [0, 0], [(x.name, x.events()[-3:]) for x in (queued, late)]
