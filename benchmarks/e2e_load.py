@@ -491,6 +491,8 @@ class Run:
     ring_to_record: list[float]
     rung_without_pop: int
     server_cpu_s: float
+    leader_cpu_s: float
+    """The first process's share of `server_cpu_s` (a cluster's leader)."""
     harness_cpu_s: float
     begin: float
     end: float
@@ -517,7 +519,9 @@ async def _measure(args: argparse.Namespace) -> Run:
     with tempfile.TemporaryDirectory(prefix="e2e-load-") as tmp_name:
         tmp = Path(tmp_name)
         agi_ports = [await _free_port() for _ in range(max(1, nodes))]
-        front = AgiFront(agi_ports) if args.front else None
+        # The front tries the nodes in order: the standby first puts the IVR there.
+        order = agi_ports[::-1] if getattr(args, "standby_first", False) else agi_ports
+        front = AgiFront(order) if args.front else None
         if front is not None:
             await front.start()
         options = SimOptions(prompt_s=args.prompt, agi_close_timeout_s=5.0)
@@ -541,7 +545,10 @@ async def _measure(args: argparse.Namespace) -> Run:
             # The first leads (a single service is ready at once); the others stand by.
             web_port = await _start_child(children, configs[0], logs[0], "ready")
             for config, log in zip(configs[1:], logs[1:], strict=True):
-                await _start_child(children, config, log, "standby")
+                standby_port = await _start_child(children, config, log, "standby")
+                if getattr(args, "desktops_on_standby", False):
+                    # The desktops' pages, API and websockets served by the standby.
+                    web_port = standby_port
             url = f"http://127.0.0.1:{web_port}"
             connector = aiohttp.TCPConnector(limit=0)  # one socket per desktop
             async with aiohttp.ClientSession(
@@ -655,15 +662,18 @@ async def _traffic(
 
     db_port = _postgres_port(args.database_url)
 
-    def cpu() -> tuple[float, float, float | None]:
+    def cpu() -> tuple[float, float, float | None, float]:
         db = None if db_port is None else _postgres_cpu_seconds(db_port)
-        return sum(_cpu_seconds(pid) for pid in pids), harness(), db
+        return sum(_cpu_seconds(pid) for pid in pids), harness(), db, _cpu_seconds(pids[0])
 
     cpu_begin = asyncio.create_task(_at(begin, cpu))
     cpu_end = asyncio.create_task(_at(end, cpu))
     ended: dict[str, float] = {}
     calls = await _arrivals(sim, args.rate, caller, end, ended)
-    (server0, harness0, db0), (server1, harness1, db1) = await cpu_begin, await cpu_end
+    (server0, harness0, db0, lead0), (server1, harness1, db1, lead1) = (
+        await cpu_begin,
+        await cpu_end,
+    )
     pending = [c.done for c in calls if not c.done.done()]
     if pending:
         await asyncio.wait(pending, timeout=args.patience + args.talk + 10)
@@ -700,6 +710,7 @@ async def _traffic(
         ring_to_record=ring_to_record,
         rung_without_pop=rung_without_pop,
         server_cpu_s=server1 - server0,
+        leader_cpu_s=lead1 - lead0,
         harness_cpu_s=harness1 - harness0,
         db_cpu_s=None if db0 is None or db1 is None else db1 - db0,
         begin=begin,
@@ -818,6 +829,16 @@ def options_parser() -> argparse.ArgumentParser:
         "--front",
         action="store_true",
         help="relay FastAGI through the front of benchmarks/agi_front.py (as the cluster does)",
+    )
+    parser.add_argument(
+        "--standby-first",
+        action="store_true",
+        help="with --front and --nodes 2: FastAGI tries the standby first (the IVR runs there)",
+    )
+    parser.add_argument(
+        "--desktops-on-standby",
+        action="store_true",
+        help="with --nodes 2: the desktops use the standby's web (API and feeds relayed)",
     )
     parser.add_argument("--serve", type=Path, help=argparse.SUPPRESS)
     return parser

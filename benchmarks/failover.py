@@ -47,9 +47,12 @@ fail-over traffic, each answered or not (none may be lost or stuck).
 offer, ring `--ring` s, talk `--talk` s, wrap-up `--wrap-up` s, one desktop websocket
 per agent; read its docstring for each figure) with (a) one node, no cluster
 (`cluster.enabled: false`) on PostgreSQL, (b) one cluster node, (c) two cluster nodes
-(node1 leads, node2 stands by). All three reach their node(s) through the same FastAGI
-front, so the AGI path is the same. Server CPU is every node's (the standby's too) over
-the window per call offered in it; DB CPU the PostgreSQL server's (postmaster and
+(node1 leads, node2 stands by), (d) two nodes with FastAGI tried on the standby first: the
+IVR runs on the standby, which hands each queued caller to the leader (CC_LEADER), (e) the
+same with the agents' desktops (pages, API, websockets) on the standby's web too, relayed
+to the leader. All reach their node(s) through the same FastAGI front, so the AGI path is
+the same. Server CPU is every node's (the standby's too) over the window per call offered
+in it, "leader CPU" node1's share of it; DB CPU the PostgreSQL server's (postmaster and
 backends) the same way. The cluster's price shows in ready->Originate: each offer waits
 for its event-log write before the Originate is sent.
 
@@ -320,15 +323,18 @@ async def _outcome(calls: list[SimCall]) -> str:
 # --- calls/s --------------------------------------------------------------------------------
 
 SETUPS = (
-    ("one node, no cluster", 0),
-    ("one cluster node", 1),
-    ("two cluster nodes", 2),
+    ("one node, no cluster", 0, False, False),
+    ("one cluster node", 1, False, False),
+    ("two cluster nodes", 2, False, False),
+    ("two nodes, IVR on the standby", 2, True, False),
+    ("two nodes, IVR and desktops on the standby", 2, True, True),
 )
+"""(label, nodes, FastAGI to the standby first, desktops on the standby's web)."""
 
 
 async def _load(args: argparse.Namespace, postgres: PostgresServer) -> list[e2e_load.Run]:
     runs = []
-    for label, nodes in SETUPS:
+    for label, nodes, standby_first, desktops_on_standby in SETUPS:
         options = e2e_load.options_parser().parse_args([])
         for name in ("rate", "agents", "seconds", "warmup", "talk", "ring", "wrap_up"):
             setattr(options, name, getattr(args, name))
@@ -336,6 +342,8 @@ async def _load(args: argparse.Namespace, postgres: PostgresServer) -> list[e2e_
         options.database_url = postgres.new_database()
         options.nodes = nodes
         options.front = True
+        options.standby_first = standby_first
+        options.desktops_on_standby = desktops_on_standby
         if args.keep_logs is not None:
             options.keep_log = args.keep_logs / f"{label.replace(' ', '-').replace(',', '')}.log"
         print(f"calls/s: {label}", file=sys.stderr, flush=True)
@@ -397,6 +405,7 @@ LOAD_HEADERS = [
     "ready->Originate p50/p99 ms",
     "ring->pop p50/p99 ms",
     "server CPU ms/call",
+    "leader CPU ms/call",
     "DB CPU ms/call",
     "failed",
 ]
@@ -416,6 +425,7 @@ def _load_row(label: str, run: e2e_load.Run) -> list[str]:
         f"{_ms(run.originate, 50)} / {_ms(run.originate, 99)}",
         f"{_ms(run.ring_to_pop, 50)} / {_ms(run.ring_to_pop, 99)}",
         f"{run.server_cpu_s * per_call:.2f}",
+        f"{run.leader_cpu_s * per_call:.2f}",
         db,
         f"{100 * run.failed / max(1, run.offered):.1f}%",
     ]
@@ -446,7 +456,7 @@ async def _main(args: argparse.Namespace) -> None:
         f" warm-up + {args.seconds:g} s measured; talk {args.talk:g} s, ring {args.ring:g} s,"
         f" wrap-up {args.wrap_up:g} s; PostgreSQL"
     )
-    labelled = [(label, run) for (label, _), run in zip(SETUPS, runs, strict=True)]
+    labelled = [(setup[0], run) for setup, run in zip(SETUPS, runs, strict=True)]
     print_table(LOAD_HEADERS, [_load_row(label, run) for label, run in labelled])
     logs = "; ".join(f"{label}: {run.service_log}" for label, run in labelled)
     print(f"service warnings and errors: {logs}")
