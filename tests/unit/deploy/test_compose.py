@@ -210,9 +210,13 @@ def test_the_ha_profile_adds_a_standby_on_the_same_database_and_a_web_front_for_
     # leader advertises: its own compose name (the FastAGI binds 0.0.0.0, no default).
     for name, node in nodes.items():
         assert advertised_fastagi(node) == f"{name}:{node.fastagi.port}"
-    # ... and the browsers reach the leader through HAProxy, which asks each node /leaderz.
+    # ... and the browsers reach any ready node through HAProxy (a standby relays to the
+    # leader), or any live one when none is ready.
     haproxy = (ROOT / "deploy" / "haproxy.cfg").read_text()
-    assert "option httpchk GET /leaderz" in haproxy
+    assert "option httpchk GET /readyz" in haproxy
+    assert "option httpchk GET /healthz" in haproxy
+    assert "use_backend alive if { nbsrv(ready) eq 0 }" in haproxy
     web_port = nodes["backend"].web.port
     for name in ("backend", "backend2"):
-        assert re.search(rf"^\s*server {name} {name}:{web_port}\b", haproxy, re.M)
+        servers = re.findall(rf"^\s*server {name} {name}:{web_port}\b", haproxy, re.M)
+        assert len(servers) == 2, f"{name} in both backends"
