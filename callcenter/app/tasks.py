@@ -24,7 +24,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sys
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,6 +46,42 @@ async def stop_task(task: asyncio.Task[Any] | None) -> None:
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await task
+
+
+class TaskSet:
+    """Short tasks an object starts and does not wait for (an answer to send, a request to
+    make), kept referenced until they end and cancelled together when the object stops.
+    Long-lived tasks its owner watches may be added too (`add`), so one `cancel` ends all."""
+
+    def __init__(self) -> None:
+        """No task yet."""
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    def spawn(self, work: Awaitable[Any], *, name: str | None = None) -> asyncio.Task[Any]:
+        """Run `work` in a task of its own; the task."""
+
+        async def run() -> None:
+            await work
+
+        return self.add(asyncio.get_running_loop().create_task(run(), name=name))
+
+    def add(self, task: asyncio.Task[Any]) -> asyncio.Task[Any]:
+        """Keep `task` until it ends (cancelled with the others); the task."""
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    async def cancel(self) -> None:
+        """Cancel every task and wait until all have ended (whatever they raised)."""
+        tasks = list(self._tasks)
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+
+    def __len__(self) -> int:
+        return len(self._tasks)
 
 
 @dataclass(frozen=True, slots=True)

@@ -36,20 +36,19 @@ until the snapshot arrives.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import itertools
 import json
 import secrets
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 import asyncpg  # type: ignore[import-untyped]  # (no stubs)
 import structlog
 
 from acd import UnknownAgent
-from callcenter.app.tasks import log_safely
+from callcenter.app.tasks import TaskSet, log_safely
 from callcenter.cluster.relay import JSON, MAX_PAYLOAD, Origin, Refused, Relay, RelayError
 from callcenter.db.web_sessions import token_hash
 from callcenter.live.fanout import Mailbox
@@ -160,7 +159,7 @@ class RemoteFeeds:
         self._prefix = secrets.token_hex(3)
         self._stop_listening: Callable[[], None] | None = None
         self._renewing: asyncio.Task[None] | None = None
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._tasks = TaskSet()
         relay.on_reconnect.append(self._connection_lost)
 
     def __len__(self) -> int:
@@ -207,7 +206,7 @@ class RemoteFeeds:
         self._drop(remote)
         if not remote.ended.done():
             remote.ended.set_result((1000, "closed"))
-            self._spawn(self._tell_closed([remote.sub]))
+            self._tasks.spawn(self._tell_closed([remote.sub]))
 
     def end_all(self, code: int, reason: str) -> None:
         """End every relayed feed: their sockets close with `code` and `reason`."""
@@ -222,13 +221,9 @@ class RemoteFeeds:
         if self._stop_listening is not None:
             self._stop_listening()
             self._stop_listening = None
-        for task in [self._renewing, *self._tasks]:
-            if task is not None:
-                task.cancel()
-        for task in [self._renewing, *self._tasks]:
-            if task is not None:
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await task
+        if self._renewing is not None:
+            self._tasks.add(self._renewing)
+        await self._tasks.cancel()
         self._renewing = None
         self.end_all(1001, "this node is stopping")
 
@@ -282,7 +277,7 @@ class RemoteFeeds:
         if box.lagged:
             # The browser fell behind: like a local mailbox, it gets a fresh snapshot next.
             remote.resyncing = True
-            self._spawn(self._resync(remote))
+            self._tasks.spawn(self._resync(remote))
 
     async def _resync(self, remote: RemoteFeed) -> None:
         try:
@@ -322,14 +317,6 @@ class RemoteFeeds:
             for remote in subs:
                 if remote.sub in unknown or remote.lead != lead:
                     self._end(remote, RECONNECT, "the leader changed; reconnecting")
-
-    def _spawn(self, work: Awaitable[Any]) -> None:
-        async def run() -> None:
-            await work
-
-        task = asyncio.get_running_loop().create_task(run())
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
 
 
 # ---------------------------------------------------------------------- the leader
@@ -372,7 +359,7 @@ class FeedServer:
         self._stored = stored_sessions
         self.ttl_s = ttl_s
         self._served: dict[tuple[str, str], _Served] = {}
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._tasks = TaskSet()
         self._sweeping: asyncio.Task[None] | None = None
         self.lead_id = f"{relay.node}:{secrets.token_hex(4)}"
         """Who serves (a new leader, or this one built again, has another)."""
@@ -392,13 +379,9 @@ class FeedServer:
         """Drop every subscription (this node stops leading)."""
         for served in list(self._served.values()):
             self._drop(served)
-        for task in [self._sweeping, *self._tasks]:
-            if task is not None:
-                task.cancel()
-        for task in [self._sweeping, *self._tasks]:
-            if task is not None:
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await task
+        if self._sweeping is not None:
+            self._tasks.add(self._sweeping)
+        await self._tasks.cancel()
 
     # -------------------------------------------------------------- handlers
 
@@ -424,7 +407,7 @@ class FeedServer:
         if old is not None:
             self._unsubscribe(old)
         self._served[(origin.node, sub)] = served
-        self._spawn(self._pump(served))
+        self._tasks.spawn(self._pump(served))
         self._start_sweeping()
         log_safely(log.info, "cluster.feed_opened", node=origin.node, kind=kind, user=username)
         return {"lead": self.lead_id}
@@ -503,7 +486,7 @@ class FeedServer:
             note = (
                 f"{served.sub} {ENDED} {SIGNED_OUT} {reason.encode()[:123].decode(errors='ignore')}"
             )
-            self._spawn(self._publish_end(served.node, note))
+            self._tasks.spawn(self._publish_end(served.node, note))
 
     async def _publish_end(self, node: str, note: str) -> None:
         try:
@@ -537,11 +520,3 @@ class FeedServer:
             for served in [s for s in self._served.values() if s.renewed < stale]:
                 log_safely(log.info, "cluster.feed_expired", node=served.node, kind=served.kind)
                 self._drop(served)
-
-    def _spawn(self, work: Awaitable[Any]) -> None:
-        async def run() -> None:
-            await work
-
-        task = asyncio.get_running_loop().create_task(run())
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)

@@ -38,7 +38,7 @@ import asyncpg  # type: ignore[import-untyped]  # (no stubs; only the cluster mo
 import structlog
 from sqlalchemy.engine import make_url
 
-from callcenter.app.tasks import log_safely
+from callcenter.app.tasks import TaskSet, log_safely
 
 log = structlog.get_logger(__name__)
 
@@ -171,8 +171,8 @@ class Relay:
         self._waiting: dict[str, asyncio.Future[tuple[int, str | None]]] = {}
         self._serving = False
         self._wake = asyncio.Event()
-        self._tasks: set[asyncio.Task[Any]] = set()
-        self._loops: list[asyncio.Task[None]] = []
+        self._tasks = TaskSet()
+        """The short tasks (answers, fetches) and the loops (listening, polling, serving)."""
         self._keys = itertools.count()
         self._prefix = f"{node}:{secrets.token_hex(4)}:"
         self.on_reconnect: list[Callable[[], None]] = []
@@ -193,20 +193,13 @@ class Relay:
             server_settings={"application_name": f"callcenter relay {self.node}"},
         )
         await self._listen()
-        self._loops = [
-            asyncio.create_task(self._keep_listening(), name="relay-listen"),
-            asyncio.create_task(self._poll_answers(), name="relay-answers"),
-        ]
+        self._tasks.spawn(self._keep_listening(), name="relay-listen")
+        self._tasks.spawn(self._poll_answers(), name="relay-answers")
 
     async def close(self) -> None:
         """Stop serving and listening; waiting senders fail with `RelayError`."""
         self._serving = False
-        for task in [*self._loops, *self._tasks]:
-            task.cancel()
-        for task in [*self._loops, *self._tasks]:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
-        self._loops.clear()
+        await self._tasks.cancel()
         for future in self._waiting.values():
             if not future.done():
                 future.set_exception(RelayError("this node is stopping"))
@@ -227,7 +220,7 @@ class Relay:
         listeners = self._channels.setdefault(channel, [])
         listeners.append(listener)
         if self._listener is not None and len(listeners) == 1:
-            self._spawn(self._add_channel(channel))
+            self._tasks.spawn(self._add_channel(channel))
 
         def stop() -> None:
             with contextlib.suppress(ValueError):
@@ -307,8 +300,8 @@ class Relay:
             return
         self._serving = True
         self._wake.set()
-        self._loops.append(asyncio.create_task(self._serve(), name="relay-serve"))
-        self._loops.append(asyncio.create_task(self._sweep(), name="relay-sweep"))
+        self._tasks.spawn(self._serve(), name="relay-serve")
+        self._tasks.spawn(self._sweep(), name="relay-sweep")
 
     async def publish(self, channel: str, payloads: Sequence[str]) -> None:
         """Notify `payloads` on `channel`, in this order (each at most `MAX_PAYLOAD` bytes);
@@ -391,7 +384,7 @@ class Relay:
             future.set_result((int(status_text), answer))
         else:
             # The answer did not fit the notification: read it from the table.
-            self._spawn(self._fetch([key]))
+            self._tasks.spawn(self._fetch([key]))
 
     def _on_channel(self, _conn: object, _pid: int, channel: str, payload: str) -> None:
         for listener in list(self._channels.get(channel, ())):
@@ -430,10 +423,10 @@ class Relay:
             for key, sender, kind, body, expired, waited in rows:
                 if expired:
                     self.stats.expired += 1
-                    self._spawn(self._answer(key, EXPIRED, None))
+                    self._tasks.spawn(self._answer(key, EXPIRED, None))
                     continue
                 origin = Origin(sender, float(waited))
-                self._spawn(self._run(key, kind, body, origin))
+                self._tasks.spawn(self._run(key, kind, body, origin))
             if len(rows) == 200:
                 continue
             with contextlib.suppress(TimeoutError):
@@ -473,11 +466,3 @@ class Relay:
                 await self._require_pool().execute(_SWEEP, self.keep_s)
             except (OSError, RelayError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
                 log_safely(log.warning, "cluster.relay_sweep_failed", error=str(exc))
-
-    def _spawn(self, work: Awaitable[Any]) -> None:
-        async def run() -> None:
-            await work
-
-        task = asyncio.get_running_loop().create_task(run())
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)

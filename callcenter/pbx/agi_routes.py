@@ -52,7 +52,7 @@ import structlog
 from sqlalchemy.exc import SQLAlchemyError
 
 from acd import CallbackRequested, CallKind, CallState, VoicemailQueued
-from callcenter.agi import AGIError, AGIHangup, AGISession
+from callcenter.agi import AGIError, AGIHangup, AGIRequest, AGISession
 from callcenter.app.settings import TelephonySettings
 from callcenter.cluster.relay import RelayError
 from callcenter.db import (
@@ -232,22 +232,7 @@ class CallRoutes:
         """Queue the call and hold it; False if the caller left before it was queued."""
         session = prompts.session
         request = session.request
-        data = dict(enqueue.data)
-        account = data.get("account_number") or data.get("customer.account")
-        customer_id = await self._customer_id(data, request.caller_number, account)
-        info = CallInfo(
-            call_id=request.uniqueid,
-            caller_number=request.caller_number,
-            dialled_number=request.dnid or request.extension,
-            arrived_at=self._center.host.now(),
-            queue=enqueue.queue,
-            ivr_path=result.path,
-            ivr_answers={k: v for k, v in data.items() if not k.startswith("customer.")},
-            account=account,
-            customer_id=customer_id,
-            customer_name=data.get("customer.name"),
-            tier=data.get("customer.tier"),
-        )
+        info = await self._call_info(request, enqueue.data, enqueue.queue, result)
         # The caller can be bridged only on their own Asterisk: the ACD offers the call to
         # agents there, and the executor originates there (`pbx.servers`).
         servers = self._servers
@@ -354,6 +339,27 @@ class CallRoutes:
             return  # the dialplan brought the caller back on a newer session
         log.warning("pbx.holding_session_lost", call_id=call.call_id, why=why)
         self._lost.session_lost(call, why)
+
+    async def _call_info(
+        self, request: AGIRequest, answers: Mapping[str, str], queue: str, result: IvrResult
+    ) -> CallInfo:
+        """What the desktop's pop shows of the call (the IVR's answers, the customer)."""
+        data = dict(answers)
+        account = data.get("account_number") or data.get("customer.account")
+        customer_id = await self._customer_id(data, request.caller_number, account)
+        return CallInfo(
+            call_id=request.uniqueid,
+            caller_number=request.caller_number,
+            dialled_number=request.dnid or request.extension,
+            arrived_at=self._center.host.now(),
+            queue=queue,
+            ivr_path=result.path,
+            ivr_answers={k: v for k, v in data.items() if not k.startswith("customer.")},
+            account=account,
+            customer_id=customer_id,
+            customer_name=data.get("customer.name"),
+            tier=data.get("customer.tier"),
+        )
 
     async def _customer_id(
         self, data: Mapping[str, str], number: str | None, account: str | None
@@ -489,23 +495,8 @@ class CallRoutes:
     ) -> int | None:
         """Store the request the IVR took; its id, None if it could not be stored."""
         request = session.request
-        data = dict(result.data)
-        account = data.get("account_number") or data.get("customer.account")
-        customer_id = await self._customer_id(data, request.caller_number, account)
         # The callback stands in for the call: the pop shows who is called back and why.
-        origin = CallInfo(
-            call_id=request.uniqueid,
-            caller_number=request.caller_number,
-            dialled_number=request.dnid or request.extension,
-            arrived_at=self._center.host.now(),
-            queue=handoff.queue,
-            ivr_path=result.path,
-            ivr_answers={k: v for k, v in data.items() if not k.startswith("customer.")},
-            account=account,
-            customer_id=customer_id,
-            customer_name=data.get("customer.name"),
-            tier=data.get("customer.tier"),
-        )
+        origin = await self._call_info(request, result.data, handoff.queue, result)
         if self._standby() is None:
             self._center.calls.add(origin)
         try:
