@@ -46,6 +46,9 @@ REQUESTS = "cc_relay"
 """The channel the leader listens on: a message was written."""
 REPLIES = "cc_reply"
 """The channel the standbys listen on: `<key> <status>[ <answer>]`."""
+PROBE_S = 2.0
+"""How often the listening connection is asked whether it still answers (and how long
+it may take)."""
 MAX_PAYLOAD = 7900
 """Bytes a notification may carry (PostgreSQL's limit is 8000, the channel name aside)."""
 
@@ -166,6 +169,7 @@ class Relay:
         self._listener: asyncpg.Connection | None = None
         self._publisher: asyncpg.Connection | None = None
         self._publish_lock = asyncio.Lock()
+        self._listener_lock = asyncio.Lock()
         self._handlers: dict[str, Handler] = {}
         self._channels: dict[str, list[Listener]] = {}
         self._waiting: dict[str, asyncio.Future[tuple[int, str | None]]] = {}
@@ -347,16 +351,30 @@ class Relay:
     async def _add_channel(self, channel: str) -> None:
         conn = self._listener
         if conn is not None and not conn.is_closed():
-            await conn.add_listener(channel, self._on_channel)
+            async with self._listener_lock:
+                await conn.add_listener(channel, self._on_channel)
 
     async def _keep_listening(self) -> None:
         # A lost listening connection is opened again; whoever relies on notifications
-        # alone (the feeds) is told, since those sent meanwhile are gone.
+        # alone (the feeds) is told, since those sent meanwhile are gone. A connection
+        # that only looks open (a peer gone without a word: a partition, a dead NAT entry)
+        # is found by asking it something every `PROBE_S`: no answer within a probe ends
+        # it, and it is opened again like a closed one.
+        probed = time.monotonic()
         while True:
             await asyncio.sleep(self.poll_s)
             conn = self._listener
             if conn is not None and not conn.is_closed():
-                continue
+                if time.monotonic() - probed < PROBE_S:
+                    continue
+                probed = time.monotonic()
+                try:
+                    async with self._listener_lock:  # one statement at a time on it
+                        await conn.fetchval("SELECT 1", timeout=PROBE_S)
+                    continue
+                except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError):
+                    log_safely(log.warning, "cluster.relay_listener_silent", node=self.node)
+                    conn.terminate()
             try:
                 await self._listen()
             except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:

@@ -5,11 +5,13 @@ acted on; a refusal reaches the sender with its reason; feeds arrive in the orde
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
 from collections.abc import AsyncIterator
 
 import pytest
 
-from callcenter.cluster.relay import JSON, Origin, Refused, Relay, RelayError
+from callcenter.cluster.relay import JSON, PROBE_S, Origin, Refused, Relay, RelayError
 from callcenter.db import make_engine, upgrade
 from tests.pg import PostgresServer
 
@@ -143,3 +145,76 @@ async def test_given_a_feed_when_the_leader_publishes_then_the_standby_gets_it_i
     await leader.publish("cc_feed_b", ["same", "same", "other", "same"] * 75)
     await asyncio.wait_for(done.wait(), 5)
     assert got == ["same", "same", "other", "same"] * 75
+
+
+async def test_given_the_listening_connection_cut_then_the_relay_listens_again_and_says_so(
+    url: str, nodes: tuple[Relay, Relay]
+) -> None:
+    leader, standby = nodes
+    told = asyncio.Event()
+    standby.on_reconnect.append(told.set)
+    got: list[str] = []
+    arrived = asyncio.Event()
+
+    def heard(payload: str) -> None:
+        got.append(payload)
+        arrived.set()
+
+    standby.listen("cc_feed_b", heard)
+    await asyncio.sleep(0.2)
+    # The database ends the standby's listening session (an operator, a restart, a cut).
+    killer = Relay(url, "killer")
+    await killer.start()
+    try:
+        pool = killer._require_pool()
+        ended = await pool.fetchval(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+            "WHERE application_name = 'callcenter relay listen b'"
+        )
+        assert ended == 1
+    finally:
+        await killer.close()
+    await asyncio.wait_for(told.wait(), 10)
+    assert standby.listening
+    # Listening again: the feed goes on, and requests are answered.
+    await leader.publish("cc_feed_b", ["after"])
+    await asyncio.wait_for(arrived.wait(), 5)
+    assert got == ["after"]
+
+    async def ok(body: JSON, origin: Origin) -> JSON:
+        return {"ok": True}
+
+    leader.serve("ok", ok)
+    leader.lead()
+    assert await standby.call("ok", {}) == {"ok": True}
+
+
+async def test_given_the_listening_connection_silent_then_the_relay_gives_it_up_and_listens_again(
+    url: str, nodes: tuple[Relay, Relay]
+) -> None:
+    # The database's end of the standby's listening session stops answering without
+    # closing (a partition, a frozen server process): the probe finds it.
+    _, standby = nodes
+    told = asyncio.Event()
+    standby.on_reconnect.append(told.set)
+    watcher = Relay(url, "watcher")
+    await watcher.start()
+    try:
+        pool = watcher._require_pool()
+        pid = await pool.fetchval(
+            "SELECT pid FROM pg_stat_activity WHERE application_name = 'callcenter relay listen b'"
+        )
+        os.kill(pid, signal.SIGSTOP)
+        try:
+            await asyncio.wait_for(told.wait(), 3 * PROBE_S + 2)
+        finally:
+            os.kill(pid, signal.SIGCONT)
+        assert standby.listening
+        again = await pool.fetchval(
+            "SELECT pid FROM pg_stat_activity WHERE application_name = 'callcenter relay listen b'"
+            " AND pid <> $1",
+            pid,
+        )
+        assert again is not None
+    finally:
+        await watcher.close()
