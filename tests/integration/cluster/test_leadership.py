@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 
 import pytest
@@ -47,7 +47,8 @@ async def test_given_two_nodes_then_one_leads_and_the_other_waits_seeing_it(url:
     a, b = node(url, "a"), node(url, "b")
     assert await asyncio.wait_for(a.campaign(), 5) == 1
     waiting = asyncio.create_task(b.campaign())
-    await asyncio.sleep(0.3)
+    await _until(lambda: b.status().leader == "a")
+    await asyncio.sleep(0.3)  # a few more polls: still waiting
     assert not waiting.done()
     status = b.status()
     assert (status.role, status.leader, status.term) == (Role.STANDBY, "a", 1)
@@ -123,7 +124,8 @@ async def test_given_the_leaders_fastagi_address_then_a_standby_reads_it_checked
     assert a.status().leader_fastagi == "10.0.0.5:4573"  # its own, while it leads
     waiting = asyncio.create_task(b.campaign())
     try:
-        await asyncio.sleep(0.3)
+        # The standby's polls read who leads (a loaded machine may take a while to connect).
+        await _until(lambda: b.status().leader == "a")
         assert b.status().leader_fastagi == "10.0.0.5:4573"
         # A row written by something else (the leader holds no heartbeat here to write it
         # back): it goes into the dialplan, so it must pass the setting's own check, or no
@@ -132,12 +134,17 @@ async def test_given_the_leaders_fastagi_address_then_a_standby_reads_it_checked
         await a._conn.execute(
             "UPDATE cluster_nodes SET fastagi = $1 WHERE node = 'a'", "10.0.0.5:4573,x"
         )
-        await asyncio.sleep(0.3)
+        await _until(lambda: b.status().leader_fastagi is None)
         assert b.status().leader == "a"
-        assert b.status().leader_fastagi is None
     finally:
         waiting.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await waiting
         await a.close()
         await b.close()
+
+
+async def _until(check: Callable[[], bool], timeout: float = 10.0) -> None:
+    async with asyncio.timeout(timeout):
+        while not check():  # noqa: ASYNC110  (polls the node's status, as a scrape would)
+            await asyncio.sleep(0.05)
