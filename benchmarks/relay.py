@@ -130,7 +130,7 @@ async def _feed(url: str, count: int) -> list[str]:
             done.set()
 
     standby.listen("cc_feed_b", heard)
-    await asyncio.sleep(0.3)
+    await standby.heard_on("cc_feed_b")
     pad = "x" * 380
     try:
         started = time.perf_counter()

@@ -169,6 +169,8 @@ class RemoteFeeds:
         """Subscribe a screen of `username` (session `token`) on the leader; its feed.
         Raises `FeedUnavailable` with the close code and reason when it cannot be had."""
         self._start()
+        # The leader publishes the snapshot as soon as it subscribes: listen first.
+        await self._relay.heard_on(channel_of(self._relay.node))
         sub = f"{self._prefix}{next(self._ids)}"
         loop = asyncio.get_running_loop()
         remote = RemoteFeed(sub, Mailbox(self._mailbox_size), loop.create_future())

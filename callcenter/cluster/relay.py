@@ -170,6 +170,7 @@ class Relay:
         self._publisher: asyncpg.Connection | None = None
         self._publish_lock = asyncio.Lock()
         self._listener_lock = asyncio.Lock()
+        self._adding: dict[str, asyncio.Task[Any]] = {}
         self._handlers: dict[str, Handler] = {}
         self._channels: dict[str, list[Listener]] = {}
         self._waiting: dict[str, asyncio.Future[tuple[int, str | None]]] = {}
@@ -224,13 +225,20 @@ class Relay:
         listeners = self._channels.setdefault(channel, [])
         listeners.append(listener)
         if self._listener is not None and len(listeners) == 1:
-            self._tasks.spawn(self._add_channel(channel))
+            self._adding[channel] = self._tasks.spawn(self._add_channel(channel))
 
         def stop() -> None:
             with contextlib.suppress(ValueError):
                 listeners.remove(listener)
 
         return stop
+
+    async def heard_on(self, channel: str) -> None:
+        """Wait until this node LISTENs on `channel` (after `listen`): what is published on
+        it from then on reaches the listeners."""
+        adding = self._adding.get(channel)
+        if adding is not None:
+            await asyncio.shield(adding)
 
     @property
     def listening(self) -> bool:

@@ -133,7 +133,7 @@ async def test_given_a_feed_when_the_leader_publishes_then_the_standby_gets_it_i
             done.set()
 
     standby.listen("cc_feed_b", heard)
-    await asyncio.sleep(0.2)
+    await standby.heard_on("cc_feed_b")
     for start in range(0, 300, 100):
         await leader.publish("cc_feed_b", [str(n) for n in range(start, start + 100)])
     await asyncio.wait_for(done.wait(), 5)
@@ -161,7 +161,7 @@ async def test_given_the_listening_connection_cut_then_the_relay_listens_again_a
         arrived.set()
 
     standby.listen("cc_feed_b", heard)
-    await asyncio.sleep(0.2)
+    await standby.heard_on("cc_feed_b")
     # The database ends the standby's listening session (an operator, a restart, a cut).
     killer = Relay(url, "killer")
     await killer.start()
