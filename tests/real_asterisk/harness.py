@@ -11,6 +11,11 @@ everything. The shipped flows run with the hotline open around the clock.
 with the dialplan's two backend nodes as `callcenter serve` processes on one throwaway
 PostgreSQL (tests/cluster/harness.py's nodes), each linked to AMI through a relay that
 records the actions it sent, and yields a `RealCluster`.
+
+`two_servers(tmp_path, acd, sounds=...)` runs two such Asterisks (README "Several Asterisk
+servers"), each naming itself in its FastAGI URLs, with one service whose
+`asterisk.servers` lists both; each agent's phone registers at the server of their entry;
+yields a `RealServers`.
 """
 
 from __future__ import annotations
@@ -339,6 +344,18 @@ class TcpCutter:
             await self._server.wait_closed()
 
 
+def ami_server(name: str, port: int, secret: str) -> dict[str, Any]:
+    """One entry of `asterisk.servers`: the Asterisk called `name`, its AMI on loopback."""
+    return {
+        "name": name,
+        "host": "127.0.0.1",
+        "port": port,
+        "username": "callcenter",
+        "secret": secret,
+        "auth": "md5",
+    }
+
+
 def real_settings(
     tmp_path: Path,
     asterisk: RealAsterisk,
@@ -348,22 +365,17 @@ def real_settings(
     **extra: Any,
 ) -> Settings:
     """The service's settings for one test: this Asterisk's AMI, the FastAGI port the service
-    listens on (default: the one Asterisk's dialplan calls), SQLite."""
+    listens on (default: the one Asterisk's dialplan calls), SQLite. `servers=[...]`
+    (`ami_server` entries) lists several Asterisks instead."""
     telephony: Mapping[str, Any] = extra.pop("telephony", {})
     ivr: Mapping[str, Any] = extra.pop("ivr", {})
     web: Mapping[str, Any] = extra.pop("web", {})
+    servers: list[dict[str, Any]] = extra.pop("servers", None) or [
+        ami_server("pbx1", ami_port, asterisk.secrets.ami)
+    ]
     return Settings(
         asterisk={
-            "servers": [
-                {
-                    "name": "pbx1",
-                    "host": "127.0.0.1",
-                    "port": ami_port,
-                    "username": "callcenter",
-                    "secret": asterisk.secrets.ami,
-                    "auth": "md5",
-                }
-            ],
+            "servers": servers,
             "reconnect_initial_s": 0.05,
             "reconnect_max_s": 0.5,
             "ping_interval_s": 5,
@@ -573,3 +585,110 @@ async def real_cluster(
             await relay.close()
         await sipp.close()
         await asterisk.stop()
+
+
+@dataclass
+class RealServers(RealCenter):
+    """Several Asterisks (`two_servers`), each with its own phones and callers, and one
+    service naming them all in `asterisk.servers`. `asterisk` and `sipp` are the default
+    (first) server's; `servers` has each by name."""
+
+    servers: dict[str, RealAsterisk] = field(default_factory=dict)
+    sipps: dict[str, Sipp] = field(default_factory=dict)
+    """Each server's SIPp parties (callers dial that server's SIP port)."""
+    ami: dict[str, TcpCutter] = field(default_factory=dict)
+    """Each server's AMI link, through a relay that records the actions sent on it."""
+
+    async def call_on(
+        self, server: str, number: str, steps: list[Step], **options: Any
+    ) -> SippParty:
+        """A caller dials the hotline of `server` (through the trunk, see `Sipp.call`)."""
+        return await self.sipps[server].call(number, steps, **options)
+
+    async def register_on(self, server: str, agent_id: str, behaviour: Behaviour) -> SippParty:
+        """Register `agent_id`'s phone (digest auth) with `server` and start it as `behaviour`."""
+        asterisk, sipp = self.servers[server], self.sipps[server]
+        port = self.phone_ports.setdefault(agent_id, free_udp_port())
+        await register_phone(asterisk, sipp, agent_id, port)
+        party = await sipp.phone(behaviour, port, agent_phone(agent_id))
+        self.phones[agent_id] = party
+        await reachable(asterisk, agent_phone(agent_id))
+        return party
+
+    async def set_phone(self, agent_id: str, behaviour: Behaviour) -> SippParty:
+        """Not for several servers: `register_on` names the server."""
+        raise NotImplementedError("RealServers: use register_on(server, agent_id, behaviour)")
+
+
+@contextlib.asynccontextmanager
+async def two_servers(
+    tmp_path: Path,
+    acd: AcdSettings,
+    *,
+    sounds: tuple[Path, Path],
+    names: tuple[str, str] = ("pbxA", "pbxB"),
+    phones: Mapping[str, Behaviour] | None = None,
+    ready: tuple[str, ...] | None = None,
+    **extra: Any,
+) -> AsyncIterator[RealServers]:
+    """Two Asterisks on the product's configuration (`names`, the first the default), each
+    with its own SIP, AMI and RTP ports and its `?server=<name>` FastAGI URLs, both calling
+    the one service, whose `asterisk.servers` lists both (each AMI link through a recording
+    `TcpCutter`). Each agent's phone (`phones`: agent -> behaviour; default every agent
+    answers) registers with the server their `acd.agents` entry names (none: the first);
+    the agents in `ready` (default: all) are logged in and ready. No trunk party: callers
+    dial each server directly from TRUNK_HOST (`call_on`)."""
+    unpacked = require_build()
+    agi_port = free_tcp_port()
+    servers: dict[str, RealAsterisk] = {}
+    sipps: dict[str, Sipp] = {}
+    relays: dict[str, TcpCutter] = {}
+    real: RealServers | None = None
+    try:
+        for name in names:
+            servers[name] = RealAsterisk(
+                unpacked,
+                agi_port=agi_port,
+                sounds=sounds[0],
+                moh=sounds[1],
+                rtp_ports=200,
+                server=name,
+            )
+            sipps[name] = Sipp(unpacked, servers[name].sip_port, tmp_path / f"sipp-{name}")
+            relays[name] = TcpCutter(servers[name].ami_port)
+        for name in names:
+            await servers[name].start()
+            await relays[name].start()
+        first = servers[names[0]]
+        entries = [ami_server(n, relays[n].port, servers[n].secrets.ami) for n in names]
+        settings = real_settings(tmp_path, first, acd, 0, agi_port, servers=entries, **extra)
+        real = RealServers(
+            first,
+            sipps[names[0]],
+            settings,
+            Service.build(settings),
+            servers=servers,
+            sipps=sipps,
+            ami=relays,
+        )
+        wanted = phones if phones is not None else {a.id: Answer() for a in acd.agents}
+        home = {a.id: a.server or names[0] for a in acd.agents}
+        for agent_id, behaviour in wanted.items():
+            await real.register_on(home[agent_id], agent_id, behaviour)
+        service = real.service
+        await service.start()
+        for client in service.ami:
+            await client.wait_connected(timeout=10)
+        await seed_customers(service)
+        for agent in ready if ready is not None else tuple(a.id for a in acd.agents):
+            await real.log_in(agent)
+        yield real
+    finally:
+        if real is not None:
+            await real.service.stop()
+        for relay in relays.values():
+            await relay.close()
+        for sipp in sipps.values():
+            await sipp.close()
+        for asterisk in servers.values():
+            await asterisk.stop()

@@ -199,12 +199,15 @@ def operator_edits(
     agi: int,
     rtp: tuple[int, int],
     agi2: int | None = None,
+    server: str | None = None,
 ) -> str:
     """What an operator running Asterisk outside compose changes in `config/asterisk/<name>`.
 
     Loopback and free ports for SIP, AMI and RTP, and the FastAGI addresses of the backend
     nodes (the compose service names `backend` and `backend2` and their port): `agi` the
-    first, `agi2` the second (None: no second node, BACKEND2 left empty).
+    first, `agi2` the second (None: no second node, BACKEND2 left empty). `server`: this
+    Asterisk's name in `asterisk.servers`, for servers sharing one address (README "Several
+    Asterisk servers"): every FastAGI script the dialplan runs carries `?server=<name>`.
     """
     if name == "pjsip.conf":
         text = re.sub(r"(?m)^bind = 0\.0\.0\.0:5060$", f"bind = 127.0.0.1:{sip}", text)
@@ -221,6 +224,14 @@ def operator_edits(
         text = re.sub(r"(?m)^BACKEND2 = backend2:4573$", f"BACKEND2 = {second}", text)
         if f"BACKEND1 = 127.0.0.1:{agi}" not in text:
             raise RuntimeError("extensions.conf: no `BACKEND1 = backend:4573` in [globals]")
+        if server is not None:
+            # Gosub(fastagi,s,1(ivr)) -> ...(ivr?server=pbx2): [fastagi] puts ARG1 into
+            # every node's URL, the leader's too.
+            text, named = re.subn(
+                r"Gosub\(fastagi,s,1\((\w+)\)\)", rf"Gosub(fastagi,s,1(\1?server={server}))", text
+            )
+            if not named:
+                raise RuntimeError("extensions.conf: no `Gosub(fastagi,s,1(<script>))` to name")
     return text
 
 
@@ -237,11 +248,16 @@ class RealAsterisk:
         trunk: bool = True,
         rtp_ports: int = 400,
         agi_port2: int | None = None,
+        server: str | None = None,
     ) -> None:
         """Render into a fresh directory; `trunk` renders the trunk (TRUNK_HOST set);
         `rtp_ports` wide RTP range (2 ports a channel); the dialplan's backend nodes are
-        127.0.0.1:`agi_port` and :`agi_port2` (None: no second node)."""
+        127.0.0.1:`agi_port` and :`agi_port2` (None: no second node). `server`: the name
+        this Asterisk has in the service's `asterisk.servers` when several share loopback:
+        its FastAGI URLs say `?server=<name>` and its `systemname` (so its Uniqueids
+        differ from the others') is that name."""
         self.build = build
+        self.server = server
         # The control socket's path must stay short (108 bytes), so not under tmp_path.
         self.dir = Path(tempfile.mkdtemp(prefix="cc-ast-"))
         self.secrets = Secrets()
@@ -273,6 +289,7 @@ class RealAsterisk:
                 agi=self.agi_port,
                 rtp=self.rtp,
                 agi2=self.agi_port2,
+                server=self.server,
             )
             (self.dir / "tpl" / template.name).write_text(edited)
         data = self.dir / "data"
@@ -321,6 +338,8 @@ class RealAsterisk:
         }
         lines = ["[directories]", *(f"{k} => {v}" for k, v in directories.items())]
         lines += ["[options]", "verbose = 1", "nocolor = yes"]
+        if self.server is not None:
+            lines.append(f"systemname = {self.server}")
         self.conf.write_text("\n".join(lines) + "\n")
 
     async def start(self, timeout: float = 30.0) -> None:
