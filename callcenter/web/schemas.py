@@ -83,6 +83,9 @@ class AgentOut(BaseModel):
     )
     """The state changes the core accepts from this state (a supervisor's dialog offers
     only these)."""
+    server: str | None = None
+    """The Asterisk server the agent's phone is at (`asterisk.servers`; their entry's, else
+    the default server): they are offered only that server's calls."""
 
 
 class QueueOut(BaseModel):
@@ -131,6 +134,8 @@ class CallOut(BaseModel):
     caller: str | None
     customer_name: str | None
     tier: str | None
+    server: str | None = None
+    """The Asterisk server the caller's channel is on (None: not known yet, a callback)."""
 
 
 class PublicConfigOut(BaseModel):

@@ -160,3 +160,17 @@ async def test_public_config_lists_the_choices_of_the_desktop(login: Login) -> N
     assert "billing" in config["dispositions"]
     assert config["queues"] == ["general", "billing"]
     assert config["ticket_categories"] == ["complaint", "inquiry", "request"]
+
+
+async def test_live_calls_and_agents_say_which_asterisk_server_each_is_on(
+    login: Login, site: Site
+) -> None:
+    # The wallboard's own feed had the server; the API's response models dropped it.
+    supervisor = await login(*SUPERVISOR)
+    site.center.agents.default_server = "pbx1"
+    call_id = await site.queue_call(queue="billing", server="pbx2")
+    calls = await supervisor.json("GET", "/api/live/calls")
+    assert [(c["call_id"], c["server"]) for c in calls] == [(call_id, "pbx2")]
+    agents = await supervisor.json("GET", "/api/live/agents")
+    assert agents
+    assert {a["server"] for a in agents} == {"pbx1"}
