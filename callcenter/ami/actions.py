@@ -159,6 +159,11 @@ def core_show_channels() -> Action:
     return Action("CoreShowChannels")
 
 
+def core_settings() -> Action:
+    """The server's core settings: its versions and `SystemName` (asterisk.conf)."""
+    return Action("CoreSettings")
+
+
 def status(channel: str | None = None) -> Action:
     """Channel status, of one channel or all (a list action)."""
     return Action("Status", _pairs(Channel=channel))

@@ -25,6 +25,7 @@ from callcenter.app.tasks import TaskState, TaskSupervisor, stop_task
 from callcenter.db import BatchedWriter
 from callcenter.pbx.fact_errors import DroppedFacts
 from callcenter.pbx.health import PbxHealth
+from callcenter.pbx.system_names import SystemNames
 
 
 class LoopLag:
@@ -91,6 +92,7 @@ class ServiceProbe:
         pbx: PbxHealth | None = None,
         supervisor: TaskSupervisor | None = None,
         dropped_facts: list[DroppedFacts] | None = None,
+        system_names: SystemNames | None = None,
         db_timeout_s: float = 2.0,
     ) -> None:
         """Read the given adapters; `server_names` lists every configured AMI server."""
@@ -103,6 +105,7 @@ class ServiceProbe:
         self._pbx = pbx
         self._supervisor = supervisor or TaskSupervisor()
         self._dropped_facts = dropped_facts or []
+        self._system_names = system_names
         self._db_timeout_s = db_timeout_s
 
     def ami_states(self) -> dict[str, bool]:
@@ -113,6 +116,10 @@ class ServiceProbe:
             if task.group in up:
                 up[task.group] = False
         return {name: up.get(name, False) for name in self._names}
+
+    def asterisk_problems(self) -> list[str]:
+        """Several servers whose `systemname`s do not keep their Uniqueids apart."""
+        return [] if self._system_names is None else self._system_names.problems()
 
     def tasks(self) -> list[TaskState]:
         """The supervised tasks: running or not, restarts, last error."""

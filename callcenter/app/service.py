@@ -72,6 +72,7 @@ from callcenter.pbx.followup_calls import SCRIPT as FOLLOWUP_SCRIPT
 from callcenter.pbx.followup_calls import FollowUpCalls
 from callcenter.pbx.standby_agi import LeaderLink, serve_standbys
 from callcenter.pbx.stuck_agi import StuckAgiRescue
+from callcenter.pbx.system_names import SystemNames
 from ivr_flows import FlowSet
 
 log = structlog.get_logger(__name__)
@@ -122,6 +123,14 @@ async def _written(writer: BatchedWriter, timeout: float) -> None:
         await writer.settle(timeout=timeout)
     except TimeoutError:
         log.warning("cluster.offer_not_logged_in_time", pending=writer.pending)
+
+
+def _system_names(settings: Settings, clients: list[AMIClient]) -> SystemNames:
+    # Several servers: each needs a systemname of its own, or their Uniqueids meet.
+    names = SystemNames([s.name for s in settings.asterisk.servers])
+    for client in clients:
+        names.attach(client)
+    return names
 
 
 def route_problems(center: CenterConfig, flows: FlowSet) -> list[ConfigProblem]:
@@ -343,6 +352,7 @@ class Service:
             pbx=telephony.health,
             supervisor=supervisor,
             dropped_facts=[telephony.facts.dropped, attempts.dropped],
+            system_names=_system_names(settings, clients),
         )
         return service
 

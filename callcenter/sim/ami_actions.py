@@ -68,6 +68,18 @@ async def ping(pbx: Pbx, session: Session, action: Pairs, aid: str | None) -> No
     session.send(resp(aid, "Success", ("Ping", "Pong"), ("Timestamp", f"{pbx.clock.now():.6f}")))
 
 
+async def core_settings(pbx: Pbx, session: Session, action: Pairs, aid: str | None) -> None:
+    """CoreSettings, as Asterisk 22 answers it (s12): the versions, the systemname."""
+    session.send(
+        resp(aid, "Success", ("AMIversion", "11.0.0"), ("AsteriskVersion", "22.10.1"),
+             ("SystemName", pbx.options.system_name), ("CoreMaxCalls", "0"),
+             ("CoreMaxLoadAvg", "0.000000"), ("CoreRunUser", ""), ("CoreRunGroup", ""),
+             ("CoreMaxFilehandles", "0"), ("CoreRealTimeEnabled", "No"),
+             ("CoreCDRenabled", "Yes"), ("CoreHTTPenabled", "No"),
+             ("SoundsSearchCustomDir", "No"))
+    )  # fmt: skip
+
+
 async def core_show_channels(pbx: Pbx, session: Session, action: Pairs, aid: str | None) -> None:
     """Every live channel as a CoreShowChannel item."""
     now = pbx.clock.now()
@@ -249,6 +261,7 @@ async def bridge_list(pbx: Pbx, session: Session, action: Pairs, aid: str | None
 HANDLERS: dict[str, Handler] = {
     "ping": ping,
     "coreshowchannels": core_show_channels,
+    "coresettings": core_settings,
     "status": status,
     "getvar": getvar,
     "setvar": setvar,

@@ -47,6 +47,10 @@ class OpsProbe(Protocol):
     def ami_states(self) -> dict[str, bool]:
         """Each configured Asterisk server's name -> whether its AMI link is up."""
 
+    def asterisk_problems(self) -> list[str]:
+        """What is wrong with the Asterisk servers' own settings (several servers sharing
+        Uniqueids), empty when nothing is."""
+
     def agi_listening(self) -> bool:
         """Whether the FastAGI port is open."""
 

@@ -300,6 +300,9 @@ async def readyz(request: web.Request) -> web.Response:
             checks["ami"] = "no Asterisk server is configured"
         elif down:
             checks["ami"] = f"not connected: {', '.join(down)}"
+        clashes = ops.asterisk_problems()
+        if clashes:
+            checks["asterisk"] = "; ".join(clashes)
         if not ops.agi_listening():
             checks["fastagi"] = "the FastAGI port is not open"
         stopped = [f"{t.name} ({t.last_error})" for t in ops.tasks() if not t.up]

@@ -238,13 +238,15 @@ async def running_servers(
     *,
     ready: tuple[str, ...] | None = None,
     name_in_url: tuple[str, ...] | None = None,
+    system_names: Mapping[str, str] | None = None,
     **extra: Any,
 ) -> AsyncIterator[E2E]:
     """One simulator per Asterisk server (`phones`: server name -> the phones registered
     there; the first server is the default) and the service driving them all, agents
     `ready` (default: all) logged in and ready. The servers of `name_in_url` (default:
     all) name themselves in the FastAGI URL (`ivr?server=<name>`); the others are told
-    apart by their address only, which on loopback is everyone's."""
+    apart by their address only, which on loopback is everyone's. Each server's
+    `systemname` is its name unless `system_names` says otherwise ("" for none)."""
     agi_port = await free_port()
     spool = frozenset({str(tmp_path / "voicemail")})
     sims: dict[str, PbxSimulator] = {}
@@ -254,7 +256,7 @@ async def running_servers(
             prompt_s=0.05,
             agi_close_timeout_s=5.0,
             spool_dirs=spool,
-            system_name=name,
+            system_name=name if system_names is None else system_names.get(name, name),
             ivr_script=f"ivr?server={name}" if named else "ivr",
         )
         sim = PbxSimulator(agi_port=agi_port, secret=SECRET, options=options)

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import aiohttp
+
 from acd import AcdSettings, AgentSettings, CallState, QueueSettings
 from callcenter.sim import AgentPhone, CallerScript, Press
 from tests.e2e.harness import KNOWN, STANDARD, running_servers
@@ -124,3 +126,35 @@ async def test_given_the_west_link_down_when_callers_arrive_on_both_then_west_wa
 
         assert west_record.agents_rung == ["west1"]
         assert [ring.endpoint for ring in east.pbx.rings] == ["east1"]
+
+
+async def test_given_a_server_without_its_own_systemname_then_readyz_names_it_and_the_fix(
+    tmp_path: Path,
+) -> None:
+    # Two Asterisks started alike give their first callers the same Uniqueid unless each
+    # has a systemname: the operator is told before the first collision.
+    for name in ("none", "shared", "own"):
+        (tmp_path / name).mkdir()
+    async with running_servers(tmp_path / "none", ACD, PHONES, system_names={"west": ""}) as e2e:
+        url = f"http://127.0.0.1:{e2e.service.backend.server.port}/readyz"
+        async with aiohttp.ClientSession() as http, http.get(url) as response:
+            body = await response.json()
+        assert response.status == 503
+        assert body["problems"] == {
+            "asterisk": "Asterisk server west has no systemname: its Uniqueids can equal "
+            "another server's"
+        }
+    async with running_servers(
+        tmp_path / "shared", ACD, PHONES, system_names={"east": "pbx", "west": "pbx"}
+    ) as e2e:
+        url = f"http://127.0.0.1:{e2e.service.backend.server.port}/readyz"
+        async with aiohttp.ClientSession() as http, http.get(url) as response:
+            body = await response.json()
+        assert body["problems"] == {
+            "asterisk": "Asterisk servers east and west share the systemname 'pbx': their "
+            "Uniqueids can meet"
+        }
+    async with running_servers(tmp_path / "own", ACD, PHONES) as e2e:  # each its own: ready
+        url = f"http://127.0.0.1:{e2e.service.backend.server.port}/readyz"
+        async with aiohttp.ClientSession() as http, http.get(url) as response:
+            assert response.status == 200, await response.text()

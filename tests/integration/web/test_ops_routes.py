@@ -28,9 +28,13 @@ class FakeProbe:
         default_factory=lambda: [TaskState("ami-facts:pbx1", "pbx1", True, 0, None)]
     )
     dropped: dict[str, int] = field(default_factory=dict)
+    clashes: list[str] = field(default_factory=list)
 
     def ami_states(self) -> dict[str, bool]:
         return self.ami
+
+    def asterisk_problems(self) -> list[str]:
+        return self.clashes
 
     def agi_listening(self) -> bool:
         return self.listening
