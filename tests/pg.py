@@ -110,14 +110,21 @@ class PostgresServer:
         return self.url(name)
 
 
-@pytest.fixture(scope="session")
-def postgres() -> Iterator[PostgresServer]:
-    """A PostgreSQL server on 127.0.0.1 for the whole test session."""
+def require_server_bin() -> Path:
+    """The PostgreSQL server binaries' directory, or a skip saying so (a failure under
+    CI=true: CI must test PostgreSQL)."""
     bindir = server_bin()
     if bindir is None:
         reason = "PostgreSQL server binaries not found (apt-get install postgresql)"
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail(f"{reason}; CI must test PostgreSQL")
         pytest.skip(reason)
+    return bindir
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """A PostgreSQL server on 127.0.0.1 for the whole test session."""
+    bindir = require_server_bin()
     with running_server(bindir) as (host, port):
         yield PostgresServer(bindir, host, port)

@@ -3,14 +3,11 @@ of traffic with one node and with a cluster, and prints every figure."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
-from tests.pg import server_bin
+from tests.pg import require_server_bin
 
 ROOT = Path(__file__).resolve().parents[2]
 FAILOVER_COLUMNS = [
@@ -43,11 +40,7 @@ def _cells(line: str) -> list[str]:
 
 
 def test_quick_failover_benchmark_prints_every_figure_of_the_kills_and_of_each_setup() -> None:
-    if server_bin() is None:
-        reason = "PostgreSQL server binaries not found (apt-get install postgresql)"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"{reason}; CI must test PostgreSQL")
-        pytest.skip(reason)
+    require_server_bin()
     completed = subprocess.run(
         [sys.executable, "-m", "benchmarks.failover", "--quick"],
         cwd=ROOT,
