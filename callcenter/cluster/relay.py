@@ -472,8 +472,8 @@ class Relay:
             log_safely(log.exception, "cluster.relay_handler_failed", kind=kind)
             await self._answer(key, FAILED, {"error": f"the leader failed: {type(exc).__name__}"})
             return
+        self.stats.served += 1  # before the answer: the sender may act on it at once
         await self._answer(key, OK, answer)
-        self.stats.served += 1
 
     async def _answer(self, key: str, status: int, answer: JSON | None) -> None:
         text = None if answer is None else json.dumps(answer)

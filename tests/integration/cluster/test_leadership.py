@@ -44,7 +44,10 @@ async def write_event(url: str, fence: Fence, kind: str = "login") -> None:
 
 
 async def test_given_two_nodes_then_one_leads_and_the_other_waits_seeing_it(url: str) -> None:
-    a, b = node(url, "a"), node(url, "b")
+    # A long lease for the leader: it sends no heartbeats here (no `hold`), and PostgreSQL
+    # ends a lock session silent for the lease, however slowly the standby connects.
+    long = ClusterSettings(enabled=True, node="a", lease_s=30.0, heartbeat_s=0.2, poll_s=0.05)
+    a, b = Leadership(url, long, Fence()), node(url, "b")
     assert await asyncio.wait_for(a.campaign(), 5) == 1
     waiting = asyncio.create_task(b.campaign())
     await _until(lambda: b.status().leader == "a")
@@ -117,7 +120,9 @@ async def test_given_a_single_node_then_its_writes_carry_no_term_and_are_not_fen
 async def test_given_the_leaders_fastagi_address_then_a_standby_reads_it_checked(
     url: str,
 ) -> None:
-    settings = ClusterSettings(enabled=True, node="a", **FAST)
+    # A long lease: this leader sends no heartbeats (no `hold`), and PostgreSQL ends a
+    # lock session silent for the lease, however slowly the standby below connects.
+    settings = ClusterSettings(enabled=True, node="a", lease_s=30.0, heartbeat_s=0.2, poll_s=0.05)
     a = Leadership(url, settings, Fence(), fastagi="10.0.0.5:4573")
     b = node(url, "b")
     await a.campaign()
